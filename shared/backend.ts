@@ -1,0 +1,118 @@
+/**
+ * Picks and starts a TensorFlow.js backend for a `--device` value, and builds
+ * the {@linkcode Ops} the model runs on. This is the only module that touches
+ * the global tfjs engine's backend choice.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { createOps, type Ops } from "./ops/ops.ts";
+import { registerWasmKernels } from "./ops/wasm_kernels.ts";
+
+/** Devices a user may name; `auto` picks webgpu on real GPU hardware, else wasm. */
+export const DEVICES = ["auto", "webgpu", "wasm", "cpu"] as const;
+
+/** One of {@linkcode DEVICES}. */
+export type Device = typeof DEVICES[number];
+
+/** What {@linkcode initBackend} started. */
+export interface BackendInfo {
+  /** The tfjs backend name actually running: "webgpu", "wasm" or "cpu". */
+  backend: "webgpu" | "wasm" | "cpu";
+  /** A human description, e.g. the GPU adapter's name. */
+  description: string;
+  /** The ops the model should be given. */
+  ops: Ops;
+}
+
+/**
+ * Checks a `--device` value and returns it typed, or throws an error that
+ * lists the valid devices.
+ *
+ * @example
+ * ```ts
+ * import { parseDevice } from "./backend.ts";
+ * console.assert(parseDevice("wasm") === "wasm");
+ * ```
+ */
+export function parseDevice(value: string): Device {
+  if ((DEVICES as readonly string[]).includes(value)) return value as Device;
+  throw new Error(
+    `Cannot select device "${value}": it is not a known device; use one of ${DEVICES.join(", ")}`,
+  );
+}
+
+interface GpuAdapterLike {
+  info?: { description?: string; device?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+/** Describes the WebGPU adapter, or returns undefined when there is none. */
+export async function probeGpu(): Promise<{ description: string; software: boolean } | undefined> {
+  // deno-lint-ignore no-explicit-any
+  const gpu = (navigator as any).gpu;
+  if (!gpu) return undefined;
+  let adapter: GpuAdapterLike | null = null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch {
+    return undefined;
+  }
+  if (!adapter) return undefined;
+  const description = adapter.info?.description || adapter.info?.device || "unknown adapter";
+  const software = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) ||
+    /llvmpipe|swiftshader|software/i.test(description);
+  return { description, software };
+}
+
+let started: BackendInfo | undefined;
+
+/**
+ * Starts the backend for `device` (once per process; a second call with a
+ * different device switches the engine) and returns the ops to hand the model.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * const { backend, ops } = await initBackend("cpu");
+ * console.assert(backend === "cpu" && typeof ops.lstm === "function");
+ * ```
+ */
+export async function initBackend(device: Device | string = "auto"): Promise<BackendInfo> {
+  const wanted = parseDevice(device);
+  let backend: BackendInfo["backend"];
+  let description: string;
+  if (wanted === "auto" || wanted === "webgpu") {
+    const gpu = await probeGpu();
+    if (wanted === "webgpu" && !gpu) {
+      throw new Error(
+        "Cannot select device webgpu: no WebGPU adapter was found; install a Vulkan driver or use --device wasm",
+      );
+    }
+    if (gpu && (wanted === "webgpu" || !gpu.software)) {
+      backend = "webgpu";
+      description = `webgpu (${gpu.description}${gpu.software ? ", software renderer" : ""})`;
+    } else {
+      backend = "wasm";
+      description = "wasm (SIMD)";
+    }
+  } else {
+    backend = wanted;
+    description = wanted === "wasm" ? "wasm (SIMD)" : "cpu (plain JavaScript)";
+  }
+  if (started?.backend === backend) return started;
+  // Production mode skips debug-only checks and the "install tfjs-node" banner.
+  tf.enableProdMode();
+  if (backend === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
+  if (backend === "wasm") {
+    await import("@tensorflow/tfjs-backend-wasm");
+    registerWasmKernels();
+  }
+  const ok = await tf.setBackend(backend);
+  if (!ok) {
+    throw new Error(`Cannot start the ${backend} backend: tfjs refused it; try --device cpu`);
+  }
+  await tf.ready();
+  started = { backend, description, ops: createOps(tf, backend) };
+  return started;
+}

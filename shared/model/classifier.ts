@@ -1,0 +1,267 @@
+/**
+ * The FitLaM classifier: the AWD-LSTM encoder, concat pooling
+ * [h_T, max, mean] over each document's last states (padding masked out),
+ * and linear blocks of BatchNorm → Dropout → Linear with ReLU between them.
+ * Long documents run in BPTT-sized chunks with the state carried (BPT3C).
+ *
+ * @module
+ */
+import type { Tensor, Tensor2D, Tensor3D, Variable } from "@tensorflow/tfjs";
+import type { Ops } from "../ops/ops.ts";
+import { Rng } from "../rng.ts";
+import { AwdLstm, type LstmState } from "./awd_lstm.ts";
+import type { AwdLstmConfig, HeadConfig } from "./config.ts";
+import { type EncoderMasks, featureDropout, sampleMask } from "./dropout.ts";
+import { type ParamSpec, ParamStore } from "./params.ts";
+
+/** Masks of one classifier forward pass. */
+export interface ClassifierMasks {
+  encoder?: EncoderMasks;
+  /** One [B, n_in] mask per head block. */
+  head?: (Tensor2D | undefined)[];
+}
+
+/** Options of {@linkcode TextClassifier.forward}. */
+export interface ForwardOptions {
+  /** BatchNorm from batch statistics (training) or running statistics (inference). */
+  training?: boolean;
+  masks?: ClassifierMasks;
+}
+
+/** Result of a forward pass. */
+export interface ForwardResult {
+  /** Unnormalised class scores [B, C]. */
+  logits: Tensor2D;
+  /** Pooled features [B, 3E] (or [B, E] without concat pooling). */
+  pooled: Tensor2D;
+  /** Training only: the new running statistics, to apply after the step. */
+  runningUpdates: [Variable, Tensor][];
+}
+
+/**
+ * Parameter declarations of the head: for block k, `head.k.bn.*` and
+ * `head.k.linear.*` (PyTorch layouts; running stats are buffers).
+ *
+ * @example
+ * ```ts
+ * import { headPreset } from "./config.ts";
+ * import { headSpecs } from "./classifier.ts";
+ * const s = headSpecs(headPreset(2), 400);
+ * console.assert(s["head.0.linear.weight"].shape.join() === "50,1200");
+ * ```
+ */
+export function headSpecs(h: HeadConfig, embSize: number): Record<string, ParamSpec> {
+  const sizes = [(h.concatPool ? 3 : 1) * embSize, ...h.hiddenSizes, h.numClasses];
+  if (h.dropouts.length !== sizes.length - 1) {
+    throw new Error(
+      `Cannot build the classifier head: ${h.dropouts.length} dropouts given for ${
+        sizes.length - 1
+      } blocks; give one dropout per block`,
+    );
+  }
+  const specs: Record<string, ParamSpec> = {};
+  for (let k = 0; k < sizes.length - 1; k++) {
+    const [nIn, nOut] = [sizes[k], sizes[k + 1]];
+    const one = { kind: "const", value: 1 } as const, zero = { kind: "const", value: 0 } as const;
+    const lin = { kind: "uniform", bound: 1 / Math.sqrt(nIn) } as const;
+    specs[`head.${k}.bn.weight`] = { shape: [nIn], init: one, trainable: true };
+    specs[`head.${k}.bn.bias`] = { shape: [nIn], init: zero, trainable: true };
+    specs[`head.${k}.bn.running_mean`] = { shape: [nIn], init: zero, trainable: false };
+    specs[`head.${k}.bn.running_var`] = { shape: [nIn], init: one, trainable: false };
+    specs[`head.${k}.linear.weight`] = { shape: [nOut, nIn], init: lin, trainable: true };
+    specs[`head.${k}.linear.bias`] = { shape: [nOut], init: lin, trainable: true };
+  }
+  return specs;
+}
+
+/**
+ * Builds the masks of the pooling window for right-padded documents:
+ * `pool` is 1 at t ∈ [max(0, n−maxLen), n), `last` is 1 at t = n−1;
+ * both [T, B, 1].
+ */
+export function poolingMasks(
+  lengths: number[],
+  T: number,
+  maxLen: number,
+): { pool: Float32Array; last: Float32Array; counts: Float32Array } {
+  const B = lengths.length;
+  const pool = new Float32Array(T * B), last = new Float32Array(T * B);
+  const counts = new Float32Array(B);
+  lengths.forEach((n, b) => {
+    if (!(Number.isInteger(n) && n >= 1 && n <= T)) {
+      throw new Error(`Cannot pool document ${b}: length ${n} is outside 1..${T}`);
+    }
+    const start = Math.max(0, n - maxLen);
+    for (let t = start; t < n; t++) pool[t * B + b] = 1;
+    last[(n - 1) * B + b] = 1;
+    counts[b] = n - start;
+  });
+  return { pool, last, counts };
+}
+
+/**
+ * Encoder + pooling head.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { createOps } from "../ops/ops.ts";
+ * import { encoderPreset, headPreset } from "./config.ts";
+ * import { TextClassifier } from "./classifier.ts";
+ * await tf.setBackend("cpu");
+ * const clf = new TextClassifier(createOps(tf, "cpu"), encoderPreset("tiny", 30), headPreset(2));
+ * const { logits } = clf.forward(tf.tensor2d([[2, 3, 4], [5, 6, 1]], undefined, "int32"), [3, 2]);
+ * console.assert(logits.shape.join() === "2,2");
+ * ```
+ */
+export class TextClassifier {
+  readonly encoder: AwdLstm;
+  readonly head: ParamStore;
+  readonly blocks: number;
+
+  constructor(
+    readonly ops: Ops,
+    encoderConfig: AwdLstmConfig,
+    readonly headConfig: HeadConfig,
+    seed = 0,
+  ) {
+    this.encoder = new AwdLstm(ops, encoderConfig, seed);
+    this.head = new ParamStore(
+      ops,
+      headSpecs(headConfig, encoderConfig.embSize),
+      new Rng(seed + 1),
+    );
+    this.blocks = headConfig.hiddenSizes.length + 1;
+  }
+
+  /** Samples the head's dropout masks for a batch (probabilities × `scale`). */
+  sampleHeadMasks(rng: Rng, batch: number, scale = 1): (Tensor2D | undefined)[] {
+    const masks: (Tensor2D | undefined)[] = [];
+    for (let k = 0; k < this.blocks; k++) {
+      const nIn = this.head.get(`head.${k}.bn.weight`).shape[0];
+      masks.push(
+        sampleMask(this.ops, rng, [batch, nIn], this.headConfig.dropouts[k] * scale) as Tensor2D,
+      );
+    }
+    return masks;
+  }
+
+  /**
+   * Runs the encoder over `tokens` [B, T] (right-padded, int32) in chunks of
+   * `bptt` with the state carried, and returns the last layer's outputs
+   * [T, B, E]. Chunks that end before every document's pooling window are
+   * replaced by zeros so no gradient is computed through them.
+   */
+  encodeChunks(tokens: Tensor2D, lengths: number[], masks?: EncoderMasks): Tensor3D {
+    const { ops } = this;
+    const [B, T] = tokens.shape;
+    const { bptt, maxLen } = this.headConfig;
+    const firstPooled = Math.min(...lengths.map((n) => Math.max(0, n - maxLen)));
+    let state: LstmState | undefined;
+    const outs: Tensor3D[] = [];
+    for (let s = 0; s < T; s += bptt) {
+      const len = Math.min(bptt, T - s);
+      const chunk = ops.slice(tokens, [0, s], [B, len]) as Tensor2D;
+      const enc = this.encoder.encode(chunk, state, masks);
+      this.encoder.disposeState(state);
+      state = enc.state;
+      if (s + len <= firstPooled) {
+        outs.push(ops.zeros([len, B, enc.output.shape[2]]));
+        ops.dispose([enc.output, enc.raw]);
+      } else {
+        outs.push(enc.output);
+      }
+    }
+    this.encoder.disposeState(state);
+    return outs.length === 1 ? outs[0] : ops.concat(outs, 0) as Tensor3D;
+  }
+
+  /** Concat pooling over each document's window; `out` is [T, B, E]. */
+  pool(out: Tensor3D, lengths: number[]): Tensor2D {
+    const { ops } = this;
+    const [T, B] = out.shape;
+    const m = poolingMasks(lengths, T, this.headConfig.maxLen);
+    const last = ops.sum(ops.mul(out, ops.tensor(m.last, [T, B, 1])), 0) as Tensor2D;
+    if (!this.headConfig.concatPool) return last;
+    const pool = ops.tensor(m.pool, [T, B, 1]);
+    // Positions outside the window get -1e30 so they never win the max.
+    const maxed = ops.max(ops.add(out, ops.mul(ops.sub(pool, 1), 1e30)), 0) as Tensor2D;
+    const mean = ops.div(ops.sum(ops.mul(out, pool), 0), ops.tensor(m.counts, [B, 1]));
+    return ops.concat([last, maxed, mean], 1) as Tensor2D;
+  }
+
+  /** Classifies right-padded `tokens` [B, T] with true `lengths`. */
+  forward(tokens: Tensor2D, lengths: number[], opts: ForwardOptions = {}): ForwardResult {
+    const { ops, headConfig: hc } = this;
+    const pooled = this.pool(this.encodeChunks(tokens, lengths, opts.masks?.encoder), lengths);
+    const runningUpdates: [Variable, Tensor][] = [];
+    let x: Tensor2D = pooled;
+    for (let k = 0; k < this.blocks; k++) {
+      const p = (n: string) => this.head.get(`head.${k}.${n}`);
+      let mean: Tensor, variance: Tensor;
+      if (opts.training) {
+        const mom = ops.moments(x, 0);
+        mean = mom.mean, variance = mom.variance;
+        const n = x.shape[0];
+        const m = hc.bnMomentum;
+        const unbiased = ops.mul(variance, n / Math.max(1, n - 1));
+        runningUpdates.push(
+          [p("bn.running_mean"), ops.add(ops.mul(p("bn.running_mean"), 1 - m), ops.mul(mean, m))],
+          [p("bn.running_var"), ops.add(ops.mul(p("bn.running_var"), 1 - m), ops.mul(unbiased, m))],
+        );
+      } else {
+        mean = p("bn.running_mean"), variance = p("bn.running_var");
+      }
+      const normed = ops.add(
+        ops.mul(ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, hc.bnEps))), p("bn.weight")),
+        p("bn.bias"),
+      ) as Tensor2D;
+      const dropped = featureDropout(ops, normed, opts.masks?.head?.[k]);
+      x = ops.add(
+        ops.matMul(dropped, ops.transpose(p("linear.weight"))),
+        p("linear.bias"),
+      ) as Tensor2D;
+      if (k < this.blocks - 1) x = ops.relu(x);
+    }
+    return { logits: x, pooled, runningUpdates };
+  }
+
+  /** Applies the running-statistics updates of a training forward pass. */
+  applyRunningUpdates(updates: [Variable, Tensor][]): void {
+    for (const [v, t] of updates) v.assign(t);
+    this.ops.dispose(updates.map(([, t]) => t));
+  }
+
+  /** All trainable variables: encoder (without the decoder bias) and head. */
+  trainableVariables(): Variable[] {
+    return [
+      ...this.encoder.params.trainable((n) => n !== "decoder.bias"),
+      ...this.head.trainable(),
+    ];
+  }
+
+  /** Frees all parameters. */
+  dispose(): void {
+    this.encoder.params.dispose();
+    this.head.dispose();
+  }
+}
+
+/**
+ * Mean softmax cross-entropy of `logits` [B, C] against int32 `labels` [B].
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { createOps } from "../ops/ops.ts";
+ * import { crossEntropy } from "./classifier.ts";
+ * await tf.setBackend("cpu");
+ * const l = crossEntropy(createOps(tf, "cpu"), tf.zeros([1, 2]), tf.tensor1d([1], "int32"));
+ * console.assert(Math.abs(l.dataSync()[0] - Math.log(2)) < 1e-6);
+ * ```
+ */
+export function crossEntropy(ops: Ops, logits: Tensor2D, labels: Tensor): Tensor {
+  const [, C] = logits.shape;
+  const picked = ops.sum(ops.mul(ops.logSoftmax(logits), ops.oneHot(labels as never, C)), 1);
+  return ops.neg(ops.mean(picked));
+}

@@ -1,0 +1,132 @@
+/**
+ * Model hyper-parameters and presets. Every size and probability of the
+ * AWD-LSTM and the classifier head is a value here; checkpoints carry them.
+ *
+ * @module
+ */
+
+/** AWD-LSTM language-model encoder settings. */
+export interface AwdLstmConfig {
+  vocabSize: number;
+  /** Embedding size; also the last LSTM layer's hidden size (tied decoder). */
+  embSize: number;
+  /** Hidden size of every LSTM layer but the last. */
+  hiddenSize: number;
+  numLayers: number;
+  /** Id of `xxpad`. */
+  padId: number;
+  /** Embedding dropout: whole vocabulary rows (paper 0.05). */
+  embedDropout: number;
+  /** Locked dropout on the embedding output (paper 0.4). */
+  inputDropout: number;
+  /** Locked dropout between LSTM layers (paper 0.3). */
+  hiddenDropout: number;
+  /** Locked dropout on the last layer's output (paper 0.4). */
+  outputDropout: number;
+  /** DropConnect on every hidden-to-hidden matrix (paper 0.5). */
+  weightDropout: number;
+}
+
+/** Classifier head settings (concat pooling + linear blocks). */
+export interface HeadConfig {
+  /** Hidden sizes between the pooled features and the output (paper [50]). */
+  hiddenSizes: number[];
+  /** Dropout before each linear block; one more entry than hiddenSizes. */
+  dropouts: number[];
+  numClasses: number;
+  /** BatchNorm epsilon and momentum (PyTorch convention). */
+  bnEps: number;
+  bnMomentum: number;
+  /** Pool over at most this many final states of a document (BPT3C). */
+  maxLen: number;
+  /** Chunk length when running long documents (BPT3C). */
+  bptt: number;
+  /** Concat pooling [h_T, max, mean]; false pools the last state only. */
+  concatPool: boolean;
+}
+
+/** Names of the built-in presets. */
+export const PRESETS = ["tiny", "small", "paper"] as const;
+/** One of {@linkcode PRESETS}. */
+export type PresetName = typeof PRESETS[number];
+
+const DROPOUTS = {
+  embedDropout: 0.05,
+  inputDropout: 0.4,
+  hiddenDropout: 0.3,
+  outputDropout: 0.4,
+  weightDropout: 0.5,
+};
+
+/**
+ * The encoder of a preset for a given vocabulary size.
+ *
+ * @example
+ * ```ts
+ * import { encoderPreset } from "./config.ts";
+ * const c = encoderPreset("paper", 60000);
+ * console.assert(c.embSize === 400 && c.hiddenSize === 1150 && c.numLayers === 3);
+ * ```
+ */
+export function encoderPreset(name: PresetName, vocabSize: number): AwdLstmConfig {
+  const sizes = {
+    tiny: { embSize: 16, hiddenSize: 32, numLayers: 2 },
+    small: { embSize: 64, hiddenSize: 256, numLayers: 3 },
+    paper: { embSize: 400, hiddenSize: 1150, numLayers: 3 },
+  }[name];
+  if (!sizes) throw new Error(`Cannot use preset "${name}": use one of ${PRESETS.join(", ")}`);
+  return { vocabSize, padId: 1, ...sizes, ...DROPOUTS };
+}
+
+/**
+ * The classifier head for a number of classes (paper: hidden 50; dropouts as
+ * fastai's defaults, 0.4 before the hidden block and 0.1 before the output).
+ *
+ * @example
+ * ```ts
+ * import { headPreset } from "./config.ts";
+ * console.assert(headPreset(2).hiddenSizes[0] === 50);
+ * ```
+ */
+export function headPreset(numClasses: number, bptt = 70): HeadConfig {
+  return {
+    hiddenSizes: [50],
+    dropouts: [0.4, 0.1],
+    numClasses,
+    bnEps: 1e-5,
+    bnMomentum: 0.1,
+    maxLen: 1400,
+    bptt,
+    concatPool: true,
+  };
+}
+
+/** Sizes of layer l of an encoder: [input size, hidden size]. */
+export function layerSizes(c: AwdLstmConfig, l: number): [number, number] {
+  const nIn = l === 0 ? c.embSize : c.hiddenSize;
+  const nHid = l === c.numLayers - 1 ? c.embSize : c.hiddenSize;
+  return [nIn, nHid];
+}
+
+/** Checks a config, throwing an error that names the first bad field. */
+export function validateEncoderConfig(c: AwdLstmConfig): AwdLstmConfig {
+  const ints = ["vocabSize", "embSize", "hiddenSize", "numLayers"] as const;
+  for (const k of ints) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) {
+      throw new Error(`Cannot build the model: config.${k} = ${c[k]} must be a positive integer`);
+    }
+  }
+  const ps = [
+    "embedDropout",
+    "inputDropout",
+    "hiddenDropout",
+    "outputDropout",
+    "weightDropout",
+  ] as const;
+  for (const k of ps) {
+    if (!(c[k] >= 0 && c[k] < 1)) {
+      throw new Error(`Cannot build the model: config.${k} = ${c[k]} must be in [0, 1)`);
+    }
+  }
+  return c;
+}

@@ -1,0 +1,142 @@
+/**
+ * The ops interface the model is written against: a fixed subset of
+ * TensorFlow.js functions plus fitlam's own fused ops (the LSTM layer and the
+ * tied-decoder softmax loss). The model never imports a backend or calls the
+ * global engine's backend switch; it only sees an {@linkcode Ops}.
+ *
+ * @module
+ */
+import type * as tfNamespace from "@tensorflow/tfjs";
+import { lstmGeneric, type LstmInputs, type LstmOutputs } from "./lstm.ts";
+import { decoderLossGeneric, type DecoderLossInputs } from "./decoder_loss.ts";
+
+/** The TensorFlow.js namespace type. */
+export type Tf = typeof tfNamespace;
+
+/** Names of the tfjs functions the model may use. */
+export const TF_OPS = [
+  "abs",
+  "add",
+  "addN",
+  "cast",
+  "clone",
+  "concat",
+  "customGrad",
+  "dispose",
+  "div",
+  "equal",
+  "exp",
+  "expandDims",
+  "fill",
+  "gather",
+  "greater",
+  "keep",
+  "less",
+  "log",
+  "logSoftmax",
+  "matMul",
+  "max",
+  "maximum",
+  "mean",
+  "memory",
+  "minimum",
+  "moments",
+  "mul",
+  "neg",
+  "oneHot",
+  "ones",
+  "range",
+  "relu",
+  "reshape",
+  "scalar",
+  "sigmoid",
+  "slice",
+  "softmax",
+  "split",
+  "sqrt",
+  "square",
+  "squeeze",
+  "stack",
+  "sub",
+  "sum",
+  "tanh",
+  "tensor",
+  "tensor1d",
+  "tensor2d",
+  "tensor3d",
+  "tidy",
+  "transpose",
+  "unstack",
+  "variable",
+  "variableGrads",
+  "where",
+  "zeros",
+  "zerosLike",
+] as const;
+
+/** The picked tfjs functions. */
+export type TfOps = Pick<Tf, typeof TF_OPS[number]>;
+
+/** A replaceable implementation of the LSTM layer op. */
+export type LstmKernel = (ops: Ops, inputs: LstmInputs) => LstmOutputs;
+
+/** A replaceable implementation of the tied-decoder cross-entropy op. */
+export type DecoderLossKernel = (ops: Ops, inputs: DecoderLossInputs) => tfNamespace.Scalar;
+
+/** Everything the model computes with. */
+export interface Ops extends TfOps {
+  /** Name of the tfjs backend these ops run on. */
+  readonly backend: string;
+  /** Runs one LSTM layer over all time steps (one op, own gradient). */
+  lstm(inputs: LstmInputs): LstmOutputs;
+  /** Mean cross-entropy of `h·Wᵀ + b` against targets, computed in row chunks. */
+  decoderLoss(inputs: DecoderLossInputs): tfNamespace.Scalar;
+}
+
+const lstmKernels = new Map<string, LstmKernel>();
+const decoderLossKernels = new Map<string, DecoderLossKernel>();
+
+/**
+ * Registers a faster LSTM kernel for one backend; ops created afterwards for
+ * that backend use it instead of the generic one.
+ *
+ * @example
+ * ```ts
+ * import { registerLstmKernel } from "./ops.ts";
+ * import { lstmGeneric } from "./lstm.ts";
+ * registerLstmKernel("cpu", lstmGeneric);
+ * ```
+ */
+export function registerLstmKernel(backend: string, kernel: LstmKernel): void {
+  lstmKernels.set(backend, kernel);
+}
+
+/** Like {@linkcode registerLstmKernel}, for the decoder loss. */
+export function registerDecoderLossKernel(backend: string, kernel: DecoderLossKernel): void {
+  decoderLossKernels.set(backend, kernel);
+}
+
+/**
+ * Builds the ops for a started tfjs backend.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { createOps } from "./ops.ts";
+ * await tf.setBackend("cpu");
+ * const ops = createOps(tf, "cpu");
+ * console.assert(ops.add(ops.scalar(1), ops.scalar(2)).dataSync()[0] === 3);
+ * ```
+ */
+export function createOps(tf: Tf, backend: string): Ops {
+  const picked = {} as Record<string, unknown>;
+  for (const name of TF_OPS) picked[name] = tf[name];
+  const ops = picked as unknown as Ops;
+  Object.assign(ops, {
+    backend,
+    lstm: (inputs: LstmInputs) => (lstmKernels.get(backend) ?? lstmGeneric)(ops, inputs),
+    decoderLoss: (inputs: DecoderLossInputs) =>
+      (decoderLossKernels.get(backend) ?? decoderLossGeneric)(ops, inputs),
+  });
+  return ops;
+}

@@ -1,0 +1,56 @@
+/**
+ * Kernels the tfjs wasm backend lacks, written in plain JavaScript over the
+ * wasm heap. Registered once by {@linkcode registerWasmKernels}.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+// The wasm backend's own object: only the two heap helpers are used here.
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+}
+
+let registered = false;
+
+/**
+ * Registers `UnsortedSegmentSum` (the gradient of `gather`, i.e. of every
+ * embedding lookup) for the wasm backend, which ships none.
+ *
+ * @example
+ * ```ts
+ * import { registerWasmKernels } from "./wasm_kernels.ts";
+ * registerWasmKernels(); // safe to call more than once
+ * ```
+ */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  if (tf.getKernel("UnsortedSegmentSum", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "UnsortedSegmentSum",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const numSegments = (attrs as { numSegments: number }).numSegments;
+      const wasm = backend as unknown as WasmBackendLike;
+      const rows = x.shape[0];
+      const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+      // Allocate first: growing the heap detaches earlier views of it.
+      const out = wasm.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);
+      const outVals = wasm.typedArrayFromHeap(out);
+      const xVals = wasm.typedArrayFromHeap(x);
+      const ids = wasm.typedArrayFromHeap(segmentIds);
+      outVals.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const s = ids[r];
+        if (s < 0 || s >= numSegments) continue;
+        const src = r * inner;
+        const dst = s * inner;
+        for (let k = 0; k < inner; k++) outVals[dst + k] += xVals[src + k];
+      }
+      return out;
+    },
+  });
+}
