@@ -29,6 +29,7 @@ export const TF_OPS = [
   "expandDims",
   "fill",
   "gather",
+  "grads",
   "greater",
   "keep",
   "less",
