@@ -1,0 +1,194 @@
+/**
+ * Saving and loading language models and classifiers as model folders
+ * (`model.safetensors` + `config.json`). The config carries every
+ * hyper-parameter, the vocabulary, the labels and the tokenizer rules version,
+ * so a folder is all a server needs.
+ *
+ * @module
+ */
+import type { Ops } from "../ops/ops.ts";
+import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
+import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
+import type { NamedTensor } from "../weights/safetensors.ts";
+import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
+import { headSpecs, TextClassifier } from "./classifier.ts";
+import type { AwdLstmConfig, HeadConfig } from "./config.ts";
+import type { ParamData, ParamStore } from "./params.ts";
+
+/** Reading direction of a model: backward models read each document reversed. */
+export type Direction = "fwd" | "bwd";
+
+/** The `config.json` of a model folder. */
+export interface ModelConfig {
+  format: "fitlam";
+  version: 1;
+  kind: "lm" | "classifier";
+  direction: Direction;
+  /** Tokenizer rules the vocabulary was built with. */
+  tokenizer: string;
+  encoder: AwdLstmConfig;
+  head?: HeadConfig;
+  vocab: string[];
+  labels?: string[];
+  preset?: string;
+  /** Training metrics worth showing to users of the model. */
+  metrics?: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** What a caller supplies besides the weights. */
+export type ModelMeta = Omit<ModelConfig, "format" | "version" | "kind" | "encoder" | "head" | "tokenizer" | "createdAt">;
+
+function toTensors(stores: ParamData[] | Record<string, ParamData>): Record<string, NamedTensor> {
+  const out: Record<string, NamedTensor> = {};
+  for (const [name, p] of Object.entries(stores)) {
+    out[name] = { dtype: "F32", shape: p.shape, data: p.data };
+  }
+  return out;
+}
+
+async function exportAll(stores: ParamStore[]): Promise<Record<string, NamedTensor>> {
+  const all: Record<string, ParamData> = {};
+  for (const s of stores) Object.assign(all, await s.export());
+  return toTensors(all);
+}
+
+/** Names the first tensor that is missing, misshapen, of another dtype or unexpected. */
+function checkTensors(
+  dir: string,
+  tensors: Record<string, NamedTensor>,
+  specs: Record<string, { shape: number[] }>,
+): void {
+  for (const [name, spec] of Object.entries(specs)) {
+    const t = tensors[name];
+    const where = `Cannot load model from ${dir}: tensor "${name}"`;
+    if (!t) throw new Error(`${where} is missing`);
+    if (t.dtype !== "F32") throw new Error(`${where} has dtype ${t.dtype}, expected F32`);
+    if (t.shape.join(",") !== spec.shape.join(",")) {
+      throw new Error(`${where} has shape [${t.shape}], config expects [${spec.shape}]`);
+    }
+  }
+  for (const name of Object.keys(tensors)) {
+    if (!(name in specs)) {
+      throw new Error(`Cannot load model from ${dir}: unexpected tensor "${name}"`);
+    }
+  }
+}
+
+function checkTokenizer(dir: string, config: ModelConfig) {
+  if (config.format !== "fitlam" || config.version !== 1) {
+    throw new Error(`Cannot load model from ${dir}: config.json is not a fitlam v1 model config`);
+  }
+  if (config.tokenizer !== TOKENIZER_RULES_VERSION) {
+    throw new Error(
+      `Cannot load model from ${dir}: it was trained with tokenizer rules "${config.tokenizer}", this build has "${TOKENIZER_RULES_VERSION}"; retrain or use a matching fitlam version`,
+    );
+  }
+  if (config.vocab.length !== config.encoder.vocabSize) {
+    throw new Error(
+      `Cannot load model from ${dir}: vocabulary has ${config.vocab.length} words, encoder.vocabSize is ${config.encoder.vocabSize}`,
+    );
+  }
+}
+
+function asParamData(tensors: Record<string, NamedTensor>): Record<string, ParamData> {
+  const out: Record<string, ParamData> = {};
+  for (const [n, t] of Object.entries(tensors)) {
+    out[n] = { shape: t.shape, data: t.data as Float32Array };
+  }
+  return out;
+}
+
+/**
+ * Writes a language model folder atomically.
+ *
+ * @example
+ * ```ts ignore
+ * await saveLm("runs/lm-fwd", lm, { direction: "fwd", vocab: vocab.itos });
+ * ```
+ */
+export async function saveLm(dir: string, lm: AwdLstm, meta: ModelMeta): Promise<void> {
+  const config: ModelConfig = {
+    format: "fitlam",
+    version: 1,
+    kind: "lm",
+    tokenizer: TOKENIZER_RULES_VERSION,
+    encoder: lm.config,
+    createdAt: new Date().toISOString(),
+    ...meta,
+  };
+  await saveModelFolder(dir, { tensors: await exportAll([lm.params]), config });
+}
+
+/**
+ * Loads a language-model folder (or the encoder of a classifier folder).
+ *
+ * @example
+ * ```ts ignore
+ * const { lm, config } = await loadLm(ops, "weights/finetune-fwd");
+ * ```
+ */
+export async function loadLm(ops: Ops, dir: string): Promise<{ lm: AwdLstm; config: ModelConfig }> {
+  const raw = await loadModelFolder(dir);
+  const config = raw.config as ModelConfig;
+  checkTokenizer(dir, config);
+  const lm = new AwdLstm(ops, config.encoder);
+  try {
+    const specs = awdLstmSpecs(config.encoder);
+    const own = Object.fromEntries(Object.entries(raw.tensors).filter(([n]) => n in specs));
+    checkTensors(dir, own, specs);
+    lm.params.load(asParamData(own));
+  } catch (e) {
+    lm.params.dispose();
+    throw new Error(`Cannot load model from ${dir}: ${(e as Error).message}`);
+  }
+  return { lm, config };
+}
+
+/** Writes a classifier folder atomically. */
+export async function saveClassifier(
+  dir: string,
+  clf: TextClassifier,
+  meta: ModelMeta,
+): Promise<void> {
+  const config: ModelConfig = {
+    format: "fitlam",
+    version: 1,
+    kind: "classifier",
+    tokenizer: TOKENIZER_RULES_VERSION,
+    encoder: clf.encoder.config,
+    head: clf.headConfig,
+    createdAt: new Date().toISOString(),
+    ...meta,
+  };
+  await saveModelFolder(dir, { tensors: await exportAll([clf.encoder.params, clf.head]), config });
+}
+
+/**
+ * Loads a classifier folder, validating every tensor's name and shape.
+ *
+ * @example
+ * ```ts ignore
+ * const { clf, config, checksum } = await loadClassifierModel(ops, "weights/classifier-fwd");
+ * ```
+ */
+export async function loadClassifierModel(
+  ops: Ops,
+  dir: string,
+): Promise<{ clf: TextClassifier; config: ModelConfig; checksum: string }> {
+  const raw = await loadModelFolder(dir);
+  const config = raw.config as ModelConfig;
+  checkTokenizer(dir, config);
+  if (config.kind !== "classifier" || !config.head || !config.labels) {
+    throw new Error(
+      `Cannot load classifier from ${dir}: it holds a ${config.kind} model; train the classifier stage first`,
+    );
+  }
+  const specs = { ...awdLstmSpecs(config.encoder), ...headSpecs(config.head, config.encoder.embSize) };
+  checkTensors(dir, raw.tensors, specs);
+  const clf = new TextClassifier(ops, config.encoder, config.head);
+  const data = asParamData(raw.tensors);
+  clf.encoder.params.load(data, { partial: true });
+  clf.head.load(data, { partial: true });
+  return { clf, config, checksum: raw.checksum };
+}

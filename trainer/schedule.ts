@@ -1,0 +1,101 @@
+/**
+ * Learning-rate schedules of FitLaM: cosine annealing within an epoch
+ * (Eq. 1 of the paper), its reverse for the warm-up epoch, and
+ * discriminative rates across layer groups.
+ *
+ * @module
+ */
+
+/**
+ * Cosine annealing from `max` at t = 0 to `min` at t = total:
+ * η_t = η_min + ½ (η_max − η_min)(1 + cos(π t / total)).
+ *
+ * @example
+ * ```ts
+ * import { cosineAnneal } from "./schedule.ts";
+ * console.assert(cosineAnneal(0, 10, 0.002) === 0.002);
+ * console.assert(Math.abs(cosineAnneal(5, 10, 0.002) - 0.001) < 1e-12);
+ * ```
+ */
+export function cosineAnneal(t: number, total: number, max: number, min = 0): number {
+  const frac = total <= 0 ? 1 : Math.min(1, Math.max(0, t / total));
+  return min + 0.5 * (max - min) * (1 + Math.cos(Math.PI * frac));
+}
+
+/**
+ * Reverse annealing for the warm-up epoch: rises from `min` at t = 0 to
+ * `max` at t = total along the same cosine.
+ *
+ * @example
+ * ```ts
+ * import { reverseAnneal } from "./schedule.ts";
+ * console.assert(reverseAnneal(0, 10, 0.002) === 0);
+ * console.assert(reverseAnneal(10, 10, 0.002) === 0.002);
+ * ```
+ */
+export function reverseAnneal(t: number, total: number, max: number, min = 0): number {
+  return max + min - cosineAnneal(t, total, max, min);
+}
+
+/**
+ * Discriminative rates for `groups` layer groups ordered bottom to top: the
+ * top group gets `top`, each lower one the rate above it × `factor`
+ * (paper 0.3; ULMFiT 1/2.6).
+ *
+ * @example
+ * ```ts
+ * import { discriminativeRates } from "./schedule.ts";
+ * const r = discriminativeRates(3, 0.01, 0.3);
+ * console.assert(r.length === 3 && r[2] === 0.01 && Math.abs(r[1] - 0.003) < 1e-15);
+ * ```
+ */
+export function discriminativeRates(groups: number, top: number, factor: number): number[] {
+  return Array.from({ length: groups }, (_, g) => top * factor ** (groups - 1 - g));
+}
+
+/**
+ * The group rate multipliers and learning rate of one step of an epoch
+ * under FitLaM's stage-2 plan: epoch 0 warms up all groups with reverse
+ * annealing; epoch e ≥ 1 trains the top `e` groups (gradual unfreezing,
+ * all once e ≥ groups) with cosine annealing.
+ */
+export interface EpochPlan {
+  /** Index of the lowest trainable group. */
+  lowestTrainable: number;
+  /** Learning-rate multiplier at step t of `total` steps. */
+  rate(t: number, total: number): number;
+}
+
+/** Options of {@linkcode epochPlan}. */
+export interface PlanOptions {
+  groups: number;
+  maxLr: number;
+  minLr?: number;
+  warmup: boolean;
+  gradualUnfreeze: boolean;
+  cosine: boolean;
+}
+
+/**
+ * The plan for `epoch` (see {@linkcode EpochPlan}).
+ *
+ * @example
+ * ```ts
+ * import { epochPlan } from "./schedule.ts";
+ * const o = { groups: 4, maxLr: 0.002, warmup: true, gradualUnfreeze: true, cosine: true };
+ * console.assert(epochPlan(0, o).lowestTrainable === 0);
+ * console.assert(epochPlan(1, o).lowestTrainable === 3);
+ * ```
+ */
+export function epochPlan(epoch: number, o: PlanOptions): EpochPlan {
+  const min = o.minLr ?? 0;
+  if (o.warmup && epoch === 0) {
+    return { lowestTrainable: 0, rate: (t, total) => reverseAnneal(t, total, o.maxLr, min) };
+  }
+  const e = o.warmup ? epoch : epoch + 1;
+  const lowestTrainable = o.gradualUnfreeze ? Math.max(0, o.groups - e) : 0;
+  return {
+    lowestTrainable,
+    rate: (t, total) => o.cosine ? cosineAnneal(t, total, o.maxLr, min) : o.maxLr,
+  };
+}
