@@ -1,0 +1,226 @@
+/**
+ * The model folder shared by trainer and server: `model.safetensors` (the
+ * weights) plus `config.json` (the hyperparameters that give them meaning).
+ * The weights' metadata records the SHA-256 of the config text, so a folder
+ * whose two files come from different saves is refused.
+ *
+ * @module
+ */
+
+import { readDirAtomic, writeDirAtomic } from "./atomic.ts";
+import {
+  decodeSafetensors,
+  type DType,
+  encodeSafetensors,
+  type NamedTensor,
+  SafetensorsError,
+} from "./safetensors.ts";
+import { sha256Hex } from "./sha256.ts";
+
+/** File name of the weights inside a model folder. */
+export const MODEL_FILE = "model.safetensors";
+
+/** File name of the configuration inside a model folder. */
+export const CONFIG_FILE = "config.json";
+
+/** Value of the `format` metadata key that marks this project's files. */
+export const MODEL_FORMAT = "fitlam";
+
+/** What {@linkcode saveModelFolder} writes. */
+export interface ModelToSave {
+  tensors: Record<string, NamedTensor>;
+  /** Any JSON object; written pretty-printed. */
+  config: object;
+}
+
+/** The expected dtype and shape of each tensor, by name. */
+export type ExpectedTensors = Record<string, { shape: number[]; dtype: DType }>;
+
+/** Options for {@linkcode loadModelFolder}. */
+export interface LoadOptions {
+  /**
+   * Exactly the tensors the caller needs: a missing, extra or differently
+   * shaped or typed tensor is refused. Compared with the tensors as returned,
+   * so with `toFloat32` an F16 file meets an F32 expectation.
+   */
+  expect?: ExpectedTensors;
+  /** Widen F16 and BF16 tensors to F32. */
+  toFloat32?: boolean;
+}
+
+/** What {@linkcode loadModelFolder} returns. */
+export interface LoadedModel {
+  tensors: Record<string, NamedTensor>;
+  config: Record<string, unknown>;
+  /** Hex SHA-256 of `model.safetensors`, to identify the weights in logs. */
+  checksum: string;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Writes `dir` as a model folder, atomically (a reader sees the old folder or
+ * the new one, never a mix). Returns the checksum that
+ * {@linkcode loadModelFolder} will report. Invalid tensors are refused with
+ * the encoder's error, before anything is written.
+ *
+ * @example
+ * ```ts
+ * import { loadModelFolder, saveModelFolder } from "./folder.ts";
+ * const dir = await Deno.makeTempDir();
+ * const tensors = { bias: { dtype: "F32" as const, shape: [2], data: new Float32Array([1, 2]) } };
+ * const { checksum } = await saveModelFolder(`${dir}/fwd`, { tensors, config: { hidden: 2 } });
+ * const loaded = await loadModelFolder(`${dir}/fwd`);
+ * console.assert(loaded.checksum === checksum && loaded.config.hidden === 2);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function saveModelFolder(
+  dir: string,
+  model: ModelToSave,
+): Promise<{ checksum: string }> {
+  const where = `Cannot save model to ${dir}`;
+  if (!isJsonObject(model.config)) {
+    const got = model.config === null
+      ? "null"
+      : Array.isArray(model.config)
+      ? "an array"
+      : typeof model.config;
+    throw new Error(`${where}: config must be a JSON object, got ${got}`);
+  }
+  let configText: string;
+  try {
+    configText = JSON.stringify(model.config, null, 2) + "\n";
+  } catch (error) {
+    throw new Error(`${where}: config cannot be written as JSON (${(error as Error).message})`);
+  }
+  const weights = encodeSafetensors(model.tensors, {
+    format: MODEL_FORMAT,
+    config_sha256: await sha256Hex(configText),
+  });
+  await writeDirAtomic(dir, { [MODEL_FILE]: weights, [CONFIG_FILE]: configText });
+  return { checksum: await sha256Hex(weights) };
+}
+
+/**
+ * Reads and checks a model folder written by {@linkcode saveModelFolder}. It
+ * refuses, with an error naming the folder and the first problem found: a
+ * missing folder or file, a config.json that is not a JSON object, a corrupt
+ * or truncated model.safetensors, a config that does not belong to the
+ * weights, and (with `expect`) any tensor that differs from the expectation.
+ *
+ * @example
+ * ```ts
+ * import { loadModelFolder, saveModelFolder } from "./folder.ts";
+ * const dir = await Deno.makeTempDir();
+ * const tensors = { w: { dtype: "F32" as const, shape: [1, 2], data: new Float32Array(2) } };
+ * await saveModelFolder(dir, { tensors, config: {} });
+ * try {
+ *   await loadModelFolder(dir, { expect: { w: { dtype: "F32", shape: [2, 2] } } });
+ * } catch (error) {
+ *   console.assert((error as Error).message.includes('tensor "w" has shape [1,2]'));
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadModelFolder(
+  dir: string,
+  options: LoadOptions = {},
+): Promise<LoadedModel> {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new Error(`Cannot load model from ${dir}: ${problem}`, { cause });
+  };
+
+  let files: Record<string, Uint8Array> = {};
+  try {
+    files = await readDirAtomic(dir, [MODEL_FILE, CONFIG_FILE]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      fail("folder not found; train one with `deno task train` or pass --weights", error);
+    }
+    throw error;
+  }
+  for (const name of [MODEL_FILE, CONFIG_FILE]) {
+    if (!(name in files)) {
+      fail(`${name} is missing; the folder is incomplete, so save or train the model again`);
+    }
+  }
+  const weights = files[MODEL_FILE];
+  const configBytes = files[CONFIG_FILE];
+
+  let config: unknown;
+  try {
+    config = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(configBytes));
+  } catch (error) {
+    fail(`${CONFIG_FILE} is not valid JSON (${(error as Error).message})`, error);
+  }
+  if (!isJsonObject(config)) fail(`${CONFIG_FILE} does not hold a JSON object`);
+
+  let decoded: ReturnType<typeof decodeSafetensors> = { tensors: {}, metadata: {} };
+  try {
+    decoded = decodeSafetensors(weights, { toFloat32: options.toFloat32 });
+  } catch (error) {
+    if (!(error instanceof SafetensorsError)) throw error;
+    fail(`${MODEL_FILE} is corrupt: ${error.problem}`, error);
+  }
+  const { tensors, metadata } = decoded;
+  if (metadata.format !== MODEL_FORMAT) {
+    fail(
+      `${MODEL_FILE} is not a ${MODEL_FORMAT} model (metadata format is ${
+        JSON.stringify(metadata.format ?? null)
+      }); re-save it with saveModelFolder`,
+    );
+  }
+  const configHash = await sha256Hex(configBytes);
+  if (metadata.config_sha256 !== configHash) {
+    fail(
+      `${CONFIG_FILE} does not belong to ${MODEL_FILE} (its sha256 is ${configHash}, the ` +
+        `weights expect ${metadata.config_sha256 ?? "none"}); the files come from different ` +
+        "saves, so save the model again",
+    );
+  }
+  if (options.expect !== undefined) {
+    const mismatch = firstMismatch(tensors, options.expect);
+    if (mismatch !== null) fail(mismatch);
+  }
+  return {
+    tensors,
+    config: config as Record<string, unknown>,
+    checksum: await sha256Hex(weights),
+  };
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((dim, i) => dim === b[i]);
+}
+
+/** The first difference between `tensors` and `expect`, in `expect`'s order, then extras. */
+function firstMismatch(
+  tensors: Record<string, NamedTensor>,
+  expect: ExpectedTensors,
+): string | null {
+  for (const [name, want] of Object.entries(expect)) {
+    if (!Object.hasOwn(tensors, name)) {
+      return `tensor "${name}" is missing; config expects ${want.dtype} ${
+        JSON.stringify(want.shape)
+      }`;
+    }
+    const have = tensors[name];
+    if (!sameShape(have.shape, want.shape)) {
+      return `tensor "${name}" has shape ${JSON.stringify(have.shape)}, config expects ${
+        JSON.stringify(want.shape)
+      }`;
+    }
+    if (have.dtype !== want.dtype) {
+      return `tensor "${name}" has dtype ${have.dtype}, config expects ${want.dtype}`;
+    }
+  }
+  for (const name of Object.keys(tensors).sort()) {
+    if (!Object.hasOwn(expect, name)) {
+      return `tensor "${name}" is present but config does not expect it`;
+    }
+  }
+  return null;
+}
