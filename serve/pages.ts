@@ -1,0 +1,116 @@
+/**
+ * Two small self-contained HTML pages (no external assets): the try-it page
+ * and the docs page rendered from the OpenAPI spec.
+ *
+ * @module
+ */
+
+const ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Escapes text for HTML.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./pages.ts";
+ * console.assert(escapeHtml("<a>") === "&lt;a&gt;");
+ * ```
+ */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ENTITIES[ch]);
+}
+
+const STYLE =
+  `body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+textarea{width:100%;height:8rem}.bar{background:#4a7bd0;height:1rem}
+.row{display:grid;grid-template-columns:8rem 1fr 5rem;gap:.5rem;align-items:center;margin:.2rem 0}
+code{background:#eee;padding:0 .2rem}`;
+
+/**
+ * The try-it page: a textarea, a key field, a button and score bars.
+ *
+ * @example
+ * ```ts
+ * import { indexPage } from "./pages.ts";
+ * console.assert(indexPage(false).includes("<textarea"));
+ * ```
+ */
+export function indexPage(needsKey: boolean): string {
+  const keyField = needsKey
+    ? `<p><label>API key <input id="key" type="password" autocomplete="off"></label></p>`
+    : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>fitlam classifier</title><style>${STYLE}</style></head><body>
+<h1>fitlam classifier</h1>
+<p><label for="text">Text</label></p><textarea id="text">Win a FREE cruise now!!!</textarea>
+${keyField}<p><button id="go">Classify</button> <a href="/docs">API docs</a></p>
+<div id="out"></div>
+<script>
+const out = document.getElementById("out");
+document.getElementById("go").addEventListener("click", async () => {
+  const headers = { "Content-Type": "application/json" };
+  const key = document.getElementById("key");
+  if (key && key.value) headers.Authorization = "Bearer " + key.value;
+  out.textContent = "…";
+  try {
+    const res = await fetch("/v1/classify", {
+      method: "POST", headers, body: JSON.stringify({ text: document.getElementById("text").value }),
+    });
+    const body = await res.json();
+    out.textContent = "";
+    if (!res.ok) { out.textContent = body.error ? body.error.message : res.statusText; return; }
+    const scores = body.results[0].scores;
+    for (const label of Object.keys(scores)) {
+      const row = document.createElement("div"); row.className = "row";
+      const name = document.createElement("span"); name.textContent = label;
+      const track = document.createElement("div");
+      const bar = document.createElement("div"); bar.className = "bar";
+      bar.style.width = (scores[label] * 100).toFixed(1) + "%"; track.appendChild(bar);
+      const pct = document.createElement("span"); pct.textContent = (scores[label] * 100).toFixed(1) + "%";
+      row.append(name, track, pct); out.appendChild(row);
+    }
+  } catch (e) { out.textContent = String(e); }
+});
+</script></body></html>`;
+}
+
+interface SpecLike {
+  info: { title: string; description?: string };
+  paths: Record<string, Record<string, { summary?: string; responses?: Record<string, unknown> }>>;
+}
+
+/**
+ * The docs page: every route of `spec` with its summary and status codes.
+ *
+ * @example
+ * ```ts
+ * import { docsPage } from "./pages.ts";
+ * const html = docsPage({ info: { title: "t" }, paths: { "/x": { get: { summary: "X" } } } });
+ * console.assert(html.includes("GET") && html.includes("/x"));
+ * ```
+ */
+export function docsPage(spec: SpecLike): string {
+  const rows = Object.entries(spec.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) =>
+      `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escapeHtml(path)}</code></td>` +
+      `<td>${escapeHtml(op.summary ?? "")}</td><td>${
+        escapeHtml(Object.keys(op.responses ?? {}).join(", "))
+      }</td></tr>`
+    )
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>${escapeHtml(spec.info.title)} — API</title><style>${STYLE}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
+</style></head><body><h1>${escapeHtml(spec.info.title)}</h1>
+<p>${escapeHtml(spec.info.description ?? "")}</p>
+<p>Full schema: <a href="/openapi.json">/openapi.json</a>. Errors are
+<code>{"error": {"code": "...", "message": "..."}}</code>.</p>
+<table><thead><tr><th>Method</th><th>Path</th><th>Summary</th><th>Statuses</th></tr></thead>
+<tbody>${rows.join("\n")}</tbody></table></body></html>`;
+}
