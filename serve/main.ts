@@ -1,0 +1,121 @@
+/**
+ * `deno task serve`: serves the classifier over HTTP.
+ *
+ * ```sh
+ * deno task serve --weights weights --port 8000
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Device, parseDevice } from "../shared/backend.ts";
+import { loadClassifier } from "../shared/pipeline.ts";
+import { createApp } from "./app.ts";
+
+const HELP = `Usage: deno task serve [options]
+
+  --port N              port to listen on (default 8000)
+  --host H              address to bind (default 127.0.0.1)
+  --weights DIR         trained weights folder (default weights/)
+  --device D            wasm (default), webgpu or cpu
+  --max-body-bytes N    largest request body (default 1048576)
+  --max-texts N         most texts per request (default 64)
+  --max-chars N         most characters per text (default 100000)
+  --batch-window-ms N   micro-batching window, 0 disables (default 5)
+  --max-batch N         flush a batch at this many texts (default 32)
+  --cors-origin URL     allow this origin (repeatable)
+  --help                show this help
+
+Set FITLAM_API_KEY to require Authorization: Bearer <key> on /v1 routes.`;
+
+function fail(message: string, code = 2): never {
+  console.error(message);
+  Deno.exit(code);
+}
+
+function int(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    fail(`Cannot start server: --${name} is ${JSON.stringify(value)}; pass an integer >= ${min}`);
+  }
+  return n;
+}
+
+let args;
+try {
+  args = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      weights: { type: "string", default: "weights" },
+      device: { type: "string", default: "wasm" },
+      "max-body-bytes": { type: "string" },
+      "max-texts": { type: "string" },
+      "max-chars": { type: "string" },
+      "batch-window-ms": { type: "string" },
+      "max-batch": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
+      help: { type: "boolean" },
+    },
+  }).values;
+} catch (e) {
+  fail(`Cannot start server: ${(e as Error).message}; see --help`);
+}
+if (args.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+
+let device: Device;
+try {
+  device = parseDevice(args.device!);
+} catch (e) {
+  fail((e as Error).message);
+}
+const apiKey = Deno.env.get("FITLAM_API_KEY") || undefined;
+const loading = loadClassifier(args.weights!, { device });
+const app = createApp(loading, {
+  maxBodyBytes: int("max-body-bytes", args["max-body-bytes"], 1 << 20, 1),
+  maxTexts: int("max-texts", args["max-texts"], 64, 1),
+  maxChars: int("max-chars", args["max-chars"], 100_000, 1),
+  batchWindowMs: int("batch-window-ms", args["batch-window-ms"], 5, 0),
+  maxBatch: int("max-batch", args["max-batch"], 32, 1),
+  apiKey,
+  corsOrigins: args["cors-origin"],
+  log: (entry) => console.log(JSON.stringify(entry)),
+});
+
+// Listen at once: /healthz answers "loading" while the weights load.
+const server = Deno.serve({
+  hostname: args.host,
+  port: int("port", args.port, 8000, 0),
+  onListen: ({ hostname, port }) => {
+    console.log(`fitlam serving on http://${hostname}:${port}/ (weights: ${args.weights})`);
+    if (!apiKey) console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
+  },
+}, app.fetch);
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    // shutdown() lets in-flight requests finish before the process ends.
+    await server.shutdown();
+    await loading.then((c) => c.dispose(), () => {});
+  }
+  Deno.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => void stop(0));
+}
+
+loading.then(
+  (clf) =>
+    console.log(`fitlam model ready: ${clf.info.directions.join("+")} on ${clf.info.backend}`),
+  (e) => {
+    console.error((e as Error).message);
+    void stop(1);
+  },
+);
