@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { assembleTask, sortLabels } from "./assemble.ts";
+import type { LabeledDoc } from "./types.ts";
+
+const rows = (n: number, label: string): LabeledDoc[] =>
+  Array.from({ length: n }, (_, i) => ({ text: `${label}${i}`, label }));
+
+Deno.test("assembleTask: carves seeded stratified test and valid splits when missing", () => {
+  const train = [...rows(50, "a"), ...rows(50, "b")];
+  const task = assembleTask({ train }, { name: "t", source: "mem", seed: 3 });
+  assert.deepEqual([task.train.length, task.valid!.length, task.test.length], [72, 8, 20]);
+  assert.equal(task.test.filter((r) => r.label === "a").length, 10);
+  assert.deepEqual(task.labels, ["a", "b"]);
+  assert.deepEqual(assembleTask({ train }, { name: "t", source: "mem", seed: 3 }), task);
+  const noValid = assembleTask({ train, test: rows(2, "a") }, {
+    name: "t",
+    source: "mem",
+    validFraction: 0,
+  });
+  assert.equal(noValid.valid, undefined);
+  assert.equal(noValid.train.length, 100);
+});
+
+Deno.test("assembleTask: given parts and class lists are kept as they are", () => {
+  const task = assembleTask(
+    {
+      train: rows(3, "x"),
+      valid: rows(1, "x"),
+      test: rows(1, "x"),
+      unlabeled: ["u"],
+      labels: ["x"],
+    },
+    { name: "t", source: "mem" },
+  );
+  assert.deepEqual([task.train.length, task.valid!.length, task.test.length], [3, 1, 1]);
+  assert.deepEqual(task.unlabeled, ["u"]);
+});
+
+Deno.test("assembleTask: empty classes, unseen labels and empty parts are clear errors", () => {
+  const opts = { name: "ag", source: "train.csv" };
+  assert.throws(
+    () =>
+      assembleTask(
+        { train: rows(5, "World"), test: rows(1, "World"), labels: ["World", "Sports"] },
+        opts,
+      ),
+    /Cannot load task ag \(train\.csv\): class "Sports" has no train rows; add rows for it or drop it/,
+  );
+  assert.throws(
+    () => assembleTask({ train: rows(5, "a"), test: rows(1, "c") }, opts),
+    /Cannot load task ag \(train\.csv\): test label "c" is not among the train labels \[a\]/,
+  );
+  assert.throws(
+    () => assembleTask({ train: rows(5, "a"), valid: rows(1, "z"), test: rows(1, "a") }, opts),
+    /valid label "z" is not among/,
+  );
+  assert.throws(() => assembleTask({ train: [] }, opts), /Cannot load task ag .*: no train rows/);
+  assert.throws(() => assembleTask({ train: rows(5, "a"), test: [] }, opts), /no test rows/);
+  assert.throws(
+    () => assembleTask({ train: rows(5, "a"), test: rows(1, "a"), labels: ["b"] }, opts),
+    /train label "a" is not among/,
+  );
+});
+
+Deno.test("sortLabels: numeric when all integers, else code-unit order", () => {
+  assert.deepEqual(sortLabels(["10", "9", "1"]), ["1", "9", "10"]);
+  assert.deepEqual(sortLabels(["b", "B", "a"]), ["B", "a", "b"]);
+});

@@ -1,0 +1,127 @@
+/**
+ * Generic labelled files with named fields: CSV with a header row, and JSON
+ * Lines (one object a line). Field names default to `text` and `label`.
+ *
+ * @module
+ */
+
+import { readCsv } from "./csv.ts";
+import { rowError } from "./errors.ts";
+import { type Encoding, readLines } from "./text_io.ts";
+import type { LabeledDoc } from "./types.ts";
+
+/** Options of {@linkcode readFieldCsv} and {@linkcode readJsonl}. */
+export interface FieldOptions {
+  /** Text field name, or several joined by newlines (e.g. `["title", "body"]`). Default `"text"`. */
+  textField?: string | string[];
+  /** Label field name. Default `"label"`. */
+  labelField?: string;
+  /** CSV delimiter. Default `","`. */
+  delimiter?: string;
+  /** Text encoding; default `"auto"`. */
+  encoding?: Encoding;
+}
+
+/**
+ * Reads a CSV whose first row names the columns.
+ *
+ * @example
+ * ```ts
+ * import { readFieldCsv } from "./fields.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.csv`, 'id,review,stars\n1,"Nice, really",5\n');
+ * const rows = await readFieldCsv(`${dir}/a.csv`, { textField: "review", labelField: "stars" });
+ * console.assert(rows[0].text === "Nice, really" && rows[0].label === "5");
+ * ```
+ */
+export async function readFieldCsv(
+  path: string,
+  options: FieldOptions = {},
+): Promise<LabeledDoc[]> {
+  const textFields = [options.textField ?? "text"].flat();
+  const labelField = options.labelField ?? "label";
+  const rows: LabeledDoc[] = [];
+  let header: string[] | undefined;
+  let textAt: number[] = [];
+  let labelAt = -1;
+  for await (const { fields, line } of readCsv(path, options)) {
+    if (!header) {
+      header = fields.map((f) => f.trim());
+      const find = (name: string, option: string) => {
+        const at = header!.indexOf(name);
+        if (at < 0) {
+          throw rowError(
+            path,
+            line,
+            `no column ${JSON.stringify(name)} in header (${header!.join(", ")}); pass ${option}`,
+          );
+        }
+        return at;
+      };
+      textAt = textFields.map((f) => find(f, "textField"));
+      labelAt = find(labelField, "labelField");
+      continue;
+    }
+    if (fields.length !== header.length) {
+      throw rowError(path, line, `expected ${header.length} fields, found ${fields.length}`);
+    }
+    rows.push(makeRow(textAt.map((i) => fields[i]), fields[labelAt], path, line));
+  }
+  return rows;
+}
+
+/**
+ * Reads JSON Lines: one object per non-blank line. A numeric or boolean
+ * label becomes its string form.
+ *
+ * @example
+ * ```ts
+ * import { readJsonl } from "./fields.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.jsonl`, '{"text":"hi","label":1}\n');
+ * const rows = await readJsonl(`${dir}/a.jsonl`);
+ * console.assert(rows[0].text === "hi" && rows[0].label === "1");
+ * ```
+ */
+export async function readJsonl(path: string, options: FieldOptions = {}): Promise<LabeledDoc[]> {
+  const textFields = [options.textField ?? "text"].flat();
+  const labelField = options.labelField ?? "label";
+  const rows: LabeledDoc[] = [];
+  let lineNo = 0;
+  for await (const line of readLines(path, options.encoding)) {
+    lineNo++;
+    if (!line.trim()) continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (e) {
+      throw rowError(path, lineNo, `invalid JSON (${(e as Error).message})`);
+    }
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+      throw rowError(path, lineNo, "expected a JSON object");
+    }
+    const rec = obj as Record<string, unknown>;
+    const get = (name: string, option: string) => {
+      if (!(name in rec)) {
+        throw rowError(path, lineNo, `no field ${JSON.stringify(name)}; pass ${option}`);
+      }
+      return rec[name];
+    };
+    const texts = textFields.map((f) => get(f, "textField"));
+    if (texts.some((t) => typeof t !== "string")) {
+      throw rowError(path, lineNo, "expected the text field to be a string");
+    }
+    const label = get(labelField, "labelField");
+    if (!["string", "number", "boolean"].includes(typeof label)) {
+      throw rowError(path, lineNo, "expected the label to be a string, number or boolean");
+    }
+    rows.push(makeRow(texts as string[], String(label), path, lineNo));
+  }
+  return rows;
+}
+
+function makeRow(texts: string[], label: string, path: string, line: number): LabeledDoc {
+  const l = label.trim();
+  if (!l) throw rowError(path, line, "the label is empty");
+  return { text: texts.map((t) => t.trim()).filter((t) => t).join("\n"), label: l };
+}

@@ -1,0 +1,175 @@
+/**
+ * One entry point for target tasks: {@linkcode loadTask} picks the reader by
+ * format (or detects it), reads train/valid/test, and assembles a checked
+ * {@linkcode TaskData} with seeded splits for missing parts.
+ *
+ * @module
+ */
+
+import { basename, dirname, resolve } from "node:path";
+import { assembleTask } from "./assemble.ts";
+import { readCsv } from "./csv.ts";
+import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
+import { type ImdbOptions, readImdb } from "./imdb.ts";
+import { type Encoding, readLines, statOrThrow } from "./text_io.ts";
+import { readTrec } from "./trec.ts";
+import { readTsv } from "./tsv.ts";
+import type { LabeledDoc, TaskData } from "./types.ts";
+import { readZhangCsv } from "./zhang.ts";
+
+/**
+ * Task file formats. `csv` is a Zhang et al. CSV when its first field is a
+ * class number and no field names are given, else a CSV with a header row;
+ * `zhang` forces the former.
+ */
+export type TaskFormat = "auto" | "imdb" | "csv" | "zhang" | "trec" | "tsv" | "jsonl";
+
+/** Everything {@linkcode loadTask} needs; only `train` is required. */
+export interface TaskSpec extends FieldOptions, ImdbOptions {
+  /** File format; default `"auto"` (see {@linkcode detectTaskFormat}). */
+  format?: TaskFormat;
+  /** Train file (for IMDb: the `aclImdb` folder or `aclImdb_v1.tar.gz`). */
+  train: string;
+  /** Test file; default: a seeded, stratified `testFraction` of train. */
+  test?: string;
+  /** Valid file; default: a seeded, stratified `validFraction` of the remaining train. */
+  valid?: string;
+  /** Task name for logs; default `imdb` or the train file's folder name. */
+  name?: string;
+  /** Seed for splits and subsets. Default 42. */
+  seed?: number;
+  /** Default 0.2. */
+  testFraction?: number;
+  /** Default 0.1; 0 for no valid split. */
+  validFraction?: number;
+  /** Zhang CSV class names for labels 1..n (else `classes.txt` beside the train file). */
+  classes?: string[];
+  /** Zhang CSV classes file. */
+  classesPath?: string;
+  /** TREC: label with fine classes. */
+  fine?: boolean;
+  /** TSV: whether there is a header line; default detected. */
+  header?: boolean | "auto";
+  /** Text encoding; default `"auto"`. */
+  encoding?: Encoding;
+}
+
+/**
+ * Loads a target task from files.
+ *
+ * @example
+ * ```ts
+ * import { loadTask } from "./tasks.ts";
+ * const dir = await Deno.makeTempDir();
+ * const lines = Array.from({ length: 20 }, (_, i) => `review ${i}\t${i % 2}`);
+ * await Deno.writeTextFile(`${dir}/train.tsv`, lines.join("\n"));
+ * const task = await loadTask({ train: `${dir}/train.tsv` });
+ * console.assert(task.labels.join() === "0,1" && task.test.length === 4);
+ * ```
+ */
+export async function loadTask(spec: TaskSpec): Promise<TaskData> {
+  const seed = spec.seed ?? 42;
+  let format = spec.format ?? "auto";
+  if (format === "auto") format = await detectTaskFormat(spec.train);
+  const split = { seed, testFraction: spec.testFraction, validFraction: spec.validFraction };
+  if (format === "imdb") {
+    if (spec.test || spec.valid) {
+      throw new Error(
+        "Cannot load IMDb: it brings its own test split; drop the test/valid paths",
+      );
+    }
+    const imdb = await readImdb(spec.train, { ...spec, seed });
+    return assembleTask(imdb, { ...split, name: spec.name ?? "imdb", source: spec.train });
+  }
+  if (format === "csv" && !spec.textField && !spec.labelField && await looksZhang(spec)) {
+    format = "zhang";
+  }
+  let labels: string[] | undefined;
+  const read = async (path: string): Promise<LabeledDoc[]> => {
+    switch (format) {
+      case "zhang": {
+        // classes.txt lives beside the train file; test/valid use the same list.
+        const classesPath = spec.classesPath ?? await besideTrain(spec.train);
+        const r = await readZhangCsv(path, { ...spec, classesPath });
+        // With a class list, keep it whole so a class without train rows is reported.
+        if (spec.classes || classesPath) labels ??= r.labels;
+        return r.rows;
+      }
+      case "csv":
+        return await readFieldCsv(path, spec);
+      case "jsonl":
+        return await readJsonl(path, spec);
+      case "trec":
+        return await readTrec(path, spec);
+      case "tsv":
+        return await readTsv(path, spec);
+      default:
+        throw new Error(
+          `Cannot load task: unknown format ${JSON.stringify(format)}; ` +
+            'use "auto", "imdb", "csv", "zhang", "trec", "tsv" or "jsonl"',
+        );
+    }
+  };
+  const train = await read(spec.train);
+  const test = spec.test ? await read(spec.test) : undefined;
+  const valid = spec.valid ? await read(spec.valid) : undefined;
+  const name = spec.name ?? basename(dirname(resolve(spec.train)));
+  const source = [spec.train, spec.valid, spec.test].filter((p) => p).join(", ");
+  return assembleTask({ train, test, valid, labels }, { ...split, name, source });
+}
+
+async function besideTrain(train: string): Promise<string | undefined> {
+  const path = `${dirname(train)}/classes.txt`;
+  try {
+    return (await Deno.stat(path)).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function looksZhang(spec: TaskSpec): Promise<boolean> {
+  for await (const { fields } of readCsv(spec.train, spec)) {
+    return /^\d+$/.test(fields[0].trim()) && (fields.length === 2 || fields.length === 3);
+  }
+  return false;
+}
+
+/**
+ * Detects a task file's format: a folder or tarball is IMDb; then by
+ * extension (`.csv`, `.tsv`, `.jsonl`/`.ndjson`, `.label`, also under
+ * `.gz`); else by the first non-blank line (`COARSE:fine …` → trec, `{` →
+ * jsonl, a tab → tsv, a comma or quote → csv).
+ *
+ * @example
+ * ```ts
+ * import { detectTaskFormat } from "./tasks.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/sentiment-dev`, "a fine film\t1\n");
+ * console.assert(await detectTaskFormat(`${dir}/sentiment-dev`) === "tsv");
+ * ```
+ */
+export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat, "auto">> {
+  if ((await statOrThrow(path)).isDirectory || /\.(tar\.gz|tgz|tar)$/i.test(path)) return "imdb";
+  const ext = /\.([a-z]+)$/i.exec(path.replace(/\.gz$/i, ""))?.[1].toLowerCase();
+  const byExt: Record<string, Exclude<TaskFormat, "auto">> = {
+    csv: "csv",
+    tsv: "tsv",
+    jsonl: "jsonl",
+    ndjson: "jsonl",
+    label: "trec",
+  };
+  if (ext && byExt[ext]) return byExt[ext];
+  for await (const raw of readLines(path)) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (/^[A-Z]+:\S+\s/.test(line)) return "trec";
+    if (line.startsWith("{")) return "jsonl";
+    if (raw.includes("\t")) return "tsv";
+    if (line.startsWith('"') || line.includes(",")) return "csv";
+    break;
+  }
+  throw new Error(
+    `Cannot detect the format of ${path}: its first line is not TREC, JSONL, TSV or CSV; ` +
+      'pass format ("imdb", "csv", "zhang", "trec", "tsv" or "jsonl")',
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * File bytes to text: transparent gzip, UTF-8 with a Latin-1 fallback, and
+ * streamed lines so multi-gigabyte corpora never sit in memory as one string.
+ *
+ * @module
+ */
+
+/** How to turn bytes into text. `"auto"` is UTF-8, falling back to Latin-1 on invalid bytes. */
+export type Encoding = "utf-8" | "latin1" | "auto";
+
+// Files up to this size are decoded whole under "auto", so a Latin-1 file is
+// detected before any line is handed out; larger ones stream as strict UTF-8.
+const AUTO_WHOLE_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * True when `path` names a gzip file by extension (`.gz`, `.tgz`).
+ *
+ * @example
+ * ```ts
+ * import { isGzipPath } from "./text_io.ts";
+ * console.assert(isGzipPath("a/enwiki.txt.gz") && !isGzipPath("a/b.txt"));
+ * ```
+ */
+export function isGzipPath(path: string): boolean {
+  return /\.(gz|tgz)$/i.test(path);
+}
+
+/**
+ * Opens `path` as a byte stream, gunzipping on the fly when it ends in `.gz`/`.tgz`.
+ *
+ * @example
+ * ```ts
+ * import { openBytes } from "./text_io.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * const stream = await openBytes(`${dir}/a.txt`);
+ * const bytes = await new Response(stream).bytes();
+ * console.assert(bytes.length === 2);
+ * ```
+ */
+export async function openBytes(path: string): Promise<ReadableStream<Uint8Array>> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot open ${path}: no such file; check the path`);
+    }
+    throw e;
+  }
+  const stream = file.readable;
+  return isGzipPath(path) ? stream.pipeThrough(new DecompressionStream("gzip")) : stream;
+}
+
+/**
+ * Decodes bytes as UTF-8, or as Latin-1 when they are not valid UTF-8
+ * (e.g. the TREC training file) and `encoding` is `"auto"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeBytes } from "./text_io.ts";
+ * console.assert(decodeBytes(new Uint8Array([0x63, 0x61, 0x66, 0xe9])) === "café");
+ * ```
+ */
+export function decodeBytes(
+  bytes: Uint8Array,
+  encoding: Encoding = "auto",
+  path = "input",
+): string {
+  if (encoding === "latin1") return new TextDecoder("latin1").decode(bytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    if (encoding === "auto") return new TextDecoder("latin1").decode(bytes);
+    throw new Error(`Cannot decode ${path}: bytes are not valid UTF-8; pass encoding "latin1"`);
+  }
+}
+
+/**
+ * Reads a whole (optionally gzipped) file as text; see {@linkcode decodeBytes}.
+ *
+ * @example
+ * ```ts
+ * import { readText } from "./text_io.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+ * console.assert(await readText(`${dir}/a.txt`) === "hello");
+ * ```
+ */
+export async function readText(path: string, encoding: Encoding = "auto"): Promise<string> {
+  const bytes = await new Response(await openBytes(path)).bytes();
+  return decodeBytes(bytes, encoding, path);
+}
+
+/**
+ * Streams a file's text in chunks of arbitrary size.
+ *
+ * @example
+ * ```ts
+ * import { readTextChunks } from "./text_io.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
+ * let text = "";
+ * for await (const chunk of readTextChunks(`${dir}/a.txt`)) text += chunk;
+ * console.assert(text === "abc");
+ * ```
+ */
+export async function* readTextChunks(
+  path: string,
+  encoding: Encoding = "auto",
+): AsyncGenerator<string> {
+  if (encoding === "auto" && !isGzipPath(path)) {
+    const size = (await statOrThrow(path)).size;
+    if (size <= AUTO_WHOLE_LIMIT) {
+      yield await readText(path, "auto");
+      return;
+    }
+  }
+  const latin1 = encoding === "latin1";
+  const decoder = new TextDecoder(latin1 ? "latin1" : "utf-8", { fatal: !latin1 });
+  // Only decoder failures mean "not UTF-8"; a corrupt gzip must surface as itself.
+  const decode = (bytes?: Uint8Array): string => {
+    try {
+      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+    } catch {
+      throw new Error(`Cannot decode ${path}: bytes are not valid UTF-8; pass encoding "latin1"`);
+    }
+  };
+  for await (const bytes of await openBytes(path)) {
+    const text = decode(bytes);
+    if (text) yield text;
+  }
+  const rest = decode();
+  if (rest) yield rest;
+}
+
+/**
+ * Splits a stream of text chunks into lines, dropping the `\n` and any `\r`
+ * before it. A final line without a newline is still yielded.
+ *
+ * @example
+ * ```ts
+ * import { splitLines } from "./text_io.ts";
+ * async function* chunks() { yield "a\r\nb"; yield "c\n"; }
+ * const lines = await Array.fromAsync(splitLines(chunks()));
+ * console.assert(lines.join("|") === "a|bc");
+ * ```
+ */
+export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let carry = "";
+  for await (const chunk of chunks) {
+    let start = 0;
+    let nl = chunk.indexOf("\n");
+    if (nl < 0) {
+      carry += chunk;
+      continue;
+    }
+    while (nl >= 0) {
+      let line = start === 0 ? carry + chunk.slice(0, nl) : chunk.slice(start, nl);
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      yield line;
+      start = nl + 1;
+      nl = chunk.indexOf("\n", start);
+    }
+    carry = chunk.slice(start);
+  }
+  if (carry) yield carry.endsWith("\r") ? carry.slice(0, -1) : carry;
+}
+
+/**
+ * Streams the lines of a (optionally gzipped) file.
+ *
+ * @example
+ * ```ts
+ * import { readLines } from "./text_io.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "x\ny\n");
+ * console.assert((await Array.fromAsync(readLines(`${dir}/a.txt`))).length === 2);
+ * ```
+ */
+export function readLines(path: string, encoding: Encoding = "auto"): AsyncGenerator<string> {
+  return splitLines(readTextChunks(path, encoding));
+}
+
+/**
+ * `Deno.stat` with a readable error for a missing path.
+ *
+ * @example
+ * ```ts
+ * import { statOrThrow } from "./text_io.ts";
+ * console.assert((await statOrThrow(".")).isDirectory);
+ * ```
+ */
+export async function statOrThrow(path: string): Promise<Deno.FileInfo> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot open ${path}: no such file or folder; check the path`);
+    }
+    throw e;
+  }
+}
