@@ -19,7 +19,7 @@
 export type { LabeledDoc, TaskData } from "./types.ts";
 export { type CorpusFormat, type CorpusOptions, readCorpus } from "./corpus.ts";
 export { isWikiTitle, wikiDocuments } from "./wikitext.ts";
-export { seededHash, splitHeldOut, stratifiedSplit } from "./split.ts";
+export { partSizes, seededHash, splitHeldOut, stratifiedSplit } from "./split.ts";
 export { detectTaskFormat, loadTask, type TaskFormat, type TaskSpec } from "./tasks.ts";
 export { type AssembleOptions, assembleTask, sortLabels, type TaskParts } from "./assemble.ts";
 export { cleanReview, type ImdbOptions, readImdb } from "./imdb.ts";
