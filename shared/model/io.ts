@@ -37,7 +37,10 @@ export interface ModelConfig {
 }
 
 /** What a caller supplies besides the weights. */
-export type ModelMeta = Omit<ModelConfig, "format" | "version" | "kind" | "encoder" | "head" | "tokenizer" | "createdAt">;
+export type ModelMeta = Omit<
+  ModelConfig,
+  "format" | "version" | "kind" | "encoder" | "head" | "tokenizer" | "createdAt"
+>;
 
 function toTensors(stores: ParamData[] | Record<string, ParamData>): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = {};
@@ -130,7 +133,7 @@ export async function saveLm(dir: string, lm: AwdLstm, meta: ModelMeta): Promise
  */
 export async function loadLm(ops: Ops, dir: string): Promise<{ lm: AwdLstm; config: ModelConfig }> {
   const raw = await loadModelFolder(dir);
-  const config = raw.config as ModelConfig;
+  const config = raw.config as unknown as ModelConfig;
   checkTokenizer(dir, config);
   const lm = new AwdLstm(ops, config.encoder);
   try {
@@ -177,14 +180,17 @@ export async function loadClassifierModel(
   dir: string,
 ): Promise<{ clf: TextClassifier; config: ModelConfig; checksum: string }> {
   const raw = await loadModelFolder(dir);
-  const config = raw.config as ModelConfig;
+  const config = raw.config as unknown as ModelConfig;
   checkTokenizer(dir, config);
   if (config.kind !== "classifier" || !config.head || !config.labels) {
     throw new Error(
       `Cannot load classifier from ${dir}: it holds a ${config.kind} model; train the classifier stage first`,
     );
   }
-  const specs = { ...awdLstmSpecs(config.encoder), ...headSpecs(config.head, config.encoder.embSize) };
+  const specs = {
+    ...awdLstmSpecs(config.encoder),
+    ...headSpecs(config.head, config.encoder.embSize),
+  };
   checkTensors(dir, raw.tensors, specs);
   const clf = new TextClassifier(ops, config.encoder, config.head);
   const data = asParamData(raw.tensors);

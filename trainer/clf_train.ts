@@ -1,0 +1,214 @@
+/**
+ * Stage 3: classifier fine-tuning. Documents are batched by similar length
+ * (shuffled chunks sorted by length), run with BPT3C, and trained with
+ * discriminative rates; optional gradual unfreezing and cosine schedule.
+ * The best epoch on validation is kept.
+ *
+ * @module
+ */
+import type { Tensor } from "@tensorflow/tfjs";
+import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts";
+import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
+import { type ParamData, paramName } from "../shared/model/params.ts";
+import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
+import { Rng } from "../shared/rng.ts";
+import type { MetricsLog } from "./metrics.ts";
+import { Adam, type AdamConfig } from "./optim.ts";
+import { ProgressBar } from "./progress.ts";
+import { discriminativeRates, epochPlan } from "./schedule.ts";
+import { type StopSignal, TrainingDiverged } from "./signals.ts";
+
+/** A document as token ids (already reversed for the backward model) and its label index. */
+export interface EncodedDoc {
+  ids: Int32Array;
+  label: number;
+}
+
+/** Settings of stage 3. */
+export interface ClassifierStageOptions {
+  direction: "fwd" | "bwd";
+  epochs: number;
+  bs: number;
+  lr: number;
+  discriminativeFactor: number;
+  gradualUnfreeze: boolean;
+  cosine: boolean;
+  dropMult: number;
+  adam: AdamConfig;
+  seed: number;
+  /** Training documents are cut to their first this many tokens (speed); inference reads all. */
+  trainMaxTokens: number;
+}
+
+/** Layer group of a classifier parameter: embedding 0, rnns.l → l+1, head on top. */
+export function clfGroupOf(name: string, numLayers: number): number {
+  if (name.startsWith("head.")) return numLayers + 1;
+  const m = /^rnns\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) + 1 : 0;
+}
+
+/**
+ * Batches of indices with similar lengths: shuffle, cut into chunks of 50
+ * batches, sort each chunk by length, then shuffle the batches.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../shared/rng.ts";
+ * import { sortishBatches } from "./clf_train.ts";
+ * const b = sortishBatches([5, 1, 9, 3], 2, new Rng(0));
+ * console.assert(b.flat().sort().join() === "0,1,2,3");
+ * ```
+ */
+export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[][] {
+  const idx = rng.shuffle(lengths.map((_, i) => i));
+  const batches: number[][] = [];
+  const chunk = bs * 50;
+  for (let s = 0; s < idx.length; s += chunk) {
+    const part = idx.slice(s, s + chunk).sort((a, b) => lengths[b] - lengths[a]);
+    for (let k = 0; k < part.length; k += bs) batches.push(part.slice(k, k + bs));
+  }
+  return rng.shuffle(batches);
+}
+
+/** Accuracy and confusion matrix of predicted probabilities. */
+export function scoreProbabilities(
+  probs: Float32Array[],
+  labels: number[],
+  numClasses: number,
+): { accuracy: number; confusion: number[][] } {
+  const confusion = Array.from({ length: numClasses }, () => new Array(numClasses).fill(0));
+  let correct = 0;
+  probs.forEach((p, i) => {
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+    confusion[labels[i]][best]++;
+    if (best === labels[i]) correct++;
+  });
+  return { accuracy: correct / Math.max(1, probs.length), confusion };
+}
+
+/**
+ * Trains `clf` and returns the validation accuracy per epoch; the weights of
+ * the best epoch are loaded back at the end.
+ */
+export async function trainClassifier(
+  clf: TextClassifier,
+  train: EncodedDoc[],
+  valid: EncodedDoc[],
+  o: ClassifierStageOptions,
+  log: MetricsLog,
+  stop: StopSignal,
+): Promise<number[]> {
+  const { ops } = clf;
+  const L = clf.encoder.config.numLayers;
+  const groups = L + 2;
+  const rates = discriminativeRates(groups, 1, o.discriminativeFactor);
+  const vars = clf.trainableVariables();
+  const adam = new Adam(ops, o.adam);
+  adam.track(vars);
+  const rng = new Rng(o.seed);
+  const docs = train.map((d) => ({ ...d, ids: d.ids.slice(0, o.trainMaxTokens) }));
+  const accuracies: number[] = [];
+  let best = -1;
+  let bestParams: { enc: Record<string, ParamData>; head: Record<string, ParamData> } | undefined;
+  let step = 0;
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const plan = epochPlan(epoch, {
+        groups,
+        maxLr: o.lr,
+        warmup: false,
+        gradualUnfreeze: o.gradualUnfreeze,
+        cosine: o.cosine,
+      });
+      const rateOf = (name: string) => {
+        const g = clfGroupOf(paramName(name), L);
+        return g < plan.lowestTrainable ? 0 : rates[g];
+      };
+      const active = vars.filter((v) => rateOf(v.name) > 0);
+      const batches = sortishBatches(docs.map((d) => d.ids.length), o.bs, rng);
+      const bar = new ProgressBar({
+        label: `classify ${o.direction} epoch ${epoch + 1}/${o.epochs}`,
+        total: batches.length,
+      });
+      const started = performance.now();
+      let tokens = 0, lastLoss = NaN;
+      for (let k = 0; k < batches.length; k++) {
+        const batch = batches[k].map((i) => docs[i]);
+        const lr = plan.rate(k, batches.length);
+        const { tokens: x, lengths } = padBatch(
+          ops,
+          batch.map((d) => d.ids),
+          clf.encoder.config.padId,
+        );
+        const labels = ops.tensor1d(batch.map((d) => d.label), "int32");
+        const masks = {
+          encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, batch.length, o.dropMult),
+          head: clf.sampleHeadMasks(rng, batch.length, o.dropMult),
+        };
+        let updates: [import("@tensorflow/tfjs").Variable, Tensor][] = [];
+        const { value, grads } = ops.variableGrads(() => {
+          const out = clf.forward(x, lengths, { training: true, masks });
+          updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
+          return crossEntropy(ops, out.logits, labels) as never;
+        }, active);
+        const loss = (await value.data())[0];
+        if (!Number.isFinite(loss)) throw new TrainingDiverged("classify", step, "memory");
+        await adam.step(grads, lr, rateOf);
+        clf.applyRunningUpdates(updates);
+        ops.dispose([
+          value,
+          x,
+          labels,
+          ...Object.values(grads),
+          ...(masks.head.filter(Boolean) as Tensor[]),
+        ]);
+        disposeMasks(ops, masks.encoder);
+        step++;
+        tokens += lengths.reduce((a, b) => a + b, 0);
+        lastLoss = loss;
+        const tps = tokens / ((performance.now() - started) / 1000);
+        bar.update(k + 1, { loss, lr, "tok/s": Math.round(tps) });
+        await log.add({
+          type: "step",
+          stage: "classify",
+          direction: o.direction,
+          epoch,
+          step,
+          loss,
+          lr,
+          tokensPerSec: tps,
+        });
+        if (stop.requested) break;
+      }
+      const probs = await predictProbabilities(clf, valid.map((d) => d.ids));
+      const { accuracy } = scoreProbabilities(
+        probs,
+        valid.map((d) => d.label),
+        clf.headConfig.numClasses,
+      );
+      accuracies.push(accuracy);
+      await log.add({
+        type: "valid",
+        stage: "classify",
+        direction: o.direction,
+        epoch,
+        accuracy,
+        error: 1 - accuracy,
+      });
+      bar.finish({ loss: lastLoss, "val acc": accuracy });
+      if (accuracy > best) {
+        best = accuracy;
+        bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
+      }
+      if (stop.requested) break;
+    }
+    if (bestParams) {
+      clf.encoder.params.load(bestParams.enc);
+      clf.head.load(bestParams.head);
+    }
+    return accuracies;
+  } finally {
+    adam.dispose();
+  }
+}

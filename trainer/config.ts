@@ -1,0 +1,189 @@
+/**
+ * Training configuration: presets, JSON config files and command-line
+ * flags, merged in that order. Checkpoints and model folders carry the
+ * resolved config.
+ *
+ * @module
+ */
+import type { PresetName } from "../shared/model/config.ts";
+import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
+
+/** Everything a run needs to know. */
+export interface TrainConfig {
+  preset: PresetName;
+  device: string;
+  seed: number;
+  out: string;
+  directions: ("fwd" | "bwd")[];
+  /** General-domain corpus path; empty: the embedded default (SOTU + Moby Dick). */
+  corpus: string;
+  /** Cap on general-domain tokens used (0: all). */
+  corpusMaxTokens: number;
+  /** Target task: train file/folder; empty: the embedded default (SpamAssassin). */
+  data: string;
+  test: string;
+  valid: string;
+  format: string;
+  textField: string;
+  labelField: string;
+  maxVocab: number;
+  minFreq: number;
+  pretrain: { epochs: number; bs: number; bptt: number; lr: number };
+  finetune: {
+    epochs: number;
+    bs: number;
+    bptt: number;
+    lr: number;
+    warmup: boolean;
+    gradualUnfreeze: boolean;
+    cosine: boolean;
+    discriminative: boolean;
+    /** Cap on target-task LM tokens (0: all). */
+    maxTokens: number;
+  };
+  classify: {
+    epochs: number;
+    bs: number;
+    lr: number;
+    discriminative: boolean;
+    gradualUnfreeze: boolean;
+    cosine: boolean;
+    trainMaxTokens: number;
+    /** Use at most this many training documents, a seeded stratified-free sample (0: all). */
+    maxTrainDocs: number;
+    concatPool: boolean;
+  };
+  /** Lower layer group's rate = upper × this (paper 0.3; ULMFiT 1/2.6). */
+  discriminativeFactor: number;
+  alpha: number;
+  beta: number;
+  dropMult: number;
+  adam: AdamConfig;
+  noPretrain: boolean;
+  noLmFinetune: boolean;
+  checkpointEvery: number;
+  resume: boolean;
+}
+
+const BASE: Omit<TrainConfig, "preset"> = {
+  device: "auto",
+  seed: 42,
+  out: "weights",
+  directions: ["fwd", "bwd"],
+  corpus: "",
+  corpusMaxTokens: 0,
+  data: "",
+  test: "",
+  valid: "",
+  format: "auto",
+  textField: "text",
+  labelField: "label",
+  maxVocab: 60000,
+  minFreq: 2,
+  pretrain: { epochs: 1, bs: 64, bptt: 70, lr: 0.002 },
+  finetune: {
+    epochs: 5,
+    bs: 64,
+    bptt: 70,
+    lr: 0.002,
+    warmup: true,
+    gradualUnfreeze: true,
+    cosine: true,
+    discriminative: true,
+    maxTokens: 0,
+  },
+  classify: {
+    epochs: 3,
+    bs: 32,
+    lr: 0.01,
+    discriminative: true,
+    gradualUnfreeze: false,
+    cosine: true,
+    trainMaxTokens: 1400,
+    maxTrainDocs: 0,
+    concatPool: true,
+  },
+  discriminativeFactor: 0.3,
+  alpha: 2,
+  beta: 1,
+  dropMult: 1,
+  adam: ADAM_DEFAULTS,
+  noPretrain: false,
+  noLmFinetune: false,
+  checkpointEvery: 200,
+  resume: false,
+};
+
+/**
+ * The resolved config of a preset.
+ *
+ * @example
+ * ```ts
+ * import { presetConfig } from "./config.ts";
+ * console.assert(presetConfig("paper").pretrain.bptt === 70);
+ * ```
+ */
+export function presetConfig(preset: PresetName): TrainConfig {
+  const c: TrainConfig = structuredClone({ ...BASE, preset });
+  if (preset === "tiny") {
+    Object.assign(c, { corpusMaxTokens: 20_000, maxVocab: 2000, checkpointEvery: 0 });
+    c.pretrain = { epochs: 1, bs: 8, bptt: 20, lr: 0.005 };
+    Object.assign(c.finetune, { epochs: 2, bs: 8, bptt: 20, lr: 0.005, maxTokens: 20_000 });
+    Object.assign(c.classify, {
+      epochs: 2,
+      bs: 16,
+      lr: 0.02,
+      trainMaxTokens: 60,
+      maxTrainDocs: 300,
+    });
+  } else if (preset === "small") {
+    // Sized so the whole default run fits ~15 minutes on 2 CPU cores.
+    Object.assign(c, { corpusMaxTokens: 80_000, maxVocab: 10_000, minFreq: 3 });
+    c.pretrain = { epochs: 1, bs: 32, bptt: 70, lr: 0.003 };
+    Object.assign(c.finetune, { epochs: 5, bs: 32, bptt: 70, lr: 0.002, maxTokens: 30_000 });
+    Object.assign(c.classify, {
+      epochs: 2,
+      bs: 32,
+      lr: 0.01,
+      trainMaxTokens: 80,
+      maxTrainDocs: 800,
+    });
+  }
+  return c;
+}
+
+type Json = Record<string, unknown>;
+
+/** Deep-merges `patch` into `base`, refusing keys the config does not have. */
+export function mergeConfig(base: TrainConfig, patch: Json, where: string): TrainConfig {
+  const out = structuredClone(base) as unknown as Json;
+  const walk = (target: Json, p: Json, path: string) => {
+    for (const [k, v] of Object.entries(p)) {
+      if (!(k in target)) {
+        throw new Error(
+          `Cannot read ${where}: unknown setting "${path}${k}"; valid ones are ${
+            Object.keys(target).join(", ")
+          }`,
+        );
+      }
+      const cur = target[k];
+      if (cur && typeof cur === "object" && !Array.isArray(cur)) {
+        if (!v || typeof v !== "object" || Array.isArray(v)) {
+          throw new Error(`Cannot read ${where}: "${path}${k}" must be an object`);
+        }
+        walk(cur as Json, v as Json, `${path}${k}.`);
+      } else {
+        if (typeof cur !== typeof v || Array.isArray(cur) !== Array.isArray(v)) {
+          throw new Error(
+            `Cannot read ${where}: "${path}${k}" must be a ${
+              Array.isArray(cur) ? "list" : typeof cur
+            }, got ${JSON.stringify(v)}`,
+          );
+        }
+        target[k] = v;
+      }
+    }
+  };
+  walk(out, patch, "");
+  return out as unknown as TrainConfig;
+}

@@ -1,0 +1,202 @@
+/**
+ * `deno task train [stage] [flags]`: the FitLaM trainer's command line.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type PresetName, PRESETS } from "../shared/model/config.ts";
+import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
+import { runTraining, type Stage, STAGES } from "./run.ts";
+
+const HELP: Record<Stage | "all", string> = {
+  all: "Runs all three stages for both directions, then evaluates on the test split.",
+  pretrain: "Stage 1: trains the general-domain language model (writes OUT/pretrain-{fwd,bwd}).",
+  "finetune-lm":
+    "Stage 2: fine-tunes OUT/pretrain-* on the target task's text with warm-up reverse annealing,\n  gradual unfreezing, cosine annealing and discriminative rates (writes OUT/finetune-*).",
+  classify:
+    "Stage 3: trains the concat-pooling classifier on OUT/finetune-* with BPT3C and discriminative\n  rates, keeps the best epoch, and evaluates (writes OUT/classifier-*).",
+  evaluate: "Evaluates OUT/classifier-* on the test split (accuracy per direction and averaged).",
+};
+
+function usage(stage: Stage | "all"): string {
+  return `Usage: deno task train [${["all", ...STAGES].join("|")}] [options]
+
+${HELP[stage]}
+
+Options:
+  --preset NAME            ${
+    PRESETS.join(" | ")
+  } (default small; tiny takes seconds; paper is for a GPU host)
+  --config FILE            JSON settings merged over the preset (same keys as OUT/metrics.jsonl's run row)
+  --out DIR                output folder (default weights/)
+  --device NAME            auto | webgpu | wasm | cpu (default auto)
+  --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin)
+  --test PATH, --valid PATH  separate test/validation files (else seeded splits)
+  --format NAME            auto | imdb | csv | trec | tsv | jsonl (default auto)
+  --text-field F, --label-field F  field names for CSV/JSONL
+  --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
+  --corpus-max-tokens N    use at most N corpus tokens (0: all)
+  --direction D            fwd | bwd | both (default both)
+  --seed N                 random seed (default 42)
+  --pretrain-epochs N, --finetune-epochs N, --classify-epochs N
+  --lm-lr X, --clf-lr X    top learning rates (paper: 0.002 for the LM)
+  --bs N                   batch size for all stages
+  --resume                 continue from the checkpoints in OUT/checkpoints
+  Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
+             --no-cosine --concat-pool=false
+  -h, --help               this text
+`;
+}
+
+function fail(message: string): never {
+  console.error(`error: ${message}\nRun with --help for usage.`);
+  Deno.exit(2);
+}
+
+/** Parses the command line into a stage list and a config. */
+export async function parseCommandLine(
+  args: string[],
+): Promise<{ stages: Stage[]; config: TrainConfig } | "help"> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      preset: { type: "string" },
+      config: { type: "string" },
+      out: { type: "string" },
+      device: { type: "string" },
+      data: { type: "string" },
+      test: { type: "string" },
+      valid: { type: "string" },
+      format: { type: "string" },
+      "text-field": { type: "string" },
+      "label-field": { type: "string" },
+      corpus: { type: "string" },
+      "corpus-max-tokens": { type: "string" },
+      direction: { type: "string" },
+      seed: { type: "string" },
+      "pretrain-epochs": { type: "string" },
+      "finetune-epochs": { type: "string" },
+      "classify-epochs": { type: "string" },
+      "lm-lr": { type: "string" },
+      "clf-lr": { type: "string" },
+      bs: { type: "string" },
+      resume: { type: "boolean" },
+      "no-pretrain": { type: "boolean" },
+      "no-lm-finetune": { type: "boolean" },
+      "no-discriminative": { type: "boolean" },
+      "no-gradual-unfreeze": { type: "boolean" },
+      "no-cosine": { type: "boolean" },
+      "concat-pool": { type: "string" },
+    },
+  });
+  const stageName = (positionals[0] ?? "all") as Stage | "all";
+  if (positionals.length > 1) fail(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
+  if (stageName !== "all" && !STAGES.includes(stageName)) {
+    fail(`Cannot run stage "${stageName}": use one of all, ${STAGES.join(", ")}`);
+  }
+  if (values.help) {
+    console.log(usage(stageName));
+    return "help";
+  }
+  const preset = (values.preset ?? "small") as PresetName;
+  if (!PRESETS.includes(preset)) {
+    fail(`Cannot use preset "${preset}": use one of ${PRESETS.join(", ")}`);
+  }
+  let c = presetConfig(preset);
+  if (values.config) {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(await Deno.readTextFile(values.config));
+    } catch (e) {
+      fail(`Cannot read config ${values.config}: ${(e as Error).message}`);
+    }
+    delete json.preset;
+    c = mergeConfig(c, json, values.config);
+  }
+  const num = (name: string, v: string | undefined, integer = true): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0) {
+      fail(
+        `Cannot use --${name} ${v}: expected a ${
+          integer ? "non-negative integer" : "non-negative number"
+        }`,
+      );
+    }
+    return n;
+  };
+  const set = <T>(v: T | undefined, apply: (v: T) => void) => v !== undefined && apply(v);
+  set(values.out, (v) => c.out = v);
+  set(values.device, (v) => c.device = v);
+  set(values.data, (v) => c.data = v);
+  set(values.test, (v) => c.test = v);
+  set(values.valid, (v) => c.valid = v);
+  set(values.format, (v) => c.format = v);
+  set(values["text-field"], (v) => c.textField = v);
+  set(values["label-field"], (v) => c.labelField = v);
+  set(values.corpus, (v) => c.corpus = v);
+  set(num("corpus-max-tokens", values["corpus-max-tokens"]), (v) => c.corpusMaxTokens = v);
+  set(num("seed", values.seed), (v) => c.seed = v);
+  set(num("pretrain-epochs", values["pretrain-epochs"]), (v) => c.pretrain.epochs = v);
+  set(num("finetune-epochs", values["finetune-epochs"]), (v) => c.finetune.epochs = v);
+  set(num("classify-epochs", values["classify-epochs"]), (v) => c.classify.epochs = v);
+  set(num("lm-lr", values["lm-lr"], false), (v) => (c.pretrain.lr = v, c.finetune.lr = v));
+  set(num("clf-lr", values["clf-lr"], false), (v) => c.classify.lr = v);
+  set(num("bs", values.bs), (v) => (c.pretrain.bs = v, c.finetune.bs = v, c.classify.bs = v));
+  if (values.direction) {
+    const d = values.direction;
+    if (d === "both") c.directions = ["fwd", "bwd"];
+    else if (d === "fwd" || d === "bwd") c.directions = [d];
+    else fail(`Cannot use --direction ${d}: use fwd, bwd or both`);
+  }
+  if (values.resume) c.resume = true;
+  if (values["no-pretrain"]) c.noPretrain = true;
+  if (values["no-lm-finetune"]) c.noLmFinetune = true;
+  if (values["no-discriminative"]) c.finetune.discriminative = c.classify.discriminative = false;
+  if (values["no-gradual-unfreeze"]) {
+    c.finetune.gradualUnfreeze = c.classify.gradualUnfreeze = false;
+  }
+  if (values["no-cosine"]) c.finetune.cosine = c.classify.cosine = false;
+  if (values["concat-pool"] !== undefined) {
+    if (!["true", "false"].includes(values["concat-pool"])) {
+      fail("Cannot use --concat-pool: use true or false");
+    }
+    c.classify.concatPool = values["concat-pool"] === "true";
+  }
+  return { stages: stageName === "all" ? [...STAGES] : [stageName], config: c };
+}
+
+if (import.meta.main) {
+  let parsed;
+  try {
+    parsed = await parseCommandLine(Deno.args);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (parsed !== "help") {
+    try {
+      const r = await runTraining(parsed.config, parsed.stages);
+      if (r.stopped) {
+        console.error(
+          `Interrupted; checkpoint saved in ${r.stopped}. Rerun the same command with --resume to continue.`,
+        );
+        Deno.exit(130);
+      }
+      const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
+      console.log(
+        `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
+          pct(r.test.avg)
+        }` +
+          `\nWall time: ${
+            (r.seconds / 60).toFixed(1)
+          } min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
+      );
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      Deno.exit(1);
+    }
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The three FitLaM stages, run in order for each direction, with each
+ * stage's output written to its own folder under `out/`:
+ * `pretrain-{fwd,bwd}`, `finetune-{fwd,bwd}`, `classifier-{fwd,bwd}`, plus
+ * `metrics.jsonl`, `test.json` and `report.html`.
+ *
+ * @module
+ */
+import { initBackend } from "../shared/backend.ts";
+import { AwdLstm } from "../shared/model/awd_lstm.ts";
+import { TextClassifier } from "../shared/model/classifier.ts";
+import { encoderPreset, headPreset } from "../shared/model/config.ts";
+import {
+  type Direction,
+  loadClassifierModel,
+  loadLm,
+  saveClassifier,
+  saveLm,
+} from "../shared/model/io.ts";
+import type { Ops } from "../shared/ops/ops.ts";
+import { predictProbabilities } from "../shared/pipeline.ts";
+import { Rng } from "../shared/rng.ts";
+import { tokenize } from "../shared/tokenizer/tokenizer.ts";
+import { countTokens, Vocab } from "../shared/tokenizer/vocab.ts";
+import { type EncodedDoc, scoreProbabilities, trainClassifier } from "./clf_train.ts";
+import type { TrainConfig } from "./config.ts";
+import {
+  loadDefaultCorpus,
+  loadDefaultTask,
+  loadTask,
+  readCorpus,
+  type TaskData,
+} from "./data/mod.ts";
+import { trainLm } from "./lm_train.ts";
+import { MetricsLog } from "./metrics.ts";
+import { writeReport } from "./report.ts";
+import { StopSignal } from "./signals.ts";
+
+/** The stages a user can run one by one. */
+export const STAGES = ["pretrain", "finetune-lm", "classify", "evaluate"] as const;
+/** One of {@linkcode STAGES}. */
+export type Stage = typeof STAGES[number];
+
+/** What a whole run reports at the end. */
+export interface RunResult {
+  test: Partial<Record<Direction | "avg", number>>;
+  seconds: number;
+  out: string;
+  stopped?: string;
+}
+
+function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
+  const total = docs.reduce((a, d) => a + d.length, 0);
+  const out = new Int32Array(total);
+  let k = 0;
+  for (const d of docs) out.set(d, k), k += d.length;
+  // The backward LM reads the whole stream reversed: each document reversed, in reverse order.
+  return reverse ? out.reverse() : out;
+}
+
+function capDocs(docs: string[][], maxTokens: number): string[][] {
+  if (!maxTokens) return docs;
+  const out: string[][] = [];
+  let n = 0;
+  for (const d of docs) {
+    if (n >= maxTokens) break;
+    const take = d.slice(0, maxTokens - n);
+    out.push(take);
+    n += take.length;
+  }
+  return out;
+}
+
+async function generalCorpus(c: TrainConfig): Promise<string[][]> {
+  const docs: string[][] = [];
+  let n = 0;
+  const source = c.corpus ? readCorpus(c.corpus) : (await loadDefaultCorpus())[Symbol.iterator]();
+  const it = source as AsyncIterable<string> | Iterator<string>;
+  const push = (text: string) => {
+    const toks = tokenize(text);
+    docs.push(toks);
+    n += toks.length;
+  };
+  if (Symbol.asyncIterator in it) {
+    for await (const text of it as AsyncIterable<string>) {
+      push(text);
+      if (c.corpusMaxTokens && n >= c.corpusMaxTokens) break;
+    }
+  } else {
+    for (let r = (it as Iterator<string>).next(); !r.done; r = (it as Iterator<string>).next()) {
+      push(r.value);
+      if (c.corpusMaxTokens && n >= c.corpusMaxTokens) break;
+    }
+  }
+  return capDocs(docs, c.corpusMaxTokens);
+}
+
+/** Loads the target task named by the config (or the embedded default). */
+export async function targetTask(c: TrainConfig): Promise<TaskData> {
+  if (!c.data) return await loadDefaultTask({ seed: c.seed });
+  return await loadTask({
+    format: c.format as never,
+    train: c.data,
+    test: c.test || undefined,
+    valid: c.valid || undefined,
+    textField: c.textField,
+    labelField: c.labelField,
+    seed: c.seed,
+  });
+}
+
+/** Copies pretrained rows onto a new vocabulary; new words get the mean embedding and bias. */
+export async function remapVocab(
+  ops: Ops,
+  from: AwdLstm,
+  fromVocab: readonly string[],
+  to: Vocab,
+): Promise<AwdLstm> {
+  const config = { ...from.config, vocabSize: to.size };
+  const lm = new AwdLstm(ops, config);
+  const old = await from.params.export();
+  const E = config.embSize;
+  const emb = old["encoder.weight"].data, bias = old["decoder.bias"].data;
+  const meanEmb = new Float32Array(E);
+  const rows = fromVocab.length;
+  for (let r = 0; r < rows; r++) for (let e = 0; e < E; e++) meanEmb[e] += emb[r * E + e] / rows;
+  const meanBias = bias.reduce((a, b) => a + b, 0) / rows;
+  const index = new Map(fromVocab.map((w, i) => [w, i]));
+  const newEmb = new Float32Array(to.size * E), newBias = new Float32Array(to.size);
+  to.itos.forEach((w, i) => {
+    const j = index.get(w);
+    if (j === undefined) newEmb.set(meanEmb, i * E), newBias[i] = meanBias;
+    else newEmb.set(emb.subarray(j * E, (j + 1) * E), i * E), newBias[i] = bias[j];
+  });
+  old["encoder.weight"] = { shape: [to.size, E], data: newEmb };
+  old["decoder.bias"] = { shape: [to.size], data: newBias };
+  lm.params.load(old);
+  return lm;
+}
+
+function encodeDocs(
+  vocab: Vocab,
+  docs: { text: string; label: string }[],
+  labels: string[],
+  dir: Direction,
+): EncodedDoc[] {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return docs.map((d) => {
+    const ids = vocab.encode(tokenize(d.text));
+    return { ids: dir === "bwd" ? ids.reverse() : ids, label: index.get(d.label)! };
+  });
+}
+
+/**
+ * Runs the requested stages. `stages` defaults to all of them.
+ */
+export async function runTraining(
+  c: TrainConfig,
+  stages: readonly Stage[] = STAGES,
+): Promise<RunResult> {
+  const t0 = performance.now();
+  const { ops, description } = await initBackend(c.device);
+  await Deno.mkdir(c.out, { recursive: true });
+  const log = new MetricsLog(`${c.out}/metrics.jsonl`);
+  await log.add({
+    type: "run",
+    config: c,
+    stages,
+    machine: `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+    backend: description,
+  });
+  console.error(`fitlam: preset ${c.preset}, backend ${description}, output ${c.out}/`);
+  const stop = new StopSignal().attach();
+  const result: RunResult = { test: {}, seconds: 0, out: c.out };
+  try {
+    const task = await targetTask(c);
+    console.error(
+      `target task ${task.name}: ${task.train.length} train, ${
+        task.valid?.length ?? 0
+      } valid, ${task.test.length} test; labels ${task.labels.join(", ")}`,
+    );
+    const taskTexts = [...task.train.map((d) => d.text), ...(task.unlabeled ?? [])];
+    const taskTokens = capDocs(taskTexts.map(tokenize), c.finetune.maxTokens);
+    const targetVocab = Vocab.build(countTokens(taskTokens), {
+      maxSize: c.maxVocab,
+      minFreq: c.minFreq,
+    });
+    const testProbs: Partial<Record<Direction, Float32Array[]>> = {};
+    const testLabels = task.test.map((d) => task.labels.indexOf(d.label));
+
+    let corpusDocs: string[][] | undefined;
+    for (const dir of c.directions) {
+      const seed = c.seed + (dir === "bwd" ? 1000 : 0);
+      const lmOpts = (stage: "pretrain" | "finetune-lm") => ({
+        stage,
+        direction: dir,
+        alpha: c.alpha,
+        beta: c.beta,
+        dropMult: c.dropMult,
+        adam: c.adam,
+        seed,
+        checkpointEvery: c.checkpointEvery,
+        checkpointDir: `${c.out}/checkpoints/${stage}-${dir}`,
+        resume: c.resume,
+      });
+
+      // Stage 1: general-domain LM.
+      if (stages.includes("pretrain") && !c.noPretrain) {
+        corpusDocs ??= await generalCorpus(c);
+        const vocab = Vocab.build(countTokens(corpusDocs), {
+          maxSize: c.maxVocab,
+          minFreq: c.minFreq,
+        });
+        const encoded = corpusDocs.map((d) => vocab.encode(d));
+        const nValid = Math.max(1, Math.round(encoded.length * 0.05));
+        const lm = new AwdLstm(ops, encoderPreset(c.preset, vocab.size), seed);
+        console.error(
+          `stage 1 pretrain ${dir}: ${
+            encoded.reduce((a, d) => a + d.length, 0)
+          } tokens, vocab ${vocab.size}`,
+        );
+        await trainLm(
+          lm,
+          concatStreams(encoded.slice(nValid), dir === "bwd"),
+          concatStreams(encoded.slice(0, nValid), dir === "bwd"),
+          {
+            ...lmOpts("pretrain"),
+            ...c.pretrain,
+            warmup: false,
+            gradualUnfreeze: false,
+            cosine: true,
+            discriminativeFactor: 1,
+          },
+          log,
+          stop,
+        );
+        if (stop.stoppedAt) return { ...result, stopped: stop.stoppedAt };
+        await saveLm(`${c.out}/pretrain-${dir}`, lm, {
+          direction: dir,
+          vocab: [...vocab.itos],
+          preset: c.preset,
+        });
+        lm.params.dispose();
+      }
+
+      // Stage 2: target-task LM fine-tuning.
+      let finetuned: AwdLstm | undefined;
+      if (stages.includes("finetune-lm") || stages.includes("classify")) {
+        let start: AwdLstm;
+        if (c.noPretrain) start = new AwdLstm(ops, encoderPreset(c.preset, targetVocab.size), seed);
+        else {
+          const pre = await loadLm(ops, `${c.out}/pretrain-${dir}`);
+          start = await remapVocab(ops, pre.lm, pre.config.vocab, targetVocab);
+          pre.lm.params.dispose();
+        }
+        if (stages.includes("finetune-lm") && !c.noLmFinetune) {
+          const ids = taskTokens.map((d) => targetVocab.encode(d));
+          const validIds = (task.valid ?? []).map((d) => targetVocab.encode(tokenize(d.text)));
+          console.error(
+            `stage 2 fine-tune LM ${dir}: ${
+              ids.reduce((a, d) => a + d.length, 0)
+            } tokens, vocab ${targetVocab.size}`,
+          );
+          await trainLm(
+            start,
+            concatStreams(ids, dir === "bwd"),
+            validIds.length ? concatStreams(validIds, dir === "bwd") : undefined,
+            {
+              ...lmOpts("finetune-lm"),
+              epochs: c.finetune.epochs,
+              bs: c.finetune.bs,
+              bptt: c.finetune.bptt,
+              lr: c.finetune.lr,
+              warmup: c.finetune.warmup,
+              gradualUnfreeze: c.finetune.gradualUnfreeze,
+              cosine: c.finetune.cosine,
+              discriminativeFactor: c.finetune.discriminative ? c.discriminativeFactor : 1,
+            },
+            log,
+            stop,
+          );
+          if (stop.stoppedAt) return { ...result, stopped: stop.stoppedAt };
+          await saveLm(`${c.out}/finetune-${dir}`, start, {
+            direction: dir,
+            vocab: [...targetVocab.itos],
+            preset: c.preset,
+          });
+        }
+        finetuned = start;
+      }
+
+      // Stage 3: classifier.
+      if (stages.includes("classify")) {
+        let lm = finetuned;
+        if (!lm || (!stages.includes("finetune-lm") && !c.noLmFinetune)) {
+          lm?.params.dispose();
+          lm = (await loadLm(ops, `${c.out}/finetune-${dir}`)).lm;
+        }
+        const head = {
+          ...headPreset(task.labels.length, c.finetune.bptt),
+          concatPool: c.classify.concatPool,
+        };
+        const clf = new TextClassifier(ops, lm.config, head, seed);
+        clf.encoder.params.load(await lm.params.export());
+        lm.params.dispose();
+        const trainDocs = c.classify.maxTrainDocs && task.train.length > c.classify.maxTrainDocs
+          ? new Rng(c.seed).shuffle(task.train.slice()).slice(0, c.classify.maxTrainDocs)
+          : task.train;
+        const train = encodeDocs(targetVocab, trainDocs, task.labels, dir);
+        const valid = encodeDocs(targetVocab, task.valid ?? [], task.labels, dir);
+        console.error(
+          `stage 3 classifier ${dir}: ${train.length} train, ${valid.length} valid documents`,
+        );
+        const acc = await trainClassifier(
+          clf,
+          train,
+          valid,
+          {
+            direction: dir,
+            epochs: c.classify.epochs,
+            bs: c.classify.bs,
+            lr: c.classify.lr,
+            discriminativeFactor: c.classify.discriminative ? c.discriminativeFactor : 1,
+            gradualUnfreeze: c.classify.gradualUnfreeze,
+            cosine: c.classify.cosine,
+            dropMult: c.dropMult,
+            adam: c.adam,
+            seed,
+            trainMaxTokens: c.classify.trainMaxTokens,
+          },
+          log,
+          stop,
+        );
+        await saveClassifier(`${c.out}/classifier-${dir}`, clf, {
+          direction: dir,
+          vocab: [...targetVocab.itos],
+          labels: task.labels,
+          preset: c.preset,
+          metrics: { validAccuracy: Math.max(...acc, 0), task: task.name },
+        });
+        clf.dispose();
+        if (stop.requested) return { ...result, stopped: `${c.out}/classifier-${dir}` };
+      } else {
+        finetuned?.params.dispose();
+      }
+
+      // Evaluate this direction on the test split.
+      if (stages.includes("evaluate") || stages.includes("classify")) {
+        const { clf } = await loadClassifierModel(ops, `${c.out}/classifier-${dir}`);
+        const docs = encodeDocs(targetVocab, task.test, task.labels, dir);
+        testProbs[dir] = await predictProbabilities(clf, docs.map((d) => d.ids));
+        clf.dispose();
+      }
+    }
+
+    // Test report: each direction and their average.
+    const dirs = Object.keys(testProbs) as Direction[];
+    if (dirs.length) {
+      const avg = task.test.map((_, i) => {
+        const p = new Float32Array(task.labels.length);
+        for (const d of dirs) testProbs[d]![i].forEach((v, k) => p[k] += v / dirs.length);
+        return p;
+      });
+      const rows: [Direction | "avg", Float32Array[]][] = [
+        ...dirs.map((d) => [d, testProbs[d]!] as [Direction, Float32Array[]]),
+        ["avg", avg],
+      ];
+      for (const [name, probs] of rows) {
+        const { accuracy, confusion } = scoreProbabilities(probs, testLabels, task.labels.length);
+        result.test[name] = accuracy;
+        await log.add({
+          type: "test",
+          direction: name,
+          accuracy,
+          error: 1 - accuracy,
+          labels: task.labels,
+          confusion,
+        });
+      }
+      await Deno.writeTextFile(
+        `${c.out}/test.json`,
+        JSON.stringify({ task: task.name, n: task.test.length, accuracy: result.test }, null, 2),
+      );
+    }
+    result.seconds = (performance.now() - t0) / 1000;
+    await log.add({ type: "end", seconds: result.seconds });
+    await writeReport(`${c.out}/metrics.jsonl`, `${c.out}/report.html`);
+    return result;
+  } finally {
+    stop.detach();
+  }
+}
