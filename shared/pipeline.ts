@@ -86,11 +86,18 @@ export function encodeText(vocab: Vocab, text: string, direction: Direction): In
 }
 
 /** Right-pads id sequences into one [B, T] int32 batch. */
-export function padBatch(ops: Ops, seqs: Int32Array[], padId: number): { tokens: Tensor2D; lengths: number[] } {
+export function padBatch(
+  ops: Ops,
+  seqs: Int32Array[],
+  padId: number,
+): { tokens: Tensor2D; lengths: number[] } {
   const T = Math.max(...seqs.map((s) => s.length));
   const flat = new Int32Array(seqs.length * T).fill(padId);
   seqs.forEach((s, b) => flat.set(s, b * T));
-  return { tokens: ops.tensor2d(flat, [seqs.length, T], "int32"), lengths: seqs.map((s) => s.length) };
+  return {
+    tokens: ops.tensor2d(flat, [seqs.length, T], "int32"),
+    lengths: seqs.map((s) => s.length),
+  };
 }
 
 /** Softmax probabilities of one model for many id sequences, in input order. */

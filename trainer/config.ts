@@ -21,6 +21,8 @@ export interface TrainConfig {
   corpusMaxTokens: number;
   /** Target task: train file/folder; empty: the embedded default (SpamAssassin). */
   data: string;
+  /** Embedded default task only: keep the first this many characters of each message body. */
+  defaultMaxChars: number;
   test: string;
   valid: string;
   format: string;
@@ -73,6 +75,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   corpus: "",
   corpusMaxTokens: 0,
   data: "",
+  defaultMaxChars: 20_000,
   test: "",
   valid: "",
   format: "auto",
@@ -126,7 +129,12 @@ const BASE: Omit<TrainConfig, "preset"> = {
 export function presetConfig(preset: PresetName): TrainConfig {
   const c: TrainConfig = structuredClone({ ...BASE, preset });
   if (preset === "tiny") {
-    Object.assign(c, { corpusMaxTokens: 20_000, maxVocab: 2000, checkpointEvery: 0 });
+    Object.assign(c, {
+      corpusMaxTokens: 20_000,
+      maxVocab: 2000,
+      checkpointEvery: 0,
+      defaultMaxChars: 300,
+    });
     c.pretrain = { epochs: 1, bs: 8, bptt: 20, lr: 0.005 };
     Object.assign(c.finetune, { epochs: 2, bs: 8, bptt: 20, lr: 0.005, maxTokens: 20_000 });
     Object.assign(c.classify, {
@@ -138,15 +146,20 @@ export function presetConfig(preset: PresetName): TrainConfig {
     });
   } else if (preset === "small") {
     // Sized so the whole default run fits ~15 minutes on 2 CPU cores.
-    Object.assign(c, { corpusMaxTokens: 80_000, maxVocab: 10_000, minFreq: 3 });
+    Object.assign(c, {
+      corpusMaxTokens: 50_000,
+      maxVocab: 10_000,
+      minFreq: 3,
+      defaultMaxChars: 600,
+    });
     c.pretrain = { epochs: 1, bs: 32, bptt: 70, lr: 0.003 };
-    Object.assign(c.finetune, { epochs: 5, bs: 32, bptt: 70, lr: 0.002, maxTokens: 30_000 });
+    Object.assign(c.finetune, { epochs: 5, bs: 32, bptt: 70, lr: 0.002, maxTokens: 20_000 });
     Object.assign(c.classify, {
       epochs: 2,
       bs: 32,
       lr: 0.01,
-      trainMaxTokens: 80,
-      maxTrainDocs: 800,
+      trainMaxTokens: 60,
+      maxTrainDocs: 600,
     });
   }
   return c;

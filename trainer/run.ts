@@ -97,7 +97,7 @@ async function generalCorpus(c: TrainConfig): Promise<string[][]> {
 
 /** Loads the target task named by the config (or the embedded default). */
 export async function targetTask(c: TrainConfig): Promise<TaskData> {
-  if (!c.data) return await loadDefaultTask({ seed: c.seed });
+  if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
   return await loadTask({
     format: c.format as never,
     train: c.data,
