@@ -52,6 +52,10 @@ export async function probeGpu(): Promise<{ description: string; software: boole
   // deno-lint-ignore no-explicit-any
   const gpu = (navigator as any).gpu;
   if (!gpu) return undefined;
+  // Mesa's Vulkan loader complains on stderr when this is unset; any folder silences it.
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  } catch { /* no --allow-env: the warning is harmless */ }
   let adapter: GpuAdapterLike | null = null;
   try {
     adapter = await gpu.requestAdapter();
