@@ -1,0 +1,606 @@
+/**
+ * English word tokenizer with the FitLaM/fastai special tokens.
+ *
+ * One left-to-right pass over the text (after {@linkcode fixHtml}) splits it
+ * into words, numbers, punctuation, emoji and CJK characters, and adds the
+ * markers as it goes:
+ *
+ * - `xxbos` starts every document; whitespace (newlines and tabs included) only
+ *   separates tokens.
+ * - Words: letters, digits and combining marks, joined by `'` `’` before a
+ *   letter (`O'Brien`), by `-` `&` `@` `_` between word characters
+ *   (`well-known`, `AT&T`), by `.` between word characters unless it stands
+ *   between a lower-case and an upper-case letter (`e.g`, `3.14`, but
+ *   `end.The` → `end . The`), by `,` and `:` between digits (`1,000.50`,
+ *   `10:30`).
+ * - A final `.` stays on a word that is a listed abbreviation (`Mr.`,
+ *   `etc.`), a dotted initialism (`U.S.`, `e.g.`, `Ph.D.`) or ends in an
+ *   upper-case letter not preceded by another (`J.`, `I.`); otherwise it is
+ *   split off (`end.` → `end .`, `USA.` → `USA .`), as spaCy's suffix rule does.
+ * - Contractions split like spaCy's English tokenizer: `n't`, `'s`, `'m`,
+ *   `'re`, `'ve`, `'ll`, `'d` become their own tokens (`can't` → `ca n't`),
+ *   with `’` as well as `'`, kept as written (`n’t` and `n't` are different
+ *   tokens). spaCy's whole-word special cases (`gonna`, `cannot`) are not
+ *   split.
+ * - URLs (`http://`, `https://`, `ftp://`, `www.`) and e-mail addresses stay
+ *   whole; trailing punctuation and an unbalanced `)` are split off them.
+ * - `-` before a digit at the start of a token stays on the number (`-5`);
+ *   `.` likewise (`.5`).
+ * - Every other punctuation or symbol character is its own token, so `/` and
+ *   `#` get spaces around them. `..` and `...` and `--` are single tokens.
+ * - An emoji sequence (with skin tone, ZWJ joins, flags) is one token; every
+ *   Han/Hiragana/Katakana character is one token (spaCy's English model keeps
+ *   a run of them as one token; single characters make a far smaller
+ *   vocabulary cover Chinese and Japanese text). Other scripts are split on
+ *   whitespace and punctuation only.
+ * - A word with combining marks is normalised to NFC (`cafe\u0301` → `café`).
+ * - `xxrep N c`: a letter repeated 3+ times in a word is cut out of it, and
+ *   the word's other pieces become tokens of their own (`sooooo` →
+ *   `s xxrep 5 o`, `loooove` → `l xxrep 4 o ve`); a punctuation, emoji or CJK
+ *   character repeated 3+ times is one `xxrep N c` (`!!!!` → `xxrep 4 !`), but
+ *   4+ dots are `xxrep N .` while `...` is kept. Digits are never collapsed
+ *   (`1000`), nor a Roman numeral (`VIII`, `xiii`), nor anything inside a URL
+ *   or e-mail address.
+ * - `xxwrep N w`: a word token (word, number, URL; not punctuation, emoji or
+ *   CJK) repeated 3+ times in a row, compared with its original case
+ *   (`very very very` → `xxwrep 3 very`; `Very very very` is not a
+ *   repetition).
+ * - Case: a token with 2+ upper-case letters and no lower-case letter gets
+ *   `xxup` (`LOVE` → `xxup love`, `ÉCOLE` → `xxup école`); otherwise a token
+ *   whose first character is an upper-case letter gets `xxmaj` (`Paris`, `I`);
+ *   then every token is lower-cased. The marker is decided on the whole word,
+ *   before an `xxrep` cut (`NOOOO` → `xxup n xxrep 4 o`), and comes after the
+ *   `xxwrep N` prefix (`NO NO NO` → `xxwrep 3 xxup no`).
+ *
+ * @module
+ */
+
+import { CharClass, CLASS_TABLE, classAt, fillClass } from "./char_class.ts";
+import { fixHtml } from "./fix_html.ts";
+import { isAbbreviation } from "./abbreviations.ts";
+
+export { SPECIAL_TOKENS } from "./special_tokens.ts";
+export type { SpecialToken } from "./special_tokens.ts";
+
+/**
+ * Version of the tokenization rules. It is stored in model config files: a
+ * model must only be used with the rules its vocabulary was built with.
+ *
+ * @example
+ * ```ts
+ * import { TOKENIZER_RULES_VERSION } from "./tokenizer.ts";
+ * console.assert(TOKENIZER_RULES_VERSION.startsWith("fitlam-tok-"));
+ * ```
+ */
+export const TOKENIZER_RULES_VERSION = "fitlam-tok-1";
+
+// Local copies of the class numbers: plain constants in the hot loops.
+const WS = CharClass.WS;
+const LETTER = CharClass.LETTER;
+const DIGIT = CharClass.DIGIT;
+const MARK = CharClass.MARK;
+const APOS = CharClass.APOS;
+const DOT = CharClass.DOT;
+const COMMA = CharClass.COMMA;
+const COLON = CharClass.COLON;
+const HYPHEN = CharClass.HYPHEN;
+const JOIN = CharClass.JOIN;
+const EMOJI = CharClass.EMOJI;
+const HIGH = CharClass.HIGH;
+const MASK = CharClass.MASK;
+const UPPER = CharClass.UPPER;
+const LOWER = CharClass.LOWER;
+const ASTRAL = CharClass.ASTRAL;
+
+// Case markers of a word token.
+const KEEP = 0; // no upper-case letter: the token is used as is
+const LOWERED = 1; // upper-case letters but no marker (`iPhone` → `iphone`)
+const MAJ = 2;
+const UP = 3;
+
+const NUMBERS: string[] = [];
+for (let n = 0; n < 256; n++) NUMBERS.push(String(n));
+function num(n: number): string {
+  return n < 256 ? NUMBERS[n] : String(n);
+}
+
+const EMOJI_MODS = "[\\u{1F3FB}-\\u{1F3FF}\\uFE0F\\u20E3\\u{E0020}-\\u{E007F}]*";
+const EMOJI_SEQ = new RegExp(
+  `\\p{Regional_Indicator}\\p{Regional_Indicator}|\\p{Extended_Pictographic}${EMOJI_MODS}` +
+    `(?:\\u200D\\p{Extended_Pictographic}${EMOJI_MODS})*`,
+  "uy",
+);
+const URL_START = /((?:https?|ftp):\/\/|www\.)[^\s<>"“”«»]+/iy;
+// A Roman numeral is a number: its III is not an elongation (Henry VIII).
+const ROMAN = /^M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$/i;
+const EMAIL =
+  /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}(?![\p{L}\p{N}@])/uy;
+
+/** Marker for a token from its counts of upper- and lower-case letters. */
+function markerOf(upper: number, lower: number, firstUpper: boolean): number {
+  if (upper === 0) return KEEP;
+  if (upper >= 2 && lower === 0) return UP;
+  return firstUpper ? MAJ : LOWERED;
+}
+
+/** Marker for a token given as a string (slow path: URLs, clitics). */
+function markerOfString(s: string): number {
+  let upper = 0;
+  let lower = 0;
+  for (let i = 0; i < s.length; i++) {
+    const k = classAt(s, i);
+    if ((k & UPPER) !== 0) upper++;
+    else if ((k & LOWER) !== 0) lower++;
+    if ((k & ASTRAL) !== 0) i++;
+  }
+  return markerOf(upper, lower, (classAt(s, 0) & UPPER) !== 0);
+}
+
+function letterClassOf(cu: number): number {
+  const k = CLASS_TABLE[cu];
+  return (k === 0 ? fillClass(cu) : k) & MASK;
+}
+
+/** Whether `s` holds a letter repeated 3+ times in a row (ASCII case folded). */
+function hasLetterRun(s: string): boolean {
+  let prev = -1;
+  let len = 0;
+  for (let i = 0; i < s.length; i++) {
+    const cu = s.charCodeAt(i);
+    if (letterClassOf(cu) !== LETTER) {
+      prev = -1;
+      continue;
+    }
+    const f = cu < 128 ? cu | 32 : cu;
+    if (f === prev) {
+      if (++len === 3) return !ROMAN.test(s);
+    } else {
+      prev = f;
+      len = 1;
+    }
+  }
+  return false;
+}
+
+/** Pushes a lower-cased word, cutting its letter runs out as `xxrep N c`. */
+function pushRepPieces(out: string[], s: string): void {
+  let from = 0;
+  let i = 0;
+  while (i < s.length) {
+    const cu = s.charCodeAt(i);
+    let r = i + 1;
+    while (r < s.length && s.charCodeAt(r) === cu) r++;
+    if (r - i >= 3 && letterClassOf(cu) === LETTER) {
+      if (i > from) out.push(s.slice(from, i));
+      out.push("xxrep", num(r - i), s[i]);
+      from = r;
+    }
+    i = r;
+  }
+  if (from < s.length) out.push(from === 0 ? s : s.slice(from));
+}
+
+function pushUnit(out: string[], src: string, marker: number, rep: boolean): void {
+  let tok = src;
+  if (marker !== KEEP) {
+    if (marker === MAJ) out.push("xxmaj");
+    else if (marker === UP) out.push("xxup");
+    tok = src.toLowerCase();
+  }
+  if (rep) pushRepPieces(out, tok);
+  else out.push(tok);
+}
+
+/**
+ * Collects output tokens. A word is held back until the next token shows
+ * whether it starts a run of 3+ equal words (`xxwrep`).
+ */
+class Emitter {
+  out: string[];
+  src = "";
+  count = 0;
+  marker = KEEP;
+  rep = false;
+
+  constructor(out: string[]) {
+    this.out = out;
+  }
+
+  word(src: string, marker: number, rep: boolean): void {
+    if (this.count !== 0) {
+      if (src === this.src) {
+        this.count++;
+        return;
+      }
+      this.flush();
+    }
+    this.src = src;
+    this.marker = marker;
+    this.rep = rep;
+    this.count = 1;
+  }
+
+  /** A word given as a string alone (slow path: URLs, clitics). */
+  wordString(src: string, repAllowed: boolean): void {
+    this.word(src, markerOfString(src), repAllowed && hasLetterRun(src));
+  }
+
+  push(tok: string): void {
+    if (this.count !== 0) this.flush();
+    this.out.push(tok);
+  }
+
+  /** `times` copies of a non-word token; 3+ become `xxrep N tok`. */
+  pushRun(tok: string, times: number): void {
+    if (this.count !== 0) this.flush();
+    if (times >= 3) this.out.push("xxrep", num(times), tok);
+    else {
+      this.out.push(tok);
+      if (times === 2) this.out.push(tok);
+    }
+  }
+
+  flush(): void {
+    const c = this.count;
+    if (c === 0) return;
+    this.count = 0;
+    if (c >= 3) {
+      this.out.push("xxwrep", num(c));
+      pushUnit(this.out, this.src, this.marker, this.rep);
+    } else {
+      pushUnit(this.out, this.src, this.marker, this.rep);
+      if (c === 2) pushUnit(this.out, this.src, this.marker, this.rep);
+    }
+  }
+}
+
+function isApos(cu: number): boolean {
+  return cu === 0x27 || cu === 0x2019;
+}
+
+/**
+ * Start of a clitic (`n't 's 'm 'd 're 've 'll`) ending at `end` in `s`, or -1.
+ * A clitic needs a letter before it (`'s` also a digit: `1990's`).
+ */
+function cliticStart(s: string, end: number): number {
+  if (end < 3) return -1;
+  const last = s.charCodeAt(end - 1) | 32;
+  const before = s.charCodeAt(end - 2);
+  if (isApos(before) && (last === 0x73 || last === 0x6d || last === 0x64)) { // 's 'm 'd
+    const k = letterClassOf(s.charCodeAt(end - 3));
+    return k === LETTER || (k === DIGIT && last === 0x73) ? end - 2 : -1;
+  }
+  if (end < 4 || letterClassOf(s.charCodeAt(end - 4)) !== LETTER) return -1;
+  const mid = s.charCodeAt(end - 3);
+  if (last === 0x74 && isApos(before) && (mid | 32) === 0x6e) return end - 3; // n't
+  if (!isApos(mid)) return -1;
+  const b = before | 32;
+  if (
+    (b === 0x72 && last === 0x65) || (b === 0x76 && last === 0x65) || (b === 0x6c && last === 0x6c)
+  ) return end - 3; // 're 've 'll
+  return -1;
+}
+
+/** Emits a word containing an apostrophe, split into stem and clitics. */
+function emitWithClitics(src: string, em: Emitter): void {
+  let end = src.length;
+  let cut = cliticStart(src, end);
+  if (cut < 0) {
+    em.wordString(src, true);
+    return;
+  }
+  const tail: string[] = [];
+  while (cut > 0) {
+    tail.push(src.slice(cut, end));
+    end = cut;
+    cut = cliticStart(src, end);
+  }
+  em.wordString(src.slice(0, end), true);
+  for (let t = tail.length - 1; t >= 0; t--) em.wordString(tail[t], false);
+}
+
+/** Length of a standalone clitic (`'s`, `'ll`, ...) at `i`, or 0. */
+function standaloneClitic(text: string, i: number): number {
+  const a = text.charCodeAt(i + 1) | 32;
+  let len = 0;
+  if (a === 0x73 || a === 0x6d || a === 0x64) len = 2;
+  else {
+    const b = text.charCodeAt(i + 2) | 32;
+    if ((a === 0x72 && b === 0x65) || (a === 0x76 && b === 0x65) || (a === 0x6c && b === 0x6c)) {
+      len = 3;
+    }
+  }
+  if (len === 0 || i + len > text.length) return 0;
+  if (i + len < text.length) {
+    const k = classAt(text, i + len) & MASK;
+    if (k === LETTER || k === DIGIT || k === MARK) return 0;
+  }
+  return len;
+}
+
+/** Whether the period at `end` stays on the word `text[start..end)`. */
+function keepsPeriod(text: string, start: number, end: number, k1: number, k2: number): boolean {
+  if ((k1 & MASK) !== LETTER) return false;
+  if ((k1 & UPPER) !== 0) {
+    // As spaCy: after a capital, the period goes only if another capital precedes (`USA.`).
+    return (k2 & UPPER) === 0;
+  }
+  if ((k2 & MASK) === DOT) return true; // e.g. a.m.
+  return end - start <= 6 && isAbbreviation(text.slice(start, end + 1));
+}
+
+/** End of a URL starting at `i`, or -1. */
+function urlEnd(text: string, i: number): number {
+  URL_START.lastIndex = i;
+  const m = URL_START.exec(text);
+  if (m === null) return -1;
+  let e = i + m[0].length;
+  let opens = 0;
+  let closes = 0;
+  for (let p = i; p < e; p++) {
+    const c = text.charCodeAt(p);
+    if (c === 0x28) opens++;
+    else if (c === 0x29) closes++;
+  }
+  // Sentence punctuation after a URL is not part of it; a ")" is only when
+  // it closes a "(" of the URL itself (Wikipedia links).
+  while (e > i) {
+    const c = text.charCodeAt(e - 1);
+    if (c === 0x29) {
+      if (closes <= opens) break;
+      closes--;
+    } else if (".,;:!?'\"’”]}*…".indexOf(text[e - 1]) < 0) break;
+    e--;
+  }
+  return e - i > m[1].length ? e : -1; // something after the scheme
+}
+
+function maybeUrl(text: string, i: number, cu: number): boolean {
+  const c = cu | 32;
+  if (c === 0x68) {
+    return (text.charCodeAt(i + 1) | 32) === 0x74 && (text.charCodeAt(i + 3) | 32) === 0x70;
+  }
+  if (c === 0x77) return (text.charCodeAt(i + 1) | 32) === 0x77 && text.charCodeAt(i + 3) === 0x2e;
+  if (c === 0x66) return (text.charCodeAt(i + 1) | 32) === 0x74 && text.charCodeAt(i + 3) === 0x3a;
+  return false;
+}
+
+/**
+ * Scans the word starting at `start` (its first `skip` characters, a sign or
+ * a decimal point, are already known to belong to it) and emits it.
+ * Returns the index after it.
+ */
+function scanWord(text: string, start: number, skip: number, em: Emitter): number {
+  const n = text.length;
+  let j = start + skip;
+  let upper = 0;
+  let lower = 0;
+  let k1 = skip === 0 ? 0 : classAt(text, start); // class of the last character taken
+  let k2 = 0; // and of the one before it
+  let runCode = -1;
+  let runLen = 0;
+  let rep = false;
+  let apos = false;
+  let mark = false;
+  while (j < n) {
+    const cu = text.charCodeAt(j);
+    let k = CLASS_TABLE[cu];
+    if (k === 0) k = fillClass(cu);
+    let len = 1;
+    if (k === HIGH) {
+      k = classAt(text, j);
+      if ((k & ASTRAL) !== 0) len = 2;
+    }
+    const kind = k & MASK;
+    if (kind >= LETTER && kind <= MARK) {
+      if ((k & UPPER) !== 0) upper++;
+      else if ((k & LOWER) !== 0) lower++;
+      if (kind === LETTER && len === 1) {
+        const f = cu < 128 ? cu | 32 : cu;
+        if (f === runCode) {
+          if (++runLen === 3) rep = true;
+        } else {
+          runCode = f;
+          runLen = 1;
+        }
+      } else {
+        runCode = -1;
+        if (kind === MARK) mark = true;
+      }
+      k2 = k1;
+      k1 = k;
+      j += len;
+      continue;
+    }
+    if (kind >= APOS && kind <= JOIN && j + 1 < n) {
+      const nk = classAt(text, j + 1);
+      const nkind = nk & MASK;
+      if (nkind >= LETTER && nkind <= MARK) {
+        let joins = true;
+        if (kind === DOT) joins = (k1 & LOWER) === 0 || (nk & UPPER) === 0;
+        else if (kind === APOS) {
+          joins = nkind === LETTER;
+          if (joins) apos = true;
+        } else if (kind === COMMA || kind === COLON) {
+          joins = (k1 & MASK) === DIGIT && nkind === DIGIT;
+        }
+        if (joins) {
+          k2 = k1;
+          k1 = k;
+          runCode = -1;
+          j++;
+          continue;
+        }
+      }
+    }
+    break;
+  }
+  if (j < n && text.charCodeAt(j) === 0x2e) {
+    const after = j + 1 < n ? classAt(text, j + 1) & MASK : WS;
+    if (
+      (after < LETTER || after > MARK) && after !== DOT && keepsPeriod(text, start, j, k1, k2)
+    ) j++;
+  }
+  let src = text.slice(start, j);
+  if (mark) src = src.normalize("NFC");
+  if (rep && ROMAN.test(src)) rep = false;
+  if (apos) emitWithClitics(src, em);
+  else {
+    const marker = upper === 0
+      ? KEEP
+      : markerOf(upper, lower, (classAt(text, start) & UPPER) !== 0);
+    em.word(src, marker, rep);
+  }
+  return j;
+}
+
+/** Emits the run of copies of `text[i..i+len)` starting at `i`; returns its end. */
+function scanRun(text: string, i: number, len: number, em: Emitter): number {
+  const n = text.length;
+  let r = i + len;
+  let times = 1;
+  if (len === 1) {
+    const cu = text.charCodeAt(i);
+    while (r < n && text.charCodeAt(r) === cu) r++;
+    times = r - i;
+    em.pushRun(text[i], times);
+    return r;
+  }
+  const tok = text.slice(i, r);
+  while (text.startsWith(tok, r)) {
+    r += len;
+    times++;
+  }
+  em.pushRun(tok, times);
+  return r;
+}
+
+function emojiLength(text: string, i: number, k: number): number {
+  EMOJI_SEQ.lastIndex = i;
+  const m = EMOJI_SEQ.exec(text);
+  return m !== null ? m[0].length : (k & ASTRAL) !== 0 ? 2 : 1;
+}
+
+/** Emits the run of equal emoji sequences starting at `i`; returns its end. */
+function scanEmoji(text: string, i: number, k: number, em: Emitter): number {
+  const len = emojiLength(text, i, k);
+  const tok = text.slice(i, i + len);
+  let r = i + len;
+  let times = 1;
+  // A longer sequence may start with the same emoji (👍 then 👍🏽).
+  while (text.startsWith(tok, r) && emojiLength(text, r, classAt(text, r)) === len) {
+    r += len;
+    times++;
+  }
+  em.pushRun(tok, times);
+  return r;
+}
+
+/** Emits the run of `.` or `-` starting at `i`; returns its end. */
+function scanDots(text: string, i: number, cu: number, em: Emitter): number {
+  const n = text.length;
+  let r = i + 1;
+  while (r < n && text.charCodeAt(r) === cu) r++;
+  const times = r - i;
+  if (times === 1) {
+    if (r < n && (classAt(text, r) & MASK) === DIGIT) return scanWord(text, i, 1, em); // .5 -5
+    em.push(text[i]);
+  } else if (times === 2) em.push(cu === 0x2e ? ".." : "--");
+  else if (times === 3 && cu === 0x2e) em.push("...");
+  else em.pushRun(text[i], times);
+  return r;
+}
+
+function scan(text: string, em: Emitter): void {
+  const n = text.length;
+  let nextAt = text.indexOf("@"); // e-mail addresses are tried only near an "@"
+  let i = 0;
+  while (i < n) {
+    const cu = text.charCodeAt(i);
+    let k = CLASS_TABLE[cu];
+    if (k === 0) k = fillClass(cu);
+    if (k === WS) {
+      i++;
+      continue;
+    }
+    if (k === HIGH) k = classAt(text, i);
+    const kind = k & MASK;
+    if (kind >= LETTER && kind <= MARK) {
+      if (nextAt !== -1) {
+        if (nextAt < i) nextAt = text.indexOf("@", i);
+        if (nextAt !== -1 && nextAt - i < 64) {
+          EMAIL.lastIndex = i;
+          const m = EMAIL.exec(text);
+          if (m !== null) {
+            em.wordString(m[0], false);
+            i += m[0].length;
+            continue;
+          }
+        }
+      }
+      if (kind === LETTER && maybeUrl(text, i, cu)) {
+        const e = urlEnd(text, i);
+        if (e > 0) {
+          em.wordString(text.slice(i, e), false);
+          i = e;
+          continue;
+        }
+      }
+      i = scanWord(text, i, 0, em);
+      continue;
+    }
+    switch (kind) {
+      case DOT:
+      case HYPHEN:
+        i = scanDots(text, i, cu, em);
+        break;
+      case APOS: {
+        const len = standaloneClitic(text, i);
+        if (len > 0) {
+          em.wordString(text.slice(i, i + len), false);
+          i += len;
+        } else i = scanRun(text, i, 1, em);
+        break;
+      }
+      case EMOJI:
+        i = scanEmoji(text, i, k, em);
+        break;
+      default: // CJK, PUNCT, and `, : & @ _` outside a word
+        i = scanRun(text, i, (k & ASTRAL) !== 0 ? 2 : 1, em);
+    }
+  }
+  em.flush();
+}
+
+/**
+ * Tokenizes one document: `xxbos`, then its tokens (see the module doc for
+ * the rules). Empty or whitespace-only text gives `["xxbos"]`.
+ *
+ * @example
+ * ```ts
+ * import { tokenize } from "./tokenizer.ts";
+ * const t = tokenize("I LOVE Paris!!!");
+ * console.assert(t.join(" ") === "xxbos xxmaj i xxup love xxmaj paris xxrep 3 !");
+ * ```
+ */
+export function tokenize(text: string): string[] {
+  const out = ["xxbos"];
+  scan(fixHtml(text), new Emitter(out));
+  return out;
+}
+
+/**
+ * Tokenizes each document of `texts` with {@linkcode tokenize}.
+ *
+ * @example
+ * ```ts
+ * import { tokenizeBatch } from "./tokenizer.ts";
+ * const b = tokenizeBatch(["Hi.", ""]);
+ * console.assert(b[0].join(" ") === "xxbos xxmaj hi ." && b[1].join(" ") === "xxbos");
+ * ```
+ */
+export function tokenizeBatch(texts: Iterable<string>): string[][] {
+  const out: string[][] = [];
+  for (const t of texts) out.push(tokenize(t));
+  return out;
+}
