@@ -65,8 +65,6 @@ Deno.test({
       format: "tsv",
     });
     c.classify.epochs = 6;
-    c.classify.lr = 0.05;
-    c.dropMult = 0.5;
     const result = await runTraining(c);
     assert.ok(result.test.avg! >= 0.95, `averaged test accuracy ${result.test.avg}`);
     assert.ok(result.test.fwd !== undefined && result.test.bwd !== undefined);

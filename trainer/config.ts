@@ -51,6 +51,8 @@ export interface TrainConfig {
     gradualUnfreeze: boolean;
     cosine: boolean;
     trainMaxTokens: number;
+    /** Dropout multiplier of this stage (ULMFiT's classifier uses 0.5). */
+    dropMult: number;
     /** Use at most this many training documents, a seeded stratified-free sample (0: all). */
     maxTrainDocs: number;
     concatPool: boolean;
@@ -103,6 +105,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     gradualUnfreeze: false,
     cosine: true,
     trainMaxTokens: 1400,
+    dropMult: 0.5,
     maxTrainDocs: 0,
     concatPool: true,
   },
@@ -155,9 +158,9 @@ export function presetConfig(preset: PresetName): TrainConfig {
     c.pretrain = { epochs: 1, bs: 32, bptt: 70, lr: 0.003 };
     Object.assign(c.finetune, { epochs: 5, bs: 32, bptt: 70, lr: 0.002, maxTokens: 20_000 });
     Object.assign(c.classify, {
-      epochs: 2,
+      epochs: 3,
       bs: 32,
-      lr: 0.01,
+      lr: 0.05,
       trainMaxTokens: 60,
       maxTrainDocs: 600,
     });

@@ -323,7 +323,7 @@ export async function runTraining(
             discriminativeFactor: c.classify.discriminative ? c.discriminativeFactor : 1,
             gradualUnfreeze: c.classify.gradualUnfreeze,
             cosine: c.classify.cosine,
-            dropMult: c.dropMult,
+            dropMult: c.classify.dropMult,
             adam: c.adam,
             seed,
             trainMaxTokens: c.classify.trainMaxTokens,
