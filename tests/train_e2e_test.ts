@@ -64,7 +64,8 @@ Deno.test({
       test: `${dir}/test.tsv`,
       format: "tsv",
     });
-    c.classify.epochs = 6;
+    c.classify.epochs = 8;
+    c.discriminativeFactor = 1;
     const result = await runTraining(c);
     assert.ok(result.test.avg! >= 0.95, `averaged test accuracy ${result.test.avg}`);
     assert.ok(result.test.fwd !== undefined && result.test.bwd !== undefined);
