@@ -289,7 +289,8 @@ export async function runTraining(
         finetuned = start;
       }
 
-      // Stage 3: classifier.
+      // Stage 3: classifier (kept in memory for the test evaluation below).
+      let trained: TextClassifier | undefined;
       if (stages.includes("classify")) {
         let lm = finetuned;
         if (!lm || (!stages.includes("finetune-lm") && !c.noLmFinetune)) {
@@ -338,15 +339,19 @@ export async function runTraining(
           preset: c.preset,
           metrics: { validAccuracy: Math.max(...acc, 0), task: task.name },
         });
-        clf.dispose();
-        if (stop.requested) return { ...result, stopped: `${c.out}/classifier-${dir}` };
+        if (stop.requested) {
+          clf.dispose();
+          return { ...result, stopped: `${c.out}/classifier-${dir}` };
+        }
+        trained = clf;
       } else {
         finetuned?.params.dispose();
       }
 
       // Evaluate this direction on the test split.
       if (stages.includes("evaluate") || stages.includes("classify")) {
-        const { clf } = await loadClassifierModel(ops, `${c.out}/classifier-${dir}`);
+        const clf = trained ??
+          (await loadClassifierModel(ops, `${c.out}/classifier-${dir}`)).clf;
         const docs = encodeDocs(targetVocab, task.test, task.labels, dir);
         testProbs[dir] = await predictProbabilities(clf, docs.map((d) => d.ids));
         clf.dispose();
