@@ -20,7 +20,10 @@ Deno.test("initBackend: cpu and wasm start and compute", async () => {
   }
 });
 
-Deno.test("initBackend: auto takes webgpu only on real hardware, else wasm", async () => {
+Deno.test({
+  name: "initBackend: auto takes webgpu only on real hardware, else wasm",
+  ignore: !Deno.env.get("FITLAM_TEST_WEBGPU"),
+}, async () => {
   const gpu = await probeGpu();
   const { backend } = await initBackend("auto");
   assert.equal(backend, gpu && !gpu.software ? "webgpu" : "wasm");
