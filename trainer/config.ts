@@ -19,6 +19,10 @@ export interface TrainConfig {
   corpus: string;
   /** Cap on general-domain tokens used (0: all). */
   corpusMaxTokens: number;
+  /** Folder holding `pretrain-{fwd,bwd}` from another run or an import; empty: `out`. */
+  from: string;
+  /** Corpora (e.g. WikiText-2 valid/test `.tokens`) on which to report the pretrained LM's perplexity. */
+  lmEval: string[];
   /** Target task: train file/folder; empty: the embedded default (SpamAssassin). */
   data: string;
   /** Embedded default task only: keep the first this many characters of each message body. */
@@ -42,6 +46,8 @@ export interface TrainConfig {
     discriminative: boolean;
     /** Cap on target-task LM tokens (0: all). */
     maxTokens: number;
+    /** Cap on the validation stream scored after each epoch (0: all). */
+    validMaxTokens: number;
   };
   classify: {
     epochs: number;
@@ -76,6 +82,8 @@ const BASE: Omit<TrainConfig, "preset"> = {
   directions: ["fwd", "bwd"],
   corpus: "",
   corpusMaxTokens: 0,
+  from: "",
+  lmEval: [],
   data: "",
   defaultMaxChars: 20_000,
   test: "",
@@ -96,6 +104,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     cosine: true,
     discriminative: true,
     maxTokens: 0,
+    validMaxTokens: 0,
   },
   classify: {
     epochs: 3,
@@ -139,7 +148,14 @@ export function presetConfig(preset: PresetName): TrainConfig {
       defaultMaxChars: 300,
     });
     c.pretrain = { epochs: 1, bs: 8, bptt: 20, lr: 0.005 };
-    Object.assign(c.finetune, { epochs: 2, bs: 8, bptt: 20, lr: 0.005, maxTokens: 20_000 });
+    Object.assign(c.finetune, {
+      epochs: 2,
+      bs: 8,
+      bptt: 20,
+      lr: 0.005,
+      maxTokens: 20_000,
+      validMaxTokens: 5_000,
+    });
     Object.assign(c.classify, {
       epochs: 2,
       bs: 16,
@@ -156,7 +172,14 @@ export function presetConfig(preset: PresetName): TrainConfig {
       defaultMaxChars: 600,
     });
     c.pretrain = { epochs: 1, bs: 32, bptt: 70, lr: 0.003 };
-    Object.assign(c.finetune, { epochs: 5, bs: 32, bptt: 70, lr: 0.002, maxTokens: 20_000 });
+    Object.assign(c.finetune, {
+      epochs: 5,
+      bs: 32,
+      bptt: 70,
+      lr: 0.002,
+      maxTokens: 20_000,
+      validMaxTokens: 10_000,
+    });
     Object.assign(c.classify, {
       epochs: 3,
       bs: 32,

@@ -36,6 +36,9 @@ Options:
   --text-field F, --label-field F  field names for CSV/JSONL
   --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
   --corpus-max-tokens N    use at most N corpus tokens (0: all)
+  --from DIR               read pretrain-{fwd,bwd} from DIR (another run, or \`deno task import-fastai\`)
+  --lm-eval PATH           report the pretrained LM's perplexity on PATH (repeatable; e.g. WikiText-2
+                           wiki.valid.tokens and wiki.test.tokens)
   --direction D            fwd | bwd | both (default both)
   --seed N                 random seed (default 42)
   --pretrain-epochs N, --finetune-epochs N, --classify-epochs N
@@ -75,6 +78,8 @@ export async function parseCommandLine(
       "label-field": { type: "string" },
       corpus: { type: "string" },
       "corpus-max-tokens": { type: "string" },
+      from: { type: "string" },
+      "lm-eval": { type: "string", multiple: true },
       direction: { type: "string" },
       seed: { type: "string" },
       "pretrain-epochs": { type: "string" },
@@ -138,6 +143,8 @@ export async function parseCommandLine(
   set(values["text-field"], (v) => c.textField = v);
   set(values["label-field"], (v) => c.labelField = v);
   set(values.corpus, (v) => c.corpus = v);
+  set(values.from, (v) => c.from = v);
+  set(values["lm-eval"], (v) => c.lmEval = v);
   set(num("corpus-max-tokens", values["corpus-max-tokens"]), (v) => c.corpusMaxTokens = v);
   set(num("seed", values.seed), (v) => c.seed = v);
   set(num("pretrain-epochs", values["pretrain-epochs"]), (v) => c.pretrain.epochs = v);

@@ -31,7 +31,7 @@ import {
   readCorpus,
   type TaskData,
 } from "./data/mod.ts";
-import { trainLm } from "./lm_train.ts";
+import { lmValidationLoss, trainLm } from "./lm_train.ts";
 import { MetricsLog } from "./metrics.ts";
 import { writeReport } from "./report.ts";
 import { StopSignal } from "./signals.ts";
@@ -138,6 +138,46 @@ export async function remapVocab(
   return lm;
 }
 
+/**
+ * Scores a pretrained LM on each `--lm-eval` corpus (e.g. WikiText-2 valid
+ * and test). Perplexity is over fitlam's own tokens with the LM's vocabulary
+ * (out-of-vocabulary words count as the unknown token), so it is not
+ * comparable digit for digit with word-level WikiText results.
+ */
+async function reportPerplexity(
+  c: TrainConfig,
+  lm: AwdLstm,
+  itos: readonly string[],
+  dir: Direction,
+  log: MetricsLog,
+): Promise<void> {
+  if (!c.lmEval.length) return;
+  const vocab = Vocab.fromItos(itos);
+  for (const path of c.lmEval) {
+    const ids: Int32Array[] = [];
+    for await (const text of readCorpus(path)) ids.push(vocab.encode(tokenize(text)));
+    const stream = concatStreams(ids, dir === "bwd");
+    let unknown = 0;
+    for (const id of stream) if (id === 0) unknown++; // xxunk
+    const loss = await lmValidationLoss(lm, stream, c.pretrain.bs, c.pretrain.bptt);
+    const row = {
+      type: "lm-eval",
+      direction: dir,
+      corpus: path,
+      tokens: stream.length,
+      unknownRate: unknown / Math.max(1, stream.length),
+      loss,
+      perplexity: Math.exp(loss),
+    };
+    await log.add(row);
+    console.error(
+      `perplexity ${dir} on ${path}: ${row.perplexity.toFixed(2)} over ${stream.length} tokens (${
+        (100 * row.unknownRate).toFixed(1)
+      }% unknown)`,
+    );
+  }
+}
+
 function encodeDocs(
   vocab: Vocab,
   docs: { text: string; label: string }[],
@@ -205,7 +245,9 @@ export async function runTraining(
       });
 
       // Stage 1: general-domain LM.
-      if (stages.includes("pretrain") && !c.noPretrain) {
+      // With --from, stage 1 comes from elsewhere (another run or an import).
+      const pretrainHere = stages.includes("pretrain") && !c.noPretrain && !c.from;
+      if (pretrainHere) {
         corpusDocs ??= await generalCorpus(c);
         const vocab = Vocab.build(countTokens(corpusDocs), {
           maxSize: c.maxVocab,
@@ -235,6 +277,7 @@ export async function runTraining(
           stop,
         );
         if (stop.stoppedAt) return { ...result, stopped: stop.stoppedAt };
+        await reportPerplexity(c, lm, vocab.itos, dir, log);
         await saveLm(`${c.out}/pretrain-${dir}`, lm, {
           direction: dir,
           vocab: [...vocab.itos],
@@ -249,13 +292,19 @@ export async function runTraining(
         let start: AwdLstm;
         if (c.noPretrain) start = new AwdLstm(ops, encoderPreset(c.preset, targetVocab.size), seed);
         else {
-          const pre = await loadLm(ops, `${c.out}/pretrain-${dir}`);
+          const pre = await loadLm(ops, `${c.from || c.out}/pretrain-${dir}`);
+          if (!pretrainHere) {
+            await reportPerplexity(c, pre.lm, pre.config.vocab, dir, log);
+          }
           start = await remapVocab(ops, pre.lm, pre.config.vocab, targetVocab);
           pre.lm.params.dispose();
         }
         if (stages.includes("finetune-lm") && !c.noLmFinetune) {
           const ids = taskTokens.map((d) => targetVocab.encode(d));
-          const validIds = (task.valid ?? []).map((d) => targetVocab.encode(tokenize(d.text)));
+          const validIds = capDocs(
+            (task.valid ?? []).map((d) => tokenize(d.text)),
+            c.finetune.validMaxTokens,
+          ).map((d) => targetVocab.encode(d));
           console.error(
             `stage 2 fine-tune LM ${dir}: ${
               ids.reduce((a, d) => a + d.length, 0)
