@@ -104,3 +104,75 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+/** Step losses by (stage, direction, step) from a run's metrics.jsonl. */
+async function stepLosses(out: string): Promise<Map<string, number[]>> {
+  const rows = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  const byKey = new Map<string, number[]>();
+  for (const r of rows.filter((r) => r.type === "step")) {
+    const key = `${r.stage}/${r.direction}/${r.step}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r.loss]);
+  }
+  return byKey;
+}
+
+function trainCommand(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "trainer/main.ts", ...args],
+    cwd: new URL("..", import.meta.url),
+    stdout: "null",
+    stderr: "piped",
+  });
+}
+
+Deno.test({
+  name: "trainer CLI: a run killed with SIGKILL resumes with --resume and repeats the same losses",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-kill-" });
+    await writeTask(dir);
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ checkpointEvery: 4 }));
+    const args = (out: string) => [
+      "--preset=tiny",
+      "--device=wasm",
+      "--direction=fwd",
+      `--config=${dir}/config.json`,
+      `--corpus=${dir}/corpus.txt`,
+      `--data=${dir}/train.tsv`,
+      `--test=${dir}/test.tsv`,
+      `--out=${out}`,
+    ];
+    const whole = await trainCommand(args(`${dir}/whole`)).output();
+    assert.equal(whole.code, 0, new TextDecoder().decode(whole.stderr));
+
+    // Kill without warning once stage 2 is under way (past a periodic checkpoint).
+    const killed = trainCommand(args(`${dir}/killed`)).spawn();
+    for (let waited = 0;; waited += 50) {
+      assert.ok(waited < 120_000, "the run never reached stage 2");
+      await new Promise((r) => setTimeout(r, 50));
+      const text = await Deno.readTextFile(`${dir}/killed/metrics.jsonl`).catch(() => "");
+      if (/"stage":"finetune-lm","direction":"fwd","epoch":\d+,"step":(9|1\d)\b/.test(text)) break;
+    }
+    killed.kill("SIGKILL");
+    await killed.status;
+    await killed.stderr.cancel();
+    const resumed = await trainCommand([...args(`${dir}/killed`), "--resume"]).output();
+    const log = new TextDecoder().decode(resumed.stderr);
+    assert.equal(resumed.code, 0, log);
+    assert.match(log, /Resumed finetune-lm fwd at epoch \d+, step (4|8|12|16)\b/);
+
+    // Every logged step of the killed-and-resumed run, including the steps it redid after
+    // the kill, has the uninterrupted run's loss, and no step is missing.
+    const expected = await stepLosses(`${dir}/whole`), got = await stepLosses(`${dir}/killed`);
+    assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
+    for (const [key, losses] of got) {
+      for (const loss of losses) assert.equal(loss, expected.get(key)![0], key);
+    }
+    const test = async (out: string) => JSON.parse(await Deno.readTextFile(`${out}/test.json`));
+    assert.deepEqual((await test(`${dir}/killed`)).accuracy, (await test(`${dir}/whole`)).accuracy);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

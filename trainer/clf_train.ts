@@ -12,6 +12,8 @@ import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
 import { Rng } from "../shared/rng.ts";
+import type { NamedTensor } from "../shared/weights/safetensors.ts";
+import { type Checkpoint, loadCheckpoint, type LoopState, saveCheckpoint } from "./checkpoint.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "./progress.ts";
@@ -38,6 +40,10 @@ export interface ClassifierStageOptions {
   seed: number;
   /** Training documents are cut to their first this many tokens (speed); inference reads all. */
   trainMaxTokens: number;
+  /** Where to keep a checkpoint after each epoch (none when undefined). */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir`; an interrupted epoch restarts. */
+  resume?: boolean;
 }
 
 /** Layer group of a classifier parameter: embedding 0, rnns.l → l+1, head on top. */
@@ -112,8 +118,85 @@ export async function trainClassifier(
   let best = -1;
   let bestParams: { enc: Record<string, ParamData>; head: Record<string, ParamData> } | undefined;
   let step = 0;
+  let firstEpoch = 0;
+
+  // A checkpoint holds the state at the end of an epoch: weights (with BatchNorm
+  // statistics), Adam moments, the RNG, the scores so far and the best weights.
+  const tensorsOf = (prefix: string, data: Record<string, ParamData>) =>
+    Object.fromEntries(
+      Object.entries(data).map(([n, p]) => [
+        prefix + n,
+        { dtype: "F32", shape: p.shape, data: p.data } as NamedTensor,
+      ]),
+    );
+  const section = (c: Checkpoint, prefix: string) => {
+    const out: Record<string, ParamData> = {};
+    for (const [k, t] of Object.entries(c.tensors)) {
+      if (k.startsWith(prefix)) {
+        out[k.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array };
+      }
+    }
+    return out;
+  };
+  async function checkpoint(epoch: number, done: boolean) {
+    if (!o.checkpointDir) return;
+    const exported = await adam.export(paramName);
+    const tensors: Record<string, NamedTensor> = {
+      ...tensorsOf("param.enc.", await clf.encoder.params.export()),
+      ...tensorsOf("param.head.", await clf.head.export()),
+      ...(bestParams ? tensorsOf("best.enc.", bestParams.enc) : {}),
+      ...(bestParams ? tensorsOf("best.head.", bestParams.head) : {}),
+    };
+    for (const [n, m] of Object.entries(exported.moments)) {
+      tensors[`adam.m.${n}`] = { dtype: "F32", shape: m.shape, data: m.m };
+      tensors[`adam.v.${n}`] = { dtype: "F32", shape: m.shape, data: m.v };
+    }
+    const loop: LoopState = {
+      stage: "classify",
+      direction: o.direction,
+      epoch,
+      stepInEpoch: 0,
+      globalStep: step,
+      position: 0,
+      rng: rng.state,
+      adamT: adam.t,
+      done,
+      best,
+      extra: { accuracies },
+    };
+    await saveCheckpoint(o.checkpointDir, { loop, tensors });
+  }
+  if (o.resume && o.checkpointDir) {
+    const c = await loadCheckpoint(o.checkpointDir);
+    if (c && c.loop.stage === "classify" && c.loop.direction === o.direction) {
+      clf.encoder.params.load(section(c, "param.enc."));
+      clf.head.load(section(c, "param.head."));
+      const bestEnc = section(c, "best.enc.");
+      if (Object.keys(bestEnc).length) {
+        bestParams = { enc: bestEnc, head: section(c, "best.head.") };
+      }
+      const moments: Record<string, { m: Float32Array; v: Float32Array; shape: number[] }> = {};
+      for (const [k, t] of Object.entries(c.tensors)) {
+        if (!k.startsWith("adam.m.")) continue;
+        const n = k.slice(7);
+        moments[n] = {
+          m: t.data as Float32Array,
+          v: c.tensors[`adam.v.${n}`].data as Float32Array,
+          shape: t.shape,
+        };
+      }
+      const scopes = new Map(vars.map((v) => [paramName(v.name), v.name]));
+      adam.import({ t: c.loop.adamT, moments }, (k) => scopes.get(k) ?? k);
+      rng.state = c.loop.rng;
+      step = c.loop.globalStep;
+      best = c.loop.best ?? -1;
+      accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
+      firstEpoch = c.loop.epoch;
+      console.error(`Resumed classify ${o.direction} at epoch ${firstEpoch + 1}, step ${step}`);
+    }
+  }
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch < o.epochs; epoch++) {
       const plan = epochPlan(epoch, {
         groups,
         maxLr: o.lr,
@@ -153,7 +236,9 @@ export async function trainClassifier(
           return crossEntropy(ops, out.logits, labels) as never;
         }, active);
         const loss = (await value.data())[0];
-        if (!Number.isFinite(loss)) throw new TrainingDiverged("classify", step, "memory");
+        if (!Number.isFinite(loss)) {
+          throw new TrainingDiverged("classify", step, o.checkpointDir ?? "memory");
+        }
         await adam.step(grads, lr, rateOf);
         clf.applyRunningUpdates(updates);
         ops.dispose([
@@ -202,6 +287,7 @@ export async function trainClassifier(
         bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
       }
       if (stop.requested) break;
+      await checkpoint(epoch + 1, epoch + 1 === o.epochs);
     }
     if (bestParams) {
       clf.encoder.params.load(bestParams.enc);

@@ -377,6 +377,8 @@ export async function runTraining(
             adam: c.adam,
             seed,
             trainMaxTokens: c.classify.trainMaxTokens,
+            checkpointDir: `${c.out}/checkpoints/classify-${dir}`,
+            resume: c.resume,
           },
           log,
           stop,

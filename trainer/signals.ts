@@ -42,7 +42,7 @@ export class TrainingDiverged extends Error {
     super(
       `Cannot continue ${stage}: the loss became NaN or infinite at step ${
         step + 1
-      }; the last good checkpoint is kept in ${checkpointDir}; lower the learning rate (--lr) and rerun with --resume`,
+      }; the last good checkpoint is kept in ${checkpointDir}; lower the learning rate (--lm-lr or --clf-lr) and rerun with --resume`,
     );
   }
 }

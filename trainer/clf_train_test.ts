@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { initBackend } from "../shared/backend.ts";
+import { TextClassifier } from "../shared/model/classifier.ts";
+import { encoderPreset, headPreset } from "../shared/model/config.ts";
+import { Rng } from "../shared/rng.ts";
+import { type ClassifierStageOptions, type EncodedDoc, trainClassifier } from "./clf_train.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import { MetricsLog } from "./metrics.ts";
+import { ADAM_DEFAULTS } from "./optim.ts";
+import { StopSignal } from "./signals.ts";
+
+const { ops } = await initBackend("wasm");
+const VOCAB = 30;
+
+/** Label 1 documents contain token 20 somewhere; label 0 documents never do. */
+function docs(n: number, seed: number): EncodedDoc[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const ids = Int32Array.from({ length: 5 + rng.int(20) }, () => 9 + rng.int(10));
+    const label = i % 2;
+    if (label) ids[rng.int(ids.length)] = 20;
+    return { ids, label };
+  });
+}
+
+function options(dir: string, over: Partial<ClassifierStageOptions> = {}): ClassifierStageOptions {
+  return {
+    direction: "fwd",
+    epochs: 3,
+    bs: 8,
+    lr: 0.02,
+    discriminativeFactor: 0.3,
+    gradualUnfreeze: true,
+    cosine: true,
+    dropMult: 0.5,
+    adam: ADAM_DEFAULTS,
+    seed: 11,
+    trainMaxTokens: 16,
+    checkpointDir: `${dir}/ckpt`,
+    ...over,
+  };
+}
+
+const newClassifier = (seed: number) =>
+  new TextClassifier(ops, encoderPreset("tiny", VOCAB), headPreset(2, 8), seed);
+
+/** A log that raises the stop flag (as Ctrl-C or SIGTERM would) once a given step is logged. */
+class StopAtStep extends MetricsLog {
+  constructor(readonly stop: StopSignal, readonly atStep: number) {
+    super();
+  }
+  override async add(row: Record<string, unknown>): Promise<void> {
+    await super.add(row);
+    if (row.type === "step" && row.step === this.atStep) this.stop.requested = true;
+  }
+}
+
+const losses = (log: MetricsLog) =>
+  new Map(log.rows.filter((r) => r.type === "step").map((r) => [r.step, r.loss]));
+
+Deno.test("trainClassifier: an interrupted run resumes from its last epoch with the same losses", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const train = docs(48, 1), valid = docs(16, 2);
+    const full = new MetricsLog();
+    const a = newClassifier(3);
+    const fullAcc = await trainClassifier(
+      a,
+      train,
+      valid,
+      options(`${dir}/a`),
+      full,
+      new StopSignal(),
+    );
+    const fullWeights = await a.head.export();
+    a.dispose();
+
+    // Stopped in the middle of epoch 2 (6 batches per epoch): epoch 2 restarts on resume.
+    const stop = new StopSignal();
+    const b = newClassifier(3);
+    await trainClassifier(b, train, valid, options(`${dir}/b`), new StopAtStep(stop, 9), stop);
+    b.dispose();
+    const resumed = new MetricsLog();
+    const c = newClassifier(77); // other initial weights: everything must come from the checkpoint
+    const acc = await trainClassifier(
+      c,
+      train,
+      valid,
+      options(`${dir}/b`, { resume: true }),
+      resumed,
+      new StopSignal(),
+    );
+    const expected = losses(full), after = losses(resumed);
+    assert.equal(expected.size, 18);
+    assert.deepEqual([...after.keys()], [...expected.keys()].slice(6));
+    for (const [step, loss] of after) assert.equal(loss, expected.get(step), `step ${step}`);
+    assert.deepEqual(acc, fullAcc);
+    const weights = await c.head.export();
+    for (const [name, p] of Object.entries(fullWeights)) {
+      assert.deepEqual(weights[name].data, p.data, name);
+    }
+    c.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainClassifier: gradual unfreezing trains the head first, then one more layer per epoch", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clf = newClassifier(5); // tiny: embedding, 2 LSTM layers, head → 4 groups
+    const before = await clf.encoder.params.export();
+    await trainClassifier(
+      clf,
+      docs(32, 4),
+      docs(8, 5),
+      options(dir, { epochs: 2 }),
+      new MetricsLog(),
+      new StopSignal(),
+    );
+    clf.dispose();
+    // The weights at the end of epoch 2 (the best epoch's are loaded back after training).
+    const end = await loadCheckpoint(`${dir}/ckpt`);
+    for (const [name, p] of Object.entries(before)) {
+      const now = end!.tensors[`param.enc.${name}`].data;
+      const same = p.data.every((v, i) => Object.is(v, now[i]));
+      // Epoch 1: head only; epoch 2: head + last LSTM layer. Embedding and layer 0 stay frozen.
+      if (name.startsWith("rnns.1.")) assert.ok(!same, `${name} must have trained`);
+      else assert.ok(same, `${name} must stay frozen`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
