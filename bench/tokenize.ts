@@ -8,6 +8,7 @@
  */
 
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
+import { type BenchRow, findTorch, runReference, withRatio } from "./common.ts";
 
 /** Options of {@linkcode benchTokenize}. */
 export interface BenchTokenizeOptions {
@@ -117,4 +118,43 @@ if (import.meta.main) {
     `tokenize: ${r.tokens} tokens from ${r.megabytes.toFixed(1)} MiB in ${r.seconds.toFixed(3)} s` +
       ` (median of ${RUNS}) = ${(r.tokensPerSecond / 1e6).toFixed(2)}M tokens/s`,
   );
+}
+
+/**
+ * The `tokenize` rows of the harness: fitlam's tokenizer against
+ * bench/py_tokenize.py (Python `re.findall` of words and punctuation on the
+ * same lines, lower-cased: a simpler tokenizer than fitlam's fastai rules, so
+ * the reference does less work per token).
+ */
+export async function benchTokenizeRows(
+  o: { noReference: boolean; log: (line: string) => void },
+  opts: BenchTokenizeOptions,
+): Promise<BenchRow[]> {
+  const path = opts.path ?? DEFAULT_PATH.pathname;
+  const megabytes = opts.megabytes ?? 10;
+  o.log(`tokenize: fitlam, ${megabytes} MiB…`);
+  const r = await benchTokenize({ path, megabytes });
+  const row: BenchRow = {
+    name: "tokenize",
+    config: { megabytes: Number(r.megabytes.toFixed(1)), threads: 1 },
+    fitlam: r.tokensPerSecond,
+    unit: "tokens/s",
+  };
+  const py = o.noReference ? null : await findTorch();
+  if (py) {
+    o.log("tokenize: Python regex reference…");
+    const ref = await runReference(py, "py_tokenize.py", [
+      "--path",
+      path,
+      "--megabytes",
+      String(megabytes),
+    ], 1);
+    row.reference = ref.tokens_per_second as number;
+    row.referenceName =
+      `Python ${ref.python} re.findall(r"\\w+|[^\\w\\s]") on lower-cased lines (bench/py_tokenize.py; less work than fitlam's rules)`;
+    row.note = `fitlam ${r.tokens.toLocaleString("en-US")} tokens, reference ${
+      (ref.tokens as number).toLocaleString("en-US")
+    } tokens for the same text`;
+  }
+  return [withRatio(row)];
 }
