@@ -113,10 +113,11 @@ export class Adam {
   private moment(name: string, v: Variable) {
     let mom = this.moments.get(name);
     if (!mom) {
-      mom = {
+      // tidy frees the zero tensors; the variables keep their data.
+      mom = this.ops.tidy(() => ({
         m: this.ops.variable(this.ops.zerosLike(v), false),
         v: this.ops.variable(this.ops.zerosLike(v), false),
-      };
+      }));
       this.moments.set(name, mom);
     }
     return mom;
@@ -147,8 +148,10 @@ export class Adam {
       const name = nameOf(key);
       const variable = this.variable(name);
       const mom = this.moment(name, variable);
-      mom.m.assign(this.ops.tensor(d.m, d.shape));
-      mom.v.assign(this.ops.tensor(d.v, d.shape));
+      this.ops.tidy(() => {
+        mom.m.assign(this.ops.tensor(d.m, d.shape));
+        mom.v.assign(this.ops.tensor(d.v, d.shape));
+      });
     }
   }
 

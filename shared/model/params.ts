@@ -55,10 +55,10 @@ export class ParamStore {
       const data = new Float32Array(size);
       if (spec.init.kind === "const") data.fill(spec.init.value);
       else for (let i = 0; i < size; i++) data[i] = (rng.next() * 2 - 1) * spec.init.bound;
-      this.vars.set(
-        name,
-        ops.variable(ops.tensor(data, spec.shape), spec.trainable, this.scope + name),
-      );
+      // The initial tensor is freed once the variable holds its data.
+      const initial = ops.tensor(data, spec.shape);
+      this.vars.set(name, ops.variable(initial, spec.trainable, this.scope + name));
+      initial.dispose();
     }
   }
 
@@ -99,7 +99,10 @@ export class ParamStore {
     }
     for (const [name] of Object.entries(this.specs)) {
       const d = data[prefix + name];
-      if (d) this.get(name).assign(this.ops.tensor(d.data, d.shape));
+      if (!d) continue;
+      const t = this.ops.tensor(d.data, d.shape);
+      this.get(name).assign(t);
+      t.dispose();
     }
   }
 
