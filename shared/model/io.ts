@@ -12,7 +12,7 @@ import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import type { NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
-import type { AwdLstmConfig, HeadConfig } from "./config.ts";
+import { type AwdLstmConfig, type HeadConfig, validateEncoderConfig } from "./config.ts";
 import type { ParamData, ParamStore } from "./params.ts";
 
 /** Reading direction of a model: backward models read each document reversed. */
@@ -61,10 +61,11 @@ function checkTensors(
   dir: string,
   tensors: Record<string, NamedTensor>,
   specs: Record<string, { shape: number[] }>,
+  action = "load model from",
 ): void {
   for (const [name, spec] of Object.entries(specs)) {
     const t = tensors[name];
-    const where = `Cannot load model from ${dir}: tensor "${name}"`;
+    const where = `Cannot ${action} ${dir}: tensor "${name}"`;
     if (!t) throw new Error(`${where} is missing`);
     if (t.dtype !== "F32") throw new Error(`${where} has dtype ${t.dtype}, expected F32`);
     if (t.shape.join(",") !== spec.shape.join(",")) {
@@ -73,7 +74,7 @@ function checkTensors(
   }
   for (const name of Object.keys(tensors)) {
     if (!(name in specs)) {
-      throw new Error(`Cannot load model from ${dir}: unexpected tensor "${name}"`);
+      throw new Error(`Cannot ${action} ${dir}: unexpected tensor "${name}"`);
     }
   }
 }
@@ -111,16 +112,42 @@ function asParamData(tensors: Record<string, NamedTensor>): Record<string, Param
  * ```
  */
 export async function saveLm(dir: string, lm: AwdLstm, meta: ModelMeta): Promise<void> {
+  await saveLmParams(dir, lm.config, await lm.params.export(), meta);
+}
+
+/**
+ * Writes a language model folder from plain parameter data named and shaped
+ * as {@linkcode awdLstmSpecs} declares (e.g. weights imported from fastai),
+ * checking every tensor first; {@linkcode loadLm} reads it back.
+ *
+ * @example
+ * ```ts ignore
+ * await saveLmParams("weights/pretrain-fwd", encoder, params, { direction: "fwd", vocab });
+ * ```
+ */
+export async function saveLmParams(
+  dir: string,
+  encoder: AwdLstmConfig,
+  params: Record<string, ParamData>,
+  meta: ModelMeta,
+): Promise<void> {
   const config: ModelConfig = {
     format: "fitlam",
     version: 1,
     kind: "lm",
     tokenizer: TOKENIZER_RULES_VERSION,
-    encoder: lm.config,
+    encoder: validateEncoderConfig(encoder),
     createdAt: new Date().toISOString(),
     ...meta,
   };
-  await saveModelFolder(dir, { tensors: await exportAll([lm.params]), config });
+  if (meta.vocab.length !== encoder.vocabSize) {
+    throw new Error(
+      `Cannot save model to ${dir}: vocabulary has ${meta.vocab.length} words, encoder.vocabSize is ${encoder.vocabSize}`,
+    );
+  }
+  const tensors = toTensors(params);
+  checkTensors(dir, tensors, awdLstmSpecs(encoder), "save model to");
+  await saveModelFolder(dir, { tensors, config });
 }
 
 /**
