@@ -7,16 +7,22 @@
  *
  * @module
  */
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { createApp } from "./app.ts";
 
-const HELP = `Usage: deno task serve [options]
+// A compiled binary (serve/compile.ts) is called by its own name.
+const PROGRAM = Deno.build.standalone ? basename(Deno.execPath()) : "deno task serve";
+
+const HELP = `Usage: ${PROGRAM} [options]
 
   --port N              port to listen on (default 8000)
   --host H              address to bind (default 127.0.0.1)
-  --weights DIR         trained weights folder (default weights/)
+  --weights DIR         trained weights folder (default: the weights embedded
+                        in this binary, else weights/)
   --device D            wasm (default), webgpu or cpu
   --max-body-bytes N    largest request body (default 1048576)
   --max-texts N         most texts per request (default 64)
@@ -49,7 +55,10 @@ try {
     options: {
       port: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
-      weights: { type: "string", default: "weights" },
+      weights: { type: "string" },
+      // Set by serve/compile.ts: where the embedded weights are, relative to the
+      // bundled program's folder (the project root at compile time).
+      "embedded-weights": { type: "string" },
       device: { type: "string", default: "wasm" },
       "max-body-bytes": { type: "string" },
       "max-texts": { type: "string" },
@@ -74,8 +83,14 @@ try {
 } catch (e) {
   fail((e as Error).message);
 }
+const embedded = args["embedded-weights"];
+const weights = args.weights ??
+  (embedded === undefined ? "weights" : join(dirname(fileURLToPath(import.meta.url)), embedded));
+const weightsNote = args.weights === undefined && embedded !== undefined
+  ? "embedded in the binary"
+  : weights;
 const apiKey = Deno.env.get("FITLAM_API_KEY") || undefined;
-const loading = loadClassifier(args.weights!, { device });
+const loading = loadClassifier(weights, { device });
 const app = createApp(loading, {
   maxBodyBytes: int("max-body-bytes", args["max-body-bytes"], 1 << 20, 1),
   maxTexts: int("max-texts", args["max-texts"], 64, 1),
@@ -92,7 +107,7 @@ const server = Deno.serve({
   hostname: args.host,
   port: int("port", args.port, 8000, 0),
   onListen: ({ hostname, port }) => {
-    console.log(`fitlam serving on http://${hostname}:${port}/ (weights: ${args.weights})`);
+    console.log(`fitlam serving on http://${hostname}:${port}/ (weights: ${weightsNote})`);
     if (!apiKey) console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
   },
 }, app.fetch);

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fileURLToPath } from "node:url";
 import { createOps, type Ops } from "./ops/ops.ts";
 import { registerWasmKernels } from "./ops/wasm_kernels.ts";
 
@@ -69,6 +70,37 @@ export async function probeGpu(): Promise<{ description: string; software: boole
   return { description, software };
 }
 
+/**
+ * The folder holding tfjs-backend-wasm's `.wasm` files when this module runs
+ * inside a one-file bundle (`deno compile --bundle`, see serve/compile.ts),
+ * else undefined. Bundled, the package's own `__dirname` lookup is gone, so
+ * the files are found where `deno compile` embeds them: at their project
+ * path, relative to the bundle, which sits at the project root.
+ */
+function bundledWasmDir(): string | undefined {
+  const here = import.meta.url;
+  if (!here.startsWith("file:") || here.endsWith("/shared/backend.ts")) return undefined;
+  return fileURLToPath(new URL("node_modules/@tensorflow/tfjs-backend-wasm/dist/", here));
+}
+
+/** Points the wasm backend at its `.wasm` files when bundled; a no-op otherwise. */
+function locateWasmFiles(wasm: { setWasmPaths(prefix: string): void }): void {
+  const dir = bundledWasmDir();
+  if (!dir) return;
+  try {
+    Deno.statSync(`${dir}tfjs-backend-wasm.wasm`);
+  } catch {
+    throw new Error(
+      `Cannot start the wasm backend: its .wasm files are not in ${dir}; ` +
+        "build the binary with `deno task compile` (it embeds them) or use --device cpu",
+    );
+  }
+  // Emscripten's Node branch reads `__dirname` before any path override.
+  const g = globalThis as { __dirname?: string };
+  g.__dirname ??= dir;
+  wasm.setWasmPaths(dir);
+}
+
 let started: BackendInfo | undefined;
 
 /**
@@ -109,7 +141,7 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
   tf.enableProdMode();
   if (backend === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
   if (backend === "wasm") {
-    await import("@tensorflow/tfjs-backend-wasm");
+    locateWasmFiles(await import("@tensorflow/tfjs-backend-wasm"));
     registerWasmKernels();
   }
   const ok = await tf.setBackend(backend);
