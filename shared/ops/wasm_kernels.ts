@@ -5,6 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { lstmWasm, registerLstmWasmKernels } from "./lstm_wasm.ts";
+import { registerLstmKernel } from "./ops.ts";
 
 // The wasm backend's own object: only the two heap helpers are used here.
 interface WasmBackendLike {
@@ -15,7 +17,20 @@ interface WasmBackendLike {
 let registered = false;
 
 /**
- * Registers `UnsortedSegmentSum` (the gradient of `gather`, i.e. of every
+ * Whether fitlam's own wasm SIMD kernels are on: yes unless the environment
+ * sets `FITLAM_WASM_KERNELS=0` (then the LSTM runs on plain tfjs ops).
+ */
+export function fitlamWasmKernelsEnabled(): boolean {
+  try {
+    return Deno.env.get("FITLAM_WASM_KERNELS") !== "0";
+  } catch {
+    return true; // no --allow-env: keep the default
+  }
+}
+
+/**
+ * Registers fitlam's LSTM kernels (see lstm_wasm.ts) unless
+ * `FITLAM_WASM_KERNELS=0`, and `UnsortedSegmentSum` (the gradient of `gather`, i.e. of every
  * embedding lookup) for the wasm backend, which ships none.
  *
  * @example
@@ -27,6 +42,8 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
+  registerLstmWasmKernels();
+  if (fitlamWasmKernelsEnabled()) registerLstmKernel("wasm", lstmWasm);
   if (tf.getKernel("UnsortedSegmentSum", "wasm")) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

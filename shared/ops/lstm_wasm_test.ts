@@ -1,0 +1,107 @@
+// fitlam's wasm LSTM kernels against the plain tfjs-op LSTM (lstmGeneric) on
+// random inputs: outputs, final state and every gradient within 1e-4
+// relative error, for shapes that hit the SIMD paths and the scalar tails.
+import assert from "node:assert/strict";
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
+import { initBackend } from "../backend.ts";
+import { Rng } from "../rng.ts";
+import { lstmGeneric, type LstmInputs } from "./lstm.ts";
+import { lstmWasm } from "./lstm_wasm.ts";
+import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
+
+const { ops } = await initBackend("wasm");
+
+function relError(a: Float32Array, b: Float32Array): number {
+  let diff = 0, scale = 1e-6;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+const SHAPES: [number, number, number, number][] = [
+  // [T, B, nIn, H]
+  [1, 1, 3, 5],
+  [5, 3, 7, 10],
+  [12, 7, 16, 32],
+  [9, 16, 24, 36],
+];
+
+for (const [T, B, I, H] of SHAPES) {
+  Deno.test(`lstm wasm kernel: T=${T} B=${B} in=${I} H=${H} equals the tfjs-op LSTM`, async () => {
+    const rng = new Rng(T * 1000 + B * 100 + H);
+    const rand = (shape: number[], scale: number) =>
+      ops.tensor(
+        Float32Array.from(
+          { length: shape.reduce((a, b) => a * b) },
+          () => rng.normal(0, scale),
+        ),
+        shape,
+      );
+    const base: LstmInputs = {
+      x: rand([T, B, I], 1) as Tensor3D,
+      h0: rand([B, H], 0.5) as Tensor2D,
+      c0: rand([B, H], 0.5) as Tensor2D,
+      wIh: rand([4 * H, I], 0.4) as Tensor2D,
+      wHh: rand([4 * H, H], 0.4) as Tensor2D,
+      bIh: rand([4 * H], 0.3) as Tensor1D,
+      bHh: rand([4 * H], 0.3) as Tensor1D,
+    };
+    const weights = rand([T, B, H], 1);
+    const names = ["x", "wIh", "wHh", "bIh", "bHh"] as const;
+    const args = names.map((n) => base[n] as Tensor);
+    const withArgs = (a: Tensor[]) =>
+      ({ ...base, ...Object.fromEntries(names.map((n, k) => [n, a[k]])) }) as LstmInputs;
+    for (
+      const [what, fast, plain] of [
+        ["y", lstmWasm(ops, base).y, lstmGeneric(ops, base).y],
+        ["h", lstmWasm(ops, base).h, lstmGeneric(ops, base).h],
+        ["c", lstmWasm(ops, base).c, lstmGeneric(ops, base).c],
+      ] as const
+    ) {
+      const e = relError(await fast.data() as Float32Array, await plain.data() as Float32Array);
+      assert.ok(e <= 1e-4, `${what}: relative error ${e}`);
+    }
+    const loss = (kernel: typeof lstmWasm) => (...a: Tensor[]) =>
+      ops.sum(ops.mul(kernel(ops, withArgs(a)).y, weights));
+    const fast = ops.grads(loss(lstmWasm))(args);
+    const plain = ops.grads(loss(lstmGeneric))(args);
+    for (let k = 0; k < names.length; k++) {
+      const e = relError(
+        await fast[k].data() as Float32Array,
+        await plain[k].data() as Float32Array,
+      );
+      assert.ok(e <= 1e-4, `d${names[k]}: relative error ${e}`);
+    }
+  });
+}
+
+Deno.test("lstm wasm kernel: extreme pre-activations saturate without NaN", async () => {
+  const [T, B, I, H] = [3, 2, 4, 8];
+  const big = (shape: number[], v: number) => ops.fill(shape, v);
+  const inputs: LstmInputs = {
+    x: big([T, B, I], 50) as Tensor3D,
+    h0: ops.zeros([B, H]),
+    c0: ops.zeros([B, H]),
+    wIh: big([4 * H, I], 10) as Tensor2D,
+    wHh: big([4 * H, H], -10) as Tensor2D,
+    bIh: ops.zeros([4 * H]),
+    bHh: ops.zeros([4 * H]),
+  };
+  const a = await lstmWasm(ops, inputs).y.data();
+  const b = await lstmGeneric(ops, inputs).y.data();
+  assert.ok(a.every(Number.isFinite));
+  assert.ok(relError(a as Float32Array, b as Float32Array) <= 1e-4);
+});
+
+Deno.test("wasm kernels: the embedded module was built from the committed kernels.c", async () => {
+  const source = await Deno.readFile(new URL("./wasm/kernels.c", import.meta.url));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
+  assert.equal(
+    hex,
+    KERNELS_SOURCE_SHA256,
+    "kernels.c changed since kernels_wasm.ts was built: run shared/ops/wasm/build.sh",
+  );
+});

@@ -1,0 +1,218 @@
+// fitlam's WebAssembly SIMD kernels: a row-major matrix product and the
+// LSTM layer's time loop (forward and backward), run directly on the tfjs
+// wasm backend's heap (the module imports that memory).
+//
+// Rules that keep the module safe inside another program's memory: no
+// static data (no data segment), no libc, and no use of the shadow stack
+// (every array lives in registers or in memory the caller passed).
+// build.sh checks the last two.
+#include <wasm_simd128.h>
+
+typedef v128_t f4;
+
+#define SPLAT(x) wasm_f32x4_splat(x)
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store(p, v)
+#define ADD(a, b) wasm_f32x4_add(a, b)
+#define SUB(a, b) wasm_f32x4_sub(a, b)
+#define MUL(a, b) wasm_f32x4_mul(a, b)
+#define MADD(c, a, b) c = ADD(c, MUL(a, b))
+
+// ---------------------------------------------------------------------------
+// Elementwise functions, 4 lanes at a time.
+// ---------------------------------------------------------------------------
+
+// exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor
+// polynomial (error below 2e-7 relative), 2^n built in the exponent bits.
+static inline f4 vexp(f4 x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, SPLAT(-87.0f)), SPLAT(88.0f));
+  f4 n = wasm_f32x4_nearest(MUL(x, SPLAT(1.44269504088896341f)));
+  f4 r = SUB(x, MUL(n, SPLAT(0.693359375f)));
+  r = SUB(r, MUL(n, SPLAT(-2.12194440e-4f)));
+  f4 p = SPLAT(1.0f / 720.0f);
+  p = ADD(MUL(p, r), SPLAT(1.0f / 120.0f));
+  p = ADD(MUL(p, r), SPLAT(1.0f / 24.0f));
+  p = ADD(MUL(p, r), SPLAT(1.0f / 6.0f));
+  p = ADD(MUL(p, r), SPLAT(0.5f));
+  p = ADD(MUL(p, r), SPLAT(1.0f));
+  p = ADD(MUL(p, r), SPLAT(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return MUL(p, e);
+}
+
+static inline f4 vsigmoid(f4 x) {
+  return wasm_f32x4_div(SPLAT(1.0f), ADD(SPLAT(1.0f), vexp(wasm_f32x4_neg(x))));
+}
+
+// tanh: (1 - e^{-2|x|}) / (1 + e^{-2|x|}) with the sign put back; below
+// |x| = 1/16 an odd polynomial instead, which keeps the relative error small.
+static inline f4 vtanh(f4 x) {
+  f4 ax = wasm_f32x4_abs(x);
+  f4 t = vexp(MUL(ax, SPLAT(-2.0f)));
+  f4 big = wasm_f32x4_div(SUB(SPLAT(1.0f), t), ADD(SPLAT(1.0f), t));
+  big = wasm_v128_or(big, wasm_v128_and(x, wasm_i32x4_splat(0x80000000)));
+  f4 x2 = MUL(x, x);
+  f4 q = SPLAT(-17.0f / 315.0f);
+  q = ADD(MUL(q, x2), SPLAT(2.0f / 15.0f));
+  q = ADD(MUL(q, x2), SPLAT(-1.0f / 3.0f));
+  f4 small = ADD(x, MUL(x, MUL(q, x2)));
+  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(ax, SPLAT(0.0625f)));
+}
+
+// ---------------------------------------------------------------------------
+// C[M,N] (+)= A[M,K] · B[K,N], all row-major with leading dimensions.
+// Column panels of 8 outer (a panel of B stays in cache for all rows),
+// blocks of 4, 2 or 1 rows inner, 2 vectors wide; a scalar loop for N % 8.
+// ---------------------------------------------------------------------------
+
+#define PANEL(MR)                                                              \
+  static void panel##MR(int K, const float* A, int lda, const float* B,       \
+                        int ldb, float* C, int ldc, int acc) {                 \
+    f4 c0[MR], c1[MR];                                                         \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                           \
+      c0[r] = acc ? LD(C + r * ldc) : SPLAT(0.0f);                             \
+      c1[r] = acc ? LD(C + r * ldc + 4) : SPLAT(0.0f);                         \
+    }                                                                          \
+    for (int k = 0; k < K; k++) {                                              \
+      f4 b0 = LD(B + k * ldb), b1 = LD(B + k * ldb + 4);                       \
+      _Pragma("unroll") for (int r = 0; r < MR; r++) {                         \
+        f4 a = SPLAT(A[r * lda + k]);                                          \
+        MADD(c0[r], a, b0);                                                    \
+        MADD(c1[r], a, b1);                                                    \
+      }                                                                        \
+    }                                                                          \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                           \
+      ST(C + r * ldc, c0[r]);                                                  \
+      ST(C + r * ldc + 4, c1[r]);                                              \
+    }                                                                          \
+  }
+
+PANEL(6)
+PANEL(4)
+PANEL(2)
+PANEL(1)
+
+static void gemm(int M, int N, int K, const float* A, int lda, const float* B,
+                 int ldb, float* C, int ldc, int acc) {
+  int j = 0;
+  for (; j + 8 <= N; j += 8) {
+    int i = 0;
+    for (; i + 6 <= M; i += 6) panel6(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 4 <= M; i += 4) panel4(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 2 <= M; i += 2) panel2(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i < M; i++) panel1(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
+  }
+  for (; j < N; j++) {
+    for (int i = 0; i < M; i++) {
+      float s = acc ? C[i * ldc + j] : 0.0f;
+      for (int k = 0; k < K; k++) s += A[i * lda + k] * B[k * ldb + j];
+      C[i * ldc + j] = s;
+    }
+  }
+}
+
+__attribute__((export_name("matmul")))
+void matmul(int M, int N, int K, const float* A, const float* B, float* C, int acc) {
+  gemm(M, N, K, A, K, B, N, C, N, acc);
+}
+
+// ---------------------------------------------------------------------------
+// LSTM layer, gates i, f, g, o (PyTorch order); G = 4H.
+// ---------------------------------------------------------------------------
+
+// One forward step's cell update on one row's 4 lanes at k (or fewer, via
+// the caller's scalar tail).
+static inline void cell_fwd(float* z, int H, const float* cprev, float* c, float* h, int k) {
+  f4 i = vsigmoid(LD(z + k)), f = vsigmoid(LD(z + H + k));
+  f4 g = vtanh(LD(z + 2 * H + k)), o = vsigmoid(LD(z + 3 * H + k));
+  f4 cn = ADD(MUL(f, LD(cprev + k)), MUL(i, g));
+  ST(z + k, i), ST(z + H + k, f), ST(z + 2 * H + k, g), ST(z + 3 * H + k, o);
+  ST(c + k, cn);
+  ST(h + k, MUL(o, vtanh(cn)));
+}
+
+static inline float lane0(f4 v) { return wasm_f32x4_extract_lane(v, 0); }
+
+static void cell_fwd_scalar(float* z, int H, const float* cprev, float* c, float* h, int k) {
+  float i = lane0(vsigmoid(SPLAT(z[k]))), f = lane0(vsigmoid(SPLAT(z[H + k])));
+  float g = lane0(vtanh(SPLAT(z[2 * H + k]))), o = lane0(vsigmoid(SPLAT(z[3 * H + k])));
+  float cn = f * cprev[k] + i * g;
+  z[k] = i, z[H + k] = f, z[2 * H + k] = g, z[3 * H + k] = o;
+  c[k] = cn;
+  h[k] = o * lane0(vtanh(SPLAT(cn)));
+}
+
+// pre [T,B,G]: x·W_ihᵀ + b_ih + b_hh. wT [H,G]: W_hhᵀ. Writes the activated
+// gates [T,B,G], hidden states ys [T,B,H] and cells cs [T,B,H].
+__attribute__((export_name("lstm_forward")))
+void lstm_forward(int T, int B, int H, const float* pre, const float* wT, const float* h0,
+                  const float* c0, float* gates, float* ys, float* cs) {
+  const int G = 4 * H, H4 = H & ~3;
+  for (int t = 0; t < T; t++) {
+    float* z = gates + t * B * G;
+    const float* p = pre + t * B * G;
+    for (int q = 0; q + 4 <= B * G; q += 4) ST(z + q, LD(p + q));
+    for (int q = (B * G) & ~3; q < B * G; q++) z[q] = p[q];
+    const float* hp = t ? ys + (t - 1) * B * H : h0;
+    const float* cp = t ? cs + (t - 1) * B * H : c0;
+    gemm(B, G, H, hp, H, wT, G, z, G, 1);
+    for (int b = 0; b < B; b++) {
+      float* zb = z + b * G;
+      const float* cpb = cp + b * H;
+      float* cb = cs + (t * B + b) * H;
+      float* hb = ys + (t * B + b) * H;
+      for (int k = 0; k < H4; k += 4) cell_fwd(zb, H, cpb, cb, hb, k);
+      for (int k = H4; k < H; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
+    }
+  }
+}
+
+static inline void cell_bwd(const float* gz, float* d, int H, const float* c, const float* cprev,
+                            const float* dy, float* dh, float* dc, int k) {
+  f4 i = LD(gz + k), f = LD(gz + H + k), g = LD(gz + 2 * H + k), o = LD(gz + 3 * H + k);
+  f4 one = SPLAT(1.0f);
+  f4 dht = ADD(LD(dh + k), LD(dy + k));
+  f4 tc = vtanh(LD(c + k));
+  f4 dct = ADD(LD(dc + k), MUL(MUL(dht, o), SUB(one, MUL(tc, tc))));
+  ST(d + k, MUL(MUL(dct, g), MUL(i, SUB(one, i))));
+  ST(d + H + k, MUL(MUL(dct, LD(cprev + k)), MUL(f, SUB(one, f))));
+  ST(d + 2 * H + k, MUL(MUL(dct, i), SUB(one, MUL(g, g))));
+  ST(d + 3 * H + k, MUL(MUL(dht, tc), MUL(o, SUB(one, o))));
+  ST(dc + k, MUL(dct, f));
+}
+
+static void cell_bwd_scalar(const float* gz, float* d, int H, const float* c, const float* cprev,
+                            const float* dy, float* dh, float* dc, int k) {
+  float i = gz[k], f = gz[H + k], g = gz[2 * H + k], o = gz[3 * H + k];
+  float dht = dh[k] + dy[k];
+  float tc = lane0(vtanh(SPLAT(c[k])));
+  float dct = dc[k] + dht * o * (1.0f - tc * tc);
+  d[k] = dct * g * i * (1.0f - i);
+  d[H + k] = dct * cprev[k] * f * (1.0f - f);
+  d[2 * H + k] = dct * i * (1.0f - g * g);
+  d[3 * H + k] = dht * tc * o * (1.0f - o);
+  dc[k] = dct * f;
+}
+
+// dy: gradient of ys [T,B,H] (the gradients of the final state are ignored:
+// the state is detached). gates, cs: from lstm_forward. w [G,H]: W_hh.
+// Writes dz [T,B,G], the gradient of the gates' pre-activations; dh and dc
+// [B,H] are scratch.
+__attribute__((export_name("lstm_backward")))
+void lstm_backward(int T, int B, int H, const float* dy, const float* gates, const float* cs,
+                   const float* c0, const float* w, float* dz, float* dh, float* dc) {
+  const int G = 4 * H, H4 = H & ~3;
+  for (int q = 0; q < B * H; q++) dh[q] = 0.0f, dc[q] = 0.0f;
+  for (int t = T - 1; t >= 0; t--) {
+    const float* cp = t ? cs + (t - 1) * B * H : c0;
+    for (int b = 0; b < B; b++) {
+      const float* gz = gates + (t * B + b) * G;
+      float* d = dz + (t * B + b) * G;
+      const float* cb = cs + (t * B + b) * H;
+      const float* dyb = dy + (t * B + b) * H;
+      for (int k = 0; k < H4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+      for (int k = H4; k < H; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+    }
+    if (t > 0) gemm(B, H, G, dz + t * B * G, G, w, H, dh, H, 0);
+  }
+}
