@@ -20,32 +20,10 @@ export const LSTM_FORWARD_KERNEL = "FitlamLstmForward";
 export const LSTM_BACKWARD_KERNEL = "FitlamLstmBackward";
 
 interface KernelExports {
-  lstm_forward(
-    T: number,
-    B: number,
-    H: number,
-    pre: number,
-    wT: number,
-    h0: number,
-    c0: number,
-    gates: number,
-    ys: number,
-    cs: number,
-  ): void;
-  lstm_backward(
-    T: number,
-    B: number,
-    H: number,
-    dy: number,
-    gates: number,
-    cs: number,
-    c0: number,
-    w: number,
-    dz: number,
-    dh: number,
-    dc: number,
-  ): void;
+  lstm_forward(...args: number[]): void;
+  lstm_backward(...args: number[]): void;
   matmul(M: number, N: number, K: number, a: number, b: number, c: number, acc: number): void;
+  matmul_tn(M: number, N: number, K: number, a: number, b: number, c: number, acc: number): void;
 }
 
 // The parts of tfjs-backend-wasm's backend object used here.
@@ -100,6 +78,8 @@ function checkFloat(name: string, inputs: Record<string, TensorInfo>) {
 
 let registered = false;
 
+type Dims = { T: number; B: number; nIn: number; H: number };
+
 /**
  * Registers the forward and backward LSTM kernels for the wasm backend
  * (once). `tf.engine().runKernel` then runs them like any tfjs kernel.
@@ -117,131 +97,119 @@ export function registerLstmWasmKernels(): void {
     kernelName: LSTM_FORWARD_KERNEL,
     backendName: "wasm",
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { pre, wT, h0, c0 } = inputs as Record<string, TensorInfo>;
-      checkFloat(LSTM_FORWARD_KERNEL, { pre, wT, h0, c0 });
-      const { T, B, H } = attrs as unknown as { T: number; B: number; H: number };
+      const ins = inputs as Record<string, TensorInfo>;
+      checkFloat(LSTM_FORWARD_KERNEL, ins);
+      const { x, wIh, wHh, bIh, bHh, h0, c0 } = ins;
+      const { T, B, nIn, H } = attrs as unknown as Dims;
       const b = backend as unknown as WasmBackendLike;
       const k = kernelsOf(b);
-      const gates = b.makeOutput([T, B, 4 * H], "float32");
+      const G = 4 * H;
+      const scratch = b.makeOutput([(nIn + H) * G], "float32");
+      const gates = b.makeOutput([T, B, G], "float32");
       const ys = b.makeOutput([T, B, H], "float32");
       const cs = b.makeOutput([T, B, H], "float32");
+      const hT = b.makeOutput([B, H], "float32");
+      const cT = b.makeOutput([B, H], "float32");
       k.lstm_forward(
         T,
         B,
+        nIn,
         H,
-        ptr(b, pre),
-        ptr(b, wT),
-        ptr(b, h0),
-        ptr(b, c0),
-        ptr(b, gates),
-        ptr(b, ys),
-        ptr(b, cs),
+        ...[x, wIh, wHh, bIh, bHh, h0, c0, scratch, gates, ys, cs, hT, cT].map((t) => ptr(b, t)),
       );
-      return [gates, ys, cs];
+      b.disposeData(scratch.dataId);
+      return [gates, ys, cs, hT, cT];
     },
   });
   tf.registerKernel({
     kernelName: LSTM_BACKWARD_KERNEL,
     backendName: "wasm",
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, gates, cs, c0, w } = inputs as Record<string, TensorInfo>;
-      checkFloat(LSTM_BACKWARD_KERNEL, { dy, gates, cs, c0, w });
-      const { T, B, H } = attrs as unknown as { T: number; B: number; H: number };
+      const ins = inputs as Record<string, TensorInfo>;
+      checkFloat(LSTM_BACKWARD_KERNEL, ins);
+      const { dy, x, wIh, wHh, ys, gates, cs, h0, c0 } = ins;
+      const { T, B, nIn, H } = attrs as unknown as Dims;
       const b = backend as unknown as WasmBackendLike;
       const k = kernelsOf(b);
-      const dz = b.makeOutput([T, B, 4 * H], "float32");
-      const scratch = b.makeOutput([2, B, H], "float32");
-      const s = ptr(b, scratch);
+      const G = 4 * H;
+      const dz = b.makeOutput([T, B, G], "float32");
+      const state = b.makeOutput([2, B, H], "float32");
+      const dx = b.makeOutput([T, B, nIn], "float32");
+      const dWih = b.makeOutput([G, nIn], "float32");
+      const dWhh = b.makeOutput([G, H], "float32");
+      const dBias = b.makeOutput([G], "float32");
+      const s = ptr(b, state);
       k.lstm_backward(
         T,
         B,
+        nIn,
         H,
-        ptr(b, dy),
-        ptr(b, gates),
-        ptr(b, cs),
-        ptr(b, c0),
-        ptr(b, w),
-        ptr(b, dz),
+        ...[dy, x, wIh, wHh, ys, gates, cs, h0, c0, dz].map((t) => ptr(b, t)),
         s,
         s + B * H * 4,
+        ...[dx, dWih, dWhh, dBias].map((t) => ptr(b, t)),
       );
-      b.disposeData(scratch.dataId);
-      return dz;
+      b.disposeData(dz.dataId);
+      b.disposeData(state.dataId);
+      return [dx, dWih, dWhh, dBias];
     },
   });
 }
 
 /**
  * The LSTM layer op on fitlam's wasm kernels (register them first with
- * {@linkcode registerLstmWasmKernels}; `registerWasmKernels` does).
+ * {@linkcode registerLstmWasmKernels}; `registerWasmKernels` does). Outside
+ * any gradient scope (inference) it runs the forward kernel alone.
  */
 export function lstmWasm(ops: Ops, inputs: LstmInputs): LstmOutputs {
   const { x, h0, c0 } = inputs;
-  const [T, B] = x.shape;
+  const [T, B, nIn] = x.shape;
   const H = inputs.wHh.shape[1];
   if (T < 1) throw new Error("Cannot run the LSTM layer: the sequence is empty (T = 0)");
   const engine = tf.engine();
-  const attrs = { T, B, H };
+  const attrs: Dims = { T, B, nIn, H };
+  const forward = (xIn: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor) =>
+    engine.runKernel(
+      LSTM_FORWARD_KERNEL,
+      { x: xIn, wIh, wHh, bIh, bHh, h0, c0 } as never,
+      attrs as never,
+    ) as Tensor[];
+  // deno-lint-ignore no-explicit-any
+  const tapeOn = (engine as any).isTapeOn?.() ?? true;
+  if (!tapeOn) {
+    const [gates, ys, cells, hT, cT] = forward(x, inputs.wIh, inputs.wHh, inputs.bIh, inputs.bHh);
+    ops.dispose([gates, cells]);
+    return { y: ys as Tensor3D, h: hT as Tensor2D, c: cT as Tensor2D };
+  }
+  let last: Tensor[] = [];
   const run = ops.customGrad(
     // deno-lint-ignore no-explicit-any
     ((xIn: Tensor3D, wIh: Tensor2D, wHh: Tensor2D, bIh: Tensor1D, bHh: Tensor1D, save: any) => {
-      const nIn = xIn.shape[2];
-      const pre = ops.add(
-        ops.matMul(ops.reshape(xIn, [T * B, nIn]), ops.transpose(wIh)),
-        ops.add(bIh, bHh),
-      );
-      const wT = ops.transpose(wHh);
-      const [gates, ys, cells] = engine.runKernel(
-        LSTM_FORWARD_KERNEL,
-        { pre, wT, h0, c0 } as never,
-        attrs as never,
-      ) as Tensor[];
+      const [gates, ys, cells, hT, cT] = forward(xIn, wIh, wHh, bIh, bHh);
+      // The final state leaves the op's scope by hand (it is detached anyway).
+      last = [ops.keep(hT), ops.keep(cT)];
       save([xIn, wIh, wHh, ys, cells, gates, h0, c0]);
-      const last = ops.slice(ys, [T - 1, 0, 0], [1, B, H]);
-      const lastC = ops.slice(cells, [T - 1, 0, 0], [1, B, H]);
-      const packed = ops.concat([ys, last, lastC], 0);
       return {
-        value: packed,
-        gradFunc: (dy: Tensor, saved: Tensor[]) => backwardWasm(ops, dy, saved),
+        value: ys,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => backwardWasm(dy, saved),
       };
       // deno-lint-ignore no-explicit-any
     }) as any,
   );
-  const packed = run(x, inputs.wIh, inputs.wHh, inputs.bIh, inputs.bHh) as Tensor3D;
-  const y = ops.slice(packed, [0, 0, 0], [T, B, H]) as Tensor3D;
-  const h = ops.reshape(ops.slice(packed, [T, 0, 0], [1, B, H]), [B, H]) as Tensor2D;
-  const c = ops.reshape(ops.slice(packed, [T + 1, 0, 0], [1, B, H]), [B, H]) as Tensor2D;
+  const y = run(x, inputs.wIh, inputs.wHh, inputs.bIh, inputs.bHh) as Tensor3D;
+  const h = ops.clone(last[0]) as Tensor2D, c = ops.clone(last[1]) as Tensor2D;
+  ops.dispose(last);
   return { y, h, c };
 }
 
-function backwardWasm(ops: Ops, dy: Tensor, saved: Tensor[]): Tensor[] {
-  const [x, wIh, wHh, ys, cells, gates, h0, c0] = saved as [
-    Tensor3D,
-    Tensor2D,
-    Tensor2D,
-    Tensor3D,
-    Tensor3D,
-    Tensor3D,
-    Tensor2D,
-    Tensor2D,
-  ];
+function backwardWasm(dy: Tensor, saved: Tensor[]): Tensor[] {
+  const [x, wIh, wHh, ys, cells, gates, h0, c0] = saved;
   const [T, B, nIn] = x.shape;
   const H = wHh.shape[1];
-  // The kernel reads the first T·B·H values of dy: the gradients of h_T and
-  // c_T packed after them are ignored (the state is detached).
-  const dz = tf.engine().runKernel(
+  const [dx, dWih, dWhh, dBias] = tf.engine().runKernel(
     LSTM_BACKWARD_KERNEL,
-    { dy, gates, cs: cells, c0, w: wHh } as never,
-    { T, B, H } as never,
-  ) as Tensor;
-  const dZ = ops.reshape(dz, [T * B, 4 * H]) as Tensor2D;
-  const dZt = ops.transpose(dZ);
-  const dWih = ops.matMul(dZt, ops.reshape(x, [T * B, nIn]));
-  const hPrev = T > 1
-    ? ops.concat([ops.expandDims(h0, 0), ops.slice(ys, [0, 0, 0], [T - 1, B, H])], 0)
-    : ops.expandDims(h0, 0);
-  const dWhh = ops.matMul(dZt, ops.reshape(hPrev, [T * B, H]));
-  const dBias = ops.sum(dZ, 0);
-  const dx = ops.reshape(ops.matMul(dZ, wIh), [T, B, nIn]);
-  return [dx, dWih, dWhh, dBias, ops.clone(dBias)];
+    { dy, x, wIh, wHh, ys, gates, cs: cells, h0, c0 } as never,
+    { T, B, nIn, H } as never,
+  ) as Tensor[];
+  return [dx, dWih, dWhh, dBias, tf.clone(dBias)];
 }

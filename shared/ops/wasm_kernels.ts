@@ -22,9 +22,14 @@ let registered = false;
  */
 export function fitlamWasmKernelsEnabled(): boolean {
   try {
-    return Deno.env.get("FITLAM_WASM_KERNELS") !== "0";
+    // Ask only when already allowed: never prompt for it.
+    const name = "FITLAM_WASM_KERNELS";
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return true;
+    }
+    return Deno.env.get(name) !== "0";
   } catch {
-    return true; // no --allow-env: keep the default
+    return true; // no Deno permissions API: keep the default
   }
 }
 

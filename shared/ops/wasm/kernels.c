@@ -60,13 +60,14 @@ static inline f4 vtanh(f4 x) {
 }
 
 // ---------------------------------------------------------------------------
-// C[M,N] (+)= A[M,K] · B[K,N], all row-major with leading dimensions.
+// C[M,N] (+)= op(A) · B, row-major. A's element (row r, inner k) sits at
+// A[r*sr + k*sk]: sr = lda, sk = 1 for A as stored; sr = 1, sk = lda for Aᵀ.
 // Column panels of 8 outer (a panel of B stays in cache for all rows),
-// blocks of 4, 2 or 1 rows inner, 2 vectors wide; a scalar loop for N % 8.
+// blocks of 6, 4, 2 or 1 rows inner, 2 vectors wide; a scalar loop for N % 8.
 // ---------------------------------------------------------------------------
 
 #define PANEL(MR)                                                              \
-  static void panel##MR(int K, const float* A, int lda, const float* B,       \
+  static void panel##MR(int K, const float* A, int sr, int sk, const float* B, \
                         int ldb, float* C, int ldc, int acc) {                 \
     f4 c0[MR], c1[MR];                                                         \
     _Pragma("unroll") for (int r = 0; r < MR; r++) {                           \
@@ -75,10 +76,11 @@ static inline f4 vtanh(f4 x) {
     }                                                                          \
     for (int k = 0; k < K; k++) {                                              \
       f4 b0 = LD(B + k * ldb), b1 = LD(B + k * ldb + 4);                       \
+      const float* a = A + k * sk;                                             \
       _Pragma("unroll") for (int r = 0; r < MR; r++) {                         \
-        f4 a = SPLAT(A[r * lda + k]);                                          \
-        MADD(c0[r], a, b0);                                                    \
-        MADD(c1[r], a, b1);                                                    \
+        f4 av = SPLAT(a[r * sr]);                                              \
+        MADD(c0[r], av, b0);                                                   \
+        MADD(c1[r], av, b1);                                                   \
       }                                                                        \
     }                                                                          \
     _Pragma("unroll") for (int r = 0; r < MR; r++) {                           \
@@ -92,28 +94,63 @@ PANEL(4)
 PANEL(2)
 PANEL(1)
 
-static void gemm(int M, int N, int K, const float* A, int lda, const float* B,
-                 int ldb, float* C, int ldc, int acc) {
+static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const float* B, int ldb,
+                   float* C, int ldc, int acc) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     int i = 0;
-    for (; i + 6 <= M; i += 6) panel6(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
-    for (; i + 4 <= M; i += 4) panel4(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
-    for (; i + 2 <= M; i += 2) panel2(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
-    for (; i < M; i++) panel1(K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 6 <= M; i += 6) panel6(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 4 <= M; i += 4) panel4(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 2 <= M; i += 2) panel2(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i < M; i++) panel1(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
   }
   for (; j < N; j++) {
     for (int i = 0; i < M; i++) {
       float s = acc ? C[i * ldc + j] : 0.0f;
-      for (int k = 0; k < K; k++) s += A[i * lda + k] * B[k * ldb + j];
+      for (int k = 0; k < K; k++) s += A[i * sr + k * sk] * B[k * ldb + j];
       C[i * ldc + j] = s;
     }
   }
 }
 
+// C[M,N] (+)= A[M,K] · B[K,N]
+static void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C,
+                 int ldc, int acc) {
+  gemm_s(M, N, K, A, lda, 1, B, ldb, C, ldc, acc);
+}
+
+// C[M,N] (+)= A[K,M]ᵀ · B[K,N]
+static void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                    float* C, int ldc, int acc) {
+  gemm_s(M, N, K, A, 1, lda, B, ldb, C, ldc, acc);
+}
+
+// out[C,R] = in[R,C]ᵀ, in tiles of 8×8 for the cache.
+static void transpose(int R, int Cn, const float* in, float* out) {
+  for (int r0 = 0; r0 < R; r0 += 8) {
+    for (int c0 = 0; c0 < Cn; c0 += 8) {
+      int r1 = r0 + 8 < R ? r0 + 8 : R, c1 = c0 + 8 < Cn ? c0 + 8 : Cn;
+      for (int r = r0; r < r1; r++) {
+        for (int c = c0; c < c1; c++) out[c * R + r] = in[r * Cn + c];
+      }
+    }
+  }
+}
+
+static void copy(float* dst, const float* src, int n) {
+  int q = 0;
+  for (; q + 4 <= n; q += 4) ST(dst + q, LD(src + q));
+  for (; q < n; q++) dst[q] = src[q];
+}
+
 __attribute__((export_name("matmul")))
 void matmul(int M, int N, int K, const float* A, const float* B, float* C, int acc) {
   gemm(M, N, K, A, K, B, N, C, N, acc);
+}
+
+__attribute__((export_name("matmul_tn")))
+void matmul_tn(int M, int N, int K, const float* A, const float* B, float* C, int acc) {
+  gemm_tn(M, N, K, A, M, B, N, C, N, acc);
 }
 
 // ---------------------------------------------------------------------------
@@ -142,20 +179,32 @@ static void cell_fwd_scalar(float* z, int H, const float* cprev, float* c, float
   h[k] = o * lane0(vtanh(SPLAT(cn)));
 }
 
-// pre [T,B,G]: x·W_ihᵀ + b_ih + b_hh. wT [H,G]: W_hhᵀ. Writes the activated
-// gates [T,B,G], hidden states ys [T,B,H] and cells cs [T,B,H].
+// x [T,B,nIn], wIh [G,nIn], wHh [G,H], bIh/bHh [G], h0/c0 [B,H]. Writes the
+// activated gates [T,B,G], hidden states ys [T,B,H], cells cs [T,B,H] and
+// the last state hT, cT [B,H]. scratch holds (nIn + H)·G floats.
 __attribute__((export_name("lstm_forward")))
-void lstm_forward(int T, int B, int H, const float* pre, const float* wT, const float* h0,
-                  const float* c0, float* gates, float* ys, float* cs) {
-  const int G = 4 * H, H4 = H & ~3;
+void lstm_forward(int T, int B, int nIn, int H, const float* x, const float* wIh,
+                  const float* wHh, const float* bIh, const float* bHh, const float* h0,
+                  const float* c0, float* scratch, float* gates, float* ys, float* cs,
+                  float* hT, float* cT) {
+  const int G = 4 * H, H4 = H & ~3, G4 = G & ~3;
+  float* wIhT = scratch;          // [nIn, G]
+  float* wHhT = scratch + nIn * G;  // [H, G]
+  transpose(G, nIn, wIh, wIhT);
+  transpose(G, H, wHh, wHhT);
+  // The input projection of all steps at once, then both biases.
+  gemm(T * B, G, nIn, x, nIn, wIhT, G, gates, G, 0);
+  for (int r = 0; r < T * B; r++) {
+    float* z = gates + r * G;
+    int q = 0;
+    for (; q < G4; q += 4) ST(z + q, ADD(LD(z + q), ADD(LD(bIh + q), LD(bHh + q))));
+    for (; q < G; q++) z[q] += bIh[q] + bHh[q];
+  }
   for (int t = 0; t < T; t++) {
     float* z = gates + t * B * G;
-    const float* p = pre + t * B * G;
-    for (int q = 0; q + 4 <= B * G; q += 4) ST(z + q, LD(p + q));
-    for (int q = (B * G) & ~3; q < B * G; q++) z[q] = p[q];
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
-    gemm(B, G, H, hp, H, wT, G, z, G, 1);
+    gemm(B, G, H, hp, H, wHhT, G, z, G, 1);
     for (int b = 0; b < B; b++) {
       float* zb = z + b * G;
       const float* cpb = cp + b * H;
@@ -165,6 +214,8 @@ void lstm_forward(int T, int B, int H, const float* pre, const float* wT, const 
       for (int k = H4; k < H; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
     }
   }
+  copy(hT, ys + (T - 1) * B * H, B * H);
+  copy(cT, cs + (T - 1) * B * H, B * H);
 }
 
 static inline void cell_bwd(const float* gz, float* d, int H, const float* c, const float* cprev,
@@ -194,14 +245,16 @@ static void cell_bwd_scalar(const float* gz, float* d, int H, const float* c, co
   dc[k] = dct * f;
 }
 
-// dy: gradient of ys [T,B,H] (the gradients of the final state are ignored:
-// the state is detached). gates, cs: from lstm_forward. w [G,H]: W_hh.
-// Writes dz [T,B,G], the gradient of the gates' pre-activations; dh and dc
-// [B,H] are scratch.
+// dy: gradient of ys [T,B,H] (the final state's gradients are ignored: the
+// state is detached). x, wIh, wHh, h0, c0 as in lstm_forward; ys, gates, cs
+// from it. Writes dx [T,B,nIn], dWih [G,nIn], dWhh [G,H] and dBias [G] (the
+// gradient of both biases). dz [T,B,G] and dh, dc [B,H] are scratch.
 __attribute__((export_name("lstm_backward")))
-void lstm_backward(int T, int B, int H, const float* dy, const float* gates, const float* cs,
-                   const float* c0, const float* w, float* dz, float* dh, float* dc) {
-  const int G = 4 * H, H4 = H & ~3;
+void lstm_backward(int T, int B, int nIn, int H, const float* dy, const float* x,
+                   const float* wIh, const float* wHh, const float* ys, const float* gates,
+                   const float* cs, const float* h0, const float* c0, float* dz, float* dh,
+                   float* dc, float* dx, float* dWih, float* dWhh, float* dBias) {
+  const int G = 4 * H, H4 = H & ~3, G4 = G & ~3;
   for (int q = 0; q < B * H; q++) dh[q] = 0.0f, dc[q] = 0.0f;
   for (int t = T - 1; t >= 0; t--) {
     const float* cp = t ? cs + (t - 1) * B * H : c0;
@@ -213,6 +266,18 @@ void lstm_backward(int T, int B, int H, const float* dy, const float* gates, con
       for (int k = 0; k < H4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
       for (int k = H4; k < H; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
     }
-    if (t > 0) gemm(B, H, G, dz + t * B * G, G, w, H, dh, H, 0);
+    if (t > 0) gemm(B, H, G, dz + t * B * G, G, wHh, H, dh, H, 0);
+  }
+  // The weight gradients as single products over the whole sequence.
+  gemm(T * B, nIn, G, dz, G, wIh, nIn, dx, nIn, 0);
+  gemm_tn(G, nIn, T * B, dz, G, x, nIn, dWih, nIn, 0);
+  gemm_tn(G, H, B, dz, G, h0, H, dWhh, H, 0);
+  if (T > 1) gemm_tn(G, H, (T - 1) * B, dz + B * G, G, ys, H, dWhh, H, 1);
+  for (int q = 0; q < G; q++) dBias[q] = 0.0f;
+  for (int r = 0; r < T * B; r++) {
+    const float* d = dz + r * G;
+    int q = 0;
+    for (; q < G4; q += 4) ST(dBias + q, ADD(LD(dBias + q), LD(d + q)));
+    for (; q < G; q++) dBias[q] += d[q];
   }
 }
