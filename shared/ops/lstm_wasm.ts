@@ -1,14 +1,18 @@
 /**
- * The LSTM layer on the tfjs wasm backend with its time loop in fitlam's own
- * WebAssembly SIMD kernels (shared/ops/wasm/kernels.c), which run directly
- * on the tfjs heap: one kernel call runs all T steps forward (h·W_hhᵀ and the
- * cell update), one runs them backward. The large products (input
- * projection, weight gradients, dx) stay single tfjs matMuls over the whole
- * sequence. Same inputs, outputs and gradients as {@linkcode lstmGeneric}.
+ * The LSTM layer on the tfjs wasm backend in fitlam's own WebAssembly SIMD
+ * kernels (shared/ops/wasm/kernels.c): one kernel call runs a layer forward
+ * over all T steps (input projection, h·W_hhᵀ, cell update), one runs it
+ * backward (time loop, then dx and the weight gradients as single products).
+ * The kernels run on a shared memory of their own, on `FITLAM_THREADS`
+ * threads (default: 2, or 1 on a single core): the caller plus worker
+ * threads that each own a range of hidden units, with one barrier a step.
+ * Tensors are copied in and out (a few percent of the time). Same inputs,
+ * outputs and gradients as {@linkcode lstmGeneric}.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { Worker as NodeWorker } from "node:worker_threads";
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, TensorInfo } from "@tensorflow/tfjs";
 import type { LstmInputs, LstmOutputs } from "./lstm.ts";
 import type { Ops } from "./ops.ts";
@@ -20,22 +24,22 @@ export const LSTM_FORWARD_KERNEL = "FitlamLstmForward";
 export const LSTM_BACKWARD_KERNEL = "FitlamLstmBackward";
 
 interface KernelExports {
-  lstm_forward(...args: number[]): void;
-  lstm_backward(...args: number[]): void;
-  matmul(M: number, N: number, K: number, a: number, b: number, c: number, acc: number): void;
-  matmul_tn(M: number, N: number, K: number, a: number, b: number, c: number, acc: number): void;
+  run(ctl: number): void;
+  worker_loop(ctl: number, tid: number): void;
 }
 
 // The parts of tfjs-backend-wasm's backend object used here.
 interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  disposeData(dataId: object): boolean;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array;
 }
 
-let module: WebAssembly.Module | undefined;
-const instances = new WeakMap<object, KernelExports>();
+const TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2;
+/** Byte offset of the control block (see `Ctl` in kernels.c) and of the first array. */
+const CTL = 1024, HEAP_BASE = 65536, PAGE = 65536;
+const CTL_NTHREADS = 2, CTL_QUIT = 3, CTL_READY = 6, CTL_TASK = 1, CTL_ARGS = 8;
+/** Below this many multiply-adds per task a second thread costs more than it saves. */
+const MIN_PARALLEL_WORK = 1 << 22;
 
 function decodeBase64(s: string): Uint8Array {
   const bin = atob(s);
@@ -44,28 +48,132 @@ function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
-/** fitlam's kernels instantiated on `backend`'s memory (once per backend). */
-export function kernelsOf(backend: unknown): KernelExports {
-  const b = backend as WasmBackendLike;
-  let k = instances.get(b);
-  if (k) return k;
-  const memory = b.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error(
-      "Cannot run fitlam's wasm kernels: the tfjs wasm backend does not expose its memory; " +
-        "set FITLAM_WASM_KERNELS=0 to use the plain tfjs ops",
-    );
-  }
-  module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-  k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-  instances.set(b, k);
-  return k;
+/** How many threads the kernels may use: `FITLAM_THREADS`, else min(2, cores). */
+export function kernelThreads(): number {
+  try {
+    const name = "FITLAM_THREADS";
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state === "granted") {
+      const v = Number(Deno.env.get(name));
+      if (Number.isInteger(v) && v >= 1) return Math.min(v, 16);
+    }
+  } catch { /* no permission API: default */ }
+  return Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1));
 }
 
-function ptr(b: WasmBackendLike, t: TensorInfo): number {
-  const d = b.dataIdMap.get(t.dataId);
-  if (!d) throw new Error("Cannot run fitlam's wasm kernel: an input tensor was already freed");
-  return d.memoryOffset;
+// The worker (node:worker_threads, so it can be unref'd: an idle pool never
+// keeps the process alive): instantiates the kernels on the shared memory
+// and waits for tasks in worker_loop until told to quit.
+const WORKER_SOURCE = `const { parentPort } = require("node:worker_threads");
+parentPort.once("message", ({ module, memory, ctl, tid }) => {
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  k.worker_loop(ctl, tid);
+  parentPort.close();
+});`;
+
+/** fitlam's kernels with their own shared memory and worker threads. */
+class KernelPool {
+  readonly memory: WebAssembly.Memory;
+  readonly k: KernelExports;
+  readonly module: WebAssembly.Module;
+  readonly workers: NodeWorker[] = [];
+  top = HEAP_BASE;
+
+  constructor(readonly threads: number) {
+    this.module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    this.memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    this.k = new WebAssembly.Instance(this.module, { env: { memory: this.memory } })
+      .exports as unknown as KernelExports;
+    for (let tid = 1; tid < threads; tid++) {
+      try {
+        const w = new NodeWorker(WORKER_SOURCE, { eval: true });
+        w.postMessage({ module: this.module, memory: this.memory, ctl: CTL, tid });
+        w.unref();
+        this.workers.push(w);
+      } catch {
+        break; // no worker threads here: run on one thread
+      }
+    }
+  }
+
+  ctl(): Int32Array {
+    return new Int32Array(this.memory.buffer, CTL, CTL_ARGS + 32);
+  }
+
+  /** Reserves `n` floats (16-byte aligned) and returns the byte offset. */
+  alloc(n: number): number {
+    const at = this.top;
+    this.top += (n * 4 + 15) & ~15;
+    const need = this.top - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
+    return at;
+  }
+
+  f32(at: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, n);
+  }
+
+  /** Runs a task with `args` (ints and offsets) on as many threads as are ready. */
+  run(task: number, args: number[], work: number): void {
+    const c = this.ctl();
+    const ready = Atomics.load(c, CTL_READY);
+    c[CTL_TASK] = task;
+    c[CTL_NTHREADS] = work >= MIN_PARALLEL_WORK ? 1 + Math.min(ready, this.workers.length) : 1;
+    c.set(args, CTL_ARGS);
+    this.k.run(CTL);
+    this.top = HEAP_BASE;
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    Atomics.store(this.ctl(), CTL_QUIT, 1);
+    Atomics.notify(this.ctl(), 0);
+    for (const w of this.workers) w.terminate().catch(() => {});
+    this.workers.length = 0;
+  }
+}
+
+let pool: KernelPool | undefined;
+
+function kernels(): KernelPool {
+  pool ??= new KernelPool(kernelThreads());
+  return pool;
+}
+
+/**
+ * Starts the kernels' threads if needed and waits (up to `timeoutMs`) until
+ * the workers are ready; returns how many threads the kernels can now use.
+ */
+export async function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
+  const p = kernels();
+  const end = performance.now() + timeoutMs;
+  while (Atomics.load(p.ctl(), CTL_READY) < p.workers.length && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return 1 + Math.min(Atomics.load(p.ctl(), CTL_READY), p.workers.length);
+}
+
+/** Stops the kernels' worker threads (they restart on the next kernel call). */
+export function closeKernelThreads(): void {
+  pool?.close();
+  pool = undefined;
+}
+
+/** Copies tfjs tensors into the pool's memory; returns their offsets. */
+function copyIn(p: KernelPool, b: WasmBackendLike, ts: TensorInfo[]): number[] {
+  const offs = ts.map((t) => p.alloc(sizeOf(t.shape)));
+  ts.forEach((t, i) => p.f32(offs[i], sizeOf(t.shape)).set(b.typedArrayFromHeap(t)));
+  return offs;
+}
+
+/** Makes tfjs outputs of `shapes` and fills them from the pool's memory at `offs`. */
+function copyOut(p: KernelPool, b: WasmBackendLike, shapes: number[][], offs: number[]) {
+  const outs = shapes.map((s) => b.makeOutput(s, "float32"));
+  outs.forEach((o, i) => b.typedArrayFromHeap(o).set(p.f32(offs[i], sizeOf(shapes[i]))));
+  return outs;
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 function checkFloat(name: string, inputs: Record<string, TensorInfo>) {
@@ -102,23 +210,22 @@ export function registerLstmWasmKernels(): void {
       const { x, wIh, wHh, bIh, bHh, h0, c0 } = ins;
       const { T, B, nIn, H } = attrs as unknown as Dims;
       const b = backend as unknown as WasmBackendLike;
-      const k = kernelsOf(b);
+      const p = kernels();
       const G = 4 * H;
-      const scratch = b.makeOutput([(nIn + H) * G], "float32");
-      const gates = b.makeOutput([T, B, G], "float32");
-      const ys = b.makeOutput([T, B, H], "float32");
-      const cs = b.makeOutput([T, B, H], "float32");
-      const hT = b.makeOutput([B, H], "float32");
-      const cT = b.makeOutput([B, H], "float32");
-      k.lstm_forward(
-        T,
-        B,
-        nIn,
-        H,
-        ...[x, wIh, wHh, bIh, bHh, h0, c0, scratch, gates, ys, cs, hT, cT].map((t) => ptr(b, t)),
-      );
-      b.disposeData(scratch.dataId);
-      return [gates, ys, cs, hT, cT];
+      const inOffs = copyIn(p, b, [x, wIh, wHh, bIh, bHh, h0, c0]);
+      const shapes = [[T, B, G], [T, B, H], [T, B, H], [B, H], [B, H]];
+      const scratch = p.alloc((nIn + H) * G);
+      const outOffs = shapes.map((s) => p.alloc(sizeOf(s)));
+      try {
+        p.run(
+          TASK_LSTM_FORWARD,
+          [T, B, nIn, H, ...inOffs, scratch, ...outOffs],
+          T * B * G * (nIn + H),
+        );
+        return copyOut(p, b, shapes, outOffs);
+      } finally {
+        p.top = HEAP_BASE;
+      }
     },
   });
   tf.registerKernel({
@@ -130,28 +237,22 @@ export function registerLstmWasmKernels(): void {
       const { dy, x, wIh, wHh, ys, gates, cs, h0, c0 } = ins;
       const { T, B, nIn, H } = attrs as unknown as Dims;
       const b = backend as unknown as WasmBackendLike;
-      const k = kernelsOf(b);
+      const p = kernels();
       const G = 4 * H;
-      const dz = b.makeOutput([T, B, G], "float32");
-      const state = b.makeOutput([2, B, H], "float32");
-      const dx = b.makeOutput([T, B, nIn], "float32");
-      const dWih = b.makeOutput([G, nIn], "float32");
-      const dWhh = b.makeOutput([G, H], "float32");
-      const dBias = b.makeOutput([G], "float32");
-      const s = ptr(b, state);
-      k.lstm_backward(
-        T,
-        B,
-        nIn,
-        H,
-        ...[dy, x, wIh, wHh, ys, gates, cs, h0, c0, dz].map((t) => ptr(b, t)),
-        s,
-        s + B * H * 4,
-        ...[dx, dWih, dWhh, dBias].map((t) => ptr(b, t)),
-      );
-      b.disposeData(dz.dataId);
-      b.disposeData(state.dataId);
-      return [dx, dWih, dWhh, dBias];
+      const inOffs = copyIn(p, b, [dy, x, wIh, wHh, ys, gates, cs, h0, c0]);
+      const dz = p.alloc(T * B * G), dh = p.alloc(B * H), dc = p.alloc(B * H);
+      const shapes = [[T, B, nIn], [G, nIn], [G, H], [G]];
+      const outOffs = shapes.map((s) => p.alloc(sizeOf(s)));
+      try {
+        p.run(
+          TASK_LSTM_BACKWARD,
+          [T, B, nIn, H, ...inOffs, dz, dh, dc, ...outOffs],
+          T * B * G * (2 * nIn + 2 * H),
+        );
+        return copyOut(p, b, shapes, outOffs);
+      } finally {
+        p.top = HEAP_BASE;
+      }
     },
   });
 }

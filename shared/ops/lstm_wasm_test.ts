@@ -6,7 +6,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { lstmGeneric, type LstmInputs } from "./lstm.ts";
-import { lstmWasm } from "./lstm_wasm.ts";
+import { kernelThreads, kernelThreadsReady, lstmWasm } from "./lstm_wasm.ts";
 import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
 
 const { ops } = await initBackend("wasm");
@@ -26,7 +26,14 @@ const SHAPES: [number, number, number, number][] = [
   [5, 3, 7, 10],
   [12, 7, 16, 32],
   [9, 16, 24, 36],
+  // Large enough to run on two threads (hidden units split 24/20: SIMD and scalar tails).
+  [32, 16, 20, 44],
 ];
+
+Deno.test("wasm kernels: a second thread starts where there are 2 cores", async () => {
+  const n = await kernelThreadsReady();
+  assert.equal(n, kernelThreads());
+});
 
 for (const [T, B, I, H] of SHAPES) {
   Deno.test(`lstm wasm kernel: T=${T} B=${B} in=${I} H=${H} equals the tfjs-op LSTM`, async () => {

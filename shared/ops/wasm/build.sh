@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Rebuilds shared/ops/wasm/kernels_wasm.ts (the compiled kernels.c, embedded
 # as base64 so `deno compile` and bundles carry it) and checks the rules that
-# let the module run inside the tfjs wasm heap: its only import is the
-# memory, it has no data segment, and it never touches the shadow stack
-# (no global.get/global.set).
+# let several threads share the module's memory without stacks of their own:
+# no data segment, and no use of the shadow stack (no global.get/global.set).
 # Needs clang and wasm-ld (Debian: apt-get install -y clang lld).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-clang --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all \
+clang --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -fno-builtin \
+  -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
+  -Wl,--strip-all \
   -o "$out/kernels.wasm" "$here/kernels.c"
 objdump="$(command -v llvm-objdump || ls /usr/lib/llvm-*/bin/llvm-objdump 2>/dev/null | tail -1 || true)"
 if [ -n "$objdump" ]; then
   if "$objdump" -h "$out/kernels.wasm" | grep -qw DATA; then
-    echo "kernels.wasm has a data segment: it would overwrite the tfjs heap; remove static data" >&2
+    echo "kernels.wasm has a data segment: remove static data" >&2
     exit 1
   fi
   if "$objdump" -d "$out/kernels.wasm" | grep -qE "global\.(get|set)"; then

@@ -1,11 +1,11 @@
 // fitlam's WebAssembly SIMD kernels: a row-major matrix product and the
-// LSTM layer's time loop (forward and backward), run directly on the tfjs
-// wasm backend's heap (the module imports that memory).
+// LSTM layer's time loop (forward and backward), run by one or more threads
+// on a shared memory that fitlam owns (lstm_wasm.ts copies tensors in and
+// out). Thread 0 is the caller; the others sit in worker_loop in Workers.
 //
-// Rules that keep the module safe inside another program's memory: no
-// static data (no data segment), no libc, and no use of the shadow stack
-// (every array lives in registers or in memory the caller passed).
-// build.sh checks the last two.
+// Rules: no static data (no data segment) and no use of the shadow stack
+// (every array lives in registers or in memory the caller passed), so the
+// threads need no stacks of their own. build.sh checks both.
 #include <wasm_simd128.h>
 
 typedef v128_t f4;
@@ -113,25 +113,13 @@ static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const fl
   }
 }
 
-// C[M,N] (+)= A[M,K] · B[K,N]
-static void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C,
-                 int ldc, int acc) {
-  gemm_s(M, N, K, A, lda, 1, B, ldb, C, ldc, acc);
-}
-
-// C[M,N] (+)= A[K,M]ᵀ · B[K,N]
-static void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
-                    float* C, int ldc, int acc) {
-  gemm_s(M, N, K, A, 1, lda, B, ldb, C, ldc, acc);
-}
-
-// out[C,R] = in[R,C]ᵀ, in tiles of 8×8 for the cache.
-static void transpose(int R, int Cn, const float* in, float* out) {
+// out[c*ldo + r] = in[r*Cn + c] for r < R, c < Cn, in tiles of 8×8.
+static void transpose(int R, int Cn, const float* in, float* out, int ldo) {
   for (int r0 = 0; r0 < R; r0 += 8) {
     for (int c0 = 0; c0 < Cn; c0 += 8) {
       int r1 = r0 + 8 < R ? r0 + 8 : R, c1 = c0 + 8 < Cn ? c0 + 8 : Cn;
       for (int r = r0; r < r1; r++) {
-        for (int c = c0; c < c1; c++) out[c * R + r] = in[r * Cn + c];
+        for (int c = c0; c < c1; c++) out[c * ldo + r] = in[r * Cn + c];
       }
     }
   }
@@ -143,14 +131,54 @@ static void copy(float* dst, const float* src, int n) {
   for (; q < n; q++) dst[q] = src[q];
 }
 
-__attribute__((export_name("matmul")))
-void matmul(int M, int N, int K, const float* A, const float* B, float* C, int acc) {
-  gemm(M, N, K, A, K, B, N, C, N, acc);
+// ---------------------------------------------------------------------------
+// Threads: a control block in shared memory, a barrier, work splitting.
+// ---------------------------------------------------------------------------
+
+enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3 };
+
+typedef struct {
+  volatile int gen;       // bumped by thread 0 to start a task
+  volatile int task;      // what to run
+  volatile int nthreads;  // threads taking part in this task
+  volatile int quit;      // set to stop the workers
+  volatile int bcount;    // barrier arrivals
+  volatile int bgen;      // barrier generation
+  volatile int ready;     // workers waiting in worker_loop
+  volatile int pad;
+  int args[32];           // the task's arguments (ints and byte offsets)
+} Ctl;
+
+#define SEQ __ATOMIC_SEQ_CST
+
+static void barrier(Ctl* c) {
+  if (c->nthreads <= 1) return;
+  int g = __atomic_load_n(&c->bgen, SEQ);
+  if (__atomic_fetch_add(&c->bcount, 1, SEQ) == c->nthreads - 1) {
+    __atomic_store_n(&c->bcount, 0, SEQ);
+    __atomic_store_n(&c->bgen, g + 1, SEQ);
+    __builtin_wasm_memory_atomic_notify((int*)&c->bgen, 0x7fffffff);
+    return;
+  }
+  int spins = 0;
+  while (__atomic_load_n(&c->bgen, SEQ) == g) {
+    if (++spins > 4000) __builtin_wasm_memory_atomic_wait32((int*)&c->bgen, g, 200000LL);
+  }
 }
 
-__attribute__((export_name("matmul_tn")))
-void matmul_tn(int M, int N, int K, const float* A, const float* B, float* C, int acc) {
-  gemm_tn(M, N, K, A, M, B, N, C, N, acc);
+// This thread's share [lo, hi) of n items, cut at multiples of `align`.
+static void share(int n, int tid, int nt, int align, int* lo, int* hi) {
+  int per = (n + nt - 1) / nt;
+  per = (per + align - 1) / align * align;
+  int a = tid * per, b = a + per;
+  *lo = a < n ? a : n;
+  *hi = b < n ? b : n;
+}
+
+// Columns [j0, j1) of C (+)= A · B (A as stored or transposed, as gemm_s).
+static void gemm_cols(int M, int j0, int j1, int K, const float* A, int sr, int sk,
+                      const float* B, int ldb, float* C, int ldc, int acc) {
+  if (j1 > j0) gemm_s(M, j1 - j0, K, A, sr, sk, B + j0, ldb, C + j0, ldc, acc);
 }
 
 // ---------------------------------------------------------------------------
@@ -181,41 +209,53 @@ static void cell_fwd_scalar(float* z, int H, const float* cprev, float* c, float
 
 // x [T,B,nIn], wIh [G,nIn], wHh [G,H], bIh/bHh [G], h0/c0 [B,H]. Writes the
 // activated gates [T,B,G], hidden states ys [T,B,H], cells cs [T,B,H] and
-// the last state hT, cT [B,H]. scratch holds (nIn + H)·G floats.
-__attribute__((export_name("lstm_forward")))
-void lstm_forward(int T, int B, int nIn, int H, const float* x, const float* wIh,
-                  const float* wHh, const float* bIh, const float* bHh, const float* h0,
-                  const float* c0, float* scratch, float* gates, float* ys, float* cs,
-                  float* hT, float* cT) {
-  const int G = 4 * H, H4 = H & ~3, G4 = G & ~3;
-  float* wIhT = scratch;          // [nIn, G]
+// the last state hT, cT [B,H]. scratch holds (nIn + H)·G floats. Each thread
+// owns a range of hidden units (all four gates of them); one barrier a step.
+static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
+                         const float* wIh, const float* wHh, const float* bIh, const float* bHh,
+                         const float* h0, const float* c0, float* scratch, float* gates,
+                         float* ys, float* cs, float* hT, float* cT) {
+  const int G = 4 * H;
+  float* wIhT = scratch;            // [nIn, G]
   float* wHhT = scratch + nIn * G;  // [H, G]
-  transpose(G, nIn, wIh, wIhT);
-  transpose(G, H, wHh, wHhT);
-  // The input projection of all steps at once, then both biases.
-  gemm(T * B, G, nIn, x, nIn, wIhT, G, gates, G, 0);
+  int r0, r1, j0, j1, k0, k1;
+  share(G, tid, nt, 8, &r0, &r1);
+  if (r1 > r0) {
+    transpose(r1 - r0, nIn, wIh + r0 * nIn, wIhT + r0, G);  // rows of wIh -> columns of wIhT
+    transpose(r1 - r0, H, wHh + r0 * H, wHhT + r0, G);
+  }
+  barrier(c);
+  // The input projection of all steps at once (this thread's columns), then both biases.
+  share(G, tid, nt, 8, &j0, &j1);
+  gemm_cols(T * B, j0, j1, nIn, x, nIn, 1, wIhT, G, gates, G, 0);
   for (int r = 0; r < T * B; r++) {
     float* z = gates + r * G;
-    int q = 0;
-    for (; q < G4; q += 4) ST(z + q, ADD(LD(z + q), ADD(LD(bIh + q), LD(bHh + q))));
-    for (; q < G; q++) z[q] += bIh[q] + bHh[q];
+    for (int q = j0; q < j1; q++) z[q] += bIh[q] + bHh[q];
   }
+  barrier(c);  // the time loop reads columns the other threads projected
+  share(H, tid, nt, 8, &k0, &k1);
+  const int k4 = k0 + ((k1 - k0) & ~3);
   for (int t = 0; t < T; t++) {
     float* z = gates + t * B * G;
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
-    gemm(B, G, H, hp, H, wHhT, G, z, G, 1);
+    for (int gate = 0; gate < 4; gate++) {
+      gemm_cols(B, gate * H + k0, gate * H + k1, H, hp, H, 1, wHhT, G, z, G, 1);
+    }
     for (int b = 0; b < B; b++) {
       float* zb = z + b * G;
       const float* cpb = cp + b * H;
       float* cb = cs + (t * B + b) * H;
       float* hb = ys + (t * B + b) * H;
-      for (int k = 0; k < H4; k += 4) cell_fwd(zb, H, cpb, cb, hb, k);
-      for (int k = H4; k < H; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
+      for (int k = k0; k < k4; k += 4) cell_fwd(zb, H, cpb, cb, hb, k);
+      for (int k = k4; k < k1; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
     }
+    barrier(c);
   }
-  copy(hT, ys + (T - 1) * B * H, B * H);
-  copy(cT, cs + (T - 1) * B * H, B * H);
+  if (tid == 0) {
+    copy(hT, ys + (T - 1) * B * H, B * H);
+    copy(cT, cs + (T - 1) * B * H, B * H);
+  }
 }
 
 static inline void cell_bwd(const float* gz, float* d, int H, const float* c, const float* cprev,
@@ -248,14 +288,21 @@ static void cell_bwd_scalar(const float* gz, float* d, int H, const float* c, co
 // dy: gradient of ys [T,B,H] (the final state's gradients are ignored: the
 // state is detached). x, wIh, wHh, h0, c0 as in lstm_forward; ys, gates, cs
 // from it. Writes dx [T,B,nIn], dWih [G,nIn], dWhh [G,H] and dBias [G] (the
-// gradient of both biases). dz [T,B,G] and dh, dc [B,H] are scratch.
-__attribute__((export_name("lstm_backward")))
-void lstm_backward(int T, int B, int nIn, int H, const float* dy, const float* x,
-                   const float* wIh, const float* wHh, const float* ys, const float* gates,
-                   const float* cs, const float* h0, const float* c0, float* dz, float* dh,
-                   float* dc, float* dx, float* dWih, float* dWhh, float* dBias) {
-  const int G = 4 * H, H4 = H & ~3, G4 = G & ~3;
-  for (int q = 0; q < B * H; q++) dh[q] = 0.0f, dc[q] = 0.0f;
+// gradient of both biases). dz [T,B,G] and dh, dc [B,H] are scratch. Each
+// thread owns a range of hidden units in the time loop (one barrier a step)
+// and a range of columns in the weight-gradient products.
+static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* dy,
+                          const float* x, const float* wIh, const float* wHh, const float* ys,
+                          const float* gates, const float* cs, const float* h0, const float* c0,
+                          float* dz, float* dh, float* dc, float* dx, float* dWih, float* dWhh,
+                          float* dBias) {
+  const int G = 4 * H;
+  int k0, k1, j0, j1;
+  share(H, tid, nt, 8, &k0, &k1);
+  const int k4 = k0 + ((k1 - k0) & ~3);
+  for (int b = 0; b < B; b++) {
+    for (int k = k0; k < k1; k++) dh[b * H + k] = 0.0f, dc[b * H + k] = 0.0f;
+  }
   for (int t = T - 1; t >= 0; t--) {
     const float* cp = t ? cs + (t - 1) * B * H : c0;
     for (int b = 0; b < B; b++) {
@@ -263,21 +310,86 @@ void lstm_backward(int T, int B, int nIn, int H, const float* dy, const float* x
       float* d = dz + (t * B + b) * G;
       const float* cb = cs + (t * B + b) * H;
       const float* dyb = dy + (t * B + b) * H;
-      for (int k = 0; k < H4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
-      for (int k = H4; k < H; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+      for (int k = k0; k < k4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+      for (int k = k4; k < k1; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
     }
-    if (t > 0) gemm(B, H, G, dz + t * B * G, G, wHh, H, dh, H, 0);
+    barrier(c);  // dz[t] complete: every unit's dh needs all of it
+    if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0);
   }
   // The weight gradients as single products over the whole sequence.
-  gemm(T * B, nIn, G, dz, G, wIh, nIn, dx, nIn, 0);
-  gemm_tn(G, nIn, T * B, dz, G, x, nIn, dWih, nIn, 0);
-  gemm_tn(G, H, B, dz, G, h0, H, dWhh, H, 0);
-  if (T > 1) gemm_tn(G, H, (T - 1) * B, dz + B * G, G, ys, H, dWhh, H, 1);
-  for (int q = 0; q < G; q++) dBias[q] = 0.0f;
+  share(nIn, tid, nt, 8, &j0, &j1);
+  gemm_cols(T * B, j0, j1, G, dz, G, 1, wIh, nIn, dx, nIn, 0);
+  gemm_cols(G, j0, j1, T * B, dz, 1, G, x, nIn, dWih, nIn, 0);
+  share(H, tid, nt, 8, &j0, &j1);
+  gemm_cols(G, j0, j1, B, dz, 1, G, h0, H, dWhh, H, 0);
+  if (T > 1) gemm_cols(G, j0, j1, (T - 1) * B, dz + B * G, 1, G, ys, H, dWhh, H, 1);
+  share(G, tid, nt, 8, &j0, &j1);
+  for (int q = j0; q < j1; q++) dBias[q] = 0.0f;
   for (int r = 0; r < T * B; r++) {
     const float* d = dz + r * G;
-    int q = 0;
-    for (; q < G4; q += 4) ST(dBias + q, ADD(LD(dBias + q), LD(d + q)));
-    for (; q < G; q++) dBias[q] += d[q];
+    for (int q = j0; q < j1; q++) dBias[q] += d[q];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Entry points. Arguments come in the control block: ints, and byte offsets
+// of float arrays in this memory.
+// ---------------------------------------------------------------------------
+
+#define F(i) ((float*)(c->args[i]))
+
+static void dispatch(Ctl* c, int tid) {
+  const int nt = c->nthreads;
+  switch (c->task) {
+    case TASK_LSTM_FORWARD:
+      lstm_forward(c, tid, nt, c->args[0], c->args[1], c->args[2], c->args[3], F(4), F(5), F(6),
+                   F(7), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15), F(16));
+      break;
+    case TASK_LSTM_BACKWARD:
+      lstm_backward(c, tid, nt, c->args[0], c->args[1], c->args[2], c->args[3], F(4), F(5), F(6),
+                    F(7), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15), F(16), F(17),
+                    F(18), F(19));
+      break;
+    case TASK_MATMUL: {  // C[M,N] (+)= A[M,K]·B[K,N], or Aᵀ·B with A [K,M] when args[3]
+      int M = c->args[0], N = c->args[1], K = c->args[2], ta = c->args[3], acc = c->args[4];
+      int j0, j1;
+      share(N, tid, nt, 8, &j0, &j1);
+      gemm_cols(M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Thread 0: runs the task in the control block with the workers that are
+// ready (c->nthreads is set by the caller), and returns when all are done.
+__attribute__((export_name("run")))
+void run(Ctl* c) {
+  if (c->nthreads > 1) {
+    __atomic_fetch_add(&c->gen, 1, SEQ);
+    __builtin_wasm_memory_atomic_notify((int*)&c->gen, 0x7fffffff);
+  }
+  dispatch(c, 0);
+  barrier(c);
+}
+
+// Threads 1..: wait for tasks until c->quit.
+__attribute__((export_name("worker_loop")))
+void worker_loop(Ctl* c, int tid) {
+  int seen = __atomic_load_n(&c->gen, SEQ);
+  __atomic_fetch_add(&c->ready, 1, SEQ);
+  for (;;) {
+    int spins = 0;
+    while (__atomic_load_n(&c->gen, SEQ) == seen) {
+      if (__atomic_load_n(&c->quit, SEQ)) return;
+      if (++spins > 20000) __builtin_wasm_memory_atomic_wait32((int*)&c->gen, seen, 50000000LL);
+    }
+    seen = __atomic_load_n(&c->gen, SEQ);
+    if (__atomic_load_n(&c->quit, SEQ)) return;
+    if (tid < c->nthreads) {
+      dispatch(c, tid);
+      barrier(c);
+    }
   }
 }
