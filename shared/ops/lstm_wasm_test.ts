@@ -6,7 +6,8 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { lstmGeneric, type LstmInputs } from "./lstm.ts";
-import { kernelThreads, kernelThreadsReady, lstmWasm } from "./lstm_wasm.ts";
+import { lstmWasm } from "./lstm_wasm.ts";
+import { kernelThreads, kernelThreadsReady } from "./wasm/pool.ts";
 import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
 
 const { ops } = await initBackend("wasm");

@@ -5,8 +5,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { decoderLossWasm, registerDecoderLossWasmKernels } from "./decoder_loss_wasm.ts";
 import { lstmWasm, registerLstmWasmKernels } from "./lstm_wasm.ts";
-import { registerLstmKernel } from "./ops.ts";
+import { registerDecoderLossKernel, registerLstmKernel } from "./ops.ts";
 
 // The wasm backend's own object: only the two heap helpers are used here.
 interface WasmBackendLike {
@@ -18,7 +19,8 @@ let registered = false;
 
 /**
  * Whether fitlam's own wasm SIMD kernels are on: yes unless the environment
- * sets `FITLAM_WASM_KERNELS=0` (then the LSTM runs on plain tfjs ops).
+ * sets `FITLAM_WASM_KERNELS=0` (then the LSTM and the decoder loss run on
+ * plain tfjs ops).
  */
 export function fitlamWasmKernelsEnabled(): boolean {
   try {
@@ -48,7 +50,11 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerLstmWasmKernels();
-  if (fitlamWasmKernelsEnabled()) registerLstmKernel("wasm", lstmWasm);
+  registerDecoderLossWasmKernels();
+  if (fitlamWasmKernelsEnabled()) {
+    registerLstmKernel("wasm", lstmWasm);
+    registerDecoderLossKernel("wasm", decoderLossWasm);
+  }
   if (tf.getKernel("UnsortedSegmentSum", "wasm")) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

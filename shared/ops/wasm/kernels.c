@@ -40,6 +40,24 @@ static inline f4 vexp(f4 x) {
   return MUL(p, e);
 }
 
+// log(x) for x > 0 (finite): x = m·2^e with m in [√½, √2), then
+// log(m) = 2·atanh(s), s = (m-1)/(m+1), by its odd series to s^11.
+static float slog(float x) {
+  union { float f; int i; } u = {x};
+  int e = ((u.i >> 23) & 0xff) - 127;
+  u.i = (u.i & 0x007fffff) | 0x3f800000;  // m in [1, 2)
+  float m = u.f;
+  if (m > 1.41421356f) m *= 0.5f, e += 1;
+  float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+  float p = 1.0f / 11.0f;
+  p = p * s2 + 1.0f / 9.0f;
+  p = p * s2 + 1.0f / 7.0f;
+  p = p * s2 + 1.0f / 5.0f;
+  p = p * s2 + 1.0f / 3.0f;
+  p = p * s2 + 1.0f;
+  return 2.0f * s * p + (float)e * 0.693147180559945f;
+}
+
 static inline f4 vsigmoid(f4 x) {
   return wasm_f32x4_div(SPLAT(1.0f), ADD(SPLAT(1.0f), vexp(wasm_f32x4_neg(x))));
 }
@@ -135,7 +153,7 @@ static void copy(float* dst, const float* src, int n) {
 // Threads: a control block in shared memory, a barrier, work splitting.
 // ---------------------------------------------------------------------------
 
-enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3 };
+enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3, TASK_XENT_FORWARD = 4, TASK_XENT_BACKWARD = 5 };
 
 typedef struct {
   volatile int gen;       // bumped by thread 0 to start a task
@@ -332,6 +350,123 @@ static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H,
 }
 
 // ---------------------------------------------------------------------------
+// Tied-decoder softmax cross-entropy: logits = h·Wᵀ + b, in chunks of rows
+// so [N, V] never exists. Each thread takes a range of rows.
+// ---------------------------------------------------------------------------
+
+#define XENT_CHUNK 64
+
+// Logits of rows [r, r + n) into L [n, V] (with the bias).
+static void xent_logits(int n, int V, int E, const float* h, const float* wT, const float* bias,
+                        float* L) {
+  gemm_s(n, V, E, h, E, 1, wT, V, L, V, 0);
+  const int V4 = V & ~3;
+  for (int i = 0; i < n; i++) {
+    float* l = L + i * V;
+    int q = 0;
+    for (; q < V4; q += 4) ST(l + q, ADD(LD(l + q), LD(bias + q)));
+    for (; q < V; q++) l[q] += bias[q];
+  }
+}
+
+// Writes W [V,E] transposed into wT [E,V], rows shared among the threads.
+static void xent_transpose(Ctl* c, int tid, int nt, int V, int E, const float* w, float* wT) {
+  int r0, r1;
+  share(V, tid, nt, 8, &r0, &r1);
+  if (r1 > r0) transpose(r1 - r0, E, w + r0 * E, wT + r0, V);
+  barrier(c);
+}
+
+// lse[N]: log-sum-exp of each row's logits; partial[tid]: this thread's sum
+// of lse - logit[target]. scratch: nt·XENT_CHUNK·V floats.
+static void xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
+                         const float* w, const float* bias, const int* targets, float* wT,
+                         float* scratch, float* lse, float* partial) {
+  xent_transpose(c, tid, nt, V, E, w, wT);
+  float* L = scratch + tid * XENT_CHUNK * V;
+  int r0, r1;
+  share(N, tid, nt, 1, &r0, &r1);
+  const int V4 = V & ~3;
+  float total = 0.0f;
+  for (int r = r0; r < r1; r += XENT_CHUNK) {
+    int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
+    xent_logits(n, V, E, h + r * E, wT, bias, L);
+    for (int i = 0; i < n; i++) {
+      const float* l = L + i * V;
+      f4 mv = SPLAT(-3.0e38f);
+      int q = 0;
+      for (; q < V4; q += 4) mv = wasm_f32x4_max(mv, LD(l + q));
+      float m = lane0(mv);
+      m = m > wasm_f32x4_extract_lane(mv, 1) ? m : wasm_f32x4_extract_lane(mv, 1);
+      m = m > wasm_f32x4_extract_lane(mv, 2) ? m : wasm_f32x4_extract_lane(mv, 2);
+      m = m > wasm_f32x4_extract_lane(mv, 3) ? m : wasm_f32x4_extract_lane(mv, 3);
+      for (; q < V; q++) m = m > l[q] ? m : l[q];
+      f4 sv = SPLAT(0.0f), mm = SPLAT(m);
+      for (q = 0; q < V4; q += 4) sv = ADD(sv, vexp(SUB(LD(l + q), mm)));
+      float sum = lane0(sv) + wasm_f32x4_extract_lane(sv, 1) + wasm_f32x4_extract_lane(sv, 2) +
+                  wasm_f32x4_extract_lane(sv, 3);
+      for (; q < V; q++) sum += lane0(vexp(SPLAT(l[q] - m)));
+      float ls = m + slog(sum);
+      lse[r + i] = ls;
+      total += ls - l[targets[r + i]];
+    }
+  }
+  partial[tid] = total;
+}
+
+// Gradients of scale·Σ(lse - logit[target]): dh [N,E], dw [V,E], db [V].
+// Each thread sums its rows' dW and db into its own buffer (thread 0's is
+// dw/db itself; the others' are in acc), then the buffers are added up,
+// rows shared among the threads.
+static void xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
+                          const float* w, const float* bias, const int* targets,
+                          const float* lse, float scale, float* wT, float* scratch, float* acc,
+                          float* dh, float* dw, float* db) {
+  xent_transpose(c, tid, nt, V, E, w, wT);
+  float* L = scratch + tid * XENT_CHUNK * V;
+  float* myW = tid ? acc + (tid - 1) * (V * E + V) : dw;
+  float* myB = tid ? myW + V * E : db;
+  for (int q = 0; q < V * E; q++) myW[q] = 0.0f;
+  for (int q = 0; q < V; q++) myB[q] = 0.0f;
+  int r0, r1;
+  share(N, tid, nt, 1, &r0, &r1);
+  const int V4 = V & ~3;
+  const f4 sc = SPLAT(scale);
+  for (int r = r0; r < r1; r += XENT_CHUNK) {
+    int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
+    xent_logits(n, V, E, h + r * E, wT, bias, L);
+    for (int i = 0; i < n; i++) {
+      float* l = L + i * V;
+      f4 ls = SPLAT(lse[r + i]);
+      int q = 0;
+      for (; q < V4; q += 4) {
+        f4 p = MUL(vexp(SUB(LD(l + q), ls)), sc);
+        ST(l + q, p);
+        ST(myB + q, ADD(LD(myB + q), p));
+      }
+      for (; q < V; q++) {
+        float p = lane0(vexp(SPLAT(l[q] - lse[r + i]))) * scale;
+        l[q] = p;
+        myB[q] += p;
+      }
+      l[targets[r + i]] -= scale;
+      myB[targets[r + i]] -= scale;
+    }
+    gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0);       // dh rows = P·W
+    gemm_s(V, E, n, L, 1, V, h + r * E, E, myW, E, 1);      // dW += Pᵀ·h rows
+  }
+  barrier(c);
+  int v0, v1;
+  share(V, tid, nt, 1, &v0, &v1);
+  for (int t = 1; t < nt; t++) {
+    const float* oW = acc + (t - 1) * (V * E + V);
+    const float* oB = oW + V * E;
+    for (int q = v0 * E; q < v1 * E; q++) dw[q] += oW[q];
+    for (int q = v0; q < v1; q++) db[q] += oB[q];
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Entry points. Arguments come in the control block: ints, and byte offsets
 // of float arrays in this memory.
 // ---------------------------------------------------------------------------
@@ -355,6 +490,17 @@ static void dispatch(Ctl* c, int tid) {
       int j0, j1;
       share(N, tid, nt, 8, &j0, &j1);
       gemm_cols(M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc);
+      break;
+    }
+    case TASK_XENT_FORWARD:
+      xent_forward(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
+                   (const int*)c->args[6], F(7), F(8), F(9), F(10));
+      break;
+    case TASK_XENT_BACKWARD: {
+      union { int i; float f; } scale = {c->args[9]};
+      xent_backward(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
+                    (const int*)c->args[6], F(7), scale.f, F(10), F(11), F(12), F(13), F(14),
+                    F(15));
       break;
     }
     default:
