@@ -157,6 +157,19 @@ export function referenceEnv(threads: number): Record<string, string> {
 }
 
 /**
+ * The folder of the reference scripts: `FITLAM_BENCH_DIR` when set (a
+ * bundled harness, see bench/gpu.sh, no longer sits beside them), else this
+ * module's folder.
+ */
+export function benchDir(): string {
+  try {
+    const dir = Deno.env.get("FITLAM_BENCH_DIR");
+    if (dir) return dir.replace(/\/$/, "");
+  } catch { /* no --allow-env */ }
+  return new URL(".", import.meta.url).pathname.replace(/\/$/, "");
+}
+
+/**
  * Runs `bench/<script>` with `args` and returns the last JSON object it
  * printed on stdout; the script's stderr passes through.
  */
@@ -166,7 +179,7 @@ export async function runReference(
   args: string[],
   threads = 2,
 ): Promise<Record<string, unknown>> {
-  const path = new URL(`./${script}`, import.meta.url).pathname;
+  const path = `${benchDir()}/${script}`;
   const out = await new Deno.Command(py.exe, {
     args: [path, ...args, "--threads", String(threads)],
     env: referenceEnv(threads),
@@ -192,6 +205,8 @@ export interface BenchOptions {
   threads: number;
   /** Skip the reference even when torch is there. */
   noReference: boolean;
+  /** Where the PyTorch reference runs: "cpu" (default) or "cuda". */
+  referenceDevice?: string;
   /** Print progress to stderr. */
   log: (line: string) => void;
 }

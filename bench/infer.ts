@@ -86,8 +86,11 @@ export async function benchInfer(o: BenchOptions): Promise<BenchRow[]> {
   const py = o.noReference ? null : await findTorch();
   if (!py && !o.noReference) o.log(NO_TORCH);
   if (py) {
-    o.log(`infer ${preset}: PyTorch ${py.torch}, ${o.threads} threads…`);
+    const dev = o.referenceDevice ?? "cpu";
+    o.log(`infer ${preset}: PyTorch ${py.torch} on ${dev}, ${o.threads} threads…`);
     const r = await runReference(py, "torch_infer.py", [
+      "--device",
+      dev,
       "--preset",
       preset,
       "--vocab",
@@ -100,11 +103,19 @@ export async function benchInfer(o: BenchOptions): Promise<BenchRow[]> {
       String(reps),
       "--batch-reps",
       String(batchReps),
-    ], o.threads);
-    const name = `PyTorch ${r.torch} CPU, ${r.threads} threads (bench/torch_infer.py)`;
-    latency.reference = r.latency_ms as number;
-    throughput.reference = r.docs_per_second as number;
-    latency.referenceName = throughput.referenceName = name;
+    ], o.threads).catch((e: Error) => {
+      latency.note = `reference failed: ${e.message.split("\n")[0]}`;
+      o.log(latency.note);
+      return undefined;
+    });
+    if (r) {
+      const name = `PyTorch ${r.torch} ${
+        dev === "cpu" ? "CPU" : r.device
+      }, ${r.threads} CPU threads (bench/torch_infer.py)`;
+      latency.reference = r.latency_ms as number;
+      throughput.reference = r.docs_per_second as number;
+      latency.referenceName = throughput.referenceName = name;
+    }
   }
   return [withRatio(latency), withRatio(throughput)];
 }

@@ -34,6 +34,7 @@ const HELP = `Usage: deno task bench <${[...BENCHES, "all"].join("|")}> [options
   --json            one JSON object per result line instead of the table
   --threads N       threads of the PyTorch reference (default 2)
   --no-reference    fitlam only
+  --reference-device D  cpu (default) or cuda: where PyTorch runs (train, infer)
   --concurrency N   serve: concurrent clients (default 8)
   --duration S      serve: seconds of load per server (default 15, --quick 5)
   --megabytes N     tokenize: MiB of text (default 10, --quick 2)
@@ -72,6 +73,7 @@ if (import.meta.main) {
         json: { type: "boolean", default: false },
         threads: { type: "string", default: "2" },
         "no-reference": { type: "boolean", default: false },
+        "reference-device": { type: "string", default: "cpu" },
         concurrency: { type: "string" },
         duration: { type: "string" },
         megabytes: { type: "string" },
@@ -106,6 +108,7 @@ if (import.meta.main) {
     quick: v.quick!,
     threads: positiveInt("threads", v.threads)!,
     noReference: v["no-reference"]!,
+    referenceDevice: v["reference-device"]!,
     log: (line) => console.error(line),
   };
   const machine = machineInfo();
@@ -151,7 +154,7 @@ if (import.meta.main) {
     );
     console.log(
       py
-        ? `reference: PyTorch ${py.torch} (${py.exe}), ${opts.threads} threads, OMP_WAIT_POLICY=PASSIVE`
+        ? `reference: PyTorch ${py.torch} (${py.exe}) on ${opts.referenceDevice}, ${opts.threads} CPU threads, OMP_WAIT_POLICY=PASSIVE`
         : opts.noReference
         ? "reference: skipped (--no-reference)"
         : "reference: none (PyTorch not installed: apt-get install -y python3-torch libopenblas0-pthread)",

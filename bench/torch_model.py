@@ -76,10 +76,10 @@ class AwdLstm(nn.Module):
             self.b_hh.append(u(4 * n_hid))
         self.decoder_bias = nn.Parameter(torch.zeros(vocab))
 
-    def zero_state(self, batch):
+    def zero_state(self, batch, device=None):
         return [
-            (torch.zeros(1, batch, layer_sizes(self.p, l)[1]),
-             torch.zeros(1, batch, layer_sizes(self.p, l)[1]))
+            (torch.zeros(1, batch, layer_sizes(self.p, l)[1], device=device),
+             torch.zeros(1, batch, layer_sizes(self.p, l)[1], device=device))
             for l in range(self.p["layers"])
         ]
 
@@ -132,15 +132,15 @@ class Classifier(nn.Module):
     def forward(self, tokens, lengths):
         """tokens [B, T] right-padded; lengths [B] (LongTensor). Inference only."""
         B, T = tokens.shape
-        state = self.lm.zero_state(B)
+        state = self.lm.zero_state(B, tokens.device)
         outs = []
         for s in range(0, T, self.bptt):
             out, _, state = self.lm.encode(tokens[:, s:s + self.bptt], state, False)
             outs.append(out)
         out = torch.cat(outs, 1)
-        idx = torch.arange(T).unsqueeze(0)
+        idx = torch.arange(T, device=tokens.device).unsqueeze(0)
         valid = (idx < lengths.unsqueeze(1)).unsqueeze(2)
-        last = out[torch.arange(B), lengths - 1]
+        last = out[torch.arange(B, device=tokens.device), lengths - 1]
         maxed = out.masked_fill(~valid, float("-inf")).max(1).values
         mean = (out * valid).sum(1) / lengths.unsqueeze(1)
         x = torch.cat([last, maxed, mean], 1)

@@ -150,8 +150,11 @@ export async function benchTrain(o: BenchOptions): Promise<BenchRow[]> {
       o.log(row.note);
     }
     if (py) {
-      o.log(`train ${c.preset} bs ${c.bs}: PyTorch ${py.torch}, ${o.threads} threads…`);
+      const dev = o.referenceDevice ?? "cpu";
+      o.log(`train ${c.preset} bs ${c.bs}: PyTorch ${py.torch} on ${dev}, ${o.threads} threads…`);
       const r = await runReference(py, "torch_train.py", [
+        "--device",
+        dev,
         "--preset",
         c.preset,
         "--vocab",
@@ -164,9 +167,19 @@ export async function benchTrain(o: BenchOptions): Promise<BenchRow[]> {
         String(warmup),
         "--steps",
         String(steps),
-      ], o.threads);
-      row.reference = r.tokens_per_second as number;
-      row.referenceName = `PyTorch ${r.torch} CPU, ${r.threads} threads (bench/torch_train.py)`;
+      ], o.threads).catch((e: Error) => {
+        row.note = `${row.note ? row.note + "; " : ""}reference failed: ${
+          e.message.split("\n")[0]
+        }`;
+        o.log(row.note);
+        return undefined;
+      });
+      if (r) {
+        row.reference = r.tokens_per_second as number;
+        row.referenceName = `PyTorch ${r.torch} ${
+          dev === "cpu" ? "CPU" : r.device
+        }, ${r.threads} CPU threads (bench/torch_train.py)`;
+      }
     }
     rows.push(withRatio(row));
   }
