@@ -81,7 +81,8 @@ static inline f4 vtanh(f4 x) {
 // C[M,N] (+)= op(A) · B, row-major. A's element (row r, inner k) sits at
 // A[r*sr + k*sk]: sr = lda, sk = 1 for A as stored; sr = 1, sk = lda for Aᵀ.
 // Column panels of 8 outer (a panel of B stays in cache for all rows),
-// blocks of 6, 4, 2 or 1 rows inner, 2 vectors wide; a scalar loop for N % 8.
+// blocks of 4, 2 or 1 rows inner, 2 vectors wide (8 accumulators: more
+// spill V8's registers and measured slower); a scalar loop for N % 8.
 // ---------------------------------------------------------------------------
 
 #define PANEL(MR)                                                              \
@@ -107,7 +108,6 @@ static inline f4 vtanh(f4 x) {
     }                                                                          \
   }
 
-PANEL(6)
 PANEL(4)
 PANEL(2)
 PANEL(1)
@@ -117,7 +117,6 @@ static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const fl
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     int i = 0;
-    for (; i + 6 <= M; i += 6) panel6(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
     for (; i + 4 <= M; i += 4) panel4(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
     for (; i + 2 <= M; i += 2) panel2(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
     for (; i < M; i++) panel1(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
