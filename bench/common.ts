@@ -7,6 +7,8 @@
  * @module
  */
 import { cpus } from "node:os";
+import { kernelThreads } from "../shared/ops/wasm/pool.ts";
+import { fitlamWasmKernelsEnabled } from "../shared/ops/wasm_kernels.ts";
 
 /** One measured comparison: fitlam against the reference on the same work. */
 export interface BenchRow {
@@ -26,6 +28,12 @@ export interface BenchRow {
   referenceName?: string;
   /** Why a side is missing, or other remarks. */
   note?: string;
+}
+
+/** Which kernels run the LSTM and decoder loss on `backend`, for the config column. */
+export function kernelsLabel(backend: string): string {
+  if (backend !== "wasm") return "tfjs-ops";
+  return fitlamWasmKernelsEnabled() ? `fitlam-simd-${kernelThreads()}thr` : "tfjs-ops";
 }
 
 /** True when a larger number is better for `unit`. */

@@ -16,6 +16,7 @@ import {
   type BenchOptions,
   type BenchRow,
   findTorch,
+  kernelsLabel,
   median,
   NO_TORCH,
   runReference,
@@ -63,14 +64,14 @@ export async function timeFitlamInfer(
 
 /** Runs the inference benchmark (preset small unless --preset). */
 export async function benchInfer(o: BenchOptions): Promise<BenchRow[]> {
-  const { ops, description } = await initBackend(o.device);
+  const { ops, description, backend } = await initBackend(o.device);
   const preset = o.preset ?? "small";
   const vocab = BENCH_VOCAB[preset];
   const tokens = 256, batch = o.bs ?? 32;
   const reps = o.quick ? 3 : 10, batchReps = o.quick ? 1 : 3;
   o.log(`infer ${preset}: fitlam (${description})…`);
   const f = await timeFitlamInfer(ops, preset, vocab, { tokens, batch, reps, batchReps });
-  const base = { preset, tokens, vocab, backend: description };
+  const base = { preset, tokens, vocab, backend: description, kernels: kernelsLabel(backend) };
   const latency: BenchRow = {
     name: "infer-latency",
     config: { ...base, batch: 1 },

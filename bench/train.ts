@@ -17,6 +17,7 @@ import {
   type BenchOptions,
   type BenchRow,
   findTorch,
+  kernelsLabel,
   median,
   NO_TORCH,
   runReference,
@@ -128,7 +129,7 @@ export function trainConfigs(o: BenchOptions): TrainConfig[] {
 
 /** Runs the training benchmark for every configuration. */
 export async function benchTrain(o: BenchOptions): Promise<BenchRow[]> {
-  const { ops, description } = await initBackend(o.device);
+  const { ops, description, backend } = await initBackend(o.device);
   const py = o.noReference ? null : await findTorch();
   if (!py && !o.noReference) o.log(NO_TORCH);
   const rows: BenchRow[] = [];
@@ -139,7 +140,14 @@ export async function benchTrain(o: BenchOptions): Promise<BenchRow[]> {
     o.log(`train ${c.preset} bs ${c.bs}: fitlam (${description}), ${warmup}+${steps} steps…`);
     const row: BenchRow = {
       name: "train",
-      config: { preset: c.preset, bs: c.bs, bptt: c.bptt, vocab: c.vocab, backend: description },
+      config: {
+        preset: c.preset,
+        bs: c.bs,
+        bptt: c.bptt,
+        vocab: c.vocab,
+        backend: description,
+        kernels: kernelsLabel(backend),
+      },
       unit: "tokens/s",
     };
     try {
