@@ -41,17 +41,20 @@ export interface LoadResult {
   p99: number;
 }
 
-function randomWord(rng: Rng): string {
+/** The i-th made-up word: "w", i in base 26 as letters, "z" (distinct for every i). */
+function word(i: number): string {
   const letters = "abcdefghijklmnopqrstuvwxyz";
-  let w = "";
-  const n = 3 + rng.int(6);
-  for (let i = 0; i < n; i++) w += letters[rng.int(26)];
-  return w;
+  let s = "";
+  do {
+    s += letters[i % 26];
+    i = Math.floor(i / 26);
+  } while (i > 0);
+  return `w${s}z`;
 }
 
 /**
  * Writes `dir/classifier-fwd/` (random weights of `preset`, a vocabulary of
- * random lower-case words) and returns request texts of ~`words` words.
+ * made-up lower-case words) and returns request texts of ~`words` words.
  */
 export async function makeServeWeights(
   dir: string,
@@ -62,7 +65,7 @@ export async function makeServeWeights(
   const { ops } = await initBackend("wasm");
   const rng = new Rng(5);
   const counts = new Map<string, number>();
-  while (counts.size < vocabSize) counts.set(randomWord(rng), 1);
+  for (let i = 0; i < vocabSize; i++) counts.set(word(i), 1);
   const vocab = Vocab.build(counts, { minFreq: 1, maxSize: vocabSize + 16 });
   const clf = new TextClassifier(ops, encoderPreset(preset, vocab.size), headPreset(2));
   await saveClassifier(`${dir}/classifier-fwd`, clf, {
