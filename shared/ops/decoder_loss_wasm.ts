@@ -68,7 +68,12 @@ export function registerDecoderLossWasmKernels(): void {
         const wT = p.alloc(V * E), scratch = p.alloc(p.threads * CHUNK * V);
         const lse = p.alloc(N), partial = p.alloc(p.threads);
         p.f32(partial, p.threads).fill(0);
-        p.run(TASK_XENT_FORWARD, [N, V, E, hO, wO, bO, tO, wT, scratch, lse, partial], N * V * E);
+        p.run(
+          TASK_XENT_FORWARD,
+          [N, V, E, hO, wO, bO, tO, wT, scratch, lse, partial],
+          N * V * E,
+          E,
+        );
         const total = p.f32(partial, p.threads).reduce((a, x) => a + x, 0);
         const [lseOut] = copyOut(p, b, [[N]], [lse]);
         const loss = b.makeOutput([], "float32");
@@ -101,6 +106,7 @@ export function registerDecoderLossWasmKernels(): void {
           TASK_XENT_BACKWARD,
           [N, V, E, hO, wO, bO, tO, lO, 0, scaleBits, wT, scratch, acc, dh, dw, db],
           3 * N * V * E,
+          Math.max(E, V, CHUNK),
         );
         return copyOut(p, b, shapes, [dh, dw, db]);
       } finally {

@@ -69,6 +69,7 @@ export function registerLstmWasmKernels(): void {
           TASK_LSTM_FORWARD,
           [T, B, nIn, H, ...inOffs, scratch, ...outOffs],
           T * B * G * (nIn + H),
+          Math.max(nIn, H),
         );
         return copyOut(p, b, shapes, outOffs);
       } finally {
@@ -96,6 +97,7 @@ export function registerLstmWasmKernels(): void {
           TASK_LSTM_BACKWARD,
           [T, B, nIn, H, ...inOffs, dz, dh, dc, ...outOffs],
           T * B * G * (2 * nIn + 2 * H),
+          Math.max(G, T * B),
         );
         return copyOut(p, b, shapes, outOffs);
       } finally {

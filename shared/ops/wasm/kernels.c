@@ -112,14 +112,27 @@ PANEL(4)
 PANEL(2)
 PANEL(1)
 
+// With `pack` (room for K·8 floats) and more than 4 rows, each 8-column
+// panel of B is first copied into `pack` contiguously: B's rows are often
+// 4 KB apart (G = 1024), and such strides map every row to the same few L1
+// sets; packed, the panel streams from L1 (measured +25-30%).
 static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const float* B, int ldb,
-                   float* C, int ldc, int acc) {
+                   float* C, int ldc, int acc, float* pack) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
+    const float* Bp = B + j;
+    int lb = ldb;
+    if (pack && M > 4) {
+      for (int k = 0; k < K; k++) {
+        ST(pack + 8 * k, LD(B + k * ldb + j));
+        ST(pack + 8 * k + 4, LD(B + k * ldb + j + 4));
+      }
+      Bp = pack, lb = 8;
+    }
     int i = 0;
-    for (; i + 4 <= M; i += 4) panel4(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
-    for (; i + 2 <= M; i += 2) panel2(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
-    for (; i < M; i++) panel1(K, A + i * sr, sr, sk, B + j, ldb, C + i * ldc + j, ldc, acc);
+    for (; i + 4 <= M; i += 4) panel4(K, A + i * sr, sr, sk, Bp, lb, C + i * ldc + j, ldc, acc);
+    for (; i + 2 <= M; i += 2) panel2(K, A + i * sr, sr, sk, Bp, lb, C + i * ldc + j, ldc, acc);
+    for (; i < M; i++) panel1(K, A + i * sr, sr, sk, Bp, lb, C + i * ldc + j, ldc, acc);
   }
   for (; j < N; j++) {
     for (int i = 0; i < M; i++) {
@@ -163,7 +176,7 @@ typedef struct {
   volatile int bgen;      // barrier generation
   volatile int ready;     // workers waiting in worker_loop
   volatile int pad;
-  int args[32];           // the task's arguments (ints and byte offsets)
+  int args[32];           // the task's arguments (ints and byte offsets); [30], [31]: packing
 } Ctl;
 
 #define SEQ __ATOMIC_SEQ_CST
@@ -194,8 +207,13 @@ static void share(int n, int tid, int nt, int align, int* lo, int* hi) {
 
 // Columns [j0, j1) of C (+)= A · B (A as stored or transposed, as gemm_s).
 static void gemm_cols(int M, int j0, int j1, int K, const float* A, int sr, int sk,
-                      const float* B, int ldb, float* C, int ldc, int acc) {
-  if (j1 > j0) gemm_s(M, j1 - j0, K, A, sr, sk, B + j0, ldb, C + j0, ldc, acc);
+                      const float* B, int ldb, float* C, int ldc, int acc, float* pack) {
+  if (j1 > j0) gemm_s(M, j1 - j0, K, A, sr, sk, B + j0, ldb, C + j0, ldc, acc, pack);
+}
+
+// This thread's panel-packing buffer (args[30]: its base, args[31]: floats per thread).
+static float* pack_of(Ctl* c, int tid) {
+  return c->args[30] ? (float*)c->args[30] + tid * c->args[31] : 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -232,6 +250,7 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
                          const float* wIh, const float* wHh, const float* bIh, const float* bHh,
                          const float* h0, const float* c0, float* scratch, float* gates,
                          float* ys, float* cs, float* hT, float* cT) {
+  float* pk = pack_of(c, tid);
   const int G = 4 * H;
   float* wIhT = scratch;            // [nIn, G]
   float* wHhT = scratch + nIn * G;  // [H, G]
@@ -244,7 +263,7 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
   barrier(c);
   // The input projection of all steps at once (this thread's columns), then both biases.
   share(G, tid, nt, 8, &j0, &j1);
-  gemm_cols(T * B, j0, j1, nIn, x, nIn, 1, wIhT, G, gates, G, 0);
+  gemm_cols(T * B, j0, j1, nIn, x, nIn, 1, wIhT, G, gates, G, 0, pk);
   for (int r = 0; r < T * B; r++) {
     float* z = gates + r * G;
     for (int q = j0; q < j1; q++) z[q] += bIh[q] + bHh[q];
@@ -257,7 +276,7 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
     for (int gate = 0; gate < 4; gate++) {
-      gemm_cols(B, gate * H + k0, gate * H + k1, H, hp, H, 1, wHhT, G, z, G, 1);
+      gemm_cols(B, gate * H + k0, gate * H + k1, H, hp, H, 1, wHhT, G, z, G, 1, pk);
     }
     for (int b = 0; b < B; b++) {
       float* zb = z + b * G;
@@ -313,6 +332,7 @@ static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H,
                           const float* gates, const float* cs, const float* h0, const float* c0,
                           float* dz, float* dh, float* dc, float* dx, float* dWih, float* dWhh,
                           float* dBias) {
+  float* pk = pack_of(c, tid);
   const int G = 4 * H;
   int k0, k1, j0, j1;
   share(H, tid, nt, 8, &k0, &k1);
@@ -331,15 +351,15 @@ static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H,
       for (int k = k4; k < k1; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
     }
     barrier(c);  // dz[t] complete: every unit's dh needs all of it
-    if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0);
+    if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0, pk);
   }
   // The weight gradients as single products over the whole sequence.
   share(nIn, tid, nt, 8, &j0, &j1);
-  gemm_cols(T * B, j0, j1, G, dz, G, 1, wIh, nIn, dx, nIn, 0);
-  gemm_cols(G, j0, j1, T * B, dz, 1, G, x, nIn, dWih, nIn, 0);
+  gemm_cols(T * B, j0, j1, G, dz, G, 1, wIh, nIn, dx, nIn, 0, pk);
+  gemm_cols(G, j0, j1, T * B, dz, 1, G, x, nIn, dWih, nIn, 0, pk);
   share(H, tid, nt, 8, &j0, &j1);
-  gemm_cols(G, j0, j1, B, dz, 1, G, h0, H, dWhh, H, 0);
-  if (T > 1) gemm_cols(G, j0, j1, (T - 1) * B, dz + B * G, 1, G, ys, H, dWhh, H, 1);
+  gemm_cols(G, j0, j1, B, dz, 1, G, h0, H, dWhh, H, 0, pk);
+  if (T > 1) gemm_cols(G, j0, j1, (T - 1) * B, dz + B * G, 1, G, ys, H, dWhh, H, 1, pk);
   share(G, tid, nt, 8, &j0, &j1);
   for (int q = j0; q < j1; q++) dBias[q] = 0.0f;
   for (int r = 0; r < T * B; r++) {
@@ -357,8 +377,8 @@ static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H,
 
 // Logits of rows [r, r + n) into L [n, V] (with the bias).
 static void xent_logits(int n, int V, int E, const float* h, const float* wT, const float* bias,
-                        float* L) {
-  gemm_s(n, V, E, h, E, 1, wT, V, L, V, 0);
+                        float* L, float* pk) {
+  gemm_s(n, V, E, h, E, 1, wT, V, L, V, 0, pk);
   const int V4 = V & ~3;
   for (int i = 0; i < n; i++) {
     float* l = L + i * V;
@@ -381,6 +401,7 @@ static void xent_transpose(Ctl* c, int tid, int nt, int V, int E, const float* w
 static void xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
                          const float* w, const float* bias, const int* targets, float* wT,
                          float* scratch, float* lse, float* partial) {
+  float* pk = pack_of(c, tid);
   xent_transpose(c, tid, nt, V, E, w, wT);
   float* L = scratch + tid * XENT_CHUNK * V;
   int r0, r1;
@@ -389,7 +410,7 @@ static void xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const flo
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wT, bias, L);
+    xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
     for (int i = 0; i < n; i++) {
       const float* l = L + i * V;
       f4 mv = SPLAT(-3.0e38f);
@@ -421,6 +442,7 @@ static void xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const fl
                           const float* w, const float* bias, const int* targets,
                           const float* lse, float scale, float* wT, float* scratch, float* acc,
                           float* dh, float* dw, float* db) {
+  float* pk = pack_of(c, tid);
   xent_transpose(c, tid, nt, V, E, w, wT);
   float* L = scratch + tid * XENT_CHUNK * V;
   float* myW = tid ? acc + (tid - 1) * (V * E + V) : dw;
@@ -433,7 +455,7 @@ static void xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const fl
   const f4 sc = SPLAT(scale);
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wT, bias, L);
+    xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
       f4 ls = SPLAT(lse[r + i]);
@@ -451,8 +473,8 @@ static void xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const fl
       l[targets[r + i]] -= scale;
       myB[targets[r + i]] -= scale;
     }
-    gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0);       // dh rows = P·W
-    gemm_s(V, E, n, L, 1, V, h + r * E, E, myW, E, 1);      // dW += Pᵀ·h rows
+    gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0, pk);   // dh rows = P·W
+    gemm_s(V, E, n, L, 1, V, h + r * E, E, myW, E, 1, pk);  // dW += Pᵀ·h rows
   }
   barrier(c);
   int v0, v1;
@@ -488,7 +510,7 @@ static void dispatch(Ctl* c, int tid) {
       int M = c->args[0], N = c->args[1], K = c->args[2], ta = c->args[3], acc = c->args[4];
       int j0, j1;
       share(N, tid, nt, 8, &j0, &j1);
-      gemm_cols(M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc);
+      gemm_cols(M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc, pack_of(c, tid));
       break;
     }
     case TASK_XENT_FORWARD:

@@ -106,14 +106,21 @@ export class KernelPool {
     return new Float32Array(this.memory.buffer, at, n);
   }
 
-  /** Runs a task with `args` (ints and offsets) on as many threads as are ready. */
-  run(task: number, args: number[], work: number): void {
-    if (args.length > 32) throw new Error(`Cannot run kernel task ${task}: too many arguments`);
+  /**
+   * Runs a task with `args` (ints and offsets) on as many threads as are
+   * ready; `packK` is the largest inner dimension of the task's products
+   * (each thread gets a buffer of packK·8 floats to pack panels into).
+   */
+  run(task: number, args: number[], work: number, packK = 0): void {
+    if (args.length > 30) throw new Error(`Cannot run kernel task ${task}: too many arguments`);
+    const pack = packK > 0 ? this.alloc(this.threads * packK * 8) : 0;
     const c = this.ctl();
     const ready = Atomics.load(c, CTL_READY);
     c[CTL_TASK] = task;
     c[CTL_NTHREADS] = work >= MIN_PARALLEL_WORK ? 1 + Math.min(ready, this.workers.length) : 1;
     c.set(args, CTL_ARGS);
+    c[CTL_ARGS + 30] = pack;
+    c[CTL_ARGS + 31] = packK * 8;
     this.k.run(CTL);
     this.top = HEAP_BASE;
   }
