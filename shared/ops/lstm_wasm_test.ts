@@ -27,6 +27,7 @@ const SHAPES: [number, number, number, number][] = [
   [5, 3, 7, 10],
   [12, 7, 16, 32],
   [9, 16, 24, 36],
+  [6, 2, 12, 20], // one- and two-row batches take the matrix-vector path
   // Large enough to run on two threads (hidden units split 24/20: SIMD and scalar tails).
   [32, 16, 20, 44],
 ];

@@ -143,6 +143,25 @@ static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const fl
   }
 }
 
+// Σ a[k]·b[k], 16 lanes at a time: the matrix-vector product of one-row
+// batches streams W's rows in order instead of 8-column panels.
+static float dot(const float* a, const float* b, int n) {
+  f4 s0 = SPLAT(0.0f), s1 = s0, s2 = s0, s3 = s0;
+  int k = 0;
+  for (; k + 16 <= n; k += 16) {
+    MADD(s0, LD(a + k), LD(b + k));
+    MADD(s1, LD(a + k + 4), LD(b + k + 4));
+    MADD(s2, LD(a + k + 8), LD(b + k + 8));
+    MADD(s3, LD(a + k + 12), LD(b + k + 12));
+  }
+  for (; k + 4 <= n; k += 4) MADD(s0, LD(a + k), LD(b + k));
+  f4 s = ADD(ADD(s0, s1), ADD(s2, s3));
+  float r = wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) +
+            wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3);
+  for (; k < n; k++) r += a[k] * b[k];
+  return r;
+}
+
 // out[c*ldo + r] = in[r*Cn + c] for r < R, c < Cn, in tiles of 8×8.
 static void transpose(int R, int Cn, const float* in, float* out, int ldo) {
   for (int r0 = 0; r0 < R; r0 += 8) {
@@ -275,8 +294,16 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
     float* z = gates + t * B * G;
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
-    for (int gate = 0; gate < 4; gate++) {
-      gemm_cols(B, gate * H + k0, gate * H + k1, H, hp, H, 1, wHhT, G, z, G, 1, pk);
+    if (B <= 2) {  // a matrix-vector product: bound by reading W_hh, row by row
+      for (int gate = 0; gate < 4; gate++) {
+        for (int g = gate * H + k0; g < gate * H + k1; g++) {
+          for (int b = 0; b < B; b++) z[b * G + g] += dot(wHh + g * H, hp + b * H, H);
+        }
+      }
+    } else {
+      for (int gate = 0; gate < 4; gate++) {
+        gemm_cols(B, gate * H + k0, gate * H + k1, H, hp, H, 1, wHhT, G, z, G, 1, pk);
+      }
     }
     for (int b = 0; b < B; b++) {
       float* zb = z + b * G;
