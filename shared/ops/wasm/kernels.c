@@ -277,7 +277,7 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
   share(G, tid, nt, 8, &r0, &r1);
   if (r1 > r0) {
     transpose(r1 - r0, nIn, wIh + r0 * nIn, wIhT + r0, G);  // rows of wIh -> columns of wIhT
-    transpose(r1 - r0, H, wHh + r0 * H, wHhT + r0, G);
+    if (B > 2) transpose(r1 - r0, H, wHh + r0 * H, wHhT + r0, G);  // unused by the B <= 2 path
   }
   barrier(c);
   // The input projection of all steps at once (this thread's columns), then both biases.
