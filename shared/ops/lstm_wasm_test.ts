@@ -28,8 +28,10 @@ const SHAPES: [number, number, number, number][] = [
   [12, 7, 16, 32],
   [9, 16, 24, 36],
   [6, 2, 12, 20], // one- and two-row batches take the matrix-vector path
-  // Large enough to run on two threads (hidden units split 24/20: SIMD and scalar tails).
+  // Large enough to run on two threads: batch rows split (16 rows), and
+  // hidden units split (6 rows: 24/20 units, SIMD and scalar tails).
   [32, 16, 20, 44],
+  [64, 6, 40, 44],
 ];
 
 Deno.test("wasm kernels: a second thread starts where there are 2 cores", async () => {

@@ -261,6 +261,14 @@ static void cell_fwd_scalar(float* z, int H, const float* cprev, float* c, float
   h[k] = o * lane0(vtanh(SPLAT(cn)));
 }
 
+// The time loops split the batch rows among the threads (no barrier inside
+// the loop: rows are independent) when every thread gets 4 rows or more and
+// W_hh is small enough (4 MB) for each thread to read all of it every step;
+// otherwise they split the hidden units (one barrier a step).
+static int by_rows(int nt, int B, int H) {
+  return nt > 1 && B >= 4 * nt && 4 * H * H <= (1 << 20);
+}
+
 // x [T,B,nIn], wIh [G,nIn], wHh [G,H], bIh/bHh [G], h0/c0 [B,H]. Writes the
 // activated gates [T,B,G], hidden states ys [T,B,H], cells cs [T,B,H] and
 // the last state hT, cT [B,H]. scratch holds (nIn + H)·G floats. Each thread
@@ -288,6 +296,31 @@ static void lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, 
     for (int q = j0; q < j1; q++) z[q] += bIh[q] + bHh[q];
   }
   barrier(c);  // the time loop reads columns the other threads projected
+  if (by_rows(nt, B, H)) {
+    // Each thread runs its own batch rows through all steps: no barriers.
+    int b0, b1;
+    share(B, tid, nt, 1, &b0, &b1);
+    const int H4 = H & ~3;
+    for (int t = 0; t < T && b1 > b0; t++) {
+      float* z = gates + t * B * G;
+      const float* hp = t ? ys + (t - 1) * B * H : h0;
+      const float* cp = t ? cs + (t - 1) * B * H : c0;
+      gemm_s(b1 - b0, G, H, hp + b0 * H, H, 1, wHhT, G, z + b0 * G, G, 1, pk);
+      for (int b = b0; b < b1; b++) {
+        float* zb = z + b * G;
+        const float* cpb = cp + b * H;
+        float* cb = cs + (t * B + b) * H;
+        float* hb = ys + (t * B + b) * H;
+        for (int k = 0; k < H4; k += 4) cell_fwd(zb, H, cpb, cb, hb, k);
+        for (int k = H4; k < H; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
+      }
+    }
+    if (b1 > b0) {
+      copy(hT + b0 * H, ys + ((T - 1) * B + b0) * H, (b1 - b0) * H);
+      copy(cT + b0 * H, cs + ((T - 1) * B + b0) * H, (b1 - b0) * H);
+    }
+    return;
+  }
   share(H, tid, nt, 8, &k0, &k1);
   const int k4 = k0 + ((k1 - k0) & ~3);
   for (int t = 0; t < T; t++) {
@@ -362,23 +395,44 @@ static void lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H,
   float* pk = pack_of(c, tid);
   const int G = 4 * H;
   int k0, k1, j0, j1;
-  share(H, tid, nt, 8, &k0, &k1);
-  const int k4 = k0 + ((k1 - k0) & ~3);
-  for (int b = 0; b < B; b++) {
-    for (int k = k0; k < k1; k++) dh[b * H + k] = 0.0f, dc[b * H + k] = 0.0f;
-  }
-  for (int t = T - 1; t >= 0; t--) {
-    const float* cp = t ? cs + (t - 1) * B * H : c0;
-    for (int b = 0; b < B; b++) {
-      const float* gz = gates + (t * B + b) * G;
-      float* d = dz + (t * B + b) * G;
-      const float* cb = cs + (t * B + b) * H;
-      const float* dyb = dy + (t * B + b) * H;
-      for (int k = k0; k < k4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
-      for (int k = k4; k < k1; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+  if (by_rows(nt, B, H)) {
+    // Each thread runs its own batch rows back through all steps.
+    int b0, b1;
+    share(B, tid, nt, 1, &b0, &b1);
+    const int H4 = H & ~3;
+    for (int q = b0 * H; q < b1 * H; q++) dh[q] = 0.0f, dc[q] = 0.0f;
+    for (int t = T - 1; t >= 0 && b1 > b0; t--) {
+      const float* cp = t ? cs + (t - 1) * B * H : c0;
+      for (int b = b0; b < b1; b++) {
+        const float* gz = gates + (t * B + b) * G;
+        float* d = dz + (t * B + b) * G;
+        const float* cb = cs + (t * B + b) * H;
+        const float* dyb = dy + (t * B + b) * H;
+        for (int k = 0; k < H4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+        for (int k = H4; k < H; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+      }
+      if (t > 0) gemm_s(b1 - b0, H, G, dz + (t * B + b0) * G, G, 1, wHh, H, dh + b0 * H, H, 0, pk);
     }
-    barrier(c);  // dz[t] complete: every unit's dh needs all of it
-    if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0, pk);
+    barrier(c);  // the weight gradients read every row of dz
+  } else {
+    share(H, tid, nt, 8, &k0, &k1);
+    const int k4 = k0 + ((k1 - k0) & ~3);
+    for (int b = 0; b < B; b++) {
+      for (int k = k0; k < k1; k++) dh[b * H + k] = 0.0f, dc[b * H + k] = 0.0f;
+    }
+    for (int t = T - 1; t >= 0; t--) {
+      const float* cp = t ? cs + (t - 1) * B * H : c0;
+      for (int b = 0; b < B; b++) {
+        const float* gz = gates + (t * B + b) * G;
+        float* d = dz + (t * B + b) * G;
+        const float* cb = cs + (t * B + b) * H;
+        const float* dyb = dy + (t * B + b) * H;
+        for (int k = k0; k < k4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+        for (int k = k4; k < k1; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
+      }
+      barrier(c);  // dz[t] complete: every unit's dh needs all of it
+      if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0, pk);
+    }
   }
   // The weight gradients as single products over the whole sequence.
   share(nIn, tid, nt, 8, &j0, &j1);
