@@ -1,0 +1,399 @@
+/**
+ * `deno task experiment <name> [options]`: runs the experiments of issue #7
+ * ("Evidence on real data") as plain `deno task train` command lines, one
+ * training process at a time, and collects their results.
+ *
+ * Every command it runs is printed first, so each row of RESULTS.md can be
+ * reproduced by hand from a clean clone. Data paths come from `--data-dir`
+ * (or `FITLAM_DATA`); nothing is read from or written to the repository
+ * except `experiments/results.json` and `experiments/plots/` by `summary`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { readCsv } from "../trainer/data/csv.ts";
+import { stratifiedSplit } from "../trainer/data/split.ts";
+import { summarize } from "./summary.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** One `deno task train` invocation. */
+export interface RunSpec {
+  group: string;
+  variant: string;
+  seed: number;
+  out: string;
+  args: string[];
+  /** Files to prepare (e.g. a split) before the run; may be shared by several runs. */
+  prepare?: () => Promise<void>;
+  /** The run counts as done when this file exists. */
+  doneFile: string;
+}
+
+interface Options {
+  dataDir: string;
+  out: string;
+  seeds: number[];
+  lm: string;
+  direction: string;
+  corpusMaxTokens: number;
+  splitSeed: number;
+  variants?: string[];
+  dryRun: boolean;
+  force: boolean;
+  resume: boolean;
+}
+
+const NAMES = [
+  "wiki-lm",
+  "trec",
+  "trec-ablations",
+  "agnews",
+  "agnews-ablations",
+  "imdb",
+  "summary",
+] as const;
+type Name = typeof NAMES[number];
+
+const USAGE = `Usage: deno task experiment <name> [options]
+
+Names:
+  wiki-lm          stage 1 on enwiki_clean.txt.gz (both directions) + perplexity on WikiText-2
+                   valid/test; its pretrain-{fwd,bwd} feed every "full" run below
+  trec             TREC-6: full method (--from the wiki LM) vs from scratch, per seed
+  trec-ablations   TREC-6 full method without LM fine-tuning / discriminative rates / gradual
+                   unfreezing / concat pooling, and without pretraining
+  agnews           AG News: seeded 6,000/1,600 split of test.csv (written under --out), full vs scratch
+  agnews-ablations AG News ablations as for TREC-6
+  imdb             IMDb (stage 2 on train+unsup, 5,000 train reviews): full vs scratch
+  summary          collect every run under --out into experiments/results.json, SVG learning
+                   curves in experiments/plots/, and print markdown tables
+
+Options:
+  --data-dir DIR         folder holding enwiki/, wikitext-2/, trec/, ag_news/, imdb/ (or env FITLAM_DATA)
+  --out DIR              where runs go (default runs/exp; keep it out of git)
+  --seeds LIST           comma-separated seeds (default 42; ablations use the first)
+  --lm DIR               folder with pretrain-{fwd,bwd} for full runs (default OUT/wiki-lm)
+  --direction D          fwd | bwd | both (default both)
+  --corpus-max-tokens N  wiki-lm: corpus tokens used for stage 1 (default 1200000)
+  --split-seed N         agnews: seed of the 6,000/1,600 split (default 42)
+  --variants LIST        only these variants (e.g. full,scratch or no-lm-finetune)
+  --dry-run              print the commands, run nothing
+  --force                rerun runs that already have results
+  --resume               pass --resume to the trainer (continue from OUT/checkpoints)
+  -h, --help             this text
+
+Each run writes OUT/<group>/<variant>-s<seed>/ (metrics.jsonl, test.json, report.html) and
+experiment.json (command, wall time, load average before/after).`;
+
+function fail(message: string): never {
+  console.error(`error: ${message}\nRun deno task experiment --help for usage.`);
+  Deno.exit(2);
+}
+
+function parse(args: string[]): { name: Name; o: Options } | "help" {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      "data-dir": { type: "string" },
+      out: { type: "string" },
+      seeds: { type: "string" },
+      lm: { type: "string" },
+      direction: { type: "string" },
+      "corpus-max-tokens": { type: "string" },
+      "split-seed": { type: "string" },
+      variants: { type: "string" },
+      "dry-run": { type: "boolean" },
+      force: { type: "boolean" },
+      resume: { type: "boolean" },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    if (!values.help) Deno.exit(2);
+    return "help";
+  }
+  if (positionals.length > 1) fail(`one experiment at a time; got ${positionals.join(" ")}`);
+  const name = positionals[0] as Name;
+  if (!NAMES.includes(name)) fail(`unknown experiment "${name}"; use one of ${NAMES.join(", ")}`);
+  const int = (flag: string, v: string | undefined, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) fail(`--${flag} ${v}: expected a non-negative integer`);
+    return n;
+  };
+  const out = values.out ?? "runs/exp";
+  const dataDir = values["data-dir"] ?? Deno.env.get("FITLAM_DATA") ?? "";
+  if (!dataDir && name !== "summary") {
+    fail(
+      "no data folder: pass --data-dir DIR or set FITLAM_DATA (the folder holding enwiki/, " +
+        "wikitext-2/, trec/, ag_news/, imdb/; e.g. ../shared/data)",
+    );
+  }
+  const seeds = (values.seeds ?? "42").split(",").map((s) => int("seeds", s.trim(), 0));
+  const direction = values.direction ?? "both";
+  if (!["fwd", "bwd", "both"].includes(direction)) fail(`--direction ${direction}: fwd|bwd|both`);
+  return {
+    name,
+    o: {
+      dataDir: dataDir.replace(/\/$/, ""),
+      out: out.replace(/\/$/, ""),
+      seeds,
+      lm: values.lm ?? `${out.replace(/\/$/, "")}/wiki-lm`,
+      direction,
+      corpusMaxTokens: int("corpus-max-tokens", values["corpus-max-tokens"], 1_200_000),
+      splitSeed: int("split-seed", values["split-seed"], 42),
+      variants: values.variants?.split(",").map((v) => v.trim()),
+      dryRun: !!values["dry-run"],
+      force: !!values.force,
+      resume: !!values.resume,
+    },
+  };
+}
+
+const CONFIGS = "experiments/configs";
+
+/** Ablation variants: the trainer flags each adds to the full method. */
+const ABLATIONS: Record<string, string[]> = {
+  "no-lm-finetune": ["--no-lm-finetune"],
+  "no-discriminative": ["--no-discriminative"],
+  "no-gradual-unfreeze": ["--no-gradual-unfreeze"],
+  "last-state-pool": ["--concat-pool=false"],
+  "no-pretrain": ["--no-pretrain"],
+};
+
+/** Full method (stage 1 from `--lm`) and from scratch (no stage 1, no stage 2). */
+function fullAndScratch(
+  o: Options,
+  group: string,
+  task: string[],
+  config: string,
+  extra: { seed: number; variant: string; flags: string[] }[] = [],
+): RunSpec[] {
+  const runs: RunSpec[] = [];
+  const common = (seed: number) => [
+    "--preset",
+    "small",
+    "--config",
+    `${CONFIGS}/${config}`,
+    ...task,
+    "--direction",
+    o.direction,
+    "--seed",
+    String(seed),
+  ];
+  const add = (variant: string, seed: number, flags: string[]) => {
+    const out = `${o.out}/${group}/${variant}-s${seed}`;
+    runs.push({
+      group,
+      variant,
+      seed,
+      out,
+      args: ["all", ...common(seed), ...flags, "--out", out],
+      doneFile: `${out}/test.json`,
+    });
+  };
+  if (!extra.length) {
+    for (const seed of o.seeds) {
+      add("full", seed, ["--from", o.lm]);
+      add("scratch", seed, ["--no-pretrain", "--no-lm-finetune"]);
+    }
+  }
+  for (const e of extra) add(e.variant, e.seed, e.flags);
+  return runs;
+}
+
+function ablations(o: Options): { seed: number; variant: string; flags: string[] }[] {
+  return Object.entries(ABLATIONS).map(([variant, flags]) => ({
+    seed: o.seeds[0],
+    variant,
+    flags: flags.includes("--no-pretrain") ? flags : ["--from", o.lm, ...flags],
+  }));
+}
+
+function trecTask(o: Options): string[] {
+  return [
+    "--data",
+    `${o.dataDir}/trec/train_5500.label`,
+    "--test",
+    `${o.dataDir}/trec/TREC_10.label`,
+    "--format",
+    "trec",
+  ];
+}
+
+/**
+ * AG News ships only its test split here: split its 7,600 rows into a seeded,
+ * class-stratified 6,000 train / 1,600 test (1,500 / 400 a class), written as
+ * Zhang CSVs (with `classes.txt`) under the run folder, never the repo.
+ */
+export async function agNewsSplit(source: string, dir: string, seed: number): Promise<void> {
+  if (await exists(`${dir}/test.csv`)) return;
+  const rows: { fields: string[] }[] = [];
+  for await (const r of readCsv(source)) rows.push(r);
+  const docs = rows.map((r, i) => ({ text: String(i), label: r.fields[0] }));
+  const perClass = new Map<string, number>();
+  for (const d of docs) perClass.set(d.label, (perClass.get(d.label) ?? 0) + 1);
+  const total = docs.length;
+  if (total !== 7600 || [...perClass.values()].some((n) => n !== 1900)) {
+    throw new Error(
+      `Cannot split ${source}: expected AG News test.csv (7,600 rows, 1,900 a class), got ${total}`,
+    );
+  }
+  const [train, test] = stratifiedSplit(docs, [1500 / 1900, 400 / 1900], seed);
+  const quote = (f: string) => `"${f.replaceAll('"', '""')}"`;
+  const csv = (part: { text: string }[]) =>
+    part.map((d) => rows[Number(d.text)].fields.map(quote).join(",")).join("\n") + "\n";
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.copyFile(`${source.replace(/[^/]*$/, "")}classes.txt`, `${dir}/classes.txt`);
+  await Deno.writeTextFile(`${dir}/train.csv`, csv(train));
+  await Deno.writeTextFile(`${dir}/test.csv`, csv(test));
+  console.error(`wrote ${dir}/train.csv (${train.length} rows), test.csv (${test.length} rows)`);
+}
+
+function specs(name: Name, o: Options): RunSpec[] {
+  switch (name) {
+    case "wiki-lm": {
+      const out = `${o.out}/wiki-lm`;
+      return [{
+        group: "wiki-lm",
+        variant: "pretrain",
+        seed: o.seeds[0],
+        out,
+        args: [
+          "pretrain",
+          "--preset",
+          "small",
+          "--corpus",
+          `${o.dataDir}/enwiki/enwiki_clean.txt.gz`,
+          "--corpus-max-tokens",
+          String(o.corpusMaxTokens),
+          "--lm-eval",
+          `${o.dataDir}/wikitext-2/wiki.valid.tokens`,
+          "--lm-eval",
+          `${o.dataDir}/wikitext-2/wiki.test.tokens`,
+          "--direction",
+          o.direction,
+          "--seed",
+          String(o.seeds[0]),
+          "--out",
+          out,
+        ],
+        doneFile: `${out}/experiment.json`,
+      }];
+    }
+    case "trec":
+      return fullAndScratch(o, "trec", trecTask(o), "trec.json");
+    case "trec-ablations":
+      return fullAndScratch(o, "trec-ablations", trecTask(o), "trec.json", ablations(o));
+    case "agnews":
+    case "agnews-ablations": {
+      const dir = `${o.out}/agnews-split-${o.splitSeed}`;
+      const task = ["--data", `${dir}/train.csv`, "--test", `${dir}/test.csv`, "--format", "csv"];
+      const runs = name === "agnews"
+        ? fullAndScratch(o, "agnews", task, "agnews.json")
+        : fullAndScratch(o, "agnews-ablations", task, "agnews.json", ablations(o));
+      const prepare = () => agNewsSplit(`${o.dataDir}/ag_news/test.csv`, dir, o.splitSeed);
+      return runs.map((r) => ({ ...r, prepare }));
+    }
+    case "imdb":
+      return fullAndScratch(
+        o,
+        "imdb",
+        ["--data", `${o.dataDir}/imdb/aclImdb_v1.tar.gz`, "--format", "imdb"],
+        "imdb.json",
+      );
+    case "summary":
+      return [];
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
+}
+
+async function runOne(r: RunSpec, o: Options): Promise<void> {
+  const args = o.resume ? [...r.args, "--resume"] : r.args;
+  const command = `deno task train ${args.map(shellQuote).join(" ")}`;
+  if (!o.force && !o.resume && await exists(r.doneFile)) {
+    console.error(`done already (${r.doneFile}; --force reruns): ${command}`);
+    return;
+  }
+  console.log(`$ ${command}`);
+  if (o.dryRun) return;
+  await r.prepare?.();
+  if (!o.resume && await exists(r.out)) await Deno.remove(r.out, { recursive: true });
+  await Deno.mkdir(r.out, { recursive: true });
+  const loadStart = Deno.loadavg();
+  const started = new Date();
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "train", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const { code } = await child.status;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const record = {
+    group: r.group,
+    variant: r.variant,
+    seed: r.seed,
+    command,
+    started: started.toISOString(),
+    wallSeconds,
+    exitCode: code,
+    loadavgStart: loadStart,
+    loadavgEnd: Deno.loadavg(),
+    cores: navigator.hardwareConcurrency,
+  };
+  if (code !== 0) {
+    await Deno.writeTextFile(`${r.out}/experiment-failed.json`, JSON.stringify(record, null, 2));
+    throw new Error(`run failed (exit ${code}) after ${wallSeconds.toFixed(0)} s: ${command}`);
+  }
+  await Deno.writeTextFile(`${r.out}/experiment.json`, JSON.stringify(record, null, 2));
+  console.error(`finished in ${(wallSeconds / 60).toFixed(1)} min: ${r.out}`);
+}
+
+if (import.meta.main) {
+  const parsed = parse(Deno.args);
+  if (parsed !== "help") {
+    const { name, o } = parsed;
+    try {
+      if (name === "summary") {
+        await summarize(o.out, `${HERE}results.json`, `${HERE}plots`);
+      } else {
+        let runs = specs(name, o);
+        if (o.variants) runs = runs.filter((r) => o.variants!.includes(r.variant));
+        if (runs.some((r) => r.args.includes("--from")) && !o.dryRun) {
+          for (const d of o.direction === "both" ? ["fwd", "bwd"] : [o.direction]) {
+            if (!await exists(`${o.lm}/pretrain-${d}`)) {
+              throw new Error(
+                `full runs need ${o.lm}/pretrain-${d}: run \`deno task experiment wiki-lm\` first ` +
+                  "or pass --lm DIR",
+              );
+            }
+          }
+        }
+        for (const r of runs) await runOne(r, o);
+      }
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      Deno.exit(1);
+    }
+  }
+}
