@@ -5,6 +5,10 @@
  * @module
  */
 
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
 /** Serializable state of an {@linkcode Rng}. */
 export interface RngState {
   a: number;
@@ -12,7 +16,7 @@ export interface RngState {
 }
 
 /**
- * A small, fast generator (two-word xorshift with a multiply-mix output).
+ * A small, fast generator (xoroshiro64**, two 32-bit words of state).
  *
  * @example
  * ```ts
@@ -40,19 +44,17 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
-  /** A uniform unsigned 32-bit integer. */
+  /**
+   * A uniform unsigned 32-bit integer: xoroshiro64** (Blackman and Vigna),
+   * whose two 32-bit words give a period of 2^64 − 1.
+   */
   nextUint32(): number {
-    let a = this.#a;
-    const b = this.#b;
-    this.#a = b;
-    a ^= a << 23;
-    a ^= a >>> 17;
-    a ^= b ^ (b >>> 26);
-    this.#b = a >>> 0;
-    let z = (this.#a + this.#b) >>> 0;
-    z = Math.imul(z ^ (z >>> 15), 0x2c1b3c6d);
-    z = Math.imul(z ^ (z >>> 12), 0x297a2d39);
-    return (z ^ (z >>> 15)) >>> 0;
+    const s0 = this.#a;
+    const s1 = this.#b ^ s0;
+    const out = Math.imul(rotl(Math.imul(s0, 0x9e3779bb), 5), 5) >>> 0;
+    this.#a = (rotl(s0, 26) ^ s1 ^ (s1 << 9)) >>> 0;
+    this.#b = rotl(s1, 13) >>> 0;
+    return out;
   }
 
   /** A uniform integer in [0, n). */
