@@ -34,7 +34,8 @@ export const LSTM_BACKWARD_KERNEL = "FitlamLstmBackward";
 
 let registered = false;
 
-type Dims = { T: number; B: number; nIn: number; H: number };
+/** Sizes; `inference`: the forward kernel returns only [ys, hT, cT]. */
+type Dims = { T: number; B: number; nIn: number; H: number; inference?: boolean };
 
 /**
  * Registers the forward and backward LSTM kernels for the wasm backend
@@ -56,22 +57,23 @@ export function registerLstmWasmKernels(): void {
       const ins = inputs as Record<string, TensorInfo>;
       checkFloat(LSTM_FORWARD_KERNEL, ins);
       const { x, wIh, wHh, bIh, bHh, h0, c0 } = ins;
-      const { T, B, nIn, H } = attrs as unknown as Dims;
+      const { T, B, nIn, H, inference } = attrs as unknown as Dims;
       const b = backend as unknown as WasmBackendLike;
       const p = kernels();
       const G = 4 * H;
       const inOffs = copyIn(p, b, [x, wIh, wHh, bIh, bHh, h0, c0]);
       const shapes = [[T, B, G], [T, B, H], [T, B, H], [B, H], [B, H]];
-      const scratch = p.alloc((nIn + H) * G);
+      const scratch = p.alloc(4 * ((H + 7) & ~7) * (nIn + H)); // packed weights
       const outOffs = shapes.map((s) => p.alloc(sizeOf(s)));
       try {
         p.run(
           TASK_LSTM_FORWARD,
           [T, B, nIn, H, ...inOffs, scratch, ...outOffs],
           T * B * G * (nIn + H),
-          Math.max(nIn, H),
         );
-        return copyOut(p, b, shapes, outOffs);
+        // Inference needs neither the gates nor the cells (the backward pass does).
+        const keep = inference ? [1, 3, 4] : [0, 1, 2, 3, 4];
+        return copyOut(p, b, keep.map((i) => shapes[i]), keep.map((i) => outOffs[i]));
       } finally {
         p.top = HEAP_BASE;
       }
@@ -119,17 +121,17 @@ export function lstmWasm(ops: Ops, inputs: LstmInputs): LstmOutputs {
   if (T < 1) throw new Error("Cannot run the LSTM layer: the sequence is empty (T = 0)");
   const engine = tf.engine();
   const attrs: Dims = { T, B, nIn, H };
-  const forward = (xIn: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor) =>
+  const forward = (xIn: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, a = attrs) =>
     engine.runKernel(
       LSTM_FORWARD_KERNEL,
       { x: xIn, wIh, wHh, bIh, bHh, h0, c0 } as never,
-      attrs as never,
+      a as never,
     ) as Tensor[];
   // deno-lint-ignore no-explicit-any
   const tapeOn = (engine as any).isTapeOn?.() ?? true;
   if (!tapeOn) {
-    const [gates, ys, cells, hT, cT] = forward(x, inputs.wIh, inputs.wHh, inputs.bIh, inputs.bHh);
-    ops.dispose([gates, cells]);
+    const { wIh, wHh, bIh, bHh } = inputs;
+    const [ys, hT, cT] = forward(x, wIh, wHh, bIh, bHh, { ...attrs, inference: true });
     return { y: ys as Tensor3D, h: hT as Tensor2D, c: cT as Tensor2D };
   }
   let last: Tensor[] = [];

@@ -32,6 +32,9 @@ const SHAPES: [number, number, number, number][] = [
   // hidden units split (6 rows: 24/20 units, SIMD and scalar tails).
   [32, 16, 20, 44],
   [64, 6, 40, 44],
+  // Two threads, hidden units split with H = 50: thread 1's 18 units end in
+  // a partial packed panel (scalar columns) and a scalar cell tail.
+  [64, 5, 40, 50],
 ];
 
 Deno.test("wasm kernels: a second thread starts where there are 2 cores", async () => {

@@ -72,8 +72,11 @@ export class KernelPool {
   readonly workers: NodeWorker[] = [];
   top = HEAP_BASE;
 
-  constructor(readonly threads: number) {
-    this.module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+  /** `wasm`: another build of kernels.c (benchmarks of variants); the embedded one by default. */
+  constructor(readonly threads: number, wasm?: Uint8Array) {
+    this.module = new WebAssembly.Module(
+      (wasm ?? decodeBase64(KERNELS_WASM_BASE64)) as BufferSource,
+    );
     this.memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
     this.k = new WebAssembly.Instance(this.module, { env: { memory: this.memory } })
       .exports as unknown as KernelExports;
