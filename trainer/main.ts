@@ -51,6 +51,27 @@ Options:
 `;
 }
 
+/**
+ * A confusion matrix as text: one row per true label, one column per predicted label.
+ *
+ * @example
+ * ```ts
+ * import { formatConfusion } from "./main.ts";
+ * console.log(formatConfusion(["ham", "spam"], [[9, 1], [2, 8]]));
+ * ```
+ */
+export function formatConfusion(labels: string[], counts: number[][]): string {
+  const cells = [
+    ["true \\ predicted", ...labels],
+    ...labels.map((l, i) => [l, ...counts[i].map(String)]),
+  ];
+  const widths = cells[0].map((_, j) => Math.max(...cells.map((r) => r[j].length)));
+  return cells.map((r) =>
+    r.map((c, j) => j ? c.padStart(widths[j]) : c.padEnd(widths[j])).join("  ")
+  )
+    .join("\n");
+}
+
 function fail(message: string): never {
   console.error(`error: ${message}\nRun with --help for usage.`);
   Deno.exit(2);
@@ -193,6 +214,7 @@ if (import.meta.main) {
         Deno.exit(130);
       }
       const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
+      if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
       console.log(
         `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
           pct(r.test.avg)

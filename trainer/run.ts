@@ -44,6 +44,8 @@ export type Stage = typeof STAGES[number];
 /** What a whole run reports at the end. */
 export interface RunResult {
   test: Partial<Record<Direction | "avg", number>>;
+  /** Confusion matrix of the averaged classifier on the test split: rows true, columns predicted. */
+  confusion?: { labels: string[]; counts: number[][] };
   seconds: number;
   out: string;
   stopped?: string;
@@ -424,6 +426,7 @@ export async function runTraining(
       for (const [name, probs] of rows) {
         const { accuracy, confusion } = scoreProbabilities(probs, testLabels, task.labels.length);
         result.test[name] = accuracy;
+        if (name === "avg") result.confusion = { labels: task.labels, counts: confusion };
         await log.add({
           type: "test",
           direction: name,

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { formatConfusion, parseCommandLine } from "./main.ts";
+
+Deno.test("formatConfusion: rows are true labels, columns predictions, right-aligned", () => {
+  assert.equal(
+    formatConfusion(["ham", "spam"], [[786, 44], [104, 275]]),
+    [
+      "true \\ predicted  ham  spam",
+      "ham               786    44",
+      "spam              104   275",
+    ].join("\n"),
+  );
+});
+
+Deno.test("parseCommandLine: stage, --from, repeated --lm-eval, ablations", async () => {
+  const r = await parseCommandLine([
+    "finetune-lm",
+    "--from",
+    "wt103",
+    "--lm-eval",
+    "a.tokens",
+    "--lm-eval=b.tokens",
+    "--no-discriminative",
+    "--concat-pool=false",
+    "--bs",
+    "8",
+  ]);
+  assert.ok(r !== "help");
+  assert.deepEqual(r.stages, ["finetune-lm"]);
+  assert.equal(r.config.from, "wt103");
+  assert.deepEqual(r.config.lmEval, ["a.tokens", "b.tokens"]);
+  assert.equal(r.config.finetune.discriminative, false);
+  assert.equal(r.config.classify.discriminative, false);
+  assert.equal(r.config.classify.concatPool, false);
+  assert.equal(r.config.pretrain.bs, 8);
+});
