@@ -6,7 +6,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { lstmGeneric, type LstmInputs } from "./lstm.ts";
-import { lstmWasm } from "./lstm_wasm.ts";
+import { forwardWork, lstmWasm } from "./lstm_wasm.ts";
 import { kernelThreads, kernelThreadsReady } from "./wasm/pool.ts";
 import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
 
@@ -32,9 +32,12 @@ const SHAPES: [number, number, number, number][] = [
   // hidden units split (6 rows: 24/20 units, SIMD and scalar tails).
   [32, 16, 20, 44],
   [64, 6, 40, 44],
-  // Two threads, hidden units split with H = 50: thread 1's 18 units end in
-  // a partial packed panel (scalar columns) and a scalar cell tail.
   [64, 5, 40, 50],
+  // Two threads, hidden units split (>= 2^20 multiply-adds a step, see
+  // forwardWork): H = 210 leaves thread 1 98 units, a partial packed panel
+  // (scalar columns) and a scalar cell tail; and batch 1 (matrix-vector).
+  [16, 6, 24, 210],
+  [4, 1, 8, 512],
 ];
 
 Deno.test("wasm kernels: a second thread starts where there are 2 cores", async () => {
@@ -90,6 +93,13 @@ for (const [T, B, I, H] of SHAPES) {
     }
   });
 }
+
+Deno.test("lstm wasm kernel: which shapes run on two threads", () => {
+  assert.ok(forwardWork(2, 4, 1, 8, 512) >= 1 << 22); // matrix-vector, 1M a step
+  assert.ok(forwardWork(2, 16, 6, 24, 210) >= 1 << 22); // hidden units split
+  assert.ok(forwardWork(2, 32, 16, 20, 44) >= 1 << 22); // batch rows split
+  assert.equal(forwardWork(2, 70, 1, 256, 256), 0); // small preset batch 1: one thread
+});
 
 Deno.test("lstm wasm kernel: extreme pre-activations saturate without NaN", async () => {
   const [T, B, I, H] = [3, 2, 4, 8];
