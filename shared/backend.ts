@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import { createOps, type Ops } from "./ops/ops.ts";
 import { registerWasmKernels } from "./ops/wasm_kernels.ts";
+import { registerWebgpuKernels, verifyWebgpuKernels } from "./ops/webgpu/webgpu_kernels.ts";
 
 /** Devices a user may name; `auto` picks webgpu on real GPU hardware, else wasm. */
 export const DEVICES = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -139,7 +140,10 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
   if (started?.backend === backend) return started;
   // Production mode skips debug-only checks and the "install tfjs-node" banner.
   tf.enableProdMode();
-  if (backend === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
+  if (backend === "webgpu") {
+    await import("@tensorflow/tfjs-backend-webgpu");
+    registerWebgpuKernels();
+  }
   if (backend === "wasm") {
     locateWasmFiles(await import("@tensorflow/tfjs-backend-wasm"));
     registerWasmKernels();
@@ -150,5 +154,6 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
   }
   await tf.ready();
   started = { backend, description, ops: createOps(tf, backend) };
+  if (backend === "webgpu") await verifyWebgpuKernels(started.ops);
   return started;
 }
