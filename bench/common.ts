@@ -9,6 +9,7 @@
 import { cpus } from "node:os";
 import { kernelThreads } from "../shared/ops/wasm/pool.ts";
 import { fitlamWasmKernelsEnabled } from "../shared/ops/wasm_kernels.ts";
+import { fitlamWebgpuKernelsEnabled } from "../shared/ops/webgpu/webgpu_kernels.ts";
 
 /** One measured comparison: fitlam against the reference on the same work. */
 export interface BenchRow {
@@ -32,6 +33,7 @@ export interface BenchRow {
 
 /** Which kernels run the LSTM and decoder loss on `backend`, for the config column. */
 export function kernelsLabel(backend: string): string {
+  if (backend === "webgpu") return fitlamWebgpuKernelsEnabled() ? "fitlam-wgsl" : "tfjs-ops";
   if (backend !== "wasm") return "tfjs-ops";
   return fitlamWasmKernelsEnabled() ? `fitlam-simd-${kernelThreads()}thr` : "tfjs-ops";
 }
