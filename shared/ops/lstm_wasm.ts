@@ -63,7 +63,7 @@ export function registerLstmWasmKernels(): void {
       const G = 4 * H;
       const inOffs = copyIn(p, b, [x, wIh, wHh, bIh, bHh, h0, c0]);
       const shapes = [[T, B, G], [T, B, H], [T, B, H], [B, H], [B, H]];
-      const scratch = p.alloc(4 * ((H + 7) & ~7) * (nIn + H)); // packed weights
+      const scratch = p.alloc(4 * ((H + 7) & ~7) * (nIn + H + 1)); // packed weights, biases
       const outOffs = shapes.map((s) => p.alloc(sizeOf(s)));
       try {
         p.run(

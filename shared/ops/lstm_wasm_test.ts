@@ -38,6 +38,10 @@ const SHAPES: [number, number, number, number][] = [
   // (scalar columns) and a scalar cell tail; and batch 1 (matrix-vector).
   [16, 6, 24, 210],
   [4, 1, 8, 512],
+  // Batch rows split with an odd H: G = 180 leaves thread 1 84 projection
+  // columns, whose last packed panel (4 columns) starts from the biases in
+  // the scalar tail.
+  [32, 16, 20, 45],
 ];
 
 Deno.test("wasm kernels: a second thread starts where there are 2 cores", async () => {
