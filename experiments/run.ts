@@ -39,6 +39,8 @@ interface Options {
   direction: string;
   corpusMaxTokens: number;
   splitSeed: number;
+  /** Override the classifier epochs (adds `--classify-epochs N`; variants get an `-eN` suffix). */
+  classifyEpochs?: number;
   variants?: string[];
   dryRun: boolean;
   force: boolean;
@@ -78,6 +80,7 @@ Options:
   --direction D          fwd | bwd | both (default both)
   --corpus-max-tokens N  wiki-lm: corpus tokens used for stage 1 (default 1200000)
   --split-seed N         agnews: seed of the 6,000/1,600 split (default 42)
+  --classify-epochs N    classifier epochs for every run (default: the config's); variant names get -eN
   --variants LIST        only these variants (e.g. full,scratch or no-lm-finetune)
   --dry-run              print the commands, run nothing
   --force                rerun runs that already have results
@@ -106,6 +109,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
       direction: { type: "string" },
       "corpus-max-tokens": { type: "string" },
       "split-seed": { type: "string" },
+      "classify-epochs": { type: "string" },
       variants: { type: "string" },
       "dry-run": { type: "boolean" },
       force: { type: "boolean" },
@@ -147,6 +151,9 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
       direction,
       corpusMaxTokens: int("corpus-max-tokens", values["corpus-max-tokens"], 1_200_000),
       splitSeed: int("split-seed", values["split-seed"], 42),
+      classifyEpochs: values["classify-epochs"] === undefined
+        ? undefined
+        : int("classify-epochs", values["classify-epochs"], 0),
       variants: values.variants?.split(",").map((v) => v.trim()),
       dryRun: !!values["dry-run"],
       force: !!values.force,
@@ -186,7 +193,10 @@ function fullAndScratch(
     "--seed",
     String(seed),
   ];
-  const add = (variant: string, seed: number, flags: string[]) => {
+  const add = (base: string, seed: number, flags: string[]) => {
+    const e = o.classifyEpochs;
+    const variant = e === undefined ? base : `${base}-e${e}`;
+    if (e !== undefined) flags = [...flags, "--classify-epochs", String(e)];
     const out = `${o.out}/${group}/${variant}-s${seed}`;
     runs.push({
       group,
@@ -378,7 +388,11 @@ if (import.meta.main) {
         await summarize(o.out, `${HERE}results.json`, `${HERE}plots`);
       } else {
         let runs = specs(name, o);
-        if (o.variants) runs = runs.filter((r) => o.variants!.includes(r.variant));
+        if (o.variants) {
+          runs = runs.filter((r) =>
+            o.variants!.some((v) => r.variant === v || r.variant.startsWith(`${v}-e`))
+          );
+        }
         if (runs.some((r) => r.args.includes("--from")) && !o.dryRun) {
           for (const d of o.direction === "both" ? ["fwd", "bwd"] : [o.direction]) {
             if (!await exists(`${o.lm}/pretrain-${d}`)) {

@@ -183,6 +183,10 @@ const COLORS: Record<string, string> = {
   bwd: "#d62728",
 };
 
+function colorOf(variant: string): string {
+  return COLORS[variant.replace(/-e\d+$/, "")] ?? "#7f7f7f";
+}
+
 function stepSeries(rows: Row[], stage: string, dir: string, name: string, color: string): Series {
   const pts = rows.filter((r) => r.type === "step" && r.stage === stage && r.direction === dir)
     .map((r, i) => [i + 1, r.loss as number] as [number, number]);
@@ -227,7 +231,7 @@ export async function summarize(out: string, jsonPath: string, plotDir: string):
       for (const [d, xs] of Object.entries(run.validAccuracy)) {
         acc.push({
           name: `${run.variant} s${run.seed} ${d}`,
-          color: COLORS[run.variant] ?? "#7f7f7f",
+          color: colorOf(run.variant),
           dashed: d === "bwd",
           points: xs.map((x, i) => [i + 1, 100 * x]),
         });
@@ -256,7 +260,7 @@ export async function summarize(out: string, jsonPath: string, plotDir: string):
             stage,
             d,
             `${run.variant} s${run.seed} ${d}`,
-            COLORS[run.variant] ?? "#7f7f7f",
+            colorOf(run.variant),
           );
           if (s.points.length) series.push(s);
         }
