@@ -303,7 +303,7 @@ function specs(name: Name, o: Options): RunSpec[] {
     case "agnews":
     case "agnews-ablations": {
       const dir = `${o.out}/agnews-split-${o.splitSeed}`;
-      const task = ["--data", `${dir}/train.csv`, "--test", `${dir}/test.csv`, "--format", "csv"];
+      const task = ["--data", `${dir}/train.csv`, "--test", `${dir}/test.csv`, "--format", "zhang"];
       const runs = name === "agnews"
         ? fullAndScratch(o, "agnews", task, "agnews.json")
         : fullAndScratch(o, "agnews-ablations", task, "agnews.json", ablations(o));
