@@ -201,7 +201,7 @@ export async function summarize(out: string, jsonPath: string, plotDir: string):
   if (!all.length) throw new Error(`no finished runs (experiment.json) under ${out}`);
   await Deno.mkdir(plotDir, { recursive: true });
   const runs = all.map((a) => a.run);
-  await Deno.writeTextFile(jsonPath, JSON.stringify(runs, null, 1) + "\n");
+  await Deno.writeTextFile(jsonPath, JSON.stringify(runs, null, 2) + "\n");
   console.error(`wrote ${jsonPath} (${runs.length} runs)`);
   const groups = [...new Set(runs.map((r) => r.group))];
   for (const g of groups) {
@@ -279,5 +279,12 @@ export async function summarize(out: string, jsonPath: string, plotDir: string):
       );
     }
   }
+  // The repository's `deno fmt --check` covers JSON and SVG: leave both formatted.
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", jsonPath, plotDir],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!fmt.success) throw new Error(`deno fmt ${jsonPath} ${plotDir} failed`);
   console.error(`wrote plots under ${plotDir}/`);
 }

@@ -65,8 +65,8 @@ export function svgLineChart(c: Chart): string {
   if (x1 === x0) x1 = x0 + 1;
   const pad = (y1 - y0 || 1) * 0.05;
   y0 -= pad, y1 += pad;
-  const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
-  const py = (y: number) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
+  const px = (x: number) => +(L + ((x - x0) / (x1 - x0)) * (W - L - R)).toFixed(1);
+  const py = (y: number) => +(H - B - ((y - y0) / (y1 - y0)) * (H - T - B)).toFixed(1);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
