@@ -89,8 +89,9 @@ const BASE: Omit<TrainConfig, "preset"> = {
   test: "",
   valid: "",
   format: "auto",
-  textField: "text",
-  labelField: "label",
+  // Empty: "text"/"label" for CSV/JSONL, and a header-less Zhang CSV can still be detected.
+  textField: "",
+  labelField: "",
   maxVocab: 60000,
   minFreq: 2,
   pretrain: { epochs: 1, bs: 64, bptt: 70, lr: 0.002 },

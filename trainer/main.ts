@@ -32,7 +32,7 @@ Options:
   --device NAME            auto | webgpu | wasm | cpu (default auto)
   --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin)
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
-  --format NAME            auto | imdb | csv | trec | tsv | jsonl (default auto)
+  --format NAME            auto | imdb | csv | zhang | trec | tsv | jsonl (default auto)
   --text-field F, --label-field F  field names for CSV/JSONL
   --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
   --corpus-max-tokens N    use at most N corpus tokens (0: all)

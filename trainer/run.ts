@@ -105,8 +105,8 @@ export async function targetTask(c: TrainConfig): Promise<TaskData> {
     train: c.data,
     test: c.test || undefined,
     valid: c.valid || undefined,
-    textField: c.textField,
-    labelField: c.labelField,
+    textField: c.textField || undefined,
+    labelField: c.labelField || undefined,
     seed: c.seed,
   });
 }
@@ -157,7 +157,10 @@ async function reportPerplexity(
   const vocab = Vocab.fromItos(itos);
   for (const path of c.lmEval) {
     const ids: Int32Array[] = [];
-    for await (const text of readCorpus(path)) ids.push(vocab.encode(tokenize(text)));
+    for await (const text of readCorpus(path)) {
+      // WikiText marks its out-of-vocabulary words as <unk>: score them as one unknown token.
+      ids.push(vocab.encode(tokenize(text.replaceAll("<unk>", "xxunk"))));
+    }
     const stream = concatStreams(ids, dir === "bwd");
     let unknown = 0;
     for (const id of stream) if (id === 0) unknown++; // xxunk
