@@ -8,6 +8,8 @@
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
 import { loadModelFolder, saveModelFolder } from "../shared/weights/folder.ts";
 import type { RngState } from "../shared/rng.ts";
+import type { ParamData } from "../shared/model/params.ts";
+import type { MomentData } from "./optim.ts";
 
 /** Where a loop stood when the checkpoint was taken. */
 export interface LoopState {
@@ -58,4 +60,73 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint | undefine
   const loop = (raw.config as { loop?: LoopState }).loop;
   if (!loop) throw new Error(`Cannot resume from ${dir}: config.json holds no loop state`);
   return { loop, tensors: raw.tensors };
+}
+
+/**
+ * Checkpoint tensors `prefix + name` for exported parameters.
+ *
+ * @example
+ * ```ts
+ * import { paramSection, paramTensors } from "./checkpoint.ts";
+ * const t = paramTensors("param.", { w: { shape: [1], data: new Float32Array([2]) } });
+ * console.assert(paramSection(t, "param.").w.data[0] === 2);
+ * ```
+ */
+export function paramTensors(
+  prefix: string,
+  data: Record<string, ParamData>,
+): Record<string, NamedTensor> {
+  const out: Record<string, NamedTensor> = {};
+  for (const [n, p] of Object.entries(data)) {
+    out[prefix + n] = { dtype: "F32", shape: p.shape, data: p.data };
+  }
+  return out;
+}
+
+/** The parameters stored under `prefix` (the inverse of {@linkcode paramTensors}). */
+export function paramSection(
+  tensors: Record<string, NamedTensor>,
+  prefix: string,
+): Record<string, ParamData> {
+  const out: Record<string, ParamData> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    if (k.startsWith(prefix)) {
+      out[k.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array };
+    }
+  }
+  return out;
+}
+
+/**
+ * Checkpoint tensors `adam.m.*` and `adam.v.*` for exported Adam moments.
+ *
+ * @example
+ * ```ts
+ * import { momentSection, momentTensors } from "./checkpoint.ts";
+ * const m = { w: { m: new Float32Array([1]), v: new Float32Array([2]), shape: [1] } };
+ * console.assert(momentSection(momentTensors(m)).w.v[0] === 2);
+ * ```
+ */
+export function momentTensors(moments: Record<string, MomentData>): Record<string, NamedTensor> {
+  const out: Record<string, NamedTensor> = {};
+  for (const [n, m] of Object.entries(moments)) {
+    out[`adam.m.${n}`] = { dtype: "F32", shape: m.shape, data: m.m };
+    out[`adam.v.${n}`] = { dtype: "F32", shape: m.shape, data: m.v };
+  }
+  return out;
+}
+
+/** The Adam moments of a checkpoint (the inverse of {@linkcode momentTensors}). */
+export function momentSection(tensors: Record<string, NamedTensor>): Record<string, MomentData> {
+  const out: Record<string, MomentData> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    if (!k.startsWith("adam.m.")) continue;
+    const n = k.slice(7);
+    out[n] = {
+      m: t.data as Float32Array,
+      v: tensors[`adam.v.${n}`].data as Float32Array,
+      shape: t.shape,
+    };
+  }
+  return out;
 }

@@ -13,7 +13,15 @@ import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
 import { Rng } from "../shared/rng.ts";
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
-import { type Checkpoint, loadCheckpoint, type LoopState, saveCheckpoint } from "./checkpoint.ts";
+import {
+  loadCheckpoint,
+  type LoopState,
+  momentSection,
+  momentTensors,
+  paramSection,
+  paramTensors,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "./progress.ts";
@@ -122,35 +130,15 @@ export async function trainClassifier(
 
   // A checkpoint holds the state at the end of an epoch: weights (with BatchNorm
   // statistics), Adam moments, the RNG, the scores so far and the best weights.
-  const tensorsOf = (prefix: string, data: Record<string, ParamData>) =>
-    Object.fromEntries(
-      Object.entries(data).map(([n, p]) => [
-        prefix + n,
-        { dtype: "F32", shape: p.shape, data: p.data } as NamedTensor,
-      ]),
-    );
-  const section = (c: Checkpoint, prefix: string) => {
-    const out: Record<string, ParamData> = {};
-    for (const [k, t] of Object.entries(c.tensors)) {
-      if (k.startsWith(prefix)) {
-        out[k.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array };
-      }
-    }
-    return out;
-  };
   async function checkpoint(epoch: number, done: boolean) {
     if (!o.checkpointDir) return;
-    const exported = await adam.export(paramName);
     const tensors: Record<string, NamedTensor> = {
-      ...tensorsOf("param.enc.", await clf.encoder.params.export()),
-      ...tensorsOf("param.head.", await clf.head.export()),
-      ...(bestParams ? tensorsOf("best.enc.", bestParams.enc) : {}),
-      ...(bestParams ? tensorsOf("best.head.", bestParams.head) : {}),
+      ...paramTensors("param.enc.", await clf.encoder.params.export()),
+      ...paramTensors("param.head.", await clf.head.export()),
+      ...(bestParams ? paramTensors("best.enc.", bestParams.enc) : {}),
+      ...(bestParams ? paramTensors("best.head.", bestParams.head) : {}),
+      ...momentTensors((await adam.export(paramName)).moments),
     };
-    for (const [n, m] of Object.entries(exported.moments)) {
-      tensors[`adam.m.${n}`] = { dtype: "F32", shape: m.shape, data: m.m };
-      tensors[`adam.v.${n}`] = { dtype: "F32", shape: m.shape, data: m.v };
-    }
     const loop: LoopState = {
       stage: "classify",
       direction: o.direction,
@@ -169,24 +157,17 @@ export async function trainClassifier(
   if (o.resume && o.checkpointDir) {
     const c = await loadCheckpoint(o.checkpointDir);
     if (c && c.loop.stage === "classify" && c.loop.direction === o.direction) {
-      clf.encoder.params.load(section(c, "param.enc."));
-      clf.head.load(section(c, "param.head."));
-      const bestEnc = section(c, "best.enc.");
+      clf.encoder.params.load(paramSection(c.tensors, "param.enc."));
+      clf.head.load(paramSection(c.tensors, "param.head."));
+      const bestEnc = paramSection(c.tensors, "best.enc.");
       if (Object.keys(bestEnc).length) {
-        bestParams = { enc: bestEnc, head: section(c, "best.head.") };
-      }
-      const moments: Record<string, { m: Float32Array; v: Float32Array; shape: number[] }> = {};
-      for (const [k, t] of Object.entries(c.tensors)) {
-        if (!k.startsWith("adam.m.")) continue;
-        const n = k.slice(7);
-        moments[n] = {
-          m: t.data as Float32Array,
-          v: c.tensors[`adam.v.${n}`].data as Float32Array,
-          shape: t.shape,
-        };
+        bestParams = { enc: bestEnc, head: paramSection(c.tensors, "best.head.") };
       }
       const scopes = new Map(vars.map((v) => [paramName(v.name), v.name]));
-      adam.import({ t: c.loop.adamT, moments }, (k) => scopes.get(k) ?? k);
+      adam.import(
+        { t: c.loop.adamT, moments: momentSection(c.tensors) },
+        (k) => scopes.get(k) ?? k,
+      );
       rng.state = c.loop.rng;
       step = c.loop.globalStep;
       best = c.loop.best ?? -1;

@@ -12,7 +12,16 @@ import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { paramName } from "../shared/model/params.ts";
 import { Rng } from "../shared/rng.ts";
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
-import { type Checkpoint, loadCheckpoint, type LoopState, saveCheckpoint } from "./checkpoint.ts";
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  type LoopState,
+  momentSection,
+  momentTensors,
+  paramSection,
+  paramTensors,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import { batchAt, drawSeqLen, expectedBatches, type LmRows, toRows } from "./lm_batches.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
@@ -153,21 +162,8 @@ export async function trainLm(
   }
 
   function restore(c: Checkpoint) {
-    const params: Record<string, { shape: number[]; data: Float32Array }> = {};
-    const moments: Record<string, { m: Float32Array; v: Float32Array; shape: number[] }> = {};
-    for (const [k, t] of Object.entries(c.tensors)) {
-      if (k.startsWith("param.")) {
-        params[k.slice(6)] = { shape: t.shape, data: t.data as Float32Array };
-      }
-      if (k.startsWith("adam.m.")) {
-        const n = k.slice(7);
-        moments[n] = {
-          m: t.data as Float32Array,
-          v: c.tensors[`adam.v.${n}`].data as Float32Array,
-          shape: t.shape,
-        };
-      }
-    }
+    const params = paramSection(c.tensors, "param.");
+    const moments = momentSection(c.tensors);
     lm.params.load(params);
     const scope = lm.params.scope;
     adam.import({ t: c.loop.adamT, moments }, (k) => scope + k);
@@ -184,15 +180,10 @@ export async function trainLm(
   }
 
   async function checkpoint() {
-    const tensors: Record<string, NamedTensor> = {};
-    for (const [n, p] of Object.entries(await lm.params.export())) {
-      tensors[`param.${n}`] = { dtype: "F32", shape: p.shape, data: p.data };
-    }
-    const exported = await adam.export(paramName);
-    for (const [n, m] of Object.entries(exported.moments)) {
-      tensors[`adam.m.${n}`] = { dtype: "F32", shape: m.shape, data: m.m };
-      tensors[`adam.v.${n}`] = { dtype: "F32", shape: m.shape, data: m.v };
-    }
+    const tensors: Record<string, NamedTensor> = {
+      ...paramTensors("param.", await lm.params.export()),
+      ...momentTensors((await adam.export(paramName)).moments),
+    };
     await stateTensors(state, tensors);
     loop.rng = rng.state;
     loop.adamT = adam.t;
