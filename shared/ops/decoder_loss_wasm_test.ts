@@ -8,18 +8,10 @@ import { Rng } from "../rng.ts";
 import { decoderLossGeneric, type DecoderLossInputs } from "./decoder_loss.ts";
 import { decoderLossWasm } from "./decoder_loss_wasm.ts";
 import { kernelThreadsReady } from "./wasm/pool.ts";
+import { relError } from "./test_util.ts";
 
 const { ops } = await initBackend("wasm");
 await kernelThreadsReady();
-
-function relError(a: Float32Array, b: Float32Array): number {
-  let diff = 0, scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 // [N, V, E]: scalar tails (V % 4), several 64-row chunks, and a size that runs on two threads.
 for (const [N, V, E] of [[7, 13, 5], [130, 50, 12], [150, 1003, 36]]) {

@@ -9,17 +9,9 @@ import { lstmGeneric, type LstmInputs } from "./lstm.ts";
 import { forwardWork, lstmWasm } from "./lstm_wasm.ts";
 import { kernelThreads, kernelThreadsReady } from "./wasm/pool.ts";
 import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
+import { relError } from "./test_util.ts";
 
 const { ops } = await initBackend("wasm");
-
-function relError(a: Float32Array, b: Float32Array): number {
-  let diff = 0, scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 const SHAPES: [number, number, number, number][] = [
   // [T, B, nIn, H]

@@ -12,17 +12,9 @@ import { lstmGeneric, type LstmInputs } from "../lstm.ts";
 import type { Ops } from "../ops.ts";
 import { LSTM_FORWARD_WEBGPU_KERNEL, lstmWebgpu } from "./lstm_webgpu.ts";
 import { verifyWebgpuKernels } from "./webgpu_kernels.ts";
+import { relError } from "../test_util.ts";
 
 const gpu = Deno.env.get("FITLAM_TEST_WEBGPU") ? await probeGpu() : undefined;
-
-function relError(a: Float32Array, b: Float32Array): number {
-  let diff = 0, scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 function randomInputs(ops: Ops, T: number, B: number, I: number, H: number): LstmInputs {
   const rng = new Rng(T * 1000 + B * 100 + H);
