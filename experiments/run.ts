@@ -49,6 +49,7 @@ interface Options {
 
 const NAMES = [
   "wiki-lm",
+  "wiki-lm-eval",
   "trec",
   "trec-ablations",
   "agnews",
@@ -63,6 +64,8 @@ const USAGE = `Usage: deno task experiment <name> [options]
 Names:
   wiki-lm          stage 1 on enwiki_clean.txt.gz (both directions) + perplexity on WikiText-2
                    valid/test; its pretrain-{fwd,bwd} feed every "full" run below
+  wiki-lm-eval     rescore the --lm LMs on WikiText-2 valid/test without training (\`train pretrain
+                   --from\`), e.g. after a change in how perplexity is counted
   trec             TREC-6: full method (--from the wiki LM) vs from scratch, per seed
   trec-ablations   TREC-6 full method without LM fine-tuning / discriminative rates / gradual
                    unfreezing / concat pooling, and without pretraining
@@ -290,6 +293,31 @@ function specs(name: Name, o: Options): RunSpec[] {
           o.direction,
           "--seed",
           String(o.seeds[0]),
+          "--out",
+          out,
+        ],
+        doneFile: `${out}/experiment.json`,
+      }];
+    }
+    case "wiki-lm-eval": {
+      const out = `${o.out}/wiki-lm-eval`;
+      return [{
+        group: "wiki-lm-eval",
+        variant: "rescore",
+        seed: o.seeds[0],
+        out,
+        args: [
+          "pretrain",
+          "--preset",
+          "small",
+          "--from",
+          o.lm,
+          "--lm-eval",
+          `${o.dataDir}/wikitext-2/wiki.valid.tokens`,
+          "--lm-eval",
+          `${o.dataDir}/wikitext-2/wiki.test.tokens`,
+          "--direction",
+          o.direction,
           "--out",
           out,
         ],

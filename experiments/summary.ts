@@ -157,6 +157,22 @@ export function lmTable(run: RunSummary): string {
   return lines.join("\n");
 }
 
+/** Markdown table of `--lm-eval` perplexities alone (a rescoring run: no training steps). */
+export function lmEvalTable(run: RunSummary): string {
+  const lines = [
+    "| direction | corpus | tokens scored | unknown % | perplexity |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const e of run.lmEval) {
+    lines.push(
+      `| ${e.direction} | ${e.corpus} | ${e.tokens} | ${(100 * e.unknownRate).toFixed(1)} | ${
+        e.perplexity.toFixed(1)
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 function smooth(points: [number, number][], k: number): [number, number][] {
   const out: [number, number][] = [];
   let sum = 0;
@@ -207,6 +223,10 @@ export async function summarize(out: string, jsonPath: string, plotDir: string):
   for (const g of groups) {
     const inGroup = all.filter((a) => a.run.group === g);
     console.log(`\n### ${g}\n`);
+    if (g === "wiki-lm-eval") {
+      console.log(lmEvalTable(inGroup[0].run));
+      continue;
+    }
     if (g === "wiki-lm") {
       const { run, rows } = inGroup[0];
       console.log(lmTable(run));

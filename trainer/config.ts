@@ -32,9 +32,20 @@ export interface TrainConfig {
   format: string;
   textField: string;
   labelField: string;
+  /** IMDb only: keep a seeded this-many labelled reviews per class in each of train and test (0: all). */
+  maxPerClass: number;
+  /** IMDb only: keep a seeded this-many unlabelled (`train/unsup`) reviews for stage 2 (0: all). */
+  maxUnlabeled: number;
   maxVocab: number;
   minFreq: number;
-  pretrain: { epochs: number; bs: number; bptt: number; lr: number };
+  pretrain: {
+    epochs: number;
+    bs: number;
+    bptt: number;
+    lr: number;
+    /** Share of the corpus's documents (the first ones, in file order) held out for validation. */
+    validFraction: number;
+  };
   finetune: {
     epochs: number;
     bs: number;
@@ -92,9 +103,11 @@ const BASE: Omit<TrainConfig, "preset"> = {
   // Empty: "text"/"label" for CSV/JSONL, and a header-less Zhang CSV can still be detected.
   textField: "",
   labelField: "",
+  maxPerClass: 0,
+  maxUnlabeled: 0,
   maxVocab: 60000,
   minFreq: 2,
-  pretrain: { epochs: 1, bs: 64, bptt: 70, lr: 0.002 },
+  pretrain: { epochs: 1, bs: 64, bptt: 70, lr: 0.002, validFraction: 0.05 },
   finetune: {
     epochs: 5,
     bs: 64,
@@ -148,7 +161,7 @@ export function presetConfig(preset: PresetName): TrainConfig {
       checkpointEvery: 0,
       defaultMaxChars: 300,
     });
-    c.pretrain = { epochs: 1, bs: 8, bptt: 20, lr: 0.005 };
+    Object.assign(c.pretrain, { epochs: 1, bs: 8, bptt: 20, lr: 0.005 });
     Object.assign(c.finetune, {
       epochs: 2,
       bs: 8,
@@ -176,7 +189,7 @@ export function presetConfig(preset: PresetName): TrainConfig {
       defaultMaxChars: 600,
       dropMult: 0.5,
     });
-    c.pretrain = { epochs: 1, bs: 16, bptt: 70, lr: 0.01 };
+    Object.assign(c.pretrain, { epochs: 1, bs: 16, bptt: 70, lr: 0.01 });
     Object.assign(c.finetune, {
       epochs: 5,
       bs: 16,

@@ -34,6 +34,8 @@ Options:
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
   --format NAME            auto | imdb | csv | zhang | trec | tsv | jsonl (default auto)
   --text-field F, --label-field F  field names for CSV/JSONL
+  --max-per-class N        IMDb: a seeded N reviews per class in each of train and test (0: all)
+  --max-unlabeled N        IMDb: a seeded N of the unlabelled reviews for stage 2 (0: all)
   --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
   --corpus-max-tokens N    use at most N corpus tokens (0: all)
   --from DIR               read pretrain-{fwd,bwd} from DIR (another run, or \`deno task import-fastai\`)
@@ -97,6 +99,8 @@ export async function parseCommandLine(
       format: { type: "string" },
       "text-field": { type: "string" },
       "label-field": { type: "string" },
+      "max-per-class": { type: "string" },
+      "max-unlabeled": { type: "string" },
       corpus: { type: "string" },
       "corpus-max-tokens": { type: "string" },
       from: { type: "string" },
@@ -168,6 +172,8 @@ export async function parseCommandLine(
   set(values["lm-eval"], (v) => c.lmEval = v);
   set(num("corpus-max-tokens", values["corpus-max-tokens"]), (v) => c.corpusMaxTokens = v);
   set(num("seed", values.seed), (v) => c.seed = v);
+  set(num("max-per-class", values["max-per-class"]), (v) => c.maxPerClass = v);
+  set(num("max-unlabeled", values["max-unlabeled"]), (v) => c.maxUnlabeled = v);
   set(num("pretrain-epochs", values["pretrain-epochs"]), (v) => c.pretrain.epochs = v);
   set(num("finetune-epochs", values["finetune-epochs"]), (v) => c.finetune.epochs = v);
   set(num("classify-epochs", values["classify-epochs"]), (v) => c.classify.epochs = v);

@@ -34,3 +34,22 @@ Deno.test("parseCommandLine: stage, --from, repeated --lm-eval, ablations", asyn
   assert.equal(r.config.classify.concatPool, false);
   assert.equal(r.config.pretrain.bs, 8);
 });
+
+Deno.test("parseCommandLine: IMDb subsets from flags, hold-out share from --config", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-cli-" });
+  await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ pretrain: { validFraction: 0.02 } }));
+  const r = await parseCommandLine([
+    "--config",
+    `${dir}/c.json`,
+    "--max-per-class",
+    "2800",
+    "--max-unlabeled=100",
+  ]);
+  assert.ok(r !== "help");
+  assert.equal(r.config.maxPerClass, 2800);
+  assert.equal(r.config.maxUnlabeled, 100);
+  assert.equal(r.config.pretrain.validFraction, 0.02);
+  // The rest of the preset's stage-1 settings survive the partial patch.
+  assert.equal(r.config.pretrain.bs, 16);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -25,11 +25,13 @@ import { countTokens, Vocab } from "../shared/tokenizer/vocab.ts";
 import { type EncodedDoc, scoreProbabilities, trainClassifier } from "./clf_train.ts";
 import type { TrainConfig } from "./config.ts";
 import {
+  detectTaskFormat,
   loadDefaultCorpus,
   loadDefaultTask,
   loadTask,
   readCorpus,
   type TaskData,
+  type TaskFormat,
 } from "./data/mod.ts";
 import { lmValidationLoss, trainLm } from "./lm_train.ts";
 import { MetricsLog } from "./metrics.ts";
@@ -100,15 +102,38 @@ async function generalCorpus(c: TrainConfig): Promise<string[][]> {
 /** Loads the target task named by the config (or the embedded default). */
 export async function targetTask(c: TrainConfig): Promise<TaskData> {
   if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
+  const format = c.format === "auto" ? await detectTaskFormat(c.data) : c.format;
+  if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb") {
+    throw new Error(
+      `Cannot subset ${c.data}: maxPerClass/maxUnlabeled (--max-per-class, --max-unlabeled) ` +
+        `apply to IMDb only, and this task reads as "${format}"; ` +
+        "use classify.maxTrainDocs to train on fewer documents",
+    );
+  }
   return await loadTask({
-    format: c.format as never,
+    format: format as TaskFormat,
     train: c.data,
     test: c.test || undefined,
     valid: c.valid || undefined,
     textField: c.textField || undefined,
     labelField: c.labelField || undefined,
+    maxPerClass: c.maxPerClass || undefined,
+    maxUnlabeled: c.maxUnlabeled || undefined,
     seed: c.seed,
   });
+}
+
+/**
+ * Stage 2's documents: labelled and unlabelled texts taken in turn, so a token cap
+ * (`finetune.maxTokens`) keeps a share of both (IMDb's `train/unsup`), not only the first kind.
+ */
+export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]);
+    if (i < b.length) out.push(b[i]);
+  }
+  return out;
 }
 
 /** Copies pretrained rows onto a new vocabulary; new words get the mean embedding and bias. */
@@ -224,7 +249,7 @@ export async function runTraining(
         task.valid?.length ?? 0
       } valid, ${task.test.length} test; labels ${task.labels.join(", ")}`,
     );
-    const taskTexts = [...task.train.map((d) => d.text), ...(task.unlabeled ?? [])];
+    const taskTexts = interleave(task.train.map((d) => d.text), task.unlabeled ?? []);
     const taskTokens = capDocs(taskTexts.map(tokenize), c.finetune.maxTokens);
     const targetVocab = Vocab.build(countTokens(taskTokens), {
       maxSize: c.maxVocab,
@@ -259,7 +284,20 @@ export async function runTraining(
           minFreq: c.minFreq,
         });
         const encoded = corpusDocs.map((d) => vocab.encode(d));
-        const nValid = Math.max(1, Math.round(encoded.length * 0.05));
+        const share = c.pretrain.validFraction;
+        if (!(share > 0 && share < 1)) {
+          throw new Error(
+            `Cannot hold out stage 1 validation: pretrain.validFraction is ${share}; ` +
+              "use a share between 0 and 1, e.g. 0.02",
+          );
+        }
+        const nValid = Math.max(1, Math.round(encoded.length * share));
+        if (nValid >= encoded.length) {
+          throw new Error(
+            `Cannot hold out stage 1 validation: the corpus has ${encoded.length} document(s), ` +
+              "all of them held out; use a larger corpus or a smaller pretrain.validFraction",
+          );
+        }
         const lm = new AwdLstm(ops, encoderPreset(c.preset, vocab.size), seed);
         console.error(
           `stage 1 pretrain ${dir}: ${
@@ -289,6 +327,13 @@ export async function runTraining(
           preset: c.preset,
         });
         lm.params.dispose();
+      } else if (
+        c.from && c.lmEval.length && !stages.includes("finetune-lm") && !stages.includes("classify")
+      ) {
+        // `pretrain --from DIR --lm-eval F`: score an existing (or imported) LM without training.
+        const pre = await loadLm(ops, `${c.from}/pretrain-${dir}`);
+        await reportPerplexity(c, pre.lm, pre.config.vocab, dir, log);
+        pre.lm.params.dispose();
       }
 
       // Stage 2: target-task LM fine-tuning.

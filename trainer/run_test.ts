@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { presetConfig } from "./config.ts";
+import { interleave, runTraining, targetTask } from "./run.ts";
+
+Deno.test("interleave: alternates the two lists, then the rest of the longer one", () => {
+  assert.deepEqual(interleave([1, 2, 3], [10]), [1, 10, 2, 3]);
+  assert.deepEqual(interleave([1], [10, 20, 30]), [1, 10, 20, 30]);
+  assert.deepEqual(interleave(["a", "b"], []), ["a", "b"]);
+});
+
+/** An `aclImdb` folder with `n` reviews in each of train/pos, train/neg, test/pos, test/neg, unsup. */
+async function writeImdb(dir: string, n: number): Promise<void> {
+  for (const d of ["train/pos", "train/neg", "test/pos", "test/neg", "train/unsup"]) {
+    await Deno.mkdir(`${dir}/aclImdb/${d}`, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      await Deno.writeTextFile(`${dir}/aclImdb/${d}/${i}_7.txt`, `review ${i} of ${d}`);
+    }
+  }
+}
+
+Deno.test("targetTask: maxPerClass and maxUnlabeled subset IMDb train, test and unsup", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-imdb-" });
+  await writeImdb(dir, 6);
+  const c = presetConfig("tiny");
+  Object.assign(c, { data: dir, maxPerClass: 4, maxUnlabeled: 3 });
+  const task = await targetTask(c);
+  assert.equal(task.test.length, 8);
+  assert.deepEqual(task.test.filter((d) => d.label === "pos").length, 4);
+  assert.equal(task.train.length + (task.valid?.length ?? 0), 8);
+  assert.equal(task.unlabeled?.length, 3);
+  // The same seed gives the same subset; the test reviews come from test/.
+  const again = await targetTask(c);
+  assert.deepEqual(again.test.map((d) => d.text), task.test.map((d) => d.text));
+  assert.ok(task.test.every((d) => d.text.includes("test/")));
+
+  Object.assign(c, { maxPerClass: 0, maxUnlabeled: 0 });
+  const all = await targetTask(c);
+  assert.equal(all.test.length, 12);
+  assert.equal(all.unlabeled?.length, 6);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("targetTask: maxPerClass on a non-IMDb task is refused with the way out", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-tsv-" });
+  await Deno.writeTextFile(`${dir}/train.tsv`, "good film\tpos\nbad film\tneg\n".repeat(10));
+  const c = presetConfig("tiny");
+  Object.assign(c, { data: `${dir}/train.tsv`, maxPerClass: 2 });
+  await assert.rejects(
+    () => targetTask(c),
+    /Cannot subset .*train\.tsv: .*IMDb only.*"tsv".*classify\.maxTrainDocs/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+interface EvalRow {
+  type: string;
+  direction: string;
+  corpus: string;
+  tokens: number;
+  perplexity: number;
+}
+
+async function lmEvalRows(out: string): Promise<EvalRow[]> {
+  const text = await Deno.readTextFile(`${out}/metrics.jsonl`);
+  return text.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "lm-eval");
+}
+
+Deno.test({
+  name: "runTraining: `pretrain --from DIR --lm-eval F` rescores a saved LM as training scored it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-lmeval-" });
+    const lines = Array.from(
+      { length: 300 },
+      (_, i) => `the ${i % 7} cat sat on the mat ${i % 5}.`,
+    );
+    await Deno.writeTextFile(`${dir}/corpus.txt`, lines.join("\n"));
+    await Deno.writeTextFile(`${dir}/eval.txt`, lines.slice(0, 40).join("\n"));
+    const c = presetConfig("tiny");
+    Object.assign(c, {
+      device: "wasm",
+      corpus: `${dir}/corpus.txt`,
+      corpusMaxTokens: 3000,
+      lmEval: [`${dir}/eval.txt`],
+      directions: ["fwd"],
+      out: `${dir}/a`,
+    });
+    c.pretrain.validFraction = 0.02;
+    await runTraining(c, ["pretrain"]);
+    const trained = await lmEvalRows(`${dir}/a`);
+    assert.equal(trained.length, 1);
+
+    const rescored = await runTraining({ ...c, from: `${dir}/a`, out: `${dir}/b` }, ["pretrain"]);
+    assert.equal(rescored.stopped, undefined);
+    const [row] = await lmEvalRows(`${dir}/b`);
+    assert.equal(row.tokens, trained[0].tokens);
+    assert.ok(
+      Math.abs(row.perplexity - trained[0].perplexity) < 1e-3 * trained[0].perplexity,
+      `${row.perplexity} vs ${trained[0].perplexity}`,
+    );
+    // Nothing was trained in the second run.
+    await assert.rejects(() => Deno.stat(`${dir}/b/pretrain-fwd`));
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "runTraining: a stage 1 hold-out share outside (0, 1) is refused before training",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-vf-" });
+    await Deno.writeTextFile(`${dir}/corpus.txt`, "a b c.\nd e f.\n".repeat(20));
+    const c = presetConfig("tiny");
+    Object.assign(c, { device: "wasm", corpus: `${dir}/corpus.txt`, out: `${dir}/o` });
+    c.directions = ["fwd"];
+    c.pretrain.validFraction = 1;
+    await assert.rejects(() => runTraining(c, ["pretrain"]), /validFraction is 1; use a share/);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
