@@ -55,6 +55,7 @@ const NAMES = [
   "agnews",
   "agnews-ablations",
   "imdb",
+  "imdb-ablations",
   "summary",
 ] as const;
 type Name = typeof NAMES[number];
@@ -71,7 +72,9 @@ Names:
                    unfreezing / concat pooling, and without pretraining
   agnews           AG News: seeded 6,000/1,600 split of test.csv (written under --out), full vs scratch
   agnews-ablations AG News ablations as for TREC-6
-  imdb             IMDb (stage 2 on train+unsup, 5,000 train reviews): full vs scratch
+  imdb             IMDb (seeded 2,800 reviews a class in train and in test, 10,000 unsup for
+                   stage 2; experiments/configs/imdb.json): full vs scratch
+  imdb-ablations   IMDb ablations as for TREC-6
   summary          collect every run under --out into experiments/results.json, SVG learning
                    curves in experiments/plots/, and print markdown tables
 
@@ -339,12 +342,12 @@ function specs(name: Name, o: Options): RunSpec[] {
       return runs.map((r) => ({ ...r, prepare }));
     }
     case "imdb":
-      return fullAndScratch(
-        o,
-        "imdb",
-        ["--data", `${o.dataDir}/imdb/aclImdb_v1.tar.gz`, "--format", "imdb"],
-        "imdb.json",
-      );
+    case "imdb-ablations": {
+      const task = ["--data", `${o.dataDir}/imdb/aclImdb_v1.tar.gz`, "--format", "imdb"];
+      return name === "imdb"
+        ? fullAndScratch(o, "imdb", task, "imdb.json")
+        : fullAndScratch(o, "imdb-ablations", task, "imdb.json", ablations(o));
+    }
     case "summary":
       return [];
   }
