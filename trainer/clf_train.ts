@@ -24,7 +24,7 @@ import {
 } from "./checkpoint.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
-import { ProgressBar } from "./progress.ts";
+import { ProgressBar } from "../shared/progress.ts";
 import { discriminativeRates, epochPlan } from "./schedule.ts";
 import { type StopSignal, TrainingDiverged } from "./signals.ts";
 

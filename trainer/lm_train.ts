@@ -25,7 +25,7 @@ import {
 import { batchAt, drawSeqLen, expectedBatches, type LmRows, toRows } from "./lm_batches.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
-import { ProgressBar } from "./progress.ts";
+import { ProgressBar } from "../shared/progress.ts";
 import { discriminativeRates, epochPlan } from "./schedule.ts";
 import { StopSignal, TrainingDiverged } from "./signals.ts";
 

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { formatNumber, groupThousands } from "./progress.ts";
+import { formatNumber, groupThousands } from "../shared/progress.ts";
 
 /** One parsed line of `metrics.jsonl`. */
 export type MetricsRow = Record<string, unknown>;
