@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
 import { runTraining, type Stage, STAGES } from "./run.ts";
+import { formatConfusion } from "../shared/confusion.ts";
 
 const HELP: Record<Stage | "all", string> = {
   all: "Runs all three stages for both directions, then evaluates on the test split.",
@@ -51,27 +52,6 @@ Options:
              --no-cosine --concat-pool=false
   -h, --help               this text
 `;
-}
-
-/**
- * A confusion matrix as text: one row per true label, one column per predicted label.
- *
- * @example
- * ```ts
- * import { formatConfusion } from "./main.ts";
- * console.log(formatConfusion(["ham", "spam"], [[9, 1], [2, 8]]));
- * ```
- */
-export function formatConfusion(labels: string[], counts: number[][]): string {
-  const cells = [
-    ["true \\ predicted", ...labels],
-    ...labels.map((l, i) => [l, ...counts[i].map(String)]),
-  ];
-  const widths = cells[0].map((_, j) => Math.max(...cells.map((r) => r[j].length)));
-  return cells.map((r) =>
-    r.map((c, j) => j ? c.padStart(widths[j]) : c.padEnd(widths[j])).join("  ")
-  )
-    .join("\n");
 }
 
 function fail(message: string): never {

@@ -1,0 +1,296 @@
+/**
+ * `deno task predict`: classifies texts offline with trained weights, one JSON
+ * line per text, and scores them when the input carries true labels.
+ *
+ * ```sh
+ * deno task predict "Congratulations, you won a prize!"
+ * deno task predict --input reviews.jsonl --label-field label --out predictions.jsonl
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Device, parseDevice } from "../shared/backend.ts";
+import { formatConfusion } from "../shared/confusion.ts";
+import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
+import { ProgressBar } from "../shared/progress.ts";
+
+const HELP = `Usage: deno task predict [options] [TEXT ...]
+
+Classifies each TEXT, or each record of --input, and prints one JSON line per text:
+{"index":0,"label":"spam","score":0.97,"scores":{"ham":0.03,"spam":0.97}}
+
+  --weights DIR       trained weights folder (default weights/)
+  --input FILE        texts to classify: .jsonl/.ndjson (one object a line) or any other file
+                      with one text a line; - reads stdin
+  --text-field F      JSONL field holding the text (default text)
+  --label-field F     JSONL field holding the true label: also reports accuracy and the
+                      confusion matrix on stderr
+  --out FILE          write the JSON lines to FILE (atomically) instead of stdout
+  --device D          wasm (default), webgpu or cpu
+  --batch N           texts per forward pass (default 32)
+  --help              show this help`;
+
+/** One text to classify, with where it came from and its true label if known. */
+export interface PredictInput {
+  /** 1-based line in the input file (0 for command-line texts). */
+  line: number;
+  text: string;
+  label?: string;
+}
+
+/** Options of {@linkcode parseInputs}. */
+export interface InputOptions {
+  /** Treat the text as JSON lines (else one text per line). */
+  jsonl: boolean;
+  textField?: string;
+  labelField?: string;
+  /** Name for error messages. */
+  source?: string;
+}
+
+/**
+ * Splits an input file into texts: JSON lines (a text field, optionally a label
+ * field) or one text per line. Blank lines are skipped; a bad line is an error
+ * that names the line and the fix.
+ *
+ * @example
+ * ```ts
+ * import { parseInputs } from "./predict.ts";
+ * const rows = parseInputs('{"text":"hi","label":"ham"}\n\n{"text":"win!","label":"spam"}\n', {
+ *   jsonl: true,
+ *   labelField: "label",
+ * });
+ * console.assert(rows.length === 2 && rows[1].line === 3 && rows[1].label === "spam");
+ * ```
+ */
+export function parseInputs(content: string, o: InputOptions): PredictInput[] {
+  const source = o.source ?? "input";
+  const textField = o.textField ?? "text";
+  const out: PredictInput[] = [];
+  content.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    if (!raw.trim()) return;
+    if (!o.jsonl) {
+      out.push({ line, text: raw });
+      return;
+    }
+    let row: unknown;
+    try {
+      row = JSON.parse(raw);
+    } catch (e) {
+      throw new Error(
+        `Cannot read ${source}:${line}: not JSON (${(e as Error).message}); ` +
+          "write one JSON object a line, or use a .txt file with one text a line",
+      );
+    }
+    if (!row || typeof row !== "object" || Array.isArray(row)) {
+      throw new Error(`Cannot read ${source}:${line}: expected a JSON object`);
+    }
+    const r = row as Record<string, unknown>;
+    if (typeof r[textField] !== "string") {
+      throw new Error(
+        `Cannot read ${source}:${line}: no string field "${textField}" (fields: ${
+          Object.keys(r).join(", ") || "none"
+        }); pass --text-field`,
+      );
+    }
+    const item: PredictInput = { line, text: r[textField] as string };
+    if (o.labelField !== undefined) {
+      const label = r[o.labelField];
+      if (typeof label !== "string" && typeof label !== "number") {
+        throw new Error(
+          `Cannot read ${source}:${line}: no label field "${o.labelField}"; ` +
+            "give every line a label, or drop --label-field",
+        );
+      }
+      item.label = String(label);
+    }
+    out.push(item);
+  });
+  return out;
+}
+
+/** Accuracy and confusion counts of predictions against true labels. */
+export interface Score {
+  accuracy: number;
+  counts: number[][];
+  /** True labels the classifier does not know (counted as wrong). */
+  unknownLabels: string[];
+}
+
+/**
+ * Scores predictions against the inputs' true labels.
+ *
+ * @example
+ * ```ts
+ * import { scorePredictions } from "./predict.ts";
+ * const s = scorePredictions(
+ *   ["ham", "spam"],
+ *   [{ line: 1, text: "a", label: "ham" }, { line: 2, text: "b", label: "spam" }],
+ *   [{ label: "ham", score: 0.9, scores: {} }, { label: "ham", score: 0.6, scores: {} }],
+ * );
+ * console.assert(s.accuracy === 0.5 && s.counts[1][0] === 1);
+ * ```
+ */
+export function scorePredictions(
+  labels: string[],
+  inputs: PredictInput[],
+  predictions: Prediction[],
+): Score {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const counts = labels.map(() => labels.map(() => 0));
+  const unknown = new Set<string>();
+  let correct = 0;
+  inputs.forEach((x, i) => {
+    const t = index.get(x.label!);
+    if (t === undefined) {
+      unknown.add(x.label!);
+      return;
+    }
+    counts[t][index.get(predictions[i].label)!]++;
+    if (predictions[i].label === x.label) correct++;
+  });
+  return {
+    accuracy: correct / Math.max(1, inputs.length),
+    counts,
+    unknownLabels: [...unknown],
+  };
+}
+
+function fail(message: string, code = 2): never {
+  console.error(`error: ${message}`);
+  Deno.exit(code);
+}
+
+async function readInput(path: string): Promise<string> {
+  if (path === "-") return await new Response(Deno.stdin.readable).text();
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) fail(`Cannot read ${path}: no such file`, 1);
+    fail(`Cannot read ${path}: ${(e as Error).message}`, 1);
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        weights: { type: "string", default: "weights" },
+        input: { type: "string" },
+        "text-field": { type: "string" },
+        "label-field": { type: "string" },
+        out: { type: "string" },
+        device: { type: "string", default: "wasm" },
+        batch: { type: "string", default: "32" },
+        help: { type: "boolean" },
+      },
+    });
+  } catch (e) {
+    fail(`Cannot predict: ${(e as Error).message}; see --help`);
+  }
+  const { values: v, positionals } = args;
+  if (v.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!positionals.length && v.input === undefined) {
+    fail("Cannot predict: no texts; pass them as arguments or with --input FILE (see --help)");
+  }
+  if (positionals.length && v.input !== undefined) {
+    fail("Cannot predict: both texts and --input given; use one of them");
+  }
+  const batch = Number(v.batch);
+  if (!Number.isInteger(batch) || batch < 1) {
+    fail(`Cannot predict: --batch is ${JSON.stringify(v.batch)}; pass an integer >= 1`);
+  }
+  let device: Device;
+  try {
+    device = parseDevice(v.device!);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+
+  let inputs: PredictInput[];
+  if (v.input !== undefined) {
+    const jsonl = /\.(jsonl|ndjson)$/i.test(v.input);
+    if (!jsonl && (v["text-field"] || v["label-field"])) {
+      fail(
+        `Cannot read ${v.input}: --text-field/--label-field need a .jsonl or .ndjson file; ` +
+          "this one is read as one text a line",
+      );
+    }
+    try {
+      inputs = parseInputs(await readInput(v.input), {
+        jsonl,
+        textField: v["text-field"],
+        labelField: v["label-field"],
+        source: v.input,
+      });
+    } catch (e) {
+      fail((e as Error).message, 1);
+    }
+    if (!inputs.length) fail(`Cannot predict: ${v.input} holds no texts`, 1);
+  } else {
+    inputs = positionals.map((text) => ({ line: 0, text }));
+  }
+
+  let clf;
+  try {
+    clf = await loadClassifier(v.weights!, { device, batchSize: batch });
+  } catch (e) {
+    fail((e as Error).message, 1);
+  }
+  const bar = inputs.length > batch
+    ? new ProgressBar({ label: "predict", total: inputs.length })
+    : undefined;
+  const predictions: Prediction[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < inputs.length; i += batch) {
+    const chunk = inputs.slice(i, i + batch);
+    predictions.push(...await clf.classify(chunk.map((x) => x.text)));
+    const seconds = (performance.now() - t0) / 1000;
+    bar?.update(predictions.length, { "texts/s": predictions.length / Math.max(seconds, 1e-9) });
+  }
+  bar?.finish();
+
+  const lines = predictions.map((p, i) =>
+    JSON.stringify({
+      index: i,
+      ...(inputs[i].line ? { line: inputs[i].line } : {}),
+      ...(inputs[i].label !== undefined ? { true: inputs[i].label } : {}),
+      label: p.label,
+      score: p.score,
+      scores: p.scores,
+    })
+  );
+  const text = lines.join("\n") + "\n";
+  if (v.out) await writeAtomically(v.out, text);
+  else await Deno.stdout.write(new TextEncoder().encode(text));
+
+  if (v["label-field"] !== undefined) {
+    const s = scorePredictions(clf.info.labels, inputs, predictions);
+    console.error(formatConfusion(clf.info.labels, s.counts));
+    console.error(`accuracy ${(100 * s.accuracy).toFixed(2)}% on ${inputs.length} texts`);
+    if (s.unknownLabels.length) {
+      console.error(
+        `note: true labels the classifier does not know (counted wrong): ${
+          s.unknownLabels.join(", ")
+        }; it knows ${clf.info.labels.join(", ")}`,
+      );
+    }
+  }
+  clf.dispose();
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { loadClassifier } from "../shared/pipeline.ts";
+import { parseInputs, scorePredictions } from "./predict.ts";
+import { makeTestWeights } from "./test_weights.ts";
+
+Deno.test("parseInputs: one text a line, blank lines skipped, line numbers kept", () => {
+  assert.deepEqual(parseInputs("a b\n\n c\r\n", { jsonl: false }), [
+    { line: 1, text: "a b" },
+    { line: 3, text: " c" },
+  ]);
+});
+
+Deno.test("parseInputs: JSON lines with a text and a label field; bad lines name the fix", () => {
+  const rows = parseInputs('{"body":"x","y":1}\n{"body":"z","y":"spam"}', {
+    jsonl: true,
+    textField: "body",
+    labelField: "y",
+    source: "in.jsonl",
+  });
+  assert.deepEqual(rows, [{ line: 1, text: "x", label: "1" }, {
+    line: 2,
+    text: "z",
+    label: "spam",
+  }]);
+  assert.throws(
+    () => parseInputs('{"text":"a"}\nnot json', { jsonl: true, source: "in.jsonl" }),
+    /Cannot read in\.jsonl:2: not JSON/,
+  );
+  assert.throws(
+    () => parseInputs('{"body":"a"}', { jsonl: true, source: "in.jsonl" }),
+    /in\.jsonl:1: no string field "text" \(fields: body\); pass --text-field/,
+  );
+  assert.throws(
+    () => parseInputs('{"text":"a"}', { jsonl: true, labelField: "label", source: "f" }),
+    /f:1: no label field "label"/,
+  );
+});
+
+Deno.test("scorePredictions: accuracy and counts by hand; unknown true labels count wrong", () => {
+  const p = (label: string) => ({ label, score: 1, scores: {} });
+  const s = scorePredictions(
+    ["ham", "spam"],
+    [
+      { line: 1, text: "", label: "ham" },
+      { line: 2, text: "", label: "ham" },
+      { line: 3, text: "", label: "spam" },
+      { line: 4, text: "", label: "eggs" },
+    ],
+    [p("ham"), p("spam"), p("spam"), p("ham")],
+  );
+  assert.equal(s.accuracy, 0.5);
+  assert.deepEqual(s.counts, [[1, 1], [0, 1]]);
+  assert.deepEqual(s.unknownLabels, ["eggs"]);
+});
+
+function predict(args: string[]): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "serve/predict.ts"]
+      .concat(args),
+    cwd: new URL("..", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
+Deno.test({
+  name: "deno task predict: JSONL in, the library's answers out, accuracy on stderr",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const weights = await makeTestWeights(["fwd", "bwd"]);
+    const texts = ["win a free cruise now", "meeting at noon tomorrow", "cheap pills offer"];
+    const truth = ["spam", "ham", "spam"];
+    await Deno.writeTextFile(
+      `${weights}/in.jsonl`,
+      texts.map((t, i) => JSON.stringify({ msg: t, y: truth[i] })).join("\n"),
+    );
+    const out = await predict([
+      "--weights",
+      weights,
+      "--input",
+      `${weights}/in.jsonl`,
+      "--text-field",
+      "msg",
+      "--label-field",
+      "y",
+      "--out",
+      `${weights}/out.jsonl`,
+    ]);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const rows = (await Deno.readTextFile(`${weights}/out.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+
+    const clf = await loadClassifier(weights);
+    const expected = await clf.classify(texts);
+    clf.dispose();
+    assert.equal(rows.length, 3);
+    rows.forEach((r, i) => {
+      assert.equal(r.index, i);
+      assert.equal(r.line, i + 1);
+      assert.equal(r.true, truth[i]);
+      assert.equal(r.label, expected[i].label);
+      assert.ok(Math.abs(r.score - expected[i].score) < 1e-6);
+    });
+    const correct = expected.filter((p, i) => p.label === truth[i]).length;
+    assert.match(stderr, new RegExp(`accuracy ${(100 * correct / 3).toFixed(2)}% on 3 texts`));
+    assert.match(stderr, /true \\ predicted\s+ham\s+spam/);
+
+    const missing = await predict(["--weights", weights, "--input", `${weights}/nope.txt`]);
+    assert.equal(missing.code, 1);
+    assert.match(new TextDecoder().decode(missing.stderr), /Cannot read .*nope\.txt: no such file/);
+    const none = await predict(["--weights", weights]);
+    assert.equal(none.code, 2);
+    assert.match(new TextDecoder().decode(none.stderr), /Cannot predict: no texts/);
+    await Deno.remove(weights, { recursive: true });
+  },
+});
