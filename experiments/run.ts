@@ -284,6 +284,8 @@ function specs(name: Name, o: Options): RunSpec[] {
           "pretrain",
           "--preset",
           "small",
+          "--config",
+          `${CONFIGS}/wiki-lm.json`,
           "--corpus",
           `${o.dataDir}/enwiki/enwiki_clean.txt.gz`,
           "--corpus-max-tokens",
