@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Tensor } from "@tensorflow/tfjs";
+import type { Tensor, Variable } from "@tensorflow/tfjs";
 import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
@@ -99,6 +99,51 @@ export function scoreProbabilities(
     if (best === labels[i]) correct++;
   });
   return { accuracy: correct / Math.max(1, probs.length), confusion };
+}
+
+/**
+ * One optimizer step of the classifier on `batch` (fresh dropout masks from
+ * `rng`; BatchNorm running statistics updated). Returns the loss, not finite
+ * when the step diverged (then nothing was updated), and the tokens read.
+ * Shared by the training loop and the learning-rate range test.
+ */
+export async function classifierStep(
+  clf: TextClassifier,
+  adam: Adam,
+  rng: Rng,
+  batch: EncodedDoc[],
+  active: Variable[],
+  lr: number,
+  rateOf: (name: string) => number,
+  dropMult: number,
+): Promise<{ loss: number; tokens: number }> {
+  const { ops } = clf;
+  const { tokens: x, lengths } = padBatch(ops, batch.map((d) => d.ids), clf.encoder.config.padId);
+  const labels = ops.tensor1d(batch.map((d) => d.label), "int32");
+  const masks = {
+    encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, batch.length, dropMult),
+    head: clf.sampleHeadMasks(rng, batch.length, dropMult),
+  };
+  let updates: [Variable, Tensor][] = [];
+  const { value, grads } = ops.variableGrads(() => {
+    const out = clf.forward(x, lengths, { training: true, masks });
+    updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
+    return crossEntropy(ops, out.logits, labels) as never;
+  }, active);
+  const loss = (await value.data())[0];
+  if (Number.isFinite(loss)) {
+    await adam.step(grads, lr, rateOf);
+    clf.applyRunningUpdates(updates);
+  } else ops.dispose(updates.map(([, t]) => t));
+  ops.dispose([
+    value,
+    x,
+    labels,
+    ...Object.values(grads),
+    ...(masks.head.filter(Boolean) as Tensor[]),
+  ]);
+  disposeMasks(ops, masks.encoder);
+  return { loss, tokens: lengths.reduce((a, b) => a + b, 0) };
 }
 
 /**
@@ -200,38 +245,13 @@ export async function trainClassifier(
       for (let k = 0; k < batches.length; k++) {
         const batch = batches[k].map((i) => docs[i]);
         const lr = plan.rate(k, batches.length);
-        const { tokens: x, lengths } = padBatch(
-          ops,
-          batch.map((d) => d.ids),
-          clf.encoder.config.padId,
-        );
-        const labels = ops.tensor1d(batch.map((d) => d.label), "int32");
-        const masks = {
-          encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, batch.length, o.dropMult),
-          head: clf.sampleHeadMasks(rng, batch.length, o.dropMult),
-        };
-        let updates: [import("@tensorflow/tfjs").Variable, Tensor][] = [];
-        const { value, grads } = ops.variableGrads(() => {
-          const out = clf.forward(x, lengths, { training: true, masks });
-          updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
-          return crossEntropy(ops, out.logits, labels) as never;
-        }, active);
-        const loss = (await value.data())[0];
-        if (!Number.isFinite(loss)) {
+        const r = await classifierStep(clf, adam, rng, batch, active, lr, rateOf, o.dropMult);
+        if (!Number.isFinite(r.loss)) {
           throw new TrainingDiverged("classify", step, o.checkpointDir ?? "memory");
         }
-        await adam.step(grads, lr, rateOf);
-        clf.applyRunningUpdates(updates);
-        ops.dispose([
-          value,
-          x,
-          labels,
-          ...Object.values(grads),
-          ...(masks.head.filter(Boolean) as Tensor[]),
-        ]);
-        disposeMasks(ops, masks.encoder);
+        const loss = r.loss;
         step++;
-        tokens += lengths.reduce((a, b) => a + b, 0);
+        tokens += r.tokens;
         lastLoss = loss;
         const tps = tokens / ((performance.now() - started) / 1000);
         bar.update(k + 1, { loss, lr, "tok/s": Math.round(tps) });

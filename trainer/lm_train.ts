@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Tensor2D } from "@tensorflow/tfjs";
+import type { Tensor2D, Variable } from "@tensorflow/tfjs";
 import type { AwdLstm, LstmState } from "../shared/model/awd_lstm.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { paramName } from "../shared/model/params.ts";
@@ -22,7 +22,14 @@ import {
   paramTensors,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { batchAt, drawSeqLen, expectedBatches, type LmRows, toRows } from "./lm_batches.ts";
+import {
+  batchAt,
+  drawSeqLen,
+  expectedBatches,
+  type LmBatch,
+  type LmRows,
+  toRows,
+} from "./lm_batches.ts";
 import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "../shared/progress.ts";
@@ -108,6 +115,50 @@ function stateTensors(s: LstmState | undefined, out: Record<string, NamedTensor>
         };
       }),
   );
+}
+
+/** What {@linkcode lmStep} returns. */
+export interface LmStepResult {
+  /** The batch's loss; not finite when the step diverged (then nothing was updated). */
+  loss: number;
+  /** The hidden state to carry into the next batch (undefined after a diverged step). */
+  state?: LstmState;
+}
+
+/**
+ * One optimizer step of an LM on batch `b` (fresh dropout masks from `rng`),
+ * carrying the hidden state `prev` over (and disposing it). Shared by the
+ * training loop and the learning-rate range test.
+ */
+export async function lmStep(
+  lm: AwdLstm,
+  adam: Adam,
+  rng: Rng,
+  b: LmBatch,
+  prev: LstmState | undefined,
+  active: Variable[],
+  lr: number,
+  rateOf: (name: string) => number,
+  o: { alpha: number; beta: number; dropMult: number },
+): Promise<LmStepResult> {
+  const { ops } = lm;
+  const masks = sampleEncoderMasks(ops, rng, lm.config, b.bs, o.dropMult);
+  const x = ops.tensor2d(b.x, [b.bs, b.len], "int32");
+  const y = ops.tensor2d(b.y, [b.bs, b.len], "int32");
+  let next: LstmState | undefined;
+  const { value, grads } = ops.variableGrads(() => {
+    const r = lm.lmLoss(x, y, { state: prev, masks, alpha: o.alpha, beta: o.beta });
+    next = { h: r.state.h.map((t) => ops.keep(t)), c: r.state.c.map((t) => ops.keep(t)) };
+    return r.loss;
+  }, active);
+  const loss = (await value.data())[0];
+  if (Number.isFinite(loss)) await adam.step(grads, lr, rateOf);
+  ops.dispose([value, x, y, ...Object.values(grads)]);
+  disposeMasks(ops, masks);
+  lm.disposeState(prev);
+  if (Number.isFinite(loss)) return { loss, state: next };
+  lm.disposeState(next);
+  return { loss };
 }
 
 /**
@@ -218,26 +269,12 @@ export async function trainLm(
         if (!b) break;
         // AWD-LSTM scales the rate with the window length.
         const lr = plan.rate(Math.min(loop.stepInEpoch, perEpoch), perEpoch) * b.len / o.bptt;
-        const masks = sampleEncoderMasks(ops, rng, lm.config, b.bs, o.dropMult);
-        const x = ops.tensor2d(b.x, [b.bs, b.len], "int32");
-        const y = ops.tensor2d(b.y, [b.bs, b.len], "int32");
-        const prev: LstmState | undefined = state;
-        let next: LstmState | undefined;
-        const { value, grads } = ops.variableGrads(() => {
-          const r = lm.lmLoss(x, y, { state: prev, masks, alpha: o.alpha, beta: o.beta });
-          next = { h: r.state.h.map((t) => ops.keep(t)), c: r.state.c.map((t) => ops.keep(t)) };
-          return r.loss;
-        }, active);
-        const loss = (await value.data())[0];
-        if (!Number.isFinite(loss)) {
-          ops.dispose([value, x, y, ...Object.values(grads)]);
+        const r = await lmStep(lm, adam, rng, b, state, active, lr, rateOf, o);
+        if (!Number.isFinite(r.loss)) {
           throw new TrainingDiverged(o.stage, loop.globalStep, o.checkpointDir);
         }
-        await adam.step(grads, lr, rateOf);
-        ops.dispose([value, x, y, ...Object.values(grads)]);
-        disposeMasks(ops, masks);
-        lm.disposeState(prev);
-        state = next;
+        const loss = r.loss;
+        state = r.state;
         loop.position = b.next;
         loop.stepInEpoch++, loop.globalStep++;
         tokens += b.bs * b.len;
