@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Series, svgLineChart } from "./svg.ts";
+import { type Series, svgLineChart } from "../shared/svg.ts";
 
 type Row = Record<string, unknown>;
 

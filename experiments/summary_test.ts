@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { accuracyTable, lmEvalTable, readRun } from "./summary.ts";
-import { svgLineChart } from "./svg.ts";
 
 /** A finished run folder as the runner and the trainer leave it. */
 async function writeRun(dir: string, seed: number, fwd: number, bwd: number, avg: number) {
@@ -62,24 +61,4 @@ Deno.test("readRun + accuracyTable: per-run results and mean ± sample std over 
     "| fwd | wiki.valid.tokens | 1000 | 12.5 | 42.3 |",
   );
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("svgLineChart: one path per series, labels escaped, dashed series marked", () => {
-  const svg = svgLineChart({
-    title: "loss <fwd & bwd>",
-    xLabel: "step",
-    yLabel: "loss",
-    series: [
-      { name: "fwd", color: "#111", points: [[0, 3], [1, 2], [2, 1]] },
-      { name: "bwd", color: "#222", points: [[0, 4], [2, 2]], dashed: true },
-    ],
-  });
-  assert.ok(svg.startsWith("<svg"));
-  assert.ok(svg.includes("loss &lt;fwd &amp; bwd&gt;"));
-  const paths = svg.match(/<path d="M[^>]*>/g) ?? [];
-  assert.equal(paths.filter((p) => p.includes('stroke="#111"')).length, 1);
-  assert.ok(paths.filter((p) => p.includes('stroke="#222"')).every((p) => p.includes("dasharray")));
-  assert.ok(
-    paths.filter((p) => p.includes('stroke="#111"')).every((p) => !p.includes("dasharray")),
-  );
 });

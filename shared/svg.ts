@@ -1,6 +1,6 @@
 /**
  * A dependency-free SVG line chart, small enough to commit next to
- * RESULTS.md.
+ * RESULTS.md; also the trainer's learning-rate range test plot.
  *
  * @module
  */
@@ -20,6 +20,8 @@ export interface Chart {
   yLabel: string;
   series: Series[];
   integerX?: boolean;
+  /** Tick labels of the x axis (default: the number), e.g. `10^t` for a log axis. */
+  xTickFormat?: (t: number) => string;
   width?: number;
   height?: number;
 }
@@ -37,7 +39,9 @@ function niceTicks(lo: number, hi: number, n: number): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) ticks.push(+t.toFixed(10));
+  // Integer steps: adding a tiny step to a large value may not move it at all.
+  const first = Math.ceil(lo / step), last = Math.floor(hi / step + 1e-9);
+  for (let k = first; k <= last && ticks.length <= 4 * n; k++) ticks.push(+(k * step).toFixed(10));
   return ticks;
 }
 
@@ -63,7 +67,10 @@ export function svgLineChart(c: Chart): string {
   let y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
   if (!pts.length) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 === x0) x1 = x0 + 1;
-  const pad = (y1 - y0 || 1) * 0.05;
+  // A flat series (rounding noise only) gets a visible band around its value.
+  const mag = Math.max(Math.abs(y0), Math.abs(y1));
+  if (y1 - y0 <= 1e-9 * mag) y0 -= mag ? mag * 0.05 : 1, y1 += mag ? mag * 0.05 : 1;
+  const pad = (y1 - y0) * 0.05;
   y0 -= pad, y1 += pad;
   const px = (x: number) => +(L + ((x - x0) / (x1 - x0)) * (W - L - R)).toFixed(1);
   const py = (y: number) => +(H - B - ((y - y0) / (y1 - y0)) * (H - T - B)).toFixed(1);
@@ -78,7 +85,9 @@ export function svgLineChart(c: Chart): string {
   for (const t of xt) {
     out.push(
       `<line x1="${px(t)}" x2="${px(t)}" y1="${T}" y2="${H - B}" stroke="#eee"/>`,
-      `<text x="${px(t)}" y="${H - B + 14}" text-anchor="middle">${t}</text>`,
+      `<text x="${px(t)}" y="${H - B + 14}" text-anchor="middle">${
+        esc(c.xTickFormat ? c.xTickFormat(t) : String(t))
+      }</text>`,
     );
   }
   for (const t of niceTicks(y0, y1, 6)) {
