@@ -84,6 +84,10 @@ export interface TrainConfig {
   noLmFinetune: boolean;
   checkpointEvery: number;
   resume: boolean;
+  /** Run the learning-rate range test on the one requested stage instead of training it. */
+  lrFind: boolean;
+  /** Steps of the range test (rates 1e-7 to 10). */
+  lrFindSteps: number;
 }
 
 const BASE: Omit<TrainConfig, "preset"> = {
@@ -141,6 +145,8 @@ const BASE: Omit<TrainConfig, "preset"> = {
   noLmFinetune: false,
   checkpointEvery: 200,
   resume: false,
+  lrFind: false,
+  lrFindSteps: 100,
 };
 
 /**

@@ -86,12 +86,17 @@ export function suggestLr(points: RangePoint[]): LrSuggestion {
   let minIdx = 0;
   points.forEach((p, i) => p.smoothed < points[minIdx].smoothed && (minIdx = i));
   const minOver10 = points[minIdx].lr / 10;
-  // The slope per decade between neighbours, up to the minimum; the steepest fall wins.
+  // The slope per decade over a window of a tenth of the points, up to the minimum, skipping
+  // the first tenth (where the moving average is still mostly noise); the steepest fall wins,
+  // reported at the window's middle. A loss that fell by under 1% has no steepest point.
+  const n = points.length, w = Math.max(1, Math.round(n / 10)), skip = Math.floor(n / 10);
   let steepest: number | undefined, best = 0;
-  for (let i = 1; i <= minIdx; i++) {
-    const slope = (points[i].smoothed - points[i - 1].smoothed) /
-      Math.log10(points[i].lr / points[i - 1].lr);
-    if (slope < best) best = slope, steepest = points[i].lr;
+  if (points[0].smoothed - points[minIdx].smoothed >= 0.01 * Math.abs(points[0].smoothed)) {
+    for (let i = skip + w; i <= minIdx; i++) {
+      const slope = (points[i].smoothed - points[i - w].smoothed) /
+        Math.log10(points[i].lr / points[i - w].lr);
+      if (slope < best) best = slope, steepest = points[i - Math.floor(w / 2)].lr;
+    }
   }
   return { steepest, minOver10 };
 }

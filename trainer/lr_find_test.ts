@@ -55,6 +55,18 @@ Deno.test("suggestLr: steepest fall per decade before the minimum; min/10", () =
   assert.ok(Math.abs(up.minOver10 - 1e-5) < 1e-18);
 });
 
+Deno.test("suggestLr: early noise and a flat curve do not make a steepest point", () => {
+  const lrs = Array.from({ length: 40 }, (_, i) => rangeLr(i, 40, 1e-7, 10));
+  // A spurious drop at the start, flat until index 20, a real fall to index 30, then a blow-up.
+  const sm = lrs.map((_, i) => i === 0 ? 2.6 : i < 20 ? 2 : i <= 30 ? 2 - (i - 20) * 0.1 : 3);
+  const s = suggestLr(lrs.map((lr, i) => ({ lr, loss: sm[i], smoothed: sm[i] })));
+  assert.ok(s.steepest! > lrs[20] && s.steepest! < lrs[30], `steepest ${s.steepest}`);
+  // Flat but for a 0.5% dip: nothing to suggest but min/10.
+  const flat = lrs.map((lr, i) => ({ lr, loss: 1, smoothed: i === 25 ? 0.995 : 1 }));
+  assert.equal(suggestLr(flat).steepest, undefined);
+  assert.ok(Math.abs(suggestLr(flat).minOver10 - lrs[25] / 10) < 1e-15);
+});
+
 Deno.test("rangeTest: bad settings and a non-finite first loss are reported", async () => {
   await assert.rejects(
     () => rangeTest(() => Promise.resolve(1), { minLr: 1, maxLr: 0.1 }),

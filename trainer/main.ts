@@ -48,6 +48,9 @@ Options:
   --lm-lr X, --clf-lr X    top learning rates (paper: 0.002 for the LM)
   --bs N                   batch size for all stages
   --resume                 continue from the checkpoints in OUT/checkpoints
+  --lr-find                learning-rate range test of the one stage named (e.g. \`train classify
+                           --lr-find\`): plots loss against rate in OUT/lr-find-*.svg, suggests a
+                           rate, trains nothing
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
              --no-cosine --concat-pool=false
   -h, --help               this text
@@ -94,6 +97,7 @@ export async function parseCommandLine(
       "clf-lr": { type: "string" },
       bs: { type: "string" },
       resume: { type: "boolean" },
+      "lr-find": { type: "boolean" },
       "no-pretrain": { type: "boolean" },
       "no-lm-finetune": { type: "boolean" },
       "no-discriminative": { type: "boolean" },
@@ -167,6 +171,7 @@ export async function parseCommandLine(
     else fail(`Cannot use --direction ${d}: use fwd, bwd or both`);
   }
   if (values.resume) c.resume = true;
+  if (values["lr-find"]) c.lrFind = true;
   if (values["no-pretrain"]) c.noPretrain = true;
   if (values["no-lm-finetune"]) c.noLmFinetune = true;
   if (values["no-discriminative"]) c.finetune.discriminative = c.classify.discriminative = false;
@@ -198,6 +203,22 @@ if (import.meta.main) {
           `Interrupted; checkpoint saved in ${r.stopped}. Rerun the same command with --resume to continue.`,
         );
         Deno.exit(130);
+      }
+      if (r.lrFind) {
+        for (const f of r.lrFind) {
+          const s = f.suggestion;
+          console.log(
+            `${f.stage} ${f.direction}: steepest fall at ${
+              s.steepest?.toExponential(1) ?? "- (the loss never fell)"
+            }, minimum/10 ${s.minOver10.toExponential(1)}; configured ${f.configured}` +
+              (f.ended === "steps" ? " (the loss never blew up: a larger maxLr may help)" : ""),
+          );
+        }
+        console.log(
+          "Plots: " + r.lrFind.map((f) => f.plot).join(", ") +
+            ". Pick a rate on the steep part, below the minimum; set it with --lm-lr or --clf-lr.",
+        );
+        Deno.exit(0);
       }
       const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
       if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));

@@ -34,6 +34,13 @@ import {
   type TaskFormat,
 } from "./data/mod.ts";
 import { lmValidationLoss, trainLm } from "./lm_train.ts";
+import {
+  classifierRangeTest,
+  lmRangeTest,
+  type LrSuggestion,
+  type RangeResult,
+  rangeTestSvg,
+} from "./lr_find.ts";
 import { MetricsLog } from "./metrics.ts";
 import { writeReport } from "./report.ts";
 import { StopSignal } from "./signals.ts";
@@ -51,6 +58,46 @@ export interface RunResult {
   seconds: number;
   out: string;
   stopped?: string;
+  /** `--lr-find` runs: the range test of each direction (nothing was trained). */
+  lrFind?: LrFindReport[];
+}
+
+/** One learning-rate range test of a `--lr-find` run. */
+export interface LrFindReport {
+  stage: Stage;
+  direction: Direction;
+  suggestion: LrSuggestion;
+  /** The rate the config would train this stage with, for comparison. */
+  configured: number;
+  ended: RangeResult["ended"];
+  plot: string;
+}
+
+/** Writes a range test's plot and points, logs it, and returns its report. */
+async function saveRangeTest(
+  c: TrainConfig,
+  stage: Stage,
+  direction: Direction,
+  configured: number,
+  r: RangeResult,
+  log: MetricsLog,
+): Promise<LrFindReport> {
+  const base = `${c.out}/lr-find-${stage}-${direction}`;
+  const title = `${stage} ${direction}: learning-rate range test`;
+  await writeAtomically(`${base}.svg`, rangeTestSvg(title, r));
+  await log.add({ type: "lr-find", stage, direction, ...r });
+  const s = r.suggestion;
+  console.error(
+    `lr-find ${stage} ${direction}: steepest fall at ${s.steepest?.toExponential(1) ?? "-"}, ` +
+      `minimum/10 ${s.minOver10.toExponential(1)} (configured ${configured}); plot ${base}.svg`,
+  );
+  return { stage, direction, suggestion: s, configured, ended: r.ended, plot: `${base}.svg` };
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
 }
 
 function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
@@ -228,6 +275,13 @@ export async function runTraining(
   c: TrainConfig,
   stages: readonly Stage[] = STAGES,
 ): Promise<RunResult> {
+  const trainingStages = stages.filter((s) => s !== "evaluate");
+  if (c.lrFind && trainingStages.length !== 1) {
+    throw new Error(
+      `Cannot run --lr-find on ${trainingStages.join(", ") || "no stage"}: name the one stage ` +
+        "to test, e.g. `deno task train classify --lr-find`",
+    );
+  }
   const t0 = performance.now();
   const { ops, description } = await initBackend(c.device);
   await Deno.mkdir(c.out, { recursive: true });
@@ -242,6 +296,13 @@ export async function runTraining(
   console.error(`fitlam: preset ${c.preset}, backend ${description}, output ${c.out}/`);
   const stop = new StopSignal().attach();
   const result: RunResult = { test: {}, seconds: 0, out: c.out };
+  const rangeOptions = {
+    steps: c.lrFindSteps,
+    adam: c.adam,
+    dropMult: c.dropMult,
+    alpha: c.alpha,
+    beta: c.beta,
+  };
   try {
     const task = await targetTask(c);
     console.error(
@@ -299,6 +360,21 @@ export async function runTraining(
           );
         }
         const lm = new AwdLstm(ops, encoderPreset(c.preset, vocab.size), seed);
+        if (c.lrFind) {
+          const r = await lmRangeTest(lm, concatStreams(encoded.slice(nValid), dir === "bwd"), {
+            ...rangeOptions,
+            bs: c.pretrain.bs,
+            bptt: c.pretrain.bptt,
+            seed,
+            discriminativeFactor: 1,
+            label: `lr-find pretrain ${dir}`,
+          });
+          (result.lrFind ??= []).push(
+            await saveRangeTest(c, "pretrain", dir, c.pretrain.lr, r, log),
+          );
+          lm.params.dispose();
+          continue;
+        }
         console.error(
           `stage 1 pretrain ${dir}: ${
             encoded.reduce((a, d) => a + d.length, 0)
@@ -348,6 +424,22 @@ export async function runTraining(
           }
           start = await remapVocab(ops, pre.lm, pre.config.vocab, targetVocab);
           pre.lm.params.dispose();
+        }
+        if (stages.includes("finetune-lm") && c.lrFind) {
+          const ids = taskTokens.map((d) => targetVocab.encode(d));
+          const r = await lmRangeTest(start, concatStreams(ids, dir === "bwd"), {
+            ...rangeOptions,
+            bs: c.finetune.bs,
+            bptt: c.finetune.bptt,
+            seed,
+            discriminativeFactor: c.finetune.discriminative ? c.discriminativeFactor : 1,
+            label: `lr-find finetune-lm ${dir}`,
+          });
+          (result.lrFind ??= []).push(
+            await saveRangeTest(c, "finetune-lm", dir, c.finetune.lr, r, log),
+          );
+          start.params.dispose();
+          continue;
         }
         if (stages.includes("finetune-lm") && !c.noLmFinetune) {
           const ids = taskTokens.map((d) => targetVocab.encode(d));
@@ -408,6 +500,22 @@ export async function runTraining(
           : task.train;
         const train = encodeDocs(targetVocab, trainDocs, task.labels, dir);
         const valid = encodeDocs(targetVocab, task.valid ?? [], task.labels, dir);
+        if (c.lrFind) {
+          const r = await classifierRangeTest(clf, train, {
+            ...rangeOptions,
+            bs: c.classify.bs,
+            dropMult: c.classify.dropMult,
+            seed,
+            discriminativeFactor: c.classify.discriminative ? c.discriminativeFactor : 1,
+            trainMaxTokens: c.classify.trainMaxTokens,
+            label: `lr-find classify ${dir}`,
+          });
+          (result.lrFind ??= []).push(
+            await saveRangeTest(c, "classify", dir, c.classify.lr, r, log),
+          );
+          clf.dispose();
+          continue;
+        }
         console.error(
           `stage 3 classifier ${dir}: ${train.length} train, ${valid.length} valid documents`,
         );

@@ -120,3 +120,48 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "runTraining --lr-find: one stage tested per direction, plot written, nothing trained",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-lrfind-" });
+    const lines = Array.from(
+      { length: 300 },
+      (_, i) => `the ${i % 7} cat sat on the mat ${i % 5}.`,
+    );
+    await Deno.writeTextFile(`${dir}/corpus.txt`, lines.join("\n"));
+    const c = presetConfig("tiny");
+    Object.assign(c, {
+      device: "wasm",
+      corpus: `${dir}/corpus.txt`,
+      corpusMaxTokens: 3000,
+      out: `${dir}/o`,
+      lrFind: true,
+      lrFindSteps: 12,
+    });
+    await assert.rejects(() => runTraining(c), /Cannot run --lr-find on pretrain, finetune-lm/);
+    const r = await runTraining(c, ["pretrain"]);
+    assert.deepEqual(r.lrFind?.map((f) => `${f.stage}/${f.direction}`), [
+      "pretrain/fwd",
+      "pretrain/bwd",
+    ]);
+    await assert.rejects(() => Deno.stat(`${dir}/o/pretrain-fwd`));
+    const rows = (await Deno.readTextFile(`${dir}/o/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    const logged = rows.filter((x) => x.type === "lr-find");
+    assert.equal(logged.length, 2);
+    for (const [i, f] of r.lrFind!.entries()) {
+      assert.ok((await Deno.readTextFile(f.plot)).startsWith("<svg"));
+      assert.equal(f.configured, c.pretrain.lr);
+      // The suggestion is a tenth of the logged curve's lowest point.
+      const pts: { lr: number; smoothed: number }[] = logged[i].points;
+      assert.ok(pts.length >= 2 && pts.length <= 12);
+      const lowest = pts.reduce((a, p) => p.smoothed < a.smoothed ? p : a);
+      assert.equal(f.suggestion.minOver10, lowest.lr / 10);
+    }
+    assert.equal(rows.filter((x) => x.type === "step").length, 0);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
