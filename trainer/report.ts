@@ -26,6 +26,7 @@
  */
 
 import { formatNumber, groupThousands } from "../shared/progress.ts";
+import { type RangeResult, rangeTestSvg } from "./lr_find.ts";
 
 /** One parsed line of `metrics.jsonl`. */
 export type MetricsRow = Record<string, unknown>;
@@ -916,6 +917,24 @@ table.confusion td.total { background: #f8fafc; color: #475569; font-weight: 400
 table.confusion th.total { color: #475569; font-weight: 400; }
 `;
 
+/** `--lr-find` runs: each range test's curve with its suggestions (nothing when there are none). */
+function lrFindSection(rows: MetricsRow[]): string {
+  const tests = rows.filter((r) => r.type === "lr-find" && Array.isArray(r.points));
+  if (!tests.length) return "";
+  const charts = tests.map((r) =>
+    rangeTestSvg(
+      `${str(r.stage) ?? "?"} ${str(r.direction) ?? "?"}: learning-rate range test`,
+      r as unknown as RangeResult,
+    )
+  );
+  return `<section>
+<h2>Learning-rate range tests</h2>
+<p class="note">Smoothed loss against the rate (log axis); red: steepest fall, green: a tenth of the rate at the minimum.</p>
+${charts.join("\n")}
+</section>
+`;
+}
+
 /**
  * Renders metrics rows as one self-contained HTML page: test summary, run
  * info and config, training loss and learning rate per step, validation
@@ -975,7 +994,7 @@ ${hasSteps ? lrChart(data, markers) : `<p class="empty">No step rows.</p>`}
 <p class="note">Per epoch: perplexity for the language-model stages, accuracy for the classifier.</p>
 ${validSection(rows)}
 </section>
-<section>
+${lrFindSection(rows)}<section>
 <h2>Confusion matrices</h2>
 <p class="note">Rows: true label, columns: predicted label; shade: share of the true label's examples.</p>
 ${

@@ -258,3 +258,23 @@ Deno.test("writeReport writes atomically and notes skipped lines", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("renderReport: lr-find rows become range-test charts; none, no section", () => {
+  const points = [1e-4, 1e-3, 1e-2, 1e-1].map((lr, i) => ({
+    lr,
+    loss: 3 - i,
+    smoothed: 3 - i / 2,
+  }));
+  const row = {
+    type: "lr-find",
+    stage: "classify",
+    direction: "fwd",
+    points,
+    suggestion: { steepest: 1e-2, minOver10: 1e-2 },
+    ended: "steps",
+  };
+  const html = renderReport([row]);
+  assert.ok(html.includes("<h2>Learning-rate range tests</h2>"));
+  assert.ok(html.includes("classify fwd: learning-rate range test"));
+  assert.ok(!renderReport([]).includes("Learning-rate range tests"));
+});
