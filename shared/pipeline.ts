@@ -100,16 +100,22 @@ export function padBatch(
   };
 }
 
-/** Softmax probabilities of one model for many id sequences, in input order. */
+/**
+ * Softmax probabilities of one model for many id sequences, in input order.
+ * `onBatch` hears after each batch how many sequences and tokens are done
+ * (for a progress bar).
+ */
 export async function predictProbabilities(
   clf: TextClassifier,
   seqs: Int32Array[],
   batchSize = 32,
+  onBatch?: (done: number, tokens: number) => void,
 ): Promise<Float32Array[]> {
   const { ops } = clf;
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
   const out: Float32Array[] = new Array(seqs.length);
   const C = clf.headConfig.numClasses;
+  let tokens = 0;
   for (let s = 0; s < order.length; s += batchSize) {
     const idx = order.slice(s, s + batchSize);
     const probs = ops.tidy(() => {
@@ -119,6 +125,8 @@ export async function predictProbabilities(
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     idx.forEach((i, k) => out[i] = data.slice(k * C, (k + 1) * C));
+    tokens += idx.reduce((a, i) => a + seqs[i].length, 0);
+    onBatch?.(s + idx.length, tokens);
   }
   return out;
 }

@@ -19,6 +19,7 @@ import {
 } from "../shared/model/io.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import { predictProbabilities } from "../shared/pipeline.ts";
+import { ProgressBar } from "../shared/progress.ts";
 import { Rng } from "../shared/rng.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
 import { countTokens, Vocab } from "../shared/tokenizer/vocab.ts";
@@ -562,7 +563,19 @@ export async function runTraining(
         const clf = trained ??
           (await loadClassifierModel(ops, `${c.out}/classifier-${dir}`)).clf;
         const docs = encodeDocs(targetVocab, task.test, task.labels, dir);
-        testProbs[dir] = await predictProbabilities(clf, docs.map((d) => d.ids));
+        // Progress in tokens: the batches run shortest first, so documents would mislead the ETA.
+        const ids = docs.map((d) => d.ids);
+        const bar = new ProgressBar({
+          label: `test ${dir}`,
+          total: ids.reduce((a, d) => a + d.length, 0),
+        });
+        const started = performance.now();
+        testProbs[dir] = await predictProbabilities(clf, ids, 32, (n, tok) =>
+          bar.update(tok, {
+            docs: n,
+            "tok/s": Math.round(tok / ((performance.now() - started) / 1000)),
+          }));
+        bar.finish();
         clf.dispose();
       }
     }
