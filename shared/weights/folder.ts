@@ -138,7 +138,11 @@ export async function loadModelFolder(
     files = await readDirAtomic(dir, [MODEL_FILE, CONFIG_FILE]);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      fail("folder not found; train one with `deno task train` or pass --weights", error);
+      fail(
+        "folder not found; train one with `deno task train`, or name the folder that has it " +
+          "(trainer: --out or --from; serve and predict: --weights)",
+        error,
+      );
     }
     throw error;
   }
