@@ -221,15 +221,23 @@ if (import.meta.main) {
         Deno.exit(0);
       }
       const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
-      if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
-      console.log(
-        `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
-          pct(r.test.avg)
-        }` +
-          `\nWall time: ${
-            (r.seconds / 60).toFixed(1)
-          } min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
-      );
+      const minutes = (r.seconds / 60).toFixed(1);
+      if (!Object.keys(r.test).length) {
+        // Stages 1 or 2 alone, or a rescoring run: no classifier was scored.
+        console.log(
+          `\nWall time: ${minutes} min. Output in ${r.out}/; report: ${r.out}/report.html`,
+        );
+      } else {
+        if (r.confusion) {
+          console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
+        }
+        console.log(
+          `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
+            pct(r.test.avg)
+          }` +
+            `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
+        );
+      }
     } catch (e) {
       console.error(`error: ${(e as Error).message}`);
       Deno.exit(1);
