@@ -27,11 +27,11 @@ Deno.test("rangeTest: SGD on a noisy quadratic blows up only once the rate passe
   // Loss (w - x)^2 with x ~ 3 ± 0.5: the update w -= lr * 2 (w - x) is stable iff lr < 1.
   const rng = new Rng(3);
   let w = 0;
-  const r = await rangeTest(async (lr) => {
+  const r = await rangeTest((lr) => {
     const x = 3 + (rng.next() - 0.5);
     const loss = (w - x) ** 2;
     w -= lr * 2 * (w - x);
-    return loss;
+    return Promise.resolve(loss);
   }, { minLr: 1e-3, maxLr: 100, steps: 100 });
   assert.equal(r.ended, "diverged");
   const last = r.points.at(-1)!.lr;
