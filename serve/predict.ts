@@ -14,6 +14,7 @@ import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { ProgressBar } from "../shared/progress.ts";
+import { writeFileAtomic } from "../shared/weights/atomic.ts";
 
 const HELP = `Usage: deno task predict [options] [TEXT ...]
 
@@ -173,12 +174,6 @@ async function readInput(path: string): Promise<string> {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
-
 async function main(): Promise<void> {
   let args;
   try {
@@ -275,8 +270,13 @@ async function main(): Promise<void> {
     })
   );
   const text = lines.join("\n") + "\n";
-  if (v.out) await writeAtomically(v.out, text);
-  else await Deno.stdout.write(new TextEncoder().encode(text));
+  if (v.out) {
+    try {
+      await writeFileAtomic(v.out, text);
+    } catch (e) {
+      fail((e as Error).message, 1);
+    }
+  } else await Deno.stdout.write(new TextEncoder().encode(text));
 
   if (v["label-field"] !== undefined) {
     const s = scorePredictions(clf.info.labels, inputs, predictions);

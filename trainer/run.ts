@@ -19,6 +19,7 @@ import {
 } from "../shared/model/io.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import { predictProbabilities } from "../shared/pipeline.ts";
+import { writeFileAtomic } from "../shared/weights/atomic.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { Rng } from "../shared/rng.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
@@ -74,31 +75,33 @@ export interface LrFindReport {
   plot: string;
 }
 
-/** Writes a range test's plot and points, logs it, and returns its report. */
+/** Writes a range test's plot and points, logs it, and adds its report to `result`. */
 async function saveRangeTest(
   c: TrainConfig,
+  result: RunResult,
   stage: Stage,
   direction: Direction,
   configured: number,
   r: RangeResult,
   log: MetricsLog,
-): Promise<LrFindReport> {
+): Promise<void> {
   const base = `${c.out}/lr-find-${stage}-${direction}`;
   const title = `${stage} ${direction}: learning-rate range test`;
-  await writeAtomically(`${base}.svg`, rangeTestSvg(title, r));
+  await writeFileAtomic(`${base}.svg`, rangeTestSvg(title, r));
   await log.add({ type: "lr-find", stage, direction, ...r });
   const s = r.suggestion;
   console.error(
     `lr-find ${stage} ${direction}: steepest fall at ${s.steepest?.toExponential(1) ?? "-"}, ` +
       `minimum/10 ${s.minOver10.toExponential(1)} (configured ${configured}); plot ${base}.svg`,
   );
-  return { stage, direction, suggestion: s, configured, ended: r.ended, plot: `${base}.svg` };
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+  (result.lrFind ??= []).push({
+    stage,
+    direction,
+    suggestion: s,
+    configured,
+    ended: r.ended,
+    plot: `${base}.svg`,
+  });
 }
 
 function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
@@ -370,9 +373,7 @@ export async function runTraining(
             discriminativeFactor: 1,
             label: `lr-find pretrain ${dir}`,
           });
-          (result.lrFind ??= []).push(
-            await saveRangeTest(c, "pretrain", dir, c.pretrain.lr, r, log),
-          );
+          await saveRangeTest(c, result, "pretrain", dir, c.pretrain.lr, r, log);
           lm.params.dispose();
           continue;
         }
@@ -436,9 +437,7 @@ export async function runTraining(
             discriminativeFactor: c.finetune.discriminative ? c.discriminativeFactor : 1,
             label: `lr-find finetune-lm ${dir}`,
           });
-          (result.lrFind ??= []).push(
-            await saveRangeTest(c, "finetune-lm", dir, c.finetune.lr, r, log),
-          );
+          await saveRangeTest(c, result, "finetune-lm", dir, c.finetune.lr, r, log);
           start.params.dispose();
           continue;
         }
@@ -500,7 +499,6 @@ export async function runTraining(
           ? new Rng(c.seed).shuffle(task.train.slice()).slice(0, c.classify.maxTrainDocs)
           : task.train;
         const train = encodeDocs(targetVocab, trainDocs, task.labels, dir);
-        const valid = encodeDocs(targetVocab, task.valid ?? [], task.labels, dir);
         if (c.lrFind) {
           const r = await classifierRangeTest(clf, train, {
             ...rangeOptions,
@@ -511,12 +509,11 @@ export async function runTraining(
             trainMaxTokens: c.classify.trainMaxTokens,
             label: `lr-find classify ${dir}`,
           });
-          (result.lrFind ??= []).push(
-            await saveRangeTest(c, "classify", dir, c.classify.lr, r, log),
-          );
+          await saveRangeTest(c, result, "classify", dir, c.classify.lr, r, log);
           clf.dispose();
           continue;
         }
+        const valid = encodeDocs(targetVocab, task.valid ?? [], task.labels, dir);
         console.error(
           `stage 3 classifier ${dir}: ${train.length} train, ${valid.length} valid documents`,
         );
