@@ -271,6 +271,13 @@ export async function agNewsSplit(source: string, dir: string, seed: number): Pr
   console.error(`wrote ${dir}/train.csv (${train.length} rows), test.csv (${test.length} rows)`);
 }
 
+/** `--lm-eval` on WikiText-2 valid and test, as both LM experiments score them. */
+function wikiText2Evals(o: Options): string[] {
+  return ["valid", "test"].flatMap((
+    s,
+  ) => ["--lm-eval", `${o.dataDir}/wikitext-2/wiki.${s}.tokens`]);
+}
+
 function specs(name: Name, o: Options): RunSpec[] {
   switch (name) {
     case "wiki-lm": {
@@ -290,10 +297,7 @@ function specs(name: Name, o: Options): RunSpec[] {
           `${o.dataDir}/enwiki/enwiki_clean.txt.gz`,
           "--corpus-max-tokens",
           String(o.corpusMaxTokens),
-          "--lm-eval",
-          `${o.dataDir}/wikitext-2/wiki.valid.tokens`,
-          "--lm-eval",
-          `${o.dataDir}/wikitext-2/wiki.test.tokens`,
+          ...wikiText2Evals(o),
           "--direction",
           o.direction,
           "--seed",
@@ -317,10 +321,7 @@ function specs(name: Name, o: Options): RunSpec[] {
           "small",
           "--from",
           o.lm,
-          "--lm-eval",
-          `${o.dataDir}/wikitext-2/wiki.valid.tokens`,
-          "--lm-eval",
-          `${o.dataDir}/wikitext-2/wiki.test.tokens`,
+          ...wikiText2Evals(o),
           "--direction",
           o.direction,
           "--out",
