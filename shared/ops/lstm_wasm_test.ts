@@ -2,14 +2,14 @@
 // random inputs: outputs, final state and every gradient within 1e-4
 // relative error, for shapes that hit the SIMD paths and the scalar tails.
 import assert from "node:assert/strict";
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { lstmGeneric, type LstmInputs } from "./lstm.ts";
 import { forwardWork, lstmWasm } from "./lstm_wasm.ts";
 import { kernelThreads, kernelThreadsReady } from "./wasm/pool.ts";
 import { KERNELS_SOURCE_SHA256 } from "./wasm/kernels_wasm.ts";
-import { relError } from "./test_util.ts";
+import { randomLstmInputs, randomNormal, relError } from "./test_util.ts";
 
 const { ops } = await initBackend("wasm");
 
@@ -44,24 +44,8 @@ Deno.test("wasm kernels: a second thread starts where there are 2 cores", async 
 for (const [T, B, I, H] of SHAPES) {
   Deno.test(`lstm wasm kernel: T=${T} B=${B} in=${I} H=${H} equals the tfjs-op LSTM`, async () => {
     const rng = new Rng(T * 1000 + B * 100 + H);
-    const rand = (shape: number[], scale: number) =>
-      ops.tensor(
-        Float32Array.from(
-          { length: shape.reduce((a, b) => a * b) },
-          () => rng.normal(0, scale),
-        ),
-        shape,
-      );
-    const base: LstmInputs = {
-      x: rand([T, B, I], 1) as Tensor3D,
-      h0: rand([B, H], 0.5) as Tensor2D,
-      c0: rand([B, H], 0.5) as Tensor2D,
-      wIh: rand([4 * H, I], 0.4) as Tensor2D,
-      wHh: rand([4 * H, H], 0.4) as Tensor2D,
-      bIh: rand([4 * H], 0.3) as Tensor1D,
-      bHh: rand([4 * H], 0.3) as Tensor1D,
-    };
-    const weights = rand([T, B, H], 1);
+    const base = randomLstmInputs(ops, rng, T, B, I, H);
+    const weights = randomNormal(ops, rng, [T, B, H], 1);
     const names = ["x", "wIh", "wHh", "bIh", "bHh"] as const;
     const args = names.map((n) => base[n] as Tensor);
     const withArgs = (a: Tensor[]) =>

@@ -5,34 +5,15 @@
 // is Mesa's llvmpipe, so the shapes stay small.
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
 import { initBackend, probeGpu } from "../../backend.ts";
 import { Rng } from "../../rng.ts";
 import { lstmGeneric, type LstmInputs } from "../lstm.ts";
-import type { Ops } from "../ops.ts";
 import { LSTM_FORWARD_WEBGPU_KERNEL, lstmWebgpu } from "./lstm_webgpu.ts";
 import { verifyWebgpuKernels } from "./webgpu_kernels.ts";
-import { relError } from "../test_util.ts";
+import { randomLstmInputs, randomNormal, relError } from "../test_util.ts";
 
 const gpu = Deno.env.get("FITLAM_TEST_WEBGPU") ? await probeGpu() : undefined;
-
-function randomInputs(ops: Ops, T: number, B: number, I: number, H: number): LstmInputs {
-  const rng = new Rng(T * 1000 + B * 100 + H);
-  const rand = (shape: number[], scale: number) =>
-    ops.tensor(
-      Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal(0, scale)),
-      shape,
-    );
-  return {
-    x: rand([T, B, I], 1) as Tensor3D,
-    h0: rand([B, H], 0.5) as Tensor2D,
-    c0: rand([B, H], 0.5) as Tensor2D,
-    wIh: rand([4 * H, I], 0.4) as Tensor2D,
-    wHh: rand([4 * H, H], 0.4) as Tensor2D,
-    bIh: rand([4 * H], 0.3) as Tensor1D,
-    bHh: rand([4 * H], 0.3) as Tensor1D,
-  };
-}
 
 const SHAPES: [number, number, number, number][] = [
   // [T, B, nIn, H]
@@ -49,13 +30,9 @@ for (const [T, B, I, H] of SHAPES) {
     sanitizeOps: false,
     async fn() {
       const { ops } = await initBackend("webgpu");
-      const base = randomInputs(ops, T, B, I, H);
+      const base = randomLstmInputs(ops, new Rng(T * 1000 + B * 100 + H), T, B, I, H);
       const rng = new Rng(7);
-      const weightsOf = (shape: number[]) =>
-        ops.tensor(
-          Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal(0, 1)),
-          shape,
-        );
+      const weightsOf = (shape: number[]) => randomNormal(ops, rng, shape, 1);
       const wy = weightsOf([T, B, H]), wh = weightsOf([B, H]), wc = weightsOf([B, H]);
       const fast = lstmWebgpu(ops, base), plain = lstmGeneric(ops, base);
       for (const what of ["y", "h", "c"] as const) {
