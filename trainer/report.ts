@@ -10,6 +10,8 @@
  * - `{"type":"step","stage","direction","epoch","step","loss","lr","tokensPerSec","time"}`
  * - `{"type":"valid","stage","direction","epoch","loss","perplexity","accuracy"}`
  * - `{"type":"test","direction","accuracy","error","labels","confusion"}`
+ * - `{"type":"baseline","name","accuracy","C","seconds","labels","confusion"}`: a
+ *   bag-of-words baseline (`shared/baseline/`), shown beside the test accuracies
  * - `{"type":"run","config","machine","startedAt"}` and `{"type":"end","seconds"}`
  *
  * @example
@@ -730,28 +732,36 @@ interface TestResult {
   total?: number;
 }
 
+/** A square confusion matrix of non-negative counts from a row, its labels and totals. */
+function confusionOf(row: MetricsRow): Pick<TestResult, "labels" | "confusion" | "total"> & {
+  trace?: number;
+} {
+  const m = row.confusion;
+  // Only square matrices of non-negative counts are drawn.
+  const confusion = Array.isArray(m) && m.length > 0 &&
+      m.every((r) =>
+        Array.isArray(r) && r.length === m.length &&
+        r.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)
+      )
+    ? m as number[][]
+    : undefined;
+  const n = confusion?.length ?? 0;
+  const given = Array.isArray(row.labels) ? row.labels : [];
+  // Missing or short label lists fall back to class indices.
+  const labels = Array.from({ length: n }, (_, i) => {
+    const l = given[i];
+    return typeof l === "string" || typeof l === "number" ? String(l) : `class ${i}`;
+  });
+  const total = confusion?.flat().reduce((a, b) => a + b, 0);
+  const trace = confusion?.reduce((a, r, i) => a + r[i], 0);
+  return { labels, confusion, total, trace };
+}
+
 function collectTests(rows: MetricsRow[]): TestResult[] {
   const out: TestResult[] = [];
   for (const row of rows) {
     if (row.type !== "test") continue;
-    const m = row.confusion;
-    // Only square matrices of non-negative counts are drawn.
-    const confusion = Array.isArray(m) && m.length > 0 &&
-        m.every((r) =>
-          Array.isArray(r) && r.length === m.length &&
-          r.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)
-        )
-      ? m as number[][]
-      : undefined;
-    const n = confusion?.length ?? 0;
-    const given = Array.isArray(row.labels) ? row.labels : [];
-    // Missing or short label lists fall back to class indices.
-    const labels = Array.from({ length: n }, (_, i) => {
-      const l = given[i];
-      return typeof l === "string" || typeof l === "number" ? String(l) : `class ${i}`;
-    });
-    const total = confusion?.flat().reduce((a, b) => a + b, 0);
-    const trace = confusion?.reduce((a, r, i) => a + r[i], 0);
+    const { labels, confusion, total, trace } = confusionOf(row);
     const accuracy = num(row.accuracy) ?? (total ? trace! / total : undefined);
     out.push({
       direction: str(row.direction) ?? "all",
@@ -765,7 +775,53 @@ function collectTests(rows: MetricsRow[]): TestResult[] {
   return out;
 }
 
-function testSummary(tests: TestResult[]): string {
+/** A bag-of-words baseline's test result (`{"type":"baseline"}` rows); `direction` holds its name. */
+interface BaselineResult extends TestResult {
+  C?: number;
+  seconds?: number;
+}
+
+const BASELINE_COLOR = "#64748b";
+
+/** The last baseline row of each name, in order of first appearance. */
+function collectBaselines(rows: MetricsRow[]): BaselineResult[] {
+  const last = new Map<string, BaselineResult>();
+  for (const row of rows) {
+    if (row.type !== "baseline") continue;
+    const { labels, confusion, total, trace } = confusionOf(row);
+    const accuracy = num(row.accuracy) ?? (total ? trace! / total : undefined);
+    if (accuracy === undefined) continue; // nothing to show
+    const name = str(row.name) ?? "baseline";
+    last.set(name, {
+      direction: name,
+      accuracy,
+      error: 1 - accuracy,
+      labels,
+      confusion,
+      total,
+      C: num(row.C),
+      seconds: num(row.seconds),
+    });
+  }
+  return [...last.values()];
+}
+
+function baselineBadge(b: BaselineResult): string {
+  const details = [
+    "bag-of-words baseline",
+    b.C === undefined ? "" : `C = ${formatNumber(b.C)}`,
+    b.seconds === undefined
+      ? ""
+      : b.seconds < 60
+      ? `${b.seconds.toFixed(1)} s`
+      : formatSeconds(b.seconds),
+  ].filter(Boolean).join(", ");
+  return `<span class="swatch" style="background:${BASELINE_COLOR}"></span>${
+    escapeHtml(b.direction)
+  } <small class="baseline">(${escapeHtml(details)})</small>`;
+}
+
+function testSummary(tests: TestResult[], baselines: BaselineResult[]): string {
   const last = new Map<string, TestResult>();
   for (const t of tests) last.set(t.direction, t);
   const dirs = [...new Set([...DIRECTION_ORDER, ...last.keys()])];
@@ -776,15 +832,22 @@ function testSummary(tests: TestResult[]): string {
         t?.total === undefined ? "—" : groupThousands(t.total)
       }</td></tr>`;
   });
+  for (const b of baselines) {
+    rows.push(
+      `<tr class="baseline"><td>${baselineBadge(b)}</td>` +
+        `<td class="num big">${pct(b.accuracy)}</td><td class="num">${pct(b.error)}</td>` +
+        `<td class="num">${b.total === undefined ? "—" : groupThousands(b.total)}</td></tr>`,
+    );
+  }
   const note = tests.length === 0 ? `<p class="empty">No test rows.</p>` : "";
-  return `<table class="data"><thead><tr><th>direction</th><th>test accuracy</th>` +
+  return `<table class="data"><thead><tr><th>classifier</th><th>test accuracy</th>` +
     `<th>test error</th><th>examples</th></tr></thead><tbody>${
       rows.join("")
     }</tbody></table>${note}`;
 }
 
-function confusionTable(t: TestResult, known: string[]): string {
-  const head = `<h3>${dirBadge(t.direction, known)} — accuracy ${pct(t.accuracy)}` +
+function confusionTable(t: TestResult, known: string[], badge?: string): string {
+  const head = `<h3>${badge ?? dirBadge(t.direction, known)} — accuracy ${pct(t.accuracy)}` +
     (t.total === undefined ? "" : `, ${groupThousands(t.total)} examples`) + `</h3>`;
   if (!t.confusion) {
     return `<div class="cm">${head}<p class="empty">No confusion matrix (missing or not square).</p></div>`;
@@ -888,6 +951,8 @@ table.data th, table.data td { padding: 4px 12px; border-bottom: 1px solid #e2e8
 table.data th { font-weight: 600; color: #334155; background: #f1f5f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.big { font-weight: 600; }
+tr.baseline td { color: #475569; background: #f8fafc; }
+small.baseline { color: #64748b; font-weight: 400; }
 .cols { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
 table.kv { width: 100%; font-size: 13px; }
 table.kv th { text-align: left; font-weight: 500; color: #475569; padding: 2px 12px 2px 0;
@@ -954,6 +1019,7 @@ export function renderReport(rows: MetricsRow[], opts: ReportOptions = {}): stri
   const data = collectSteps(rows);
   const markers = stageMarkers(data);
   const tests = collectTests(rows);
+  const baselines = collectBaselines(rows);
   const testDirs = [...new Set([...DIRECTION_ORDER, ...tests.map((t) => t.direction)])];
   const sub = [
     opts.source ? `from ${escapeHtml(opts.source)}` : "",
@@ -975,7 +1041,7 @@ export function renderReport(rows: MetricsRow[], opts: ReportOptions = {}): stri
 <p class="sub">${sub}</p>
 <section>
 <h2>Summary</h2>
-${testSummary(tests)}
+${testSummary(tests, baselines)}
 ${runSection(rows, data, opts)}
 </section>
 <section>
@@ -998,9 +1064,14 @@ ${lrFindSection(rows)}<section>
 <h2>Confusion matrices</h2>
 <p class="note">Rows: true label, columns: predicted label; shade: share of the true label's examples.</p>
 ${
-    tests.length === 0
+    tests.length + baselines.length === 0
       ? `<p class="empty">No test rows.</p>`
-      : `<div class="cms">${tests.map((t) => confusionTable(t, testDirs)).join("")}</div>`
+      : `<div class="cms">${
+        [
+          ...tests.map((t) => confusionTable(t, testDirs)),
+          ...baselines.map((b) => confusionTable(b, testDirs, baselineBadge(b))),
+        ].join("")
+      }</div>`
   }
 </section>
 </main>

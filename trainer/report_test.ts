@@ -278,3 +278,52 @@ Deno.test("renderReport: lr-find rows become range-test charts; none, no section
   assert.ok(html.includes("classify fwd: learning-rate range test"));
   assert.ok(!renderReport([]).includes("Learning-rate range tests"));
 });
+
+Deno.test("renderReport: a baseline row sits beside the test accuracies with its confusion", () => {
+  const baseline = {
+    type: "baseline",
+    name: "tfidf-lr",
+    accuracy: 0.9123,
+    C: 10,
+    seconds: 4.25,
+    labels: ["ham", "spam"],
+    confusion: [[800, 33], [64, 209]],
+  };
+  const html = renderReport([...sampleRows({ stepsPerEpoch: 10 }), baseline]);
+  const summary = html.slice(html.indexOf("<h2>Summary</h2>"), html.indexOf("<h3>Run</h3>"));
+  // The fitlam rows first, then the baseline, in the same table.
+  assert.match(summary, /96\.20%[\s\S]*<tr class="baseline">[\s\S]*tfidf-lr/);
+  assert.match(summary, /bag-of-words baseline, C = 10, 4\.3 s/);
+  assert.match(summary, /<td class="num big">91\.23%<\/td><td class="num">8\.77%<\/td>/);
+  assert.match(summary, /1,106<\/td><\/tr>/); // examples: the confusion's total
+  // Its confusion matrix joins the three fitlam ones.
+  assert.equal(html.match(/<table class="confusion">/g)?.length, 4);
+  assert.match(html, /tfidf-lr <small class="baseline">[^<]*<\/small> — accuracy 91\.23%/);
+  // Without a baseline row nothing of it shows.
+  assert.doesNotMatch(
+    renderReport(sampleRows({ stepsPerEpoch: 10 })),
+    /class="baseline"|bag-of-words/,
+  );
+});
+
+Deno.test("renderReport: baseline rows alone, escaped, partial or repeated", () => {
+  const evil = `<i>bow</i>`;
+  const html = renderReport([
+    { type: "baseline", name: "tfidf-lr", accuracy: 0.5, confusion: [[1, 1], [1, 1]] },
+    { type: "baseline", name: "tfidf-lr", confusion: [[3, 1], [0, 4]], labels: ["a", "b"] },
+    { type: "baseline", name: evil, accuracy: 0.75 }, // no confusion, no C, no seconds
+    { type: "baseline", name: "empty" }, // nothing to show: skipped
+  ]);
+  assert.doesNotMatch(html, /<i>bow/);
+  assert.match(
+    html,
+    /&#60;i&#62;bow&#60;\/i&#62; <small class="baseline">\(bag-of-words baseline\)/,
+  );
+  // The last tfidf-lr row wins; its accuracy comes from the confusion trace (7 / 8).
+  assert.match(html, /87\.50%/);
+  assert.doesNotMatch(html, /50\.00%/);
+  assert.doesNotMatch(html, />empty </);
+  assert.match(html, /No confusion matrix/); // the evil-named row has none
+  assert.match(html, /No test rows\./); // still no fitlam test rows
+  assert.doesNotMatch(html, /NaN|undefined/);
+});

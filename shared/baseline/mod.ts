@@ -1,0 +1,352 @@
+/**
+ * A bag-of-words baseline for any fitlam task: TF-IDF of word 1- and 2-grams
+ * ({@linkcode TfidfVectorizer}) and multinomial logistic regression
+ * ({@linkcode fitLogReg}), the same model as scikit-learn's
+ * `TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)` +
+ * `LogisticRegression(C)`. C comes from a grid: a seeded 10% of the training
+ * rows is held out, the model is fitted on the rest for each C, the best
+ * held-out accuracy wins (ties: the smaller C), and the winner is refitted on
+ * all training rows. `tools/sklearn_baseline.py` is the scikit-learn twin.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evaluateBaseline } from "./mod.ts";
+ * const docs = (label: string, word: string) =>
+ *   Array.from({ length: 20 }, (_, i) => ({ text: `${word} item${i % 5} here`, label }));
+ * const train = [...docs("pos", "great"), ...docs("neg", "awful")];
+ * const test = [{ text: "great stuff", label: "pos" }, { text: "awful stuff", label: "neg" }];
+ * const r = evaluateBaseline(train, test, ["neg", "pos"]);
+ * assert.equal(r.accuracy, 1);
+ * assert.deepEqual(r.confusion, [[1, 0], [0, 1]]);
+ * ```
+ *
+ * @module
+ */
+
+import { Rng } from "../rng.ts";
+import { argmax, fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
+import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
+
+export { type SparseRow, TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
+export { argmax, fitLogReg, type LogRegFit, type LogRegModel, predictProba } from "./logreg.ts";
+export { lbfgs, type LbfgsOptions, type LbfgsResult } from "./lbfgs.ts";
+
+/** A labelled document (the shape of the trainer's `LabeledDoc`). */
+export interface BaselineDoc {
+  text: string;
+  label: string;
+}
+
+/** Options of {@linkcode trainBaseline}; every field has a default. */
+export interface BaselineOptions {
+  /** Class names; a class index is a position here. Default: the training labels, sorted. */
+  labels?: readonly string[];
+  /** Candidate C values. Default 0.1, 1, 10, 100; with one value there is no selection. */
+  grid?: readonly number[];
+  /** Share of the training rows held out to choose C. Default 0.1. */
+  validFraction?: number;
+  /** Seed of the held-out rows. Default 42. */
+  seed?: number;
+  /** L-BFGS iteration cap per fit. Default 1000. */
+  maxIter?: number;
+  /** L-BFGS gradient tolerance (scikit-learn's `tol`). Default 1e-4. */
+  tol?: number;
+  /** Largest n-gram length. Default 2. */
+  ngramMax?: number;
+  /** Progress lines (one per fit); default: silent. */
+  log?: (line: string) => void;
+}
+
+/** Held-out accuracy of one C of the grid. */
+export interface GridPoint {
+  C: number;
+  accuracy: number;
+  iterations: number;
+}
+
+/** A trained baseline. */
+export interface Baseline {
+  /** The chosen C. */
+  C: number;
+  /** Class names, in the order of `predictProba`'s entries. */
+  labels: string[];
+  /** Vocabulary size of the final model. */
+  features: number;
+  /** Wall-clock seconds of training (C selection and refit). */
+  seconds: number;
+  /** Held-out accuracy per C (empty when the grid has one value). */
+  grid: GridPoint[];
+  /** The final fit (weights and optimiser statistics). */
+  model: LogRegFit;
+  /** The final vectorizer. */
+  vectorizer: TfidfVectorizer;
+  /** Class probabilities per text. */
+  predictProba(texts: readonly string[]): Float32Array[];
+  /** Most probable class index per text. */
+  predict(texts: readonly string[]): number[];
+}
+
+/** What {@linkcode evaluateBaseline} measured on the test rows. */
+export interface BaselineResult {
+  name: "tfidf-lr";
+  accuracy: number;
+  /** Counts: row = true class, column = predicted class, in `labels` order. */
+  confusion: number[][];
+  labels: string[];
+  C: number;
+  /** Wall-clock seconds of training and test prediction. */
+  seconds: number;
+  features: number;
+  grid: GridPoint[];
+}
+
+/** The `metrics.jsonl` row `trainer/report.ts` renders beside the fitlam test accuracies. */
+export interface BaselineRow {
+  type: "baseline";
+  name: "tfidf-lr";
+  accuracy: number;
+  C: number;
+  seconds: number;
+  confusion: number[][];
+  labels: string[];
+}
+
+/** The default C grid. */
+export const DEFAULT_GRID: readonly number[] = [0.1, 1, 10, 100];
+
+/**
+ * The held-out mask of the C selection: `round(fraction · n)` rows (at least
+ * one, at most n − 1) drawn by shuffling the row indices with `Rng(seed)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heldOutMask } from "./mod.ts";
+ * const mask = heldOutMask(50, 0.1, 42);
+ * assert.equal(mask.reduce((a, b) => a + b, 0), 5);
+ * assert.deepEqual(mask, heldOutMask(50, 0.1, 42));
+ * ```
+ */
+export function heldOutMask(n: number, fraction: number, seed: number): Uint8Array {
+  if (!(fraction > 0 && fraction < 1) || n < 2) {
+    throw new Error(
+      `Cannot hold out rows to choose C: ${n} row(s) and fraction ${fraction}; ` +
+        "use at least 2 rows and a fraction between 0 and 1, e.g. 0.1",
+    );
+  }
+  const count = Math.min(Math.max(Math.round(n * fraction), 1), n - 1);
+  const order = new Rng(seed).shuffle([...Array(n).keys()]);
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < count; i++) mask[order[i]] = 1;
+  return mask;
+}
+
+function labelIndices(docs: readonly BaselineDoc[], labels: readonly string[], what: string) {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return Int32Array.from(docs, (d) => {
+    const k = index.get(d.label);
+    if (k === undefined) {
+      throw new Error(
+        `Cannot ${what}: label ${JSON.stringify(d.label)} is not among the labels ` +
+          `${JSON.stringify(labels)}; pass the task's full label list`,
+      );
+    }
+    return k;
+  });
+}
+
+/** The options {@linkcode chooseC} uses, defaults filled in. */
+type Settings = Required<Omit<BaselineOptions, "labels" | "grid" | "log">> & {
+  log?: (line: string) => void;
+};
+
+/** A vectorizer fitted on `docs` and their rows. */
+function vectorize(docs: readonly BaselineDoc[], ngramMax: number) {
+  const texts = docs.map((d) => d.text);
+  const vectorizer = TfidfVectorizer.fit(texts, { ngramMax });
+  return { vectorizer, rows: vectorizer.transform(texts) };
+}
+
+function accuracyOf(model: LogRegFit, rows: readonly SparseRow[], y: Int32Array): number {
+  let right = 0;
+  rows.forEach((r, i) => right += argmax(predictProba(model, r)) === y[i] ? 1 : 0);
+  return right / rows.length;
+}
+
+/** Fits each C on the non-held-out rows (ascending, each warm-started from the last). */
+function chooseC(
+  train: readonly BaselineDoc[],
+  y: Int32Array,
+  K: number,
+  grid: readonly number[],
+  o: Settings,
+): GridPoint[] {
+  const mask = heldOutMask(train.length, o.validFraction, o.seed);
+  const pick = (keep: number) => train.filter((_, i) => mask[i] === keep);
+  const fit = vectorize(pick(0), o.ngramMax);
+  const yFit = y.filter((_, i) => mask[i] === 0);
+  const valid = fit.vectorizer.transform(pick(1).map((d) => d.text));
+  const yValid = y.filter((_, i) => mask[i] === 1);
+  const points: GridPoint[] = [];
+  let last: LogRegFit | undefined;
+  for (const C of [...grid].sort((a, b) => a - b)) {
+    last = fitLogReg(fit.rows, yFit, {
+      classes: K,
+      features: fit.vectorizer.size,
+      C,
+      maxIter: o.maxIter,
+      gtol: o.tol,
+      init: last,
+    });
+    const accuracy = accuracyOf(last, valid, yValid);
+    points.push({ C, accuracy, iterations: last.iterations });
+    o.log?.(
+      `tfidf-lr: C ${C}: held-out accuracy ${(accuracy * 100).toFixed(2)}% ` +
+        `(${fit.rows.length} fit / ${valid.length} held out, ${last.iterations} iterations)`,
+    );
+  }
+  return points;
+}
+
+/**
+ * Trains the baseline on labelled documents.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBaseline } from "./mod.ts";
+ * const train = ["good fun", "good film", "bad film", "bad plot"].map((text) => ({
+ *   text,
+ *   label: text.startsWith("good") ? "pos" : "neg",
+ * }));
+ * const b = trainBaseline(train, { grid: [10] });
+ * assert.deepEqual(b.labels, ["neg", "pos"]);
+ * assert.equal(b.predict(["a good plot"])[0], 1);
+ * ```
+ */
+export function trainBaseline(
+  train: readonly BaselineDoc[],
+  options: BaselineOptions = {},
+): Baseline {
+  const start = performance.now();
+  const labels = [...(options.labels ?? [...new Set(train.map((d) => d.label))].sort())];
+  const grid = options.grid ?? DEFAULT_GRID;
+  const o: Settings = {
+    validFraction: options.validFraction ?? 0.1,
+    seed: options.seed ?? 42,
+    maxIter: options.maxIter ?? 1000,
+    tol: options.tol ?? 1e-4,
+    ngramMax: options.ngramMax ?? 2,
+    log: options.log,
+  };
+  if (grid.length === 0 || grid.some((C) => !(C > 0 && C < Infinity))) {
+    throw new Error(
+      `Cannot train the baseline: C grid ${JSON.stringify(grid)} is not a list of positive ` +
+        "numbers; use e.g. [0.1, 1, 10, 100]",
+    );
+  }
+  if (labels.length < 2) {
+    throw new Error(
+      `Cannot train the baseline: ${labels.length} class(es) ${JSON.stringify(labels)}; ` +
+        "a classifier needs at least 2",
+    );
+  }
+  const y = labelIndices(train, labels, "train the baseline");
+  const points = grid.length > 1 ? chooseC(train, y, labels.length, grid, o) : [];
+  // Best held-out accuracy; points ascend in C, so the first best is the smallest C.
+  const C = points.length
+    ? points.reduce((best, p) => p.accuracy > best.accuracy ? p : best).C
+    : grid[0];
+  const fit = vectorize(train, o.ngramMax);
+  const features = fit.vectorizer.size;
+  const { maxIter, tol: gtol } = o;
+  const model = fitLogReg(fit.rows, y, { classes: labels.length, features, C, maxIter, gtol });
+  o.log?.(
+    `tfidf-lr: C ${C} on ${train.length} documents, ${features} features: ` +
+      `${model.iterations} iterations (${model.stop})`,
+  );
+  const vectorizer = fit.vectorizer;
+  const proba = (texts: readonly string[]) =>
+    texts.map((t) => predictProba(model, vectorizer.transformOne(t)));
+  return {
+    C,
+    labels,
+    features,
+    seconds: (performance.now() - start) / 1000,
+    grid: points,
+    model,
+    vectorizer,
+    predictProba: (texts) => proba(texts).map((p) => Float32Array.from(p)),
+    predict: (texts) => proba(texts).map(argmax),
+  };
+}
+
+/**
+ * Trains the baseline on `train` and scores it on `test`; `labels` fixes the
+ * class order of the confusion matrix (the task's label list).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baselineRow, evaluateBaseline } from "./mod.ts";
+ * const train = ["good fun", "good film", "bad film", "bad plot"].map((text) => ({
+ *   text,
+ *   label: text.startsWith("good") ? "pos" : "neg",
+ * }));
+ * const r = evaluateBaseline(train, [{ text: "bad fun", label: "neg" }], ["pos", "neg"], {
+ *   grid: [10],
+ * });
+ * assert.deepEqual(r.confusion, [[0, 0], [0, 1]]);
+ * assert.equal(baselineRow(r).type, "baseline");
+ * ```
+ */
+export function evaluateBaseline(
+  train: readonly BaselineDoc[],
+  test: readonly BaselineDoc[],
+  labels: readonly string[],
+  options: Omit<BaselineOptions, "labels"> = {},
+): BaselineResult {
+  const start = performance.now();
+  if (test.length === 0) {
+    throw new Error("Cannot evaluate the baseline: no test documents; pass the task's test rows");
+  }
+  const yTest = labelIndices(test, labels, "evaluate the baseline");
+  const b = trainBaseline(train, { ...options, labels });
+  const predicted = b.predict(test.map((d) => d.text));
+  const confusion = labels.map(() => new Array<number>(labels.length).fill(0));
+  let right = 0;
+  predicted.forEach((p, i) => {
+    confusion[yTest[i]][p]++;
+    if (p === yTest[i]) right++;
+  });
+  return {
+    name: "tfidf-lr",
+    accuracy: right / test.length,
+    confusion,
+    labels: [...labels],
+    C: b.C,
+    seconds: (performance.now() - start) / 1000,
+    features: b.features,
+    grid: b.grid,
+  };
+}
+
+/**
+ * The `metrics.jsonl` row for a result, as `trainer/report.ts` reads it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baselineRow } from "./mod.ts";
+ * const row = baselineRow({
+ *   name: "tfidf-lr", accuracy: 0.9, confusion: [[9, 1], [1, 9]], labels: ["a", "b"],
+ *   C: 10, seconds: 1.5, features: 100, grid: [],
+ * });
+ * assert.deepEqual(Object.keys(row), ["type", "name", "accuracy", "C", "seconds", "confusion", "labels"]);
+ * ```
+ */
+export function baselineRow(r: BaselineResult): BaselineRow {
+  const { name, accuracy, C, seconds, confusion, labels } = r;
+  return { type: "baseline", name, accuracy, C, seconds, confusion, labels };
+}

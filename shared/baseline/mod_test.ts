@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { Rng } from "../rng.ts";
+import {
+  type BaselineDoc,
+  baselineRow,
+  evaluateBaseline,
+  heldOutMask,
+  trainBaseline,
+} from "./mod.ts";
+
+/**
+ * Three topics with noisy words: each document takes a third of its words
+ * from its topic and the rest from all topics and fillers.
+ */
+function topicDocs(seed: number, n: number): BaselineDoc[] {
+  const topics: Record<string, string[]> = {
+    sport: ["goal", "team", "coach", "league", "match"],
+    food: ["sauce", "bake", "oven", "garlic", "recipe"],
+    tech: ["chip", "code", "server", "cloud", "robot"],
+  };
+  const names = Object.keys(topics);
+  const all = Object.values(topics).flat().concat(["the", "of", "and", "news", "today"]);
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const label = names[i % names.length];
+    const words = Array.from(
+      { length: 8 },
+      () => rng.next() < 0.33 ? topics[label][rng.int(5)] : all[rng.int(all.length)],
+    );
+    return { text: words.join(" "), label };
+  });
+}
+
+Deno.test("heldOutMask: a seeded tenth, at least one row, never all", () => {
+  const a = heldOutMask(95, 0.1, 1);
+  assert.equal(a.reduce((s, v) => s + v, 0), 10); // round(9.5)
+  assert.deepEqual(a, heldOutMask(95, 0.1, 1));
+  assert.notDeepEqual(a, heldOutMask(95, 0.1, 2));
+  assert.equal(heldOutMask(3, 0.1, 1).reduce((s, v) => s + v, 0), 1);
+  assert.equal(heldOutMask(2, 0.9, 1).reduce((s, v) => s + v, 0), 1);
+  assert.throws(() => heldOutMask(1, 0.1, 1), /Cannot hold out rows to choose C: 1 row/);
+  assert.throws(() => heldOutMask(10, 0, 1), /fraction 0/);
+});
+
+Deno.test("trainBaseline: C by held-out accuracy, a refit on all rows, probabilities in label order", () => {
+  const train = topicDocs(1, 300);
+  const lines: string[] = [];
+  const b = trainBaseline(train, { log: (l) => lines.push(l) });
+  assert.deepEqual(b.labels, ["food", "sport", "tech"]); // default: sorted
+  assert.deepEqual(b.grid.map((p) => p.C), [0.1, 1, 10, 100]);
+  const best = Math.max(...b.grid.map((p) => p.accuracy));
+  assert.equal(b.C, b.grid.find((p) => p.accuracy === best)!.C);
+  assert.equal(lines.length, 5); // four grid fits and the refit
+  assert.match(lines[4], new RegExp(`C ${b.C} on 300 documents`));
+  assert.equal(b.features, b.vectorizer.size);
+  assert.ok(b.seconds > 0);
+  const [p] = b.predictProba(["garlic sauce in the oven"]);
+  assert.ok(p instanceof Float32Array && p.length === 3);
+  assert.ok(Math.abs(p.reduce((a, v) => a + v, 0) - 1) < 1e-6);
+  assert.equal(b.predict(["garlic sauce in the oven"])[0], 0); // food
+  // A caller's label order is kept: the same text, food now last.
+  const c = trainBaseline(train, { labels: ["sport", "tech", "food"], grid: [b.C] });
+  const q = c.predictProba(["garlic sauce in the oven"])[0];
+  assert.equal(c.predict(["garlic sauce in the oven"])[0], 2);
+  assert.ok(Math.abs(q[2] - p[0]) < 1e-4, `${q[2]} vs ${p[0]}`);
+});
+
+Deno.test("trainBaseline: ties go to the smaller C, whatever the grid's order", () => {
+  // Two words that name the class: every C gets every held-out row right.
+  const train = Array.from({ length: 40 }, (_, i) => ({
+    text: i % 2 ? `yes item${i}` : `no item${i}`,
+    label: i % 2 ? "y" : "n",
+  }));
+  const b = trainBaseline(train, { grid: [100, 10, 0.5] });
+  assert.deepEqual(b.grid.map((p) => p.accuracy), [1, 1, 1]);
+  assert.equal(b.C, 0.5);
+  // One value: no selection at all.
+  assert.deepEqual(trainBaseline(train, { grid: [3] }).grid, []);
+});
+
+Deno.test("trainBaseline: the held-out rows follow the seed", () => {
+  const train = topicDocs(2, 120);
+  const a = trainBaseline(train, { seed: 1 }).grid.map((p) => p.accuracy);
+  assert.deepEqual(trainBaseline(train, { seed: 1 }).grid.map((p) => p.accuracy), a);
+  const others = [2, 3, 4].map((seed) =>
+    trainBaseline(train, { seed }).grid.map((p) => p.accuracy)
+  );
+  assert.ok(others.some((o) => o.join() !== a.join()), "other seeds hold out other rows");
+});
+
+Deno.test("evaluateBaseline: accuracy and a confusion matrix in the given label order", () => {
+  const train = topicDocs(3, 300), test = topicDocs(4, 90);
+  const labels = ["tech", "sport", "food"];
+  const r = evaluateBaseline(train, test, labels);
+  assert.equal(r.name, "tfidf-lr");
+  assert.deepEqual(r.labels, labels);
+  assert.equal(r.confusion.flat().reduce((a, v) => a + v, 0), 90);
+  // Rows are true labels: 30 test documents of each topic.
+  for (const row of r.confusion) assert.equal(row.reduce((a, v) => a + v, 0), 30);
+  const trace = r.confusion.reduce((a, row, i) => a + row[i], 0);
+  assert.equal(r.accuracy, trace / 90);
+  assert.ok(r.accuracy > 0.6, `accuracy ${r.accuracy}`);
+  assert.ok([0.1, 1, 10, 100].includes(r.C));
+  const row = baselineRow(r);
+  assert.deepEqual(JSON.parse(JSON.stringify(row)), {
+    type: "baseline",
+    name: "tfidf-lr",
+    accuracy: r.accuracy,
+    C: r.C,
+    seconds: r.seconds,
+    confusion: r.confusion,
+    labels,
+  });
+});
+
+Deno.test("trainBaseline and evaluateBaseline: errors say what to do", () => {
+  const train = topicDocs(5, 30);
+  assert.throws(
+    () => trainBaseline(train, { labels: ["food", "sport"] }),
+    /Cannot train the baseline: label "tech" is not among the labels \["food","sport"\]/,
+  );
+  assert.throws(
+    () => evaluateBaseline(train, [{ text: "x", label: "other" }], ["food", "sport", "tech"]),
+    /Cannot evaluate the baseline: label "other"/,
+  );
+  assert.throws(() => evaluateBaseline(train, [], ["food", "sport", "tech"]), /no test documents/);
+  assert.throws(
+    () => trainBaseline(train.filter((d) => d.label === "food")),
+    /Cannot train the baseline: 1 class\(es\)/,
+  );
+  assert.throws(() => trainBaseline(train, { grid: [] }), /C grid \[\] is not a list/);
+  assert.throws(() => trainBaseline(train, { grid: [1, -1] }), /C grid \[1,-1\]/);
+});

@@ -1,0 +1,184 @@
+/**
+ * A TF-IDF vectorizer equivalent to scikit-learn's
+ * `TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)` with its other
+ * defaults: lowercase, words are runs of two or more word characters
+ * (`(?u)\b\w\w+\b`), word n-grams joined by one space, a vocabulary of every
+ * n-gram in the training texts, smooth idf `ln((1 + n) / (1 + df)) + 1`,
+ * term frequency `1 + ln(tf)` and rows scaled to unit L2 norm. Rows are
+ * sparse: sorted feature indices and their values in typed arrays.
+ *
+ * @module
+ */
+
+/** One sparse document vector: `values[i]` belongs to feature `indices[i]`; indices ascend. */
+export interface SparseRow {
+  indices: Int32Array;
+  values: Float64Array;
+}
+
+/** Options of {@linkcode TfidfVectorizer.fit}; the defaults are the baseline's. */
+export interface TfidfOptions {
+  /** Smallest n-gram length. Default 1. */
+  ngramMin?: number;
+  /** Largest n-gram length. Default 2. */
+  ngramMax?: number;
+  /** Term frequency `1 + ln(tf)` instead of the raw count. Default true. */
+  sublinearTf?: boolean;
+  /** Lowercase before tokenizing. Default true. */
+  lowercase?: boolean;
+}
+
+// Python's `\w` in Unicode mode: letters, numbers and the underscore. A match of
+// `\b\w\w+\b` is a maximal run of two or more of them, and so is one of this.
+const WORD = /[\p{L}\p{N}_]{2,}/gu;
+
+/**
+ * The words of `text` as scikit-learn's default analyzer sees them:
+ * lowercased, runs of two or more letters, digits or underscores.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenize } from "./tfidf.ts";
+ * assert.deepEqual(tokenize("A Café's 2 new_menu, TODAY!"), ["café", "new_menu", "today"]);
+ * ```
+ */
+export function tokenize(text: string, lowercase = true): string[] {
+  return (lowercase ? text.toLowerCase() : text).match(WORD) ?? [];
+}
+
+/**
+ * Word n-grams of lengths `min..max`, all unigrams first, then bigrams, …,
+ * each joined by one space (scikit-learn's `_word_ngrams`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wordNgrams } from "./tfidf.ts";
+ * assert.deepEqual(wordNgrams(["a", "b", "c"], 1, 2), ["a", "b", "c", "a b", "b c"]);
+ * ```
+ */
+export function wordNgrams(tokens: readonly string[], min = 1, max = 2): string[] {
+  const out: string[] = [];
+  for (let n = min; n <= max; n++) {
+    for (let i = 0; i + n <= tokens.length; i++) {
+      out.push(n === 1 ? tokens[i] : tokens.slice(i, i + n).join(" "));
+    }
+  }
+  return out;
+}
+
+function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
+  const r = {
+    ngramMin: o.ngramMin ?? 1,
+    ngramMax: o.ngramMax ?? 2,
+    sublinearTf: o.sublinearTf ?? true,
+    lowercase: o.lowercase ?? true,
+  };
+  if (!Number.isInteger(r.ngramMin) || r.ngramMin < 1 || !(r.ngramMax >= r.ngramMin)) {
+    throw new Error(
+      `Cannot build the TF-IDF vectorizer: n-gram range ${r.ngramMin}..${r.ngramMax} is invalid; ` +
+        "use whole numbers with 1 <= ngramMin <= ngramMax, e.g. 1..2",
+    );
+  }
+  return r;
+}
+
+/**
+ * A fitted TF-IDF vectorizer: the vocabulary (sorted terms) and each term's idf.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TfidfVectorizer } from "./tfidf.ts";
+ * const v = TfidfVectorizer.fit(["good film", "bad film"]);
+ * assert.deepEqual(v.terms, ["bad", "bad film", "film", "good", "good film"]);
+ * assert.equal(v.idf[v.indexOf("film")!], 1); // in every document: ln(3/3) + 1
+ * const [row] = v.transform(["a good film"]);
+ * assert.deepEqual([...row.indices], [2, 3, 4]);
+ * ```
+ */
+export class TfidfVectorizer {
+  /** Feature names in feature order (sorted by UTF-16 code units, as Python sorts BMP text). */
+  readonly terms: readonly string[];
+  /** Inverse document frequency per feature. */
+  readonly idf: Float64Array;
+  /** The options the vocabulary was built with. */
+  readonly options: Readonly<Required<TfidfOptions>>;
+  readonly #index: Map<string, number>;
+
+  private constructor(
+    terms: string[],
+    idf: Float64Array,
+    options: Required<TfidfOptions>,
+  ) {
+    this.terms = terms;
+    this.idf = idf;
+    this.options = options;
+    this.#index = new Map(terms.map((t, i) => [t, i]));
+  }
+
+  /** Learns the vocabulary and idf from `texts` (scikit-learn's `fit`). */
+  static fit(texts: readonly string[], options: TfidfOptions = {}): TfidfVectorizer {
+    const o = checkOptions(options);
+    if (texts.length === 0) {
+      throw new Error("Cannot fit the TF-IDF vectorizer: no texts; pass the training texts");
+    }
+    const df = new Map<string, number>();
+    for (const text of texts) {
+      const seen = new Set(wordNgrams(tokenize(text, o.lowercase), o.ngramMin, o.ngramMax));
+      for (const term of seen) df.set(term, (df.get(term) ?? 0) + 1);
+    }
+    if (df.size === 0) {
+      throw new Error(
+        "Cannot fit the TF-IDF vectorizer: the texts hold no word of two or more letters or " +
+          "digits; pass real documents",
+      );
+    }
+    const terms = [...df.keys()].sort();
+    const n = texts.length;
+    const idf = new Float64Array(terms.length);
+    terms.forEach((t, i) => idf[i] = Math.log((1 + n) / (1 + df.get(t)!)) + 1);
+    return new TfidfVectorizer(terms, idf, o);
+  }
+
+  /** Number of features. */
+  get size(): number {
+    return this.terms.length;
+  }
+
+  /** The feature index of `term`, or undefined when it is not in the vocabulary. */
+  indexOf(term: string): number | undefined {
+    return this.#index.get(term);
+  }
+
+  /** One document's TF-IDF row; terms outside the vocabulary are dropped. */
+  transformOne(text: string): SparseRow {
+    const o = this.options;
+    const counts = new Map<number, number>();
+    for (const term of wordNgrams(tokenize(text, o.lowercase), o.ngramMin, o.ngramMax)) {
+      const j = this.#index.get(term);
+      if (j !== undefined) counts.set(j, (counts.get(j) ?? 0) + 1);
+    }
+    const indices = Int32Array.from(counts.keys()).sort();
+    const values = new Float64Array(indices.length);
+    let norm = 0;
+    for (let i = 0; i < indices.length; i++) {
+      const tf = counts.get(indices[i])!;
+      const v = (o.sublinearTf ? 1 + Math.log(tf) : tf) * this.idf[indices[i]];
+      values[i] = v;
+      norm += v * v;
+    }
+    // An empty row stays all zero, as in scikit-learn.
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < values.length; i++) values[i] *= inv;
+    }
+    return { indices, values };
+  }
+
+  /** TF-IDF rows of `texts`. */
+  transform(texts: readonly string[]): SparseRow[] {
+    return texts.map((t) => this.transformOne(t));
+  }
+}

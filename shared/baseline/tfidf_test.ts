@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
+
+const close = (a: number, b: number, tol = 1e-12) =>
+  assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+Deno.test("tokenize: runs of two or more word characters, lowercased", () => {
+  assert.deepEqual(tokenize("I don't like state-of-the-art x_y 7 42!"), [
+    "don",
+    "like",
+    "state",
+    "of",
+    "the",
+    "art",
+    "x_y",
+    "42",
+  ]);
+  // Letters and digits of any script; combining marks break words as in Python's \w.
+  assert.deepEqual(tokenize("Zürich ΛΟΓΟΣ x² ٣٣ noe\u0308l"), [
+    "zürich",
+    "λογος",
+    "x²",
+    "٣٣",
+    "noe",
+  ]);
+  assert.deepEqual(tokenize("Keep CASE", false), ["Keep", "CASE"]);
+  assert.deepEqual(tokenize("a . b"), []);
+});
+
+Deno.test("wordNgrams: unigrams then bigrams, joined by a space", () => {
+  assert.deepEqual(wordNgrams(["x", "y", "z"], 1, 2), ["x", "y", "z", "x y", "y z"]);
+  assert.deepEqual(wordNgrams(["x", "y", "z"], 2, 3), ["x y", "y z", "x y z"]);
+  assert.deepEqual(wordNgrams(["x"], 1, 2), ["x"]);
+});
+
+Deno.test("TfidfVectorizer: a three-document example worked by hand", () => {
+  // Documents and their 1- and 2-grams ("a" is one letter: dropped):
+  //   d1 "The cat sat."      the, cat, sat, the cat, cat sat
+  //   d2 "the cat THE cat"   the ×2, cat ×2, the cat ×2, cat the
+  //   d3 "a dog"             dog
+  const v = TfidfVectorizer.fit(["The cat sat.", "the cat THE cat", "a dog"]);
+  assert.deepEqual(v.terms, ["cat", "cat sat", "cat the", "dog", "sat", "the", "the cat"]);
+  // n = 3; smooth idf = ln((1 + n) / (1 + df)) + 1.
+  const idf2 = Math.log(4 / 3) + 1; // df 2: the, cat, the cat  (1.2876820724517808)
+  const idf1 = Math.log(4 / 2) + 1; // df 1: cat sat, cat the, dog, sat  (1.6931471805599454)
+  const want = [idf2, idf1, idf1, idf1, idf1, idf2, idf2];
+  want.forEach((x, j) => close(v.idf[j], x));
+  close(idf2, 1.2876820724517808);
+
+  // d2: tf 2 → 1 + ln 2 for the, cat, the cat; tf 1 → 1 for cat the.
+  const big = (1 + Math.log(2)) * idf2; // 2.1802325
+  const norm = Math.sqrt(3 * big * big + idf1 * idf1);
+  const d2 = v.transformOne("the cat THE cat");
+  assert.deepEqual([...d2.indices], [0, 2, 5, 6]);
+  [big, idf1, big, big].forEach((x, i) => close(d2.values[i], x / norm));
+  close(d2.values.reduce((a, x) => a + x * x, 0), 1);
+
+  // Unseen words are dropped; a text of unseen words is an empty row.
+  const d = v.transformOne("zebra cat");
+  assert.deepEqual([...d.indices], [0]);
+  close(d.values[0], 1);
+  assert.equal(v.transformOne("zebra! ?").indices.length, 0);
+});
+
+Deno.test("TfidfVectorizer: raw term frequency when sublinearTf is false", () => {
+  const v = TfidfVectorizer.fit(["aa aa aa bb", "bb cc"], { sublinearTf: false, ngramMax: 1 });
+  assert.deepEqual(v.terms, ["aa", "bb", "cc"]);
+  const row = v.transformOne("aa aa aa bb");
+  const a = 3 * (Math.log(3 / 2) + 1), b = 1 * (Math.log(3 / 3) + 1);
+  close(row.values[0], a / Math.hypot(a, b));
+  close(row.values[1], b / Math.hypot(a, b));
+  // Sublinear (the default) gives 1 + ln 3 instead of 3.
+  const s = TfidfVectorizer.fit(["aa aa aa bb", "bb cc"], { ngramMax: 1 }).transformOne("aa aa aa");
+  close(s.values[0], 1);
+  assert.equal(v.indexOf("zz"), undefined);
+  assert.equal(v.size, 3);
+});
+
+Deno.test("TfidfVectorizer: errors say what to do", () => {
+  assert.throws(() => TfidfVectorizer.fit([]), /Cannot fit the TF-IDF vectorizer: no texts/);
+  assert.throws(() => TfidfVectorizer.fit(["a b", "!"]), /no word of two or more/);
+  assert.throws(
+    () => TfidfVectorizer.fit(["aa bb"], { ngramMin: 2, ngramMax: 1 }),
+    /Cannot build the TF-IDF vectorizer: n-gram range 2\.\.1/,
+  );
+});
