@@ -31,6 +31,12 @@ export interface LoopState {
   extra?: Record<string, unknown>;
 }
 
+/** What an LM checkpoint carries besides the weights, to be exported as a model folder. */
+export interface CheckpointModel {
+  vocab: readonly string[];
+  preset: string;
+}
+
 /** Tensors are keyed `param.*`, `adam.m.*`, `adam.v.*`, `state.*`, `best.*`. */
 export interface Checkpoint {
   loop: LoopState;

@@ -14,6 +14,7 @@ import { Rng } from "../shared/rng.ts";
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
 import {
   type Checkpoint,
+  type CheckpointModel,
   loadCheckpoint,
   type LoopState,
   momentSection,
@@ -35,6 +36,7 @@ import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { discriminativeRates, epochPlan } from "./schedule.ts";
 import { StopSignal, TrainingDiverged } from "./signals.ts";
+import { announce, StageEstimate } from "./estimate.ts";
 
 /** Settings of one LM stage. */
 export interface LmStageOptions {
@@ -60,6 +62,8 @@ export interface LmStageOptions {
   resume: boolean;
   /** Stop after this many steps in total (tests of resume); undefined: run all. */
   maxSteps?: number;
+  /** Vocabulary and preset stored in each checkpoint, so one can be exported as a model folder. */
+  model?: CheckpointModel;
 }
 
 /** Layer group of an LM parameter: rnns.l → l; embedding and decoder on top. */
@@ -238,10 +242,19 @@ export async function trainLm(
     await stateTensors(state, tensors);
     loop.rng = rng.state;
     loop.adamT = adam.t;
-    loop.extra = { validLosses };
+    loop.extra = {
+      validLosses,
+      ...(o.model ? { model: { ...o.model, encoder: lm.config } } : {}),
+    };
     await saveCheckpoint(o.checkpointDir, { loop, tensors });
   }
 
+  const estimate = new StageEstimate(
+    `${o.stage} ${o.direction}, ${o.epochs - loop.epoch} epoch(s)`,
+    perEpoch * (o.epochs - loop.epoch) - loop.stepInEpoch,
+    "batches",
+  );
+  let stageBatches = 0;
   try {
     for (; loop.epoch < o.epochs; loop.epoch++) {
       const plan = epochPlan(loop.epoch, {
@@ -277,6 +290,8 @@ export async function trainLm(
         state = r.state;
         loop.position = b.next;
         loop.stepInEpoch++, loop.globalStep++;
+        stageBatches++;
+        announce(estimate.after(stageBatches, stageBatches));
         tokens += b.bs * b.len;
         lastLoss = loss;
         const tps = tokens / ((performance.now() - started) / 1000);

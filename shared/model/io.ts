@@ -9,6 +9,7 @@
 import type { Ops } from "../ops/ops.ts";
 import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
 import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
+import { f32ArrayToF16 } from "../weights/half.ts";
 import type { NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
@@ -46,6 +47,15 @@ function toTensors(stores: ParamData[] | Record<string, ParamData>): Record<stri
   const out: Record<string, NamedTensor> = {};
   for (const [name, p] of Object.entries(stores)) {
     out[name] = { dtype: "F32", shape: p.shape, data: p.data };
+  }
+  return out;
+}
+
+/** Half precision halves the file; weights are widened back to F32 on load. */
+function toHalf(tensors: Record<string, NamedTensor>): Record<string, NamedTensor> {
+  const out: Record<string, NamedTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    out[name] = { dtype: "F16", shape: t.shape, data: f32ArrayToF16(t.data as Float32Array) };
   }
   return out;
 }
@@ -130,6 +140,7 @@ export async function saveLmParams(
   encoder: AwdLstmConfig,
   params: Record<string, ParamData>,
   meta: ModelMeta,
+  options: { half?: boolean } = {},
 ): Promise<void> {
   const config: ModelConfig = {
     format: "fitlam",
@@ -147,7 +158,7 @@ export async function saveLmParams(
   }
   const tensors = toTensors(params);
   checkTensors(dir, tensors, awdLstmSpecs(encoder), "save model to");
-  await saveModelFolder(dir, { tensors, config });
+  await saveModelFolder(dir, { tensors: options.half ? toHalf(tensors) : tensors, config });
 }
 
 /**
@@ -159,7 +170,7 @@ export async function saveLmParams(
  * ```
  */
 export async function loadLm(ops: Ops, dir: string): Promise<{ lm: AwdLstm; config: ModelConfig }> {
-  const raw = await loadModelFolder(dir);
+  const raw = await loadModelFolder(dir, { toFloat32: true });
   const config = raw.config as unknown as ModelConfig;
   checkTokenizer(dir, config);
   const lm = new AwdLstm(ops, config.encoder);

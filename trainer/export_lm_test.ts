@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { initBackend } from "../shared/backend.ts";
+import { AwdLstm } from "../shared/model/awd_lstm.ts";
+import { encoderPreset } from "../shared/model/config.ts";
+import { loadLm } from "../shared/model/io.ts";
+import { Rng } from "../shared/rng.ts";
+import { exportLm, main } from "./export_lm.ts";
+import { trainLm } from "./lm_train.ts";
+import { MetricsLog } from "./metrics.ts";
+import { ADAM_DEFAULTS } from "./optim.ts";
+import { StopSignal } from "./signals.ts";
+
+const { ops } = await initBackend("wasm");
+const VOCAB = Array.from({ length: 24 }, (_, i) => `w${i}`);
+
+/** Trains a tiny LM for `maxSteps` steps, leaving its mid-epoch checkpoint in `dir`. */
+async function checkpointed(dir: string, withModel: boolean): Promise<AwdLstm> {
+  const rng = new Rng(5);
+  const stream = Int32Array.from({ length: 600 }, (_, i) => 2 + ((i * 5 + rng.int(3)) % 22));
+  const lm = new AwdLstm(ops, encoderPreset("tiny", VOCAB.length), 3);
+  await trainLm(
+    lm,
+    stream,
+    undefined,
+    {
+      stage: "pretrain",
+      direction: "bwd",
+      epochs: 2,
+      bs: 4,
+      bptt: 10,
+      lr: 0.01,
+      warmup: false,
+      gradualUnfreeze: false,
+      cosine: true,
+      discriminativeFactor: 1,
+      alpha: 2,
+      beta: 1,
+      dropMult: 1,
+      adam: ADAM_DEFAULTS,
+      seed: 1,
+      checkpointEvery: 0,
+      checkpointDir: dir,
+      resume: false,
+      maxSteps: 4,
+      ...(withModel ? { model: { vocab: VOCAB, preset: "tiny" } } : {}),
+    },
+    new MetricsLog(),
+    new StopSignal(),
+  );
+  return lm;
+}
+
+Deno.test("exportLm: a mid-run checkpoint becomes a model folder with the same weights", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lm = await checkpointed(`${dir}/ckpt`, true);
+    const r = await exportLm(`${dir}/ckpt`, `${dir}/out`);
+    assert.deepEqual([r.direction, r.stage, r.step, r.done], ["bwd", "pretrain", 4, false]);
+    const back = await loadLm(ops, `${dir}/out`);
+    assert.deepEqual(back.config.vocab, VOCAB);
+    assert.deepEqual(back.config.encoder, lm.config);
+    const a = await lm.params.export(), b = await back.lm.params.export();
+    for (const name of Object.keys(a)) assert.deepEqual(b[name].data, a[name].data, name);
+    // Half precision: half the bytes, each weight within fp16 rounding of the original.
+    await exportLm(`${dir}/ckpt`, `${dir}/half`, { half: true });
+    const size = async (d: string) => (await Deno.stat(`${d}/model.safetensors`)).size;
+    assert.ok((await size(`${dir}/half`)) < 0.55 * (await size(`${dir}/out`)));
+    const h = await (await loadLm(ops, `${dir}/half`)).lm.params.export();
+    for (const name of Object.keys(a)) {
+      a[name].data.forEach((v, i) => {
+        assert.ok(Math.abs(h[name].data[i] - v) <= 1e-3 * Math.max(1, Math.abs(v)), name);
+      });
+    }
+    lm.params.dispose(), back.lm.params.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("exportLm: an older checkpoint needs --vocab, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    (await checkpointed(`${dir}/ckpt`, false)).params.dispose();
+    await assert.rejects(
+      exportLm(`${dir}/ckpt`, `${dir}/out`),
+      /does not carry its vocabulary.*--vocab/,
+    );
+    await Deno.writeTextFile(`${dir}/vocab.json`, JSON.stringify(VOCAB));
+    const code = await main([`${dir}/ckpt`, "--out", `${dir}/out`, "--vocab", `${dir}/vocab.json`]);
+    assert.equal(code, 0);
+    const back = await loadLm(ops, `${dir}/out`);
+    assert.equal(back.config.encoder.embSize, encoderPreset("tiny", 24).embSize);
+    assert.equal(back.config.encoder.numLayers, encoderPreset("tiny", 24).numLayers);
+    back.lm.params.dispose();
+    assert.equal(await main([`${dir}/nothing`, "--out", `${dir}/x`]), 1);
+    assert.equal(await main([`${dir}/ckpt`]), 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
