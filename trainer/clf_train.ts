@@ -27,6 +27,7 @@ import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { discriminativeRates, epochPlan } from "./schedule.ts";
 import { type StopSignal, TrainingDiverged } from "./signals.ts";
+import { announce, StageEstimate } from "./estimate.ts";
 
 /** A document as token ids (already reversed for the backward model) and its label index. */
 export interface EncodedDoc {
@@ -46,8 +47,12 @@ export interface ClassifierStageOptions {
   dropMult: number;
   adam: AdamConfig;
   seed: number;
-  /** Training documents are cut to their first this many tokens (speed); inference reads all. */
+  /** Training documents are cut to their first this many tokens (0: whole documents). */
   trainMaxTokens: number;
+  /** Stop once validation accuracy has not improved for this many epochs (0: run all epochs). */
+  patience?: number;
+  /** Share of each epoch's steps with the rate rising before the cosine fall (0: none). */
+  rampShare?: number;
   /** Where to keep a checkpoint after each epoch (none when undefined). */
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir`; an interrupted epoch restarts. */
@@ -82,6 +87,25 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
     for (let k = 0; k < part.length; k += bs) batches.push(part.slice(k, k + bs));
   }
   return rng.shuffle(batches);
+}
+
+/**
+ * Epochs since the best accuracy (ties count as no improvement).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { epochsSinceBest } from "./clf_train.ts";
+ * assert.equal(epochsSinceBest([0.5, 0.7, 0.7, 0.6]), 2);
+ * assert.equal(epochsSinceBest([0.5, 0.8]), 0);
+ * ```
+ */
+export function epochsSinceBest(accuracies: readonly number[]): number {
+  let bestAt = 0;
+  accuracies.forEach((a, i) => {
+    if (a > accuracies[bestAt]) bestAt = i;
+  });
+  return accuracies.length ? accuracies.length - 1 - bestAt : 0;
 }
 
 /** Accuracy and confusion matrix of predicted probabilities. */
@@ -166,7 +190,9 @@ export async function trainClassifier(
   const adam = new Adam(ops, o.adam);
   adam.track(vars);
   const rng = new Rng(o.seed);
-  const docs = train.map((d) => ({ ...d, ids: d.ids.slice(0, o.trainMaxTokens) }));
+  const docs = o.trainMaxTokens > 0
+    ? train.map((d) => ({ ...d, ids: d.ids.slice(0, o.trainMaxTokens) }))
+    : train;
   const accuracies: number[] = [];
   let best = -1;
   let bestParams: { enc: Record<string, ParamData>; head: Record<string, ParamData> } | undefined;
@@ -217,10 +243,18 @@ export async function trainClassifier(
       step = c.loop.globalStep;
       best = c.loop.best ?? -1;
       accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
-      firstEpoch = c.loop.epoch;
+      // A finished stage (all epochs, or stopped early) trains no further.
+      firstEpoch = c.loop.done ? o.epochs : c.loop.epoch;
       console.error(`Resumed classify ${o.direction} at epoch ${firstEpoch + 1}, step ${step}`);
     }
   }
+  const perEpoch = docs.reduce((a, d) => a + d.ids.length, 0);
+  const estimate = new StageEstimate(
+    `classify ${o.direction}, up to ${o.epochs - firstEpoch} epoch(s)`,
+    perEpoch * Math.max(0, o.epochs - firstEpoch),
+    "tokens",
+  );
+  let stageTokens = 0, stageBatches = 0;
   try {
     for (let epoch = firstEpoch; epoch < o.epochs; epoch++) {
       const plan = epochPlan(epoch, {
@@ -229,6 +263,7 @@ export async function trainClassifier(
         warmup: false,
         gradualUnfreeze: o.gradualUnfreeze,
         cosine: o.cosine,
+        rampShare: o.rampShare,
       });
       const rateOf = (name: string) => {
         const g = clfGroupOf(paramName(name), L);
@@ -252,6 +287,8 @@ export async function trainClassifier(
         const loss = r.loss;
         step++;
         tokens += r.tokens;
+        stageTokens += r.tokens;
+        announce(estimate.after(stageTokens, ++stageBatches));
         lastLoss = loss;
         const tps = tokens / ((performance.now() - started) / 1000);
         bar.update(k + 1, { loss, lr, "tok/s": Math.round(tps) });
@@ -263,6 +300,7 @@ export async function trainClassifier(
           step,
           loss,
           lr,
+          tokens: r.tokens,
           tokensPerSec: tps,
         });
         if (stop.requested) break;
@@ -288,7 +326,17 @@ export async function trainClassifier(
         bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
       }
       if (stop.requested) break;
-      await checkpoint(epoch + 1, epoch + 1 === o.epochs);
+      const stale = epochsSinceBest(accuracies);
+      const early = !!o.patience && stale >= o.patience && epoch + 1 < o.epochs;
+      await checkpoint(epoch + 1, early || epoch + 1 === o.epochs);
+      if (early) {
+        console.error(
+          `classify ${o.direction}: validation accuracy has not improved for ${stale} epochs; ` +
+            `stopping early and keeping epoch ${accuracies.indexOf(best) + 1}`,
+        );
+        await log.add({ type: "early-stop", stage: "classify", direction: o.direction, epoch });
+        break;
+      }
     }
     if (bestParams) {
       clf.encoder.params.load(bestParams.enc);

@@ -132,3 +132,55 @@ Deno.test("trainClassifier: gradual unfreezing trains the head first, then one m
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("trainClassifier: stops once validation stops improving, and a resume trains no more", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // No validation documents: accuracy stays 0, so epoch 1 stays the best.
+    const log = new MetricsLog();
+    const clf = newClassifier(6);
+    const acc = await trainClassifier(
+      clf,
+      docs(16, 7),
+      [],
+      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false }),
+      log,
+      new StopSignal(),
+    );
+    assert.deepEqual(acc, [0, 0, 0]);
+    assert.equal(log.rows.filter((r) => r.type === "early-stop").length, 1);
+    const again = new MetricsLog();
+    await trainClassifier(
+      clf,
+      docs(16, 7),
+      [],
+      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false, resume: true }),
+      again,
+      new StopSignal(),
+    );
+    assert.equal(again.rows.filter((r) => r.type === "step").length, 0);
+    clf.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainClassifier: trainMaxTokens 0 trains on whole documents", async () => {
+  const log = new MetricsLog();
+  const clf = newClassifier(8);
+  const train = docs(8, 9);
+  await trainClassifier(
+    clf,
+    train,
+    [],
+    { ...options("unused", { epochs: 1, trainMaxTokens: 0 }), checkpointDir: undefined },
+    log,
+    new StopSignal(),
+  );
+  clf.dispose();
+  const whole = train.reduce((a, d) => a + d.ids.length, 0);
+  const read = log.rows.filter((r) => r.type === "step").reduce((a, r) => a + Number(r.tokens), 0);
+  // One epoch reads every token of every document once, none cut (some are over 16 long).
+  assert.equal(read, whole);
+  assert.ok(train.some((d) => d.ids.length > 16));
+});

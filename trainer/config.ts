@@ -6,7 +6,11 @@
  * @module
  */
 import type { PresetName } from "../shared/model/config.ts";
+import { fileURLToPath } from "node:url";
 import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
+
+/** The general-English LMs that ship in the repository (`weights/enwiki/pretrain-{fwd,bwd}`). */
+export const SHIPPED_LMS: string = fileURLToPath(new URL("../weights/enwiki", import.meta.url));
 
 /** Everything a run needs to know. */
 export interface TrainConfig {
@@ -21,6 +25,11 @@ export interface TrainConfig {
   corpusMaxTokens: number;
   /** Folder holding `pretrain-{fwd,bwd}` from another run or an import; empty: `out`. */
   from: string;
+  /**
+   * The pretrained LMs that ship with fitlam (`pretrain-{fwd,bwd}` inside), used when the run
+   * trains no stage 1 of its own and names no `from`; empty: none (stage 1 runs).
+   */
+  pretrained: string;
   /** Corpora (e.g. WikiText-2 valid/test `.tokens`) on which to report the pretrained LM's perplexity. */
   lmEval: string[];
   /** Target task: train file/folder; empty: the embedded default (SpamAssassin). */
@@ -67,7 +76,12 @@ export interface TrainConfig {
     discriminative: boolean;
     gradualUnfreeze: boolean;
     cosine: boolean;
+    /** Training documents are cut to their first this many tokens (0: whole documents, BPT3C). */
     trainMaxTokens: number;
+    /** Stop when validation accuracy has not improved for this many epochs (0: never). */
+    patience: number;
+    /** Share of each epoch's steps over which the rate rises before its cosine fall (0: none). */
+    rampShare: number;
     /** Dropout multiplier of this stage (ULMFiT's classifier uses 0.5). */
     dropMult: number;
     /** Use at most this many training documents, a seeded stratified-free sample (0: all). */
@@ -82,6 +96,8 @@ export interface TrainConfig {
   adam: AdamConfig;
   noPretrain: boolean;
   noLmFinetune: boolean;
+  /** Train and score the bag-of-words baseline (TF-IDF + logistic regression) beside the test. */
+  baseline: boolean;
   checkpointEvery: number;
   resume: boolean;
   /** Run the learning-rate range test on the one requested stage instead of training it. */
@@ -98,6 +114,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   corpus: "",
   corpusMaxTokens: 0,
   from: "",
+  pretrained: "",
   lmEval: [],
   data: "",
   defaultMaxChars: 20_000,
@@ -131,7 +148,9 @@ const BASE: Omit<TrainConfig, "preset"> = {
     discriminative: true,
     gradualUnfreeze: false,
     cosine: true,
-    trainMaxTokens: 1400,
+    trainMaxTokens: 0,
+    patience: 2,
+    rampShare: 0,
     dropMult: 0.5,
     maxTrainDocs: 0,
     concatPool: true,
@@ -143,6 +162,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   adam: ADAM_DEFAULTS,
   noPretrain: false,
   noLmFinetune: false,
+  baseline: true,
   checkpointEvery: 200,
   resume: false,
   lrFind: false,
@@ -189,6 +209,7 @@ export function presetConfig(preset: PresetName): TrainConfig {
     // the input) unless it takes many small steps at a high rate, hence bs 16, rate 0.01 and
     // half the paper's dropout for stage 1.
     Object.assign(c, {
+      pretrained: SHIPPED_LMS,
       corpusMaxTokens: 200_000,
       maxVocab: 10_000,
       minFreq: 3,
@@ -197,19 +218,19 @@ export function presetConfig(preset: PresetName): TrainConfig {
     });
     Object.assign(c.pretrain, { epochs: 1, bs: 16, bptt: 70, lr: 0.01 });
     Object.assign(c.finetune, {
-      epochs: 5,
-      bs: 16,
+      epochs: 3,
+      bs: 32,
       bptt: 70,
       lr: 0.002,
-      maxTokens: 60_000,
+      maxTokens: 0,
       validMaxTokens: 10_000,
     });
     Object.assign(c.classify, {
-      epochs: 4,
+      epochs: 8,
       bs: 32,
-      lr: 0.03,
-      trainMaxTokens: 160,
-      maxTrainDocs: 800,
+      lr: 0.01,
+      trainMaxTokens: 0,
+      maxTrainDocs: 0,
     });
   }
   return c;

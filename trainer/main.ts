@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
-import { runTraining, type Stage, STAGES } from "./run.ts";
+import { type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 
 const HELP: Record<Stage | "all", string> = {
@@ -37,6 +37,8 @@ Options:
   --text-field F, --label-field F  field names for CSV/JSONL
   --max-per-class N        IMDb: a seeded N reviews per class in each of train and test (0: all)
   --max-unlabeled N        IMDb: a seeded N of the unlabelled reviews for stage 2 (0: all)
+  --max-train-docs N       stage 3 trains on a seeded, label-stratified N of the labelled training
+                           documents (stage 2 still reads all text; 0: all)
   --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
   --corpus-max-tokens N    use at most N corpus tokens (0: all)
   --from DIR               read pretrain-{fwd,bwd} from DIR (another run, or \`deno task import-fastai\`)
@@ -51,6 +53,8 @@ Options:
   --lr-find                learning-rate range test of the one stage named (e.g. \`train classify
                            --lr-find\`): plots loss against rate in OUT/lr-find-*.svg, suggests a
                            rate, trains nothing
+  --no-baseline            skip the bag-of-words baseline (TF-IDF + logistic regression) that
+                           evaluate trains on the same split and prints beside fitlam's accuracy
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
              --no-cosine --concat-pool=false
   -h, --help               this text
@@ -84,6 +88,7 @@ export async function parseCommandLine(
       "label-field": { type: "string" },
       "max-per-class": { type: "string" },
       "max-unlabeled": { type: "string" },
+      "max-train-docs": { type: "string" },
       corpus: { type: "string" },
       "corpus-max-tokens": { type: "string" },
       from: { type: "string" },
@@ -100,6 +105,7 @@ export async function parseCommandLine(
       "lr-find": { type: "boolean" },
       "no-pretrain": { type: "boolean" },
       "no-lm-finetune": { type: "boolean" },
+      "no-baseline": { type: "boolean" },
       "no-discriminative": { type: "boolean" },
       "no-gradual-unfreeze": { type: "boolean" },
       "no-cosine": { type: "boolean" },
@@ -158,6 +164,7 @@ export async function parseCommandLine(
   set(num("seed", values.seed), (v) => c.seed = v);
   set(num("max-per-class", values["max-per-class"]), (v) => c.maxPerClass = v);
   set(num("max-unlabeled", values["max-unlabeled"]), (v) => c.maxUnlabeled = v);
+  set(num("max-train-docs", values["max-train-docs"]), (v) => c.classify.maxTrainDocs = v);
   set(num("pretrain-epochs", values["pretrain-epochs"]), (v) => c.pretrain.epochs = v);
   set(num("finetune-epochs", values["finetune-epochs"]), (v) => c.finetune.epochs = v);
   set(num("classify-epochs", values["classify-epochs"]), (v) => c.classify.epochs = v);
@@ -174,6 +181,7 @@ export async function parseCommandLine(
   if (values["lr-find"]) c.lrFind = true;
   if (values["no-pretrain"]) c.noPretrain = true;
   if (values["no-lm-finetune"]) c.noLmFinetune = true;
+  if (values["no-baseline"]) c.baseline = false;
   if (values["no-discriminative"]) c.finetune.discriminative = c.classify.discriminative = false;
   if (values["no-gradual-unfreeze"]) {
     c.finetune.gradualUnfreeze = c.classify.gradualUnfreeze = false;
@@ -185,7 +193,48 @@ export async function parseCommandLine(
     }
     c.classify.concatPool = values["concat-pool"] === "true";
   }
-  return { stages: stageName === "all" ? [...STAGES] : [stageName], config: c };
+  if (stageName !== "all") return { stages: [stageName], config: c };
+  return { stages: await withShippedLms(c), config: c };
+}
+
+/**
+ * The stages of a whole run. Stage 1 is skipped in favour of the shipped pretrained LMs unless
+ * the run brings its own (`--from`), pretrains on a corpus it names (`--corpus`), trains from
+ * scratch (`--no-pretrain`) or the preset ships none; then `c.from` points at them.
+ */
+export async function withShippedLms(c: TrainConfig): Promise<Stage[]> {
+  if (!c.pretrained || c.from || c.corpus || c.noPretrain) return [...STAGES];
+  const missing = [];
+  for (const d of c.directions) {
+    try {
+      await Deno.stat(`${c.pretrained}/pretrain-${d}/config.json`);
+    } catch {
+      missing.push(d);
+    }
+  }
+  if (missing.length) {
+    console.error(
+      `note: the shipped pretrained LM (${missing.join(", ")}) is missing from ${c.pretrained}; ` +
+        "stage 1 pretrains on the default corpus instead",
+    );
+    return [...STAGES];
+  }
+  c.from = c.pretrained;
+  return STAGES.filter((s) => s !== "pretrain");
+}
+
+/** The baseline beside fitlam's best classifier, so a user sees whether the transfer paid off. */
+export function baselineLine(r: RunResult): string {
+  if (!r.baseline) return "";
+  const ours = r.test.avg ?? r.test.fwd ?? r.test.bwd;
+  const b = r.baseline;
+  const diff = ours === undefined
+    ? ""
+    : `; fitlam ${ours >= b.accuracy ? "leads" : "trails"} by ${
+      (100 * Math.abs(ours - b.accuracy)).toFixed(2)
+    } points`;
+  return `\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C ${b.C}, ` +
+    `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }
 
 if (import.meta.main) {
@@ -234,9 +283,10 @@ if (import.meta.main) {
         console.log(
           `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
             pct(r.test.avg)
-          }` +
+          }` + baselineLine(r) +
             `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
         );
+        for (const w of r.warnings ?? []) console.log(`warning: ${w}`);
       }
     } catch (e) {
       console.error(`error: ${(e as Error).message}`);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { parseCommandLine } from "./main.ts";
+import { baselineLine, parseCommandLine, withShippedLms } from "./main.ts";
+import { presetConfig } from "./config.ts";
+import { STAGES } from "./run.ts";
 
 Deno.test("parseCommandLine: stage, --from, repeated --lm-eval, ablations", async () => {
   const r = await parseCommandLine([
@@ -41,4 +43,45 @@ Deno.test("parseCommandLine: IMDb subsets from flags, hold-out share from --conf
   // The rest of the preset's stage-1 settings survive the partial patch.
   assert.equal(r.config.pretrain.bs, 16);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("withShippedLms: a whole run starts from the shipped LMs unless it brings its own", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-shipped-" });
+  try {
+    const config = () => ({ ...presetConfig("small"), pretrained: dir });
+    // Missing: stage 1 runs on the default corpus.
+    let c = config();
+    assert.deepEqual(await withShippedLms(c), [...STAGES]);
+    assert.equal(c.from, "");
+    for (const d of ["fwd", "bwd"]) {
+      await Deno.mkdir(`${dir}/pretrain-${d}`);
+      await Deno.writeTextFile(`${dir}/pretrain-${d}/config.json`, "{}");
+    }
+    c = config();
+    assert.deepEqual(await withShippedLms(c), ["finetune-lm", "classify", "evaluate"]);
+    assert.equal(c.from, dir);
+    // A corpus, another LM or training from scratch each keep stage 1 as asked.
+    for (const over of [{ corpus: "wiki.txt" }, { from: "elsewhere" }, { noPretrain: true }]) {
+      c = { ...config(), ...over };
+      assert.deepEqual(await withShippedLms(c), [...STAGES]);
+      assert.equal(c.from, over.from ?? "");
+    }
+    // Presets that ship no LM (tiny, paper) pretrain as before.
+    assert.equal(presetConfig("tiny").pretrained, "");
+    assert.equal(presetConfig("paper").pretrained, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("baselineLine: the baseline's accuracy and fitlam's lead or gap, in points", () => {
+  const base = { name: "tfidf-lr", accuracy: 0.9, C: 10, seconds: 1, trainDocs: 500 };
+  const run = { test: { fwd: 0.91, bwd: 0.92, avg: 0.935 }, seconds: 1, out: "o", baseline: base };
+  assert.equal(
+    baselineLine(run),
+    "\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C 10, same 500 training " +
+      "documents): 90.00%; fitlam leads by 3.50 points",
+  );
+  assert.match(baselineLine({ ...run, test: { fwd: 0.8 } }), /fitlam trails by 10\.00 points/);
+  assert.equal(baselineLine({ ...run, baseline: undefined }), "");
 });

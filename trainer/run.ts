@@ -7,6 +7,7 @@
  * @module
  */
 import { initBackend } from "../shared/backend.ts";
+import { baselineRow, evaluateBaseline } from "../shared/baseline/mod.ts";
 import { AwdLstm } from "../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../shared/model/classifier.ts";
 import { encoderPreset, headPreset } from "../shared/model/config.ts";
@@ -60,6 +61,10 @@ export interface RunResult {
   seconds: number;
   out: string;
   stopped?: string;
+  /** The bag-of-words baseline on the same split (TF-IDF 1-2-grams + logistic regression). */
+  baseline?: { name: string; accuracy: number; C: number; seconds: number; trainDocs: number };
+  /** Problems a user should know of before deploying, e.g. a classifier at chance level. */
+  warnings?: string[];
   /** `--lr-find` runs: the range test of each direction (nothing was trained). */
   lrFind?: LrFindReport[];
 }
@@ -103,6 +108,8 @@ async function saveRangeTest(
     plot: `${base}.svg`,
   });
 }
+
+const count = (docs: ArrayLike<unknown>[]) => docs.reduce((a, d) => a + d.length, 0);
 
 function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
   const total = docs.reduce((a, d) => a + d.length, 0);
@@ -259,6 +266,82 @@ async function reportPerplexity(
   }
 }
 
+/**
+ * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
+ * the report shows, and returns what `test.json` keeps.
+ */
+async function scoreBaseline(
+  train: readonly { text: string; label: string }[],
+  task: TaskData,
+  log: MetricsLog,
+): Promise<NonNullable<RunResult["baseline"]>> {
+  console.error(
+    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
+      "training documents, C chosen on 10% of them…",
+  );
+  const r = evaluateBaseline(train, task.test, task.labels);
+  await log.add({ ...baselineRow(r), trainDocs: train.length, features: r.features });
+  return {
+    name: r.name,
+    accuracy: r.accuracy,
+    C: r.C,
+    seconds: r.seconds,
+    trainDocs: train.length,
+  };
+}
+
+/**
+ * Stage 3's training documents: all of them, or a seeded sample of `max` that keeps each label's
+ * share (every label keeps at least one document), for learning curves and quick runs.
+ */
+export function classifierDocs<T extends { label: string }>(
+  docs: readonly T[],
+  max: number,
+  seed: number,
+): T[] {
+  if (!max || docs.length <= max) return docs.slice();
+  const byLabel = new Map<string, T[]>();
+  for (const d of docs) {
+    const group = byLabel.get(d.label);
+    if (group) group.push(d);
+    else byLabel.set(d.label, [d]);
+  }
+  // Largest remainders: the shares sum to exactly `max` (at least one document a label).
+  const groups = [...byLabel.values()];
+  const exact = groups.map((g) => (max * g.length) / docs.length);
+  const take = exact.map((x) => Math.max(1, Math.floor(x)));
+  const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0]);
+  for (let k = 0, left = max - take.reduce((a, b) => a + b, 0); left > 0; k++, left--) {
+    take[order[k % order.length][1]]++;
+  }
+  const rng = new Rng(seed);
+  return rng.shuffle(groups.flatMap((g, i) => rng.shuffle(g.slice()).slice(0, take[i])));
+}
+
+/**
+ * A plain warning when the best validation accuracy is no better than always answering the most
+ * frequent validation label: such a classifier learned nothing worth deploying.
+ */
+export function chanceWarning(
+  dir: Direction,
+  accuracies: readonly number[],
+  valid: readonly EncodedDoc[],
+  labels: readonly string[],
+): string | undefined {
+  if (!valid.length || !accuracies.length) return undefined;
+  const counts = new Array(labels.length).fill(0);
+  for (const d of valid) counts[d.label]++;
+  const top = counts.indexOf(Math.max(...counts));
+  const majority = counts[top] / valid.length;
+  const best = Math.max(...accuracies);
+  if (best > majority + 0.005) return undefined;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `the ${dir} classifier is no better than always answering "${labels[top]}" on ` +
+    `validation (${pct(best)} vs ${pct(majority)}): it learned nothing from the text. ` +
+    "Try a lower classifier rate (--clf-lr, or `deno task train classify --lr-find`), " +
+    "more epochs (--classify-epochs), or more labelled data";
+}
+
 function encodeDocs(
   vocab: Vocab,
   docs: { text: string; label: string }[],
@@ -316,11 +399,17 @@ export async function runTraining(
     );
     const taskTexts = interleave(task.train.map((d) => d.text), task.unlabeled ?? []);
     const taskTokens = capDocs(taskTexts.map(tokenize), c.finetune.maxTokens);
-    const targetVocab = Vocab.build(countTokens(taskTokens), {
-      maxSize: c.maxVocab,
-      minFreq: c.minFreq,
-    });
+    const taskCounts = countTokens(taskTokens);
+    // The task's words, plus any pretrained word the task uses at all: its row carries over.
+    const taskVocab = (pretrained?: readonly string[]) =>
+      Vocab.build(taskCounts, {
+        maxSize: c.maxVocab,
+        minFreq: c.minFreq,
+        keep: pretrained ? new Set(pretrained) : undefined,
+      });
     const testProbs: Partial<Record<Direction, Float32Array[]>> = {};
+    // Stage 3 and the baseline train on the same documents.
+    const stage3Docs = classifierDocs(task.train, c.classify.maxTrainDocs, c.seed);
     const testLabels = task.test.map((d) => task.labels.indexOf(d.label));
 
     let corpusDocs: string[][] | undefined;
@@ -388,6 +477,7 @@ export async function runTraining(
           concatStreams(encoded.slice(0, nValid), dir === "bwd"),
           {
             ...lmOpts("pretrain"),
+            model: { vocab: vocab.itos, preset: c.preset },
             ...c.pretrain,
             warmup: false,
             gradualUnfreeze: false,
@@ -416,19 +506,27 @@ export async function runTraining(
 
       // Stage 2: target-task LM fine-tuning.
       let finetuned: AwdLstm | undefined;
-      if (stages.includes("finetune-lm") || stages.includes("classify")) {
+      // The vocabulary of this direction's fine-tuned LM and classifier.
+      let targetVocab: Vocab | undefined;
+      // A classifier alone starts from this run's fine-tuned LM, read below, not from stage 1.
+      const needStart = stages.includes("finetune-lm") ||
+        (stages.includes("classify") && c.noLmFinetune);
+      if (needStart) {
         let start: AwdLstm;
-        if (c.noPretrain) start = new AwdLstm(ops, encoderPreset(c.preset, targetVocab.size), seed);
-        else {
+        if (c.noPretrain) {
+          targetVocab = taskVocab();
+          start = new AwdLstm(ops, encoderPreset(c.preset, targetVocab.size), seed);
+        } else {
           const pre = await loadLm(ops, `${c.from || c.out}/pretrain-${dir}`);
           if (!pretrainHere) {
             await reportPerplexity(c, pre.lm, pre.config.vocab, dir, log);
           }
+          targetVocab = taskVocab(pre.config.vocab);
           start = await remapVocab(ops, pre.lm, pre.config.vocab, targetVocab);
           pre.lm.params.dispose();
         }
         if (stages.includes("finetune-lm") && c.lrFind) {
-          const ids = taskTokens.map((d) => targetVocab.encode(d));
+          const ids = taskTokens.map((d) => targetVocab!.encode(d));
           const r = await lmRangeTest(start, concatStreams(ids, dir === "bwd"), {
             ...rangeOptions,
             bs: c.finetune.bs,
@@ -442,15 +540,21 @@ export async function runTraining(
           continue;
         }
         if (stages.includes("finetune-lm") && !c.noLmFinetune) {
-          const ids = taskTokens.map((d) => targetVocab.encode(d));
+          const ids = taskTokens.map((d) => targetVocab!.encode(d));
           const validIds = capDocs(
             (task.valid ?? []).map((d) => tokenize(d.text)),
             c.finetune.validMaxTokens,
-          ).map((d) => targetVocab.encode(d));
+          ).map((d) => targetVocab!.encode(d));
           console.error(
-            `stage 2 fine-tune LM ${dir}: ${
-              ids.reduce((a, d) => a + d.length, 0)
-            } tokens, vocab ${targetVocab.size}`,
+            `stage 2 fine-tune LM ${dir}: ${count(ids)} tokens of ${taskTexts.length} texts` +
+              (c.finetune.maxTokens && count(ids) >= c.finetune.maxTokens
+                ? " (capped by finetune.maxTokens)"
+                : " (all of them)") +
+              `, ${c.finetune.epochs} epochs, vocab ${targetVocab!.size}; validation ${
+                count(validIds)
+              } tokens` + (count(validIds) >= c.finetune.validMaxTokens && c.finetune.validMaxTokens
+                ? " (capped by finetune.validMaxTokens)"
+                : ""),
           );
           await trainLm(
             start,
@@ -458,6 +562,7 @@ export async function runTraining(
             validIds.length ? concatStreams(validIds, dir === "bwd") : undefined,
             {
               ...lmOpts("finetune-lm"),
+              model: { vocab: targetVocab!.itos, preset: c.preset },
               epochs: c.finetune.epochs,
               bs: c.finetune.bs,
               bptt: c.finetune.bptt,
@@ -470,10 +575,12 @@ export async function runTraining(
             log,
             stop,
           );
-          if (stop.stoppedAt) return { ...result, stopped: stop.stoppedAt };
+          if (stop.stoppedAt) {
+            return { ...result, stopped: stop.stoppedAt };
+          }
           await saveLm(`${c.out}/finetune-${dir}`, start, {
             direction: dir,
-            vocab: [...targetVocab.itos],
+            vocab: [...targetVocab!.itos],
             preset: c.preset,
           });
         }
@@ -486,7 +593,9 @@ export async function runTraining(
         let lm = finetuned;
         if (!lm || (!stages.includes("finetune-lm") && !c.noLmFinetune)) {
           lm?.params.dispose();
-          lm = (await loadLm(ops, `${c.out}/finetune-${dir}`)).lm;
+          const ft = await loadLm(ops, `${c.out}/finetune-${dir}`);
+          lm = ft.lm;
+          targetVocab = Vocab.fromItos(ft.config.vocab);
         }
         const head = {
           ...headPreset(task.labels.length, c.finetune.bptt),
@@ -495,10 +604,8 @@ export async function runTraining(
         const clf = new TextClassifier(ops, lm.config, head, seed);
         clf.encoder.params.load(await lm.params.export());
         lm.params.dispose();
-        const trainDocs = c.classify.maxTrainDocs && task.train.length > c.classify.maxTrainDocs
-          ? new Rng(c.seed).shuffle(task.train.slice()).slice(0, c.classify.maxTrainDocs)
-          : task.train;
-        const train = encodeDocs(targetVocab, trainDocs, task.labels, dir);
+        const trainDocs = stage3Docs;
+        const train = encodeDocs(targetVocab!, trainDocs, task.labels, dir);
         if (c.lrFind) {
           const r = await classifierRangeTest(clf, train, {
             ...rangeOptions,
@@ -513,9 +620,16 @@ export async function runTraining(
           clf.dispose();
           continue;
         }
-        const valid = encodeDocs(targetVocab, task.valid ?? [], task.labels, dir);
+        const valid = encodeDocs(targetVocab!, task.valid ?? [], task.labels, dir);
         console.error(
-          `stage 3 classifier ${dir}: ${train.length} train, ${valid.length} valid documents`,
+          `stage 3 classifier ${dir}: ${train.length} of ${task.train.length} train documents` +
+            (train.length < task.train.length ? " (classify.maxTrainDocs)" : "") +
+            `, ${count(train.map((d) => d.ids))} tokens` +
+            (c.classify.trainMaxTokens
+              ? `, each cut to its first ${c.classify.trainMaxTokens} (classify.trainMaxTokens)`
+              : ", whole documents") +
+            `; ${valid.length} valid; up to ${c.classify.epochs} epochs` +
+            (c.classify.patience ? `, stopping after ${c.classify.patience} without gain` : ""),
         );
         const acc = await trainClassifier(
           clf,
@@ -533,15 +647,23 @@ export async function runTraining(
             adam: c.adam,
             seed,
             trainMaxTokens: c.classify.trainMaxTokens,
+            patience: c.classify.patience,
+            rampShare: c.classify.rampShare,
             checkpointDir: `${c.out}/checkpoints/classify-${dir}`,
             resume: c.resume,
           },
           log,
           stop,
         );
+        const warning = chanceWarning(dir, acc, valid, task.labels);
+        if (warning) {
+          console.error(`warning: ${warning}`);
+          (result.warnings ??= []).push(warning);
+          await log.add({ type: "warning", stage: "classify", direction: dir, message: warning });
+        }
         await saveClassifier(`${c.out}/classifier-${dir}`, clf, {
           direction: dir,
-          vocab: [...targetVocab.itos],
+          vocab: [...targetVocab!.itos],
           labels: task.labels,
           preset: c.preset,
           metrics: { validAccuracy: Math.max(...acc, 0), task: task.name },
@@ -557,9 +679,13 @@ export async function runTraining(
 
       // Evaluate this direction on the test split.
       if (stages.includes("evaluate") || stages.includes("classify")) {
-        const clf = trained ??
-          (await loadClassifierModel(ops, `${c.out}/classifier-${dir}`)).clf;
-        const docs = encodeDocs(targetVocab, task.test, task.labels, dir);
+        let clf = trained;
+        if (!clf) {
+          const loaded = await loadClassifierModel(ops, `${c.out}/classifier-${dir}`);
+          clf = loaded.clf;
+          targetVocab = Vocab.fromItos(loaded.config.vocab);
+        }
+        const docs = encodeDocs(targetVocab!, task.test, task.labels, dir);
         // Progress in tokens: the batches run shortest first, so documents would mislead the ETA.
         const ids = docs.map((d) => d.ids);
         const bar = new ProgressBar({
@@ -602,9 +728,20 @@ export async function runTraining(
           confusion,
         });
       }
-      await Deno.writeTextFile(
+      if (c.baseline) result.baseline = await scoreBaseline(stage3Docs, task, log);
+      await writeFileAtomic(
         `${c.out}/test.json`,
-        JSON.stringify({ task: task.name, n: task.test.length, accuracy: result.test }, null, 2),
+        JSON.stringify(
+          {
+            task: task.name,
+            n: task.test.length,
+            accuracy: result.test,
+            ...(result.baseline ? { baseline: result.baseline } : {}),
+            ...(result.warnings ? { warnings: result.warnings } : {}),
+          },
+          null,
+          2,
+        ),
       );
     }
     result.seconds = (performance.now() - t0) / 1000;

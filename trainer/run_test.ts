@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
-import { interleave, runTraining, targetTask } from "./run.ts";
+import { chanceWarning, classifierDocs, interleave, runTraining, targetTask } from "./run.ts";
 
 Deno.test("interleave: alternates the two lists, then the rest of the longer one", () => {
   assert.deepEqual(interleave([1, 2, 3], [10]), [1, 10, 2, 3]);
@@ -164,4 +164,32 @@ Deno.test({
     assert.equal(rows.filter((x) => x.type === "step").length, 0);
     await Deno.remove(dir, { recursive: true });
   },
+});
+
+Deno.test("chanceWarning: a classifier no better than the majority label is named, a useful one not", () => {
+  const valid = [0, 0, 0, 1].map((label) => ({ ids: new Int32Array([5]), label }));
+  const labels = ["ham", "spam"];
+  const w = chanceWarning("fwd", [0.5, 0.75], valid, labels);
+  assert.match(
+    w!,
+    /fwd classifier is no better than always answering "ham".*75\.0% vs 75\.0%.*--clf-lr/,
+  );
+  assert.equal(chanceWarning("bwd", [0.75, 1], valid, labels), undefined);
+  assert.equal(chanceWarning("bwd", [], valid, labels), undefined);
+});
+
+Deno.test("classifierDocs: a seeded sample that keeps each label's share", () => {
+  const docs = [
+    ...Array.from({ length: 90 }, (_, i) => ({ text: `a${i}`, label: "a" })),
+    ...Array.from({ length: 9 }, (_, i) => ({ text: `b${i}`, label: "b" })),
+    { text: "c0", label: "c" },
+  ];
+  const s = classifierDocs(docs, 20, 7);
+  assert.equal(s.length, 20);
+  const n = (l: string) => s.filter((d) => d.label === l).length;
+  assert.deepEqual([n("a"), n("b"), n("c")], [18, 1, 1]);
+  assert.equal(new Set(s.map((d) => d.text)).size, 20);
+  assert.deepEqual(classifierDocs(docs, 20, 7), s);
+  assert.notDeepEqual(classifierDocs(docs, 20, 8), s);
+  assert.equal(classifierDocs(docs, 0, 7).length, 100);
 });

@@ -74,6 +74,11 @@ export interface PlanOptions {
   warmup: boolean;
   gradualUnfreeze: boolean;
   cosine: boolean;
+  /**
+   * Share of each epoch's steps over which the rate rises from 0 to its maximum before the
+   * cosine fall (as a one-cycle schedule); 0 or undefined: none.
+   */
+  rampShare?: number;
 }
 
 /**
@@ -94,8 +99,13 @@ export function epochPlan(epoch: number, o: PlanOptions): EpochPlan {
   }
   const e = o.warmup ? epoch : epoch + 1;
   const lowestTrainable = o.gradualUnfreeze ? Math.max(0, o.groups - e) : 0;
+  const ramp = o.rampShare ?? 0;
   return {
     lowestTrainable,
-    rate: (t, total) => o.cosine ? cosineAnneal(t, total, o.maxLr, min) : o.maxLr,
+    rate: (t, total) => {
+      const up = Math.floor(ramp * total);
+      if (t < up) return reverseAnneal(t, up, o.maxLr, min);
+      return o.cosine ? cosineAnneal(t - up, total - up, o.maxLr, min) : o.maxLr;
+    },
   };
 }

@@ -39,3 +39,16 @@ Deno.test("epochPlan: warm-up epoch, then one more group unfrozen each epoch", (
   // Without warm-up, epoch 0 already trains the top group only.
   assert.equal(epochPlan(0, { ...o, warmup: false }).lowestTrainable, 3);
 });
+
+Deno.test("epochPlan rampShare: the rate rises over the first share of steps, then falls by cosine", () => {
+  const o = { groups: 3, maxLr: 0.01, warmup: false, gradualUnfreeze: false, cosine: true };
+  const p = epochPlan(0, { ...o, rampShare: 0.25 });
+  // 100 steps: rising over steps 0-24 (reverse cosine), the peak at 25, then down to 0 at 100.
+  assert.equal(p.rate(0, 100), 0);
+  assert.ok(Math.abs(p.rate(12.5, 100) - 0.005) < 1e-12);
+  assert.equal(p.rate(25, 100), 0.01);
+  assert.ok(Math.abs(p.rate(62.5, 100) - 0.005) < 1e-12);
+  assert.ok(p.rate(99, 100) < 1e-4);
+  // Without a ramp the plan is unchanged.
+  assert.equal(epochPlan(0, o).rate(0, 100), 0.01);
+});

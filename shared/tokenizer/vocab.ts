@@ -14,6 +14,11 @@ export interface VocabBuildOptions {
   maxSize?: number;
   /** Tokens counted fewer times are left out (default 2). */
   minFreq?: number;
+  /**
+   * Tokens admitted from a single occurrence, e.g. a pretrained LM's words: their learned
+   * embeddings carry over, so even a rare one is worth its row.
+   */
+  keep?: ReadonlySet<string>;
 }
 
 /**
@@ -104,7 +109,7 @@ export class Vocab {
    * ```
    */
   static build(counts: Map<string, number>, opts: VocabBuildOptions = {}): Vocab {
-    const { maxSize = 60000, minFreq = 2 } = opts;
+    const { maxSize = 60000, minFreq = 2, keep } = opts;
     if (!Number.isInteger(maxSize) || maxSize < SPECIAL_TOKENS.length) {
       throw new Error(
         `Cannot build vocabulary: maxSize ${maxSize} is not an integer of at least ` +
@@ -117,7 +122,8 @@ export class Vocab {
     const specials: ReadonlySet<string> = new Set(SPECIAL_TOKENS);
     const words: [string, number][] = [];
     for (const [token, count] of counts) {
-      if (count >= minFreq && !specials.has(token)) words.push([token, count]);
+      const admitted = count >= minFreq || (count > 0 && keep?.has(token));
+      if (admitted && !specials.has(token)) words.push([token, count]);
     }
     words.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const itos: string[] = [...SPECIAL_TOKENS];

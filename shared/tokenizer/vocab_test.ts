@@ -29,6 +29,12 @@ Deno.test("Vocab.build: minFreq drops rare tokens", () => {
   deepStrictEqual(Vocab.build(counts, { minFreq: 3 }).itos.slice(9), ["w"]);
 });
 
+Deno.test("Vocab.build: kept words (a pretrained LM's) count from one occurrence", () => {
+  const counts = new Map([["x", 1], ["y", 2], ["w", 5], ["z", 0]]);
+  const keep = new Set(["x", "z", "absent"]);
+  deepStrictEqual(Vocab.build(counts, { minFreq: 3, keep }).itos.slice(9), ["w", "x"]);
+});
+
 Deno.test("Vocab.build: maxSize includes the specials", () => {
   const counts = new Map([["a", 5], ["b", 4], ["c", 3]]);
   deepStrictEqual(Vocab.build(counts, { maxSize: 11 }).itos, [...S, "a", "b"]);
