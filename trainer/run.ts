@@ -235,15 +235,20 @@ async function reportPerplexity(
   itos: readonly string[],
   dir: Direction,
   log: MetricsLog,
+  heldOut?: { name: string; docs: string[][] },
 ): Promise<void> {
-  if (!c.lmEval.length) return;
   const vocab = Vocab.fromItos(itos);
+  const sets: { name: string; ids: Int32Array[] }[] = [];
+  if (heldOut) sets.push({ name: heldOut.name, ids: heldOut.docs.map((d) => vocab.encode(d)) });
   for (const path of c.lmEval) {
     const ids: Int32Array[] = [];
     for await (const text of readCorpus(path)) {
       // WikiText marks its out-of-vocabulary words as <unk>: score them as one unknown token.
       ids.push(vocab.encode(tokenize(text.replaceAll("<unk>", "xxunk"))));
     }
+    sets.push({ name: path, ids });
+  }
+  for (const { name, ids } of sets) {
     const stream = concatStreams(ids, dir === "bwd");
     let unknown = 0;
     for (const id of stream) if (id === 0) unknown++; // xxunk
@@ -251,7 +256,7 @@ async function reportPerplexity(
     const row = {
       type: "lm-eval",
       direction: dir,
-      corpus: path,
+      corpus: name,
       tokens: stream.length,
       unknownRate: unknown / Math.max(1, stream.length),
       loss,
@@ -259,11 +264,30 @@ async function reportPerplexity(
     };
     await log.add(row);
     console.error(
-      `perplexity ${dir} on ${path}: ${row.perplexity.toFixed(2)} over ${stream.length} tokens (${
+      `perplexity ${dir} on ${name}: ${row.perplexity.toFixed(2)} over ${stream.length} tokens (${
         (100 * row.unknownRate).toFixed(1)
       }% unknown)`,
     );
   }
+}
+
+/** The documents stage 1 holds out of a corpus: the first `pretrain.validFraction` of them. */
+function heldOutCount(c: TrainConfig, documents: number): number {
+  const share = c.pretrain.validFraction;
+  if (!(share > 0 && share < 1)) {
+    throw new Error(
+      `Cannot hold out stage 1 validation: pretrain.validFraction is ${share}; ` +
+        "use a share between 0 and 1, e.g. 0.02",
+    );
+  }
+  const nValid = Math.max(1, Math.round(documents * share));
+  if (nValid >= documents) {
+    throw new Error(
+      `Cannot hold out stage 1 validation: the corpus has ${documents} document(s), ` +
+        "all of them held out; use a larger corpus or a smaller pretrain.validFraction",
+    );
+  }
+  return nValid;
 }
 
 /**
@@ -438,20 +462,7 @@ export async function runTraining(
           minFreq: c.minFreq,
         });
         const encoded = corpusDocs.map((d) => vocab.encode(d));
-        const share = c.pretrain.validFraction;
-        if (!(share > 0 && share < 1)) {
-          throw new Error(
-            `Cannot hold out stage 1 validation: pretrain.validFraction is ${share}; ` +
-              "use a share between 0 and 1, e.g. 0.02",
-          );
-        }
-        const nValid = Math.max(1, Math.round(encoded.length * share));
-        if (nValid >= encoded.length) {
-          throw new Error(
-            `Cannot hold out stage 1 validation: the corpus has ${encoded.length} document(s), ` +
-              "all of them held out; use a larger corpus or a smaller pretrain.validFraction",
-          );
-        }
+        const nValid = heldOutCount(c, encoded.length);
         const lm = new AwdLstm(ops, encoderPreset(c.preset, vocab.size), seed);
         if (c.lrFind) {
           const r = await lmRangeTest(lm, concatStreams(encoded.slice(nValid), dir === "bwd"), {
@@ -496,11 +507,22 @@ export async function runTraining(
         });
         lm.params.dispose();
       } else if (
-        c.from && c.lmEval.length && !stages.includes("finetune-lm") && !stages.includes("classify")
+        c.from && (c.lmEval.length || c.corpus) && !stages.includes("finetune-lm") &&
+        !stages.includes("classify")
       ) {
-        // `pretrain --from DIR --lm-eval F`: score an existing (or imported) LM without training.
+        // `pretrain --from DIR [--lm-eval F] [--corpus C]`: score an existing (or imported) LM
+        // without training, on F and on the documents stage 1 would hold out of C.
         const pre = await loadLm(ops, `${c.from}/pretrain-${dir}`);
-        await reportPerplexity(c, pre.lm, pre.config.vocab, dir, log);
+        let heldOut;
+        if (c.corpus) {
+          corpusDocs ??= await generalCorpus(c);
+          const n = heldOutCount(c, corpusDocs.length);
+          heldOut = {
+            name: `${c.corpus} (first ${n} documents, held out)`,
+            docs: corpusDocs.slice(0, n),
+          };
+        }
+        await reportPerplexity(c, pre.lm, pre.config.vocab, dir, log, heldOut);
         pre.lm.params.dispose();
       }
 

@@ -93,7 +93,7 @@ Deno.test({
 
     const rescored = await runTraining({ ...c, from: `${dir}/a`, out: `${dir}/b` }, ["pretrain"]);
     assert.equal(rescored.stopped, undefined);
-    const [row] = await lmEvalRows(`${dir}/b`);
+    const row = (await lmEvalRows(`${dir}/b`)).find((r) => r.corpus === `${dir}/eval.txt`)!;
     assert.equal(row.tokens, trained[0].tokens);
     assert.ok(
       Math.abs(row.perplexity - trained[0].perplexity) < 1e-3 * trained[0].perplexity,
@@ -101,6 +101,17 @@ Deno.test({
     );
     // Nothing was trained in the second run.
     await assert.rejects(() => Deno.stat(`${dir}/b/pretrain-fwd`));
+
+    // With --corpus too, the held-out documents score as stage 1's own validation did.
+    await runTraining({ ...c, from: `${dir}/a`, out: `${dir}/c`, lmEval: [] }, ["pretrain"]);
+    const [held] = await lmEvalRows(`${dir}/c`);
+    const valid = (await Deno.readTextFile(`${dir}/a/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).find((r) => r.type === "valid" && r.stage === "pretrain");
+    assert.match(held.corpus, /corpus\.txt \(first \d+ documents, held out\)/);
+    assert.ok(
+      Math.abs(held.perplexity - valid.perplexity) < 1e-4 * valid.perplexity,
+      `${held.perplexity} vs ${valid.perplexity}`,
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });
