@@ -11,41 +11,21 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { readCsv } from "../trainer/data/csv.ts";
-import { stratifiedSplit } from "../trainer/data/split.ts";
+import { agNewsTask, exists, type Options, runOne, type RunSpec, trecTask } from "./common.ts";
+import {
+  checkShippedLms,
+  readSampleEfficiencyRuns,
+  SAMPLE_EFFICIENCY,
+  SAMPLE_EFFICIENCY_SEEDS,
+  sampleEfficiencySpecs,
+  sampleEfficiencySummary,
+} from "./sample_efficiency.ts";
 import { summarize } from "./summary.ts";
 
+export { agNewsSplit } from "./common.ts";
+export type { Options, RunSpec } from "./common.ts";
+
 const HERE = new URL(".", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** One `deno task train` invocation. */
-export interface RunSpec {
-  group: string;
-  variant: string;
-  seed: number;
-  out: string;
-  args: string[];
-  /** Files to prepare (e.g. a split) before the run; may be shared by several runs. */
-  prepare?: () => Promise<void>;
-  /** The run counts as done when this file exists. */
-  doneFile: string;
-}
-
-interface Options {
-  dataDir: string;
-  out: string;
-  seeds: number[];
-  lm: string;
-  direction: string;
-  corpusMaxTokens: number;
-  splitSeed: number;
-  /** Override the classifier epochs (adds `--classify-epochs N`; variants get an `-eN` suffix). */
-  classifyEpochs?: number;
-  variants?: string[];
-  dryRun: boolean;
-  force: boolean;
-  resume: boolean;
-}
 
 const NAMES = [
   "wiki-lm",
@@ -56,7 +36,9 @@ const NAMES = [
   "agnews-ablations",
   "imdb",
   "imdb-ablations",
+  "sample-efficiency",
   "summary",
+  "sample-efficiency-summary",
 ] as const;
 type Name = typeof NAMES[number];
 
@@ -75,26 +57,42 @@ Names:
   imdb             IMDb (seeded 2,800 reviews a class in train and in test, 10,000 unsup for
                    stage 2; experiments/configs/imdb.json): full vs scratch
   imdb-ablations   IMDb ablations as for TREC-6
+  sample-efficiency
+                   ULMFiT's figure 3: IMDb (2,800 reviews a class, 10,000 unsup), AG News (the
+                   agnews split) and TREC-6 with 100, 500, 1,000 and all labelled training
+                   documents (\`train --max-train-docs\`), seeds 42,43,44; fitlam's defaults
+                   (preset small, no --config, the shipped LMs unless --lm is given) and the
+                   bag-of-words baseline of each run's test.json
   summary          collect every run under --out into experiments/results.json, SVG learning
-                   curves in experiments/plots/, and print markdown tables
+                   curves in experiments/plots/, and print markdown tables; then, if there are
+                   any, the sample-efficiency runs as below
+  sample-efficiency-summary
+                   test error per data set and size (fitlam and baseline, mean ± std over seeds)
+                   as a table, experiments/plots/sample-efficiency.svg (log x) and .json
 
 Options:
   --data-dir DIR         folder holding enwiki/, wikitext-2/, trec/, ag_news/, imdb/ (or env FITLAM_DATA)
   --out DIR              where runs go (default runs/exp; keep it out of git)
-  --seeds LIST           comma-separated seeds (default 42; ablations use the first)
-  --lm DIR               folder with pretrain-{fwd,bwd} for full runs (default OUT/wiki-lm)
+  --seeds LIST           comma-separated seeds (default 42, sample-efficiency 42,43,44; ablations
+                         use the first)
+  --lm DIR               folder with pretrain-{fwd,bwd} for full runs (default OUT/wiki-lm;
+                         sample-efficiency: the trainer's shipped LMs in weights/enwiki)
   --direction D          fwd | bwd | both (default both)
   --corpus-max-tokens N  wiki-lm: corpus tokens used for stage 1 (default 1200000)
   --split-seed N         agnews: seed of the 6,000/1,600 split (default 42)
   --classify-epochs N    classifier epochs for every run (default: the config's); variant names get -eN
-  --variants LIST        only these variants (e.g. full,scratch or no-lm-finetune)
+  --variants LIST        only these variants (e.g. full,scratch or no-lm-finetune; n100,n500,
+                         n1000,all)
+  --datasets LIST        sample-efficiency: only these data sets (default imdb,agnews,trec)
   --dry-run              print the commands, run nothing
   --force                rerun runs that already have results
   --resume               pass --resume to the trainer (continue from OUT/checkpoints)
   -h, --help             this text
 
-Each run writes OUT/<group>/<variant>-s<seed>/ (metrics.jsonl, test.json, report.html) and
-experiment.json (command, wall time, load average before/after).`;
+Each run writes OUT/<group>/<variant>-s<seed>/ (sample-efficiency:
+OUT/sample-efficiency/<data set>-<variant>-s<seed>/; metrics.jsonl, test.json, report.html) and
+experiment.json (command, wall time, load average before/after). sample-efficiency runs seed by
+seed, so its first seed's figure is whole before the second seed starts.`;
 
 function fail(message: string): never {
   console.error(`error: ${message}\nRun deno task experiment --help for usage.`);
@@ -117,6 +115,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
       "split-seed": { type: "string" },
       "classify-epochs": { type: "string" },
       variants: { type: "string" },
+      datasets: { type: "string" },
       "dry-run": { type: "boolean" },
       force: { type: "boolean" },
       resume: { type: "boolean" },
@@ -138,13 +137,14 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
   };
   const out = values.out ?? "runs/exp";
   const dataDir = values["data-dir"] ?? Deno.env.get("FITLAM_DATA") ?? "";
-  if (!dataDir && name !== "summary") {
+  if (!dataDir && !name.endsWith("summary")) {
     fail(
       "no data folder: pass --data-dir DIR or set FITLAM_DATA (the folder holding enwiki/, " +
         "wikitext-2/, trec/, ag_news/, imdb/; e.g. ../shared/data)",
     );
   }
-  const seeds = (values.seeds ?? "42").split(",").map((s) => int("seeds", s.trim(), 0));
+  const defaultSeeds = name === SAMPLE_EFFICIENCY ? SAMPLE_EFFICIENCY_SEEDS.join(",") : "42";
+  const seeds = (values.seeds ?? defaultSeeds).split(",").map((s) => int("seeds", s.trim(), 0));
   const direction = values.direction ?? "both";
   if (!["fwd", "bwd", "both"].includes(direction)) fail(`--direction ${direction}: fwd|bwd|both`);
   return {
@@ -154,6 +154,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
       out: out.replace(/\/$/, ""),
       seeds,
       lm: values.lm ?? `${out.replace(/\/$/, "")}/wiki-lm`,
+      lmFlag: values.lm,
       direction,
       corpusMaxTokens: int("corpus-max-tokens", values["corpus-max-tokens"], 1_200_000),
       splitSeed: int("split-seed", values["split-seed"], 42),
@@ -161,6 +162,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
         ? undefined
         : int("classify-epochs", values["classify-epochs"], 0),
       variants: values.variants?.split(",").map((v) => v.trim()),
+      datasets: values.datasets?.split(",").map((v) => v.trim()),
       dryRun: !!values["dry-run"],
       force: !!values.force,
       resume: !!values.resume,
@@ -231,46 +233,6 @@ function ablations(o: Options): { seed: number; variant: string; flags: string[]
   }));
 }
 
-function trecTask(o: Options): string[] {
-  return [
-    "--data",
-    `${o.dataDir}/trec/train_5500.label`,
-    "--test",
-    `${o.dataDir}/trec/TREC_10.label`,
-    "--format",
-    "trec",
-  ];
-}
-
-/**
- * AG News ships only its test split here: split its 7,600 rows into a seeded,
- * class-stratified 6,000 train / 1,600 test (1,500 / 400 a class), written as
- * Zhang CSVs (with `classes.txt`) under the run folder, never the repo.
- */
-export async function agNewsSplit(source: string, dir: string, seed: number): Promise<void> {
-  if (await exists(`${dir}/test.csv`)) return;
-  const rows: { fields: string[] }[] = [];
-  for await (const r of readCsv(source)) rows.push(r);
-  const docs = rows.map((r, i) => ({ text: String(i), label: r.fields[0] }));
-  const perClass = new Map<string, number>();
-  for (const d of docs) perClass.set(d.label, (perClass.get(d.label) ?? 0) + 1);
-  const total = docs.length;
-  if (total !== 7600 || [...perClass.values()].some((n) => n !== 1900)) {
-    throw new Error(
-      `Cannot split ${source}: expected AG News test.csv (7,600 rows, 1,900 a class), got ${total}`,
-    );
-  }
-  const [train, test] = stratifiedSplit(docs, [1500 / 1900, 400 / 1900], seed);
-  const quote = (f: string) => `"${f.replaceAll('"', '""')}"`;
-  const csv = (part: { text: string }[]) =>
-    part.map((d) => rows[Number(d.text)].fields.map(quote).join(",")).join("\n") + "\n";
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.copyFile(`${source.replace(/[^/]*$/, "")}classes.txt`, `${dir}/classes.txt`);
-  await Deno.writeTextFile(`${dir}/train.csv`, csv(train));
-  await Deno.writeTextFile(`${dir}/test.csv`, csv(test));
-  console.error(`wrote ${dir}/train.csv (${train.length} rows), test.csv (${test.length} rows)`);
-}
-
 /** `--lm-eval` on WikiText-2 valid and test, as both LM experiments score them. */
 function wikiText2Evals(o: Options): string[] {
   return ["valid", "test"].flatMap((
@@ -336,12 +298,10 @@ function specs(name: Name, o: Options): RunSpec[] {
       return fullAndScratch(o, "trec-ablations", trecTask(o), "trec.json", ablations(o));
     case "agnews":
     case "agnews-ablations": {
-      const dir = `${o.out}/agnews-split-${o.splitSeed}`;
-      const task = ["--data", `${dir}/train.csv`, "--test", `${dir}/test.csv`, "--format", "zhang"];
+      const { task, prepare } = agNewsTask(o);
       const runs = name === "agnews"
         ? fullAndScratch(o, "agnews", task, "agnews.json")
         : fullAndScratch(o, "agnews-ablations", task, "agnews.json", ablations(o));
-      const prepare = () => agNewsSplit(`${o.dataDir}/ag_news/test.csv`, dir, o.splitSeed);
       return runs.map((r) => ({ ...r, prepare }));
     }
     case "imdb":
@@ -351,66 +311,26 @@ function specs(name: Name, o: Options): RunSpec[] {
         ? fullAndScratch(o, "imdb", task, "imdb.json")
         : fullAndScratch(o, "imdb-ablations", task, "imdb.json", ablations(o));
     }
+    case "sample-efficiency":
+      return sampleEfficiencySpecs(o);
     case "summary":
+    case "sample-efficiency-summary":
       return [];
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+/** `summary` (every group, then sample-efficiency if it has runs) or `sample-efficiency-summary`. */
+async function summaries(name: Name, o: Options): Promise<void> {
+  const plots = `${HERE}plots`;
+  if (name === "summary") {
+    const withSampleEfficiency = (await readSampleEfficiencyRuns(o.out)).length > 0;
+    await summarize(o.out, `${HERE}results.json`, plots, {
+      skip: [SAMPLE_EFFICIENCY],
+      allowEmpty: withSampleEfficiency,
+    });
+    if (!withSampleEfficiency) return;
   }
-}
-
-function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
-}
-
-async function runOne(r: RunSpec, o: Options): Promise<void> {
-  const args = o.resume ? [...r.args, "--resume"] : r.args;
-  const command = `deno task train ${args.map(shellQuote).join(" ")}`;
-  if (!o.force && !o.resume && await exists(r.doneFile)) {
-    console.error(`done already (${r.doneFile}; --force reruns): ${command}`);
-    return;
-  }
-  console.log(`$ ${command}`);
-  if (o.dryRun) return;
-  await r.prepare?.();
-  if (!o.resume && await exists(r.out)) await Deno.remove(r.out, { recursive: true });
-  await Deno.mkdir(r.out, { recursive: true });
-  const loadStart = Deno.loadavg();
-  const started = new Date();
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "train", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const { code } = await child.status;
-  const wallSeconds = (performance.now() - t0) / 1000;
-  const record = {
-    group: r.group,
-    variant: r.variant,
-    seed: r.seed,
-    command,
-    started: started.toISOString(),
-    wallSeconds,
-    exitCode: code,
-    loadavgStart: loadStart,
-    loadavgEnd: Deno.loadavg(),
-    cores: navigator.hardwareConcurrency,
-  };
-  if (code !== 0) {
-    await Deno.writeTextFile(`${r.out}/experiment-failed.json`, JSON.stringify(record, null, 2));
-    throw new Error(`run failed (exit ${code}) after ${wallSeconds.toFixed(0)} s: ${command}`);
-  }
-  await Deno.writeTextFile(`${r.out}/experiment.json`, JSON.stringify(record, null, 2));
-  console.error(`finished in ${(wallSeconds / 60).toFixed(1)} min: ${r.out}`);
+  await sampleEfficiencySummary(o.out, plots);
 }
 
 if (import.meta.main) {
@@ -418,8 +338,8 @@ if (import.meta.main) {
   if (parsed !== "help") {
     const { name, o } = parsed;
     try {
-      if (name === "summary") {
-        await summarize(o.out, `${HERE}results.json`, `${HERE}plots`);
+      if (name.endsWith("summary")) {
+        await summaries(name, o);
       } else {
         let runs = specs(name, o);
         if (o.variants) {
@@ -437,6 +357,7 @@ if (import.meta.main) {
             }
           }
         }
+        if (name === SAMPLE_EFFICIENCY && !o.dryRun) await checkShippedLms(o);
         for (const r of runs) await runOne(r, o);
       }
     } catch (e) {

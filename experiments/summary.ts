@@ -40,9 +40,10 @@ export interface RunSummary {
   steps: Record<string, number>;
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
+async function* walk(dir: string, skip: string[] = []): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const p = `${dir}/${e.name}`;
+    if (skip.includes(e.name)) continue;
     if (e.isDirectory) yield* walk(p);
     else if (e.name === "experiment.json") yield dir;
   }
@@ -209,11 +210,21 @@ function stepSeries(rows: Row[], stage: string, dir: string, name: string, color
   return { name, color, points: smooth(pts, 25), dashed: dir === "bwd" };
 }
 
-/** Writes the summary JSON and the SVG plots; prints the markdown tables. */
-export async function summarize(out: string, jsonPath: string, plotDir: string): Promise<void> {
+/**
+ * Writes the summary JSON and the SVG plots; prints the markdown tables.
+ * `options.skip`: folders directly under `out` left out (summarized on their
+ * own, as sample-efficiency); `options.allowEmpty`: no runs is no error.
+ */
+export async function summarize(
+  out: string,
+  jsonPath: string,
+  plotDir: string,
+  options: { skip?: string[]; allowEmpty?: boolean } = {},
+): Promise<void> {
   const all: { run: RunSummary; rows: Row[] }[] = [];
-  for await (const dir of walk(out)) all.push(await readRun(dir));
+  for await (const dir of walk(out, options.skip)) all.push(await readRun(dir));
   all.sort((a, b) => a.run.out < b.run.out ? -1 : 1);
+  if (!all.length && options.allowEmpty) return;
   if (!all.length) throw new Error(`no finished runs (experiment.json) under ${out}`);
   await Deno.mkdir(plotDir, { recursive: true });
   const runs = all.map((a) => a.run);

@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import type { Options } from "./common.ts";
+import {
+  checkShippedLms,
+  readSampleEfficiencyRuns,
+  SAMPLE_EFFICIENCY_SEEDS,
+  sampleEfficiencySpecs,
+  sampleEfficiencySummary,
+} from "./sample_efficiency.ts";
+import { summarize } from "./summary.ts";
+
+function options(patch: Partial<Options> = {}): Options {
+  return {
+    dataDir: "/data",
+    out: "/runs",
+    seeds: [...SAMPLE_EFFICIENCY_SEEDS],
+    lm: "/runs/wiki-lm",
+    direction: "both",
+    corpusMaxTokens: 1_200_000,
+    splitSeed: 42,
+    dryRun: true,
+    force: false,
+    resume: false,
+    ...patch,
+  };
+}
+
+/** The value after `flag` in `args`, or undefined when the flag is absent. */
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+}
+
+Deno.test("sampleEfficiencySpecs: 3 data sets × 4 sizes × seeds, fitlam's defaults", () => {
+  const runs = sampleEfficiencySpecs(options());
+  assert.equal(runs.length, 3 * 4 * 3);
+  assert.deepEqual(
+    runs.slice(0, 12).map((r) => `${r.dataset}-${r.variant}-s${r.seed}`),
+    ["imdb", "agnews", "trec"].flatMap((d) =>
+      ["n100", "n500", "n1000", "all"].map((v) => `${d}-${v}-s42`)
+    ),
+  );
+  assert.deepEqual([...new Set(runs.map((r) => r.seed))], [42, 43, 44]);
+  for (const r of runs) {
+    assert.equal(r.group, "sample-efficiency");
+    assert.equal(r.out, `/runs/sample-efficiency/${r.dataset}-${r.variant}-s${r.seed}`);
+    assert.equal(r.doneFile, `${r.out}/test.json`);
+    assert.deepEqual(r.args.slice(0, 3), ["all", "--preset", "small"]);
+    assert.equal(flag(r.args, "--seed"), String(r.seed));
+    assert.equal(flag(r.args, "--direction"), "both");
+    assert.equal(flag(r.args, "--out"), r.out);
+    assert.equal(r.args.at(-1), r.out);
+    for (const absent of ["--config", "--from", "--classify-epochs", "--no-pretrain"]) {
+      assert.ok(!r.args.includes(absent), `${absent} in ${r.args.join(" ")}`);
+    }
+    const docs = flag(r.args, "--max-train-docs");
+    assert.equal(docs, r.variant === "all" ? undefined : r.variant.slice(1));
+    if (r.variant === "all") assert.ok(!r.args.includes("--max-train-docs"));
+  }
+  const imdb = runs.find((r) => r.dataset === "imdb")!;
+  assert.equal(flag(imdb.args, "--data"), "/data/imdb/aclImdb_v1.tar.gz");
+  assert.equal(flag(imdb.args, "--format"), "imdb");
+  assert.equal(flag(imdb.args, "--max-per-class"), "2800");
+  assert.equal(flag(imdb.args, "--max-unlabeled"), "10000");
+  assert.equal(imdb.prepare, undefined);
+  const ag = runs.find((r) => r.dataset === "agnews")!;
+  assert.equal(flag(ag.args, "--data"), "/runs/agnews-split-42/train.csv");
+  assert.equal(flag(ag.args, "--test"), "/runs/agnews-split-42/test.csv");
+  assert.equal(flag(ag.args, "--format"), "zhang");
+  assert.equal(typeof ag.prepare, "function");
+  const trec = runs.find((r) => r.dataset === "trec")!;
+  assert.equal(flag(trec.args, "--data"), "/data/trec/train_5500.label");
+  assert.equal(flag(trec.args, "--test"), "/data/trec/TREC_10.label");
+  assert.equal(flag(trec.args, "--format"), "trec");
+  for (const r of [ag, trec]) {
+    assert.ok(!r.args.includes("--max-per-class") && !r.args.includes("--max-unlabeled"));
+  }
+});
+
+Deno.test("sampleEfficiencySpecs: --lm, --classify-epochs, --datasets, --seeds", () => {
+  const runs = sampleEfficiencySpecs(
+    options({ lmFlag: "/lm", classifyEpochs: 3, datasets: ["trec"], seeds: [7], direction: "fwd" }),
+  );
+  assert.deepEqual(runs.map((r) => r.variant), ["n100-e3", "n500-e3", "n1000-e3", "all-e3"]);
+  for (const r of runs) {
+    assert.equal(flag(r.args, "--from"), "/lm");
+    assert.equal(flag(r.args, "--classify-epochs"), "3");
+    assert.equal(flag(r.args, "--seed"), "7");
+    assert.equal(flag(r.args, "--direction"), "fwd");
+  }
+  assert.throws(
+    () => sampleEfficiencySpecs(options({ datasets: ["sst"] })),
+    /Cannot plan sample-efficiency: unknown data set "sst"; use some of imdb, agnews, trec/,
+  );
+});
+
+Deno.test("deno task experiment sample-efficiency --dry-run: 36 commands; --help lists it", async () => {
+  const out = await Deno.makeTempDir({ prefix: "fitlam-se-dry-" });
+  const run = async (...args: string[]) => {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", new URL("./run.ts", import.meta.url).pathname, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(r.success, new TextDecoder().decode(r.stderr));
+    return new TextDecoder().decode(r.stdout).split("\n").filter((l) => l);
+  };
+  const lines = await run("sample-efficiency", "--dry-run", "--data-dir", "/d", "--out", out);
+  assert.equal(lines.length, 36);
+  assert.ok(lines.every((l) => l.startsWith("$ deno task train all --preset small ")));
+  assert.equal(lines.filter((l) => l.includes("--max-train-docs")).length, 27);
+  assert.deepEqual(
+    ["42", "43", "44"].map((s) => lines.filter((l) => l.includes(` --seed ${s} `)).length),
+    [12, 12, 12],
+  );
+  const some = await run(
+    "sample-efficiency",
+    "--dry-run",
+    "--data-dir=/d",
+    `--out=${out}`,
+    "--seeds=5",
+    "--datasets=agnews",
+    "--variants=n100,all",
+  );
+  assert.deepEqual(
+    some.map((l) => l.split(" --out ")[1]),
+    [`${out}/sample-efficiency/agnews-n100-s5`, `${out}/sample-efficiency/agnews-all-s5`],
+  );
+  const help = (await run("--help")).join("\n");
+  assert.match(help, /sample-efficiency\n/);
+  assert.match(help, /sample-efficiency-summary\n/);
+  assert.match(help, /--datasets LIST/);
+  await Deno.remove(out, { recursive: true });
+});
+
+/** A finished sample-efficiency run folder as the runner and the trainer leave it. */
+async function writeRun(
+  out: string,
+  name: string,
+  exp: Record<string, unknown>,
+  test: Record<string, unknown>,
+) {
+  const dir = `${out}/sample-efficiency/${name}`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    `${dir}/experiment.json`,
+    JSON.stringify({ group: "sample-efficiency", wallSeconds: 60, ...exp }),
+  );
+  await Deno.writeTextFile(`${dir}/test.json`, JSON.stringify({ task: "t", n: 500, ...test }));
+}
+
+const baseline = (accuracy: number, trainDocs: number) => ({
+  name: "tfidf-lr",
+  accuracy,
+  C: 10,
+  seconds: 1.2,
+  trainDocs,
+});
+
+Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SVG and JSON", async () => {
+  const out = await Deno.makeTempDir({ prefix: "fitlam-se-" });
+  const plots = `${out}/plots`;
+  const trec = { dataset: "trec", variant: "n100" };
+  const acc = (avg: number) => ({ accuracy: { fwd: avg - 0.05, bwd: avg, avg } });
+  await writeRun(out, "trec-n100-s42", { ...trec, seed: 42 }, {
+    ...acc(0.6),
+    baseline: baseline(0.5, 100),
+  });
+  await writeRun(out, "trec-n100-s43", { ...trec, seed: 43 }, {
+    ...acc(0.8),
+    baseline: baseline(0.6, 100),
+  });
+  await writeRun(out, "trec-n100-s44", { ...trec, seed: 44 }, acc(0.7)); // no baseline
+  // No dataset field: taken from the folder name.
+  await writeRun(out, "trec-all-s42", { variant: "all", seed: 42 }, {
+    ...acc(0.9),
+    baseline: baseline(0.85, 4907),
+  });
+  await writeRun(out, "imdb-n100-s42", { dataset: "imdb", variant: "n100", seed: 42 }, acc(0.75));
+  // A failed run leaves experiment-failed.json only.
+  await Deno.mkdir(`${out}/sample-efficiency/imdb-n500-s42`);
+  await Deno.writeTextFile(`${out}/sample-efficiency/imdb-n500-s42/experiment-failed.json`, "{}");
+
+  assert.equal((await readSampleEfficiencyRuns(out)).length, 5);
+  const log: string[] = [];
+  const original = console.log;
+  console.log = (...xs: unknown[]) => log.push(xs.join(" "));
+  let cells;
+  try {
+    cells = await sampleEfficiencySummary(out, plots);
+  } finally {
+    console.log = original;
+  }
+  const n100 = cells.find((c) => c.dataset === "trec" && c.variant === "n100")!;
+  assert.deepEqual(n100.seeds, [42, 43, 44]);
+  assert.ok(Math.abs(n100.fitlam!.mean - 0.7) < 1e-12);
+  assert.ok(Math.abs(n100.fitlam!.std! - 0.1) < 1e-12);
+  assert.equal(n100.baseline!.n, 2);
+  assert.ok(Math.abs(n100.baseline!.mean - 0.55) < 1e-12);
+  assert.ok(Math.abs(n100.baseline!.std! - Math.sqrt(0.005)) < 1e-12);
+  assert.ok(Math.abs(n100.difference!.mean - 0.15) < 1e-12); // per seed: 0.1, 0.2
+  const imdb = cells.find((c) => c.dataset === "imdb")!;
+  assert.equal(imdb.baseline, null);
+  assert.equal(imdb.fitlam!.std, null);
+
+  const table = log.join("\n").split("\n").filter((l) => l.startsWith("| "));
+  assert.deepEqual(table, [
+    "| data set | labelled examples | seeds | test docs | fitlam error % | tfidf-lr error % | fitlam − tfidf-lr (error points) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| IMDb | 100 | 42 | 500 | 25.0 | - | - |",
+    "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 |",
+    "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 |",
+  ]);
+
+  const svg = await Deno.readTextFile(`${plots}/sample-efficiency.svg`);
+  assert.ok(svg.trimStart().startsWith("<svg"));
+  for (const name of ["TREC-6 fitlam", "TREC-6 tfidf-lr", "IMDb fitlam"]) {
+    assert.ok(svg.includes(`>${name}<`), name);
+  }
+  assert.ok(!svg.includes("IMDb tfidf-lr"));
+  assert.match(svg, />1,000</); // log axis labelled in examples
+  assert.ok(svg.includes("stroke-dasharray"));
+  const json = JSON.parse(await Deno.readTextFile(`${plots}/sample-efficiency.json`));
+  assert.equal(json.baseline, "tfidf-lr");
+  assert.equal(json.cells.length, 3);
+  assert.equal(json.runs.length, 5);
+  assert.equal(
+    json.runs.find((r: { out: string }) => r.out.endsWith("trec-all-s42")).dataset,
+    "trec",
+  );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("sampleEfficiencySummary: no runs is an error; summarize skips the folder", async () => {
+  const out = await Deno.makeTempDir({ prefix: "fitlam-se-" });
+  await assert.rejects(
+    () => sampleEfficiencySummary(out, `${out}/plots`),
+    /Cannot summarize sample-efficiency: no finished runs \(experiment\.json\) under .*; run/,
+  );
+  await writeRun(out, "trec-all-s42", { dataset: "trec", variant: "all", seed: 42 }, {});
+  await Deno.writeTextFile(`${out}/sample-efficiency/trec-all-s42/metrics.jsonl`, "");
+  const options = { skip: ["sample-efficiency"] };
+  await assert.rejects(
+    () => summarize(out, `${out}/r.json`, `${out}/plots`, options),
+    /no finished/,
+  );
+  await summarize(out, `${out}/r.json`, `${out}/plots`, { ...options, allowEmpty: true });
+  await assert.rejects(() => Deno.stat(`${out}/r.json`), Deno.errors.NotFound);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("checkShippedLms: refuses missing shipped LMs unless --lm is given", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-se-lms-" });
+  await Deno.mkdir(`${dir}/pretrain-fwd`);
+  await Deno.writeTextFile(`${dir}/pretrain-fwd/config.json`, "{}");
+  await checkShippedLms(options({ direction: "fwd" }), dir);
+  await assert.rejects(
+    () => checkShippedLms(options(), dir),
+    /Cannot run sample-efficiency: the shipped LM .*pretrain-bwd is missing.*pass --lm DIR/,
+  );
+  await checkShippedLms(options({ lmFlag: "/lm" }), dir);
+  await Deno.remove(dir, { recursive: true });
+});
