@@ -7,7 +7,6 @@
  * @module
  */
 import { initBackend } from "../shared/backend.ts";
-import { baselineRow, evaluateBaseline } from "../shared/baseline/mod.ts";
 import { AwdLstm } from "../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../shared/model/classifier.ts";
 import { encoderPreset, headPreset } from "../shared/model/config.ts";
@@ -18,25 +17,32 @@ import {
   saveClassifier,
   saveLm,
 } from "../shared/model/io.ts";
-import type { Ops } from "../shared/ops/ops.ts";
 import { predictProbabilities } from "../shared/pipeline.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
 import { ProgressBar } from "../shared/progress.ts";
-import { Rng } from "../shared/rng.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
 import { countTokens, Vocab } from "../shared/tokenizer/vocab.ts";
-import { type EncodedDoc, scoreProbabilities, trainClassifier } from "./clf_train.ts";
+import { scoreProbabilities, trainClassifier } from "./clf_train.ts";
 import type { TrainConfig } from "./config.ts";
 import {
-  detectTaskFormat,
-  loadDefaultCorpus,
-  loadDefaultTask,
-  loadTask,
-  readCorpus,
-  type TaskData,
-  type TaskFormat,
-} from "./data/mod.ts";
-import { lmValidationLoss, trainLm } from "./lm_train.ts";
+  capDocs,
+  concatStreams,
+  count,
+  generalCorpus,
+  heldOutCount,
+  remapVocab,
+  reportPerplexity,
+} from "./lm_data.ts";
+import { trainLm } from "./lm_train.ts";
+import {
+  type BaselineSummary,
+  chanceWarning,
+  classifierDocs,
+  encodeDocs,
+  interleave,
+  scoreBaseline,
+  targetTask,
+} from "./task_prep.ts";
 import {
   classifierRangeTest,
   lmRangeTest,
@@ -62,7 +68,7 @@ export interface RunResult {
   out: string;
   stopped?: string;
   /** The bag-of-words baseline on the same split (TF-IDF 1-2-grams + logistic regression). */
-  baseline?: { name: string; accuracy: number; C: number; seconds: number; trainDocs: number };
+  baseline?: BaselineSummary;
   /** Problems a user should know of before deploying, e.g. a classifier at chance level. */
   warnings?: string[];
   /** `--lr-find` runs: the range test of each direction (nothing was trained). */
@@ -106,276 +112,6 @@ async function saveRangeTest(
     configured,
     ended: r.ended,
     plot: `${base}.svg`,
-  });
-}
-
-const count = (docs: ArrayLike<unknown>[]) => docs.reduce((a, d) => a + d.length, 0);
-
-function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
-  const total = docs.reduce((a, d) => a + d.length, 0);
-  const out = new Int32Array(total);
-  let k = 0;
-  for (const d of docs) out.set(d, k), k += d.length;
-  // The backward LM reads the whole stream reversed: each document reversed, in reverse order.
-  return reverse ? out.reverse() : out;
-}
-
-function capDocs(docs: string[][], maxTokens: number): string[][] {
-  if (!maxTokens) return docs;
-  const out: string[][] = [];
-  let n = 0;
-  for (const d of docs) {
-    if (n >= maxTokens) break;
-    const take = d.slice(0, maxTokens - n);
-    out.push(take);
-    n += take.length;
-  }
-  return out;
-}
-
-async function generalCorpus(c: TrainConfig): Promise<string[][]> {
-  const docs: string[][] = [];
-  let n = 0;
-  const source = c.corpus ? readCorpus(c.corpus) : (await loadDefaultCorpus())[Symbol.iterator]();
-  const it = source as AsyncIterable<string> | Iterator<string>;
-  const push = (text: string) => {
-    const toks = tokenize(text);
-    docs.push(toks);
-    n += toks.length;
-  };
-  if (Symbol.asyncIterator in it) {
-    for await (const text of it as AsyncIterable<string>) {
-      push(text);
-      if (c.corpusMaxTokens && n >= c.corpusMaxTokens) break;
-    }
-  } else {
-    for (let r = (it as Iterator<string>).next(); !r.done; r = (it as Iterator<string>).next()) {
-      push(r.value);
-      if (c.corpusMaxTokens && n >= c.corpusMaxTokens) break;
-    }
-  }
-  return capDocs(docs, c.corpusMaxTokens);
-}
-
-/** Loads the target task named by the config (or the embedded default). */
-export async function targetTask(c: TrainConfig): Promise<TaskData> {
-  if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
-  const format = c.format === "auto" ? await detectTaskFormat(c.data) : c.format;
-  if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb") {
-    throw new Error(
-      `Cannot subset ${c.data}: maxPerClass/maxUnlabeled (--max-per-class, --max-unlabeled) ` +
-        `apply to IMDb only, and this task reads as "${format}"; ` +
-        "use classify.maxTrainDocs to train on fewer documents",
-    );
-  }
-  return await loadTask({
-    format: format as TaskFormat,
-    train: c.data,
-    test: c.test || undefined,
-    valid: c.valid || undefined,
-    textField: c.textField || undefined,
-    labelField: c.labelField || undefined,
-    maxPerClass: c.maxPerClass || undefined,
-    maxUnlabeled: c.maxUnlabeled || undefined,
-    seed: c.seed,
-  });
-}
-
-/**
- * Stage 2's documents: labelled and unlabelled texts taken in turn, so a token cap
- * (`finetune.maxTokens`) keeps a share of both (IMDb's `train/unsup`), not only the first kind.
- */
-export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (i < a.length) out.push(a[i]);
-    if (i < b.length) out.push(b[i]);
-  }
-  return out;
-}
-
-/** Copies pretrained rows onto a new vocabulary; new words get the mean embedding and bias. */
-export async function remapVocab(
-  ops: Ops,
-  from: AwdLstm,
-  fromVocab: readonly string[],
-  to: Vocab,
-): Promise<AwdLstm> {
-  const config = { ...from.config, vocabSize: to.size };
-  const lm = new AwdLstm(ops, config);
-  const old = await from.params.export();
-  const E = config.embSize;
-  const emb = old["encoder.weight"].data, bias = old["decoder.bias"].data;
-  const meanEmb = new Float32Array(E);
-  const rows = fromVocab.length;
-  for (let r = 0; r < rows; r++) for (let e = 0; e < E; e++) meanEmb[e] += emb[r * E + e] / rows;
-  const meanBias = bias.reduce((a, b) => a + b, 0) / rows;
-  const index = new Map(fromVocab.map((w, i) => [w, i]));
-  const newEmb = new Float32Array(to.size * E), newBias = new Float32Array(to.size);
-  to.itos.forEach((w, i) => {
-    const j = index.get(w);
-    if (j === undefined) newEmb.set(meanEmb, i * E), newBias[i] = meanBias;
-    else newEmb.set(emb.subarray(j * E, (j + 1) * E), i * E), newBias[i] = bias[j];
-  });
-  old["encoder.weight"] = { shape: [to.size, E], data: newEmb };
-  old["decoder.bias"] = { shape: [to.size], data: newBias };
-  lm.params.load(old);
-  return lm;
-}
-
-/**
- * Scores a pretrained LM on each `--lm-eval` corpus (e.g. WikiText-2 valid
- * and test). Perplexity is over fitlam's own tokens with the LM's vocabulary
- * (out-of-vocabulary words count as the unknown token), so it is not
- * comparable digit for digit with word-level WikiText results.
- */
-async function reportPerplexity(
-  c: TrainConfig,
-  lm: AwdLstm,
-  itos: readonly string[],
-  dir: Direction,
-  log: MetricsLog,
-  heldOut?: { name: string; docs: string[][] },
-): Promise<void> {
-  const vocab = Vocab.fromItos(itos);
-  const sets: { name: string; ids: Int32Array[] }[] = [];
-  if (heldOut) sets.push({ name: heldOut.name, ids: heldOut.docs.map((d) => vocab.encode(d)) });
-  for (const path of c.lmEval) {
-    const ids: Int32Array[] = [];
-    for await (const text of readCorpus(path)) {
-      // WikiText marks its out-of-vocabulary words as <unk>: score them as one unknown token.
-      ids.push(vocab.encode(tokenize(text.replaceAll("<unk>", "xxunk"))));
-    }
-    sets.push({ name: path, ids });
-  }
-  for (const { name, ids } of sets) {
-    const stream = concatStreams(ids, dir === "bwd");
-    let unknown = 0;
-    for (const id of stream) if (id === 0) unknown++; // xxunk
-    const loss = await lmValidationLoss(lm, stream, c.pretrain.bs, c.pretrain.bptt);
-    const row = {
-      type: "lm-eval",
-      direction: dir,
-      corpus: name,
-      tokens: stream.length,
-      unknownRate: unknown / Math.max(1, stream.length),
-      loss,
-      perplexity: Math.exp(loss),
-    };
-    await log.add(row);
-    console.error(
-      `perplexity ${dir} on ${name}: ${row.perplexity.toFixed(2)} over ${stream.length} tokens (${
-        (100 * row.unknownRate).toFixed(1)
-      }% unknown)`,
-    );
-  }
-}
-
-/** The documents stage 1 holds out of a corpus: the first `pretrain.validFraction` of them. */
-function heldOutCount(c: TrainConfig, documents: number): number {
-  const share = c.pretrain.validFraction;
-  if (!(share > 0 && share < 1)) {
-    throw new Error(
-      `Cannot hold out stage 1 validation: pretrain.validFraction is ${share}; ` +
-        "use a share between 0 and 1, e.g. 0.02",
-    );
-  }
-  const nValid = Math.max(1, Math.round(documents * share));
-  if (nValid >= documents) {
-    throw new Error(
-      `Cannot hold out stage 1 validation: the corpus has ${documents} document(s), ` +
-        "all of them held out; use a larger corpus or a smaller pretrain.validFraction",
-    );
-  }
-  return nValid;
-}
-
-/**
- * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
- * the report shows, and returns what `test.json` keeps.
- */
-async function scoreBaseline(
-  train: readonly { text: string; label: string }[],
-  task: TaskData,
-  log: MetricsLog,
-): Promise<NonNullable<RunResult["baseline"]>> {
-  console.error(
-    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
-      "training documents, C chosen on 10% of them…",
-  );
-  const r = evaluateBaseline(train, task.test, task.labels);
-  await log.add({ ...baselineRow(r), trainDocs: train.length, features: r.features });
-  return {
-    name: r.name,
-    accuracy: r.accuracy,
-    C: r.C,
-    seconds: r.seconds,
-    trainDocs: train.length,
-  };
-}
-
-/**
- * Stage 3's training documents: all of them, or a seeded sample of `max` that keeps each label's
- * share (every label keeps at least one document), for learning curves and quick runs.
- */
-export function classifierDocs<T extends { label: string }>(
-  docs: readonly T[],
-  max: number,
-  seed: number,
-): T[] {
-  if (!max || docs.length <= max) return docs.slice();
-  const byLabel = new Map<string, T[]>();
-  for (const d of docs) {
-    const group = byLabel.get(d.label);
-    if (group) group.push(d);
-    else byLabel.set(d.label, [d]);
-  }
-  // Largest remainders: the shares sum to exactly `max` (at least one document a label).
-  const groups = [...byLabel.values()];
-  const exact = groups.map((g) => (max * g.length) / docs.length);
-  const take = exact.map((x) => Math.max(1, Math.floor(x)));
-  const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0]);
-  for (let k = 0, left = max - take.reduce((a, b) => a + b, 0); left > 0; k++, left--) {
-    take[order[k % order.length][1]]++;
-  }
-  const rng = new Rng(seed);
-  return rng.shuffle(groups.flatMap((g, i) => rng.shuffle(g.slice()).slice(0, take[i])));
-}
-
-/**
- * A plain warning when the best validation accuracy is no better than always answering the most
- * frequent validation label: such a classifier learned nothing worth deploying.
- */
-export function chanceWarning(
-  dir: Direction,
-  accuracies: readonly number[],
-  valid: readonly EncodedDoc[],
-  labels: readonly string[],
-): string | undefined {
-  if (!valid.length || !accuracies.length) return undefined;
-  const counts = new Array(labels.length).fill(0);
-  for (const d of valid) counts[d.label]++;
-  const top = counts.indexOf(Math.max(...counts));
-  const majority = counts[top] / valid.length;
-  const best = Math.max(...accuracies);
-  if (best > majority + 0.005) return undefined;
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  return `the ${dir} classifier is no better than always answering "${labels[top]}" on ` +
-    `validation (${pct(best)} vs ${pct(majority)}): it learned nothing from the text. ` +
-    "Try a lower classifier rate (--clf-lr, or `deno task train classify --lr-find`), " +
-    "more epochs (--classify-epochs), or more labelled data";
-}
-
-function encodeDocs(
-  vocab: Vocab,
-  docs: { text: string; label: string }[],
-  labels: string[],
-  dir: Direction,
-): EncodedDoc[] {
-  const index = new Map(labels.map((l, i) => [l, i]));
-  return docs.map((d) => {
-    const ids = vocab.encode(tokenize(d.text));
-    return { ids: dir === "bwd" ? ids.reverse() : ids, label: index.get(d.label)! };
   });
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
-import { chanceWarning, classifierDocs, interleave, runTraining, targetTask } from "./run.ts";
+import { runTraining } from "./run.ts";
+import { chanceWarning, classifierDocs, interleave, targetTask } from "./task_prep.ts";
 
 Deno.test("interleave: alternates the two lists, then the rest of the longer one", () => {
   assert.deepEqual(interleave([1, 2, 3], [10]), [1, 10, 2, 3]);

@@ -1,0 +1,159 @@
+/**
+ * The target task as the stages use it: loading it, stage 2's text order,
+ * stage 3's (optionally sampled) documents encoded per direction, the
+ * bag-of-words baseline on the same documents, and the plain warning for a
+ * classifier at chance level.
+ *
+ * @module
+ */
+import { baselineRow, evaluateBaseline } from "../shared/baseline/mod.ts";
+import type { Direction } from "../shared/model/io.ts";
+import { Rng } from "../shared/rng.ts";
+import { tokenize } from "../shared/tokenizer/tokenizer.ts";
+import type { Vocab } from "../shared/tokenizer/vocab.ts";
+import type { EncodedDoc } from "./clf_train.ts";
+import type { TrainConfig } from "./config.ts";
+import {
+  detectTaskFormat,
+  loadDefaultTask,
+  loadTask,
+  type TaskData,
+  type TaskFormat,
+} from "./data/mod.ts";
+import type { MetricsLog } from "./metrics.ts";
+
+/** What `test.json` keeps of the baseline. */
+export interface BaselineSummary {
+  name: string;
+  accuracy: number;
+  C: number;
+  seconds: number;
+  trainDocs: number;
+}
+
+/** Loads the target task named by the config (or the embedded default). */
+export async function targetTask(c: TrainConfig): Promise<TaskData> {
+  if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
+  const format = c.format === "auto" ? await detectTaskFormat(c.data) : c.format;
+  if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb") {
+    throw new Error(
+      `Cannot subset ${c.data}: maxPerClass/maxUnlabeled (--max-per-class, --max-unlabeled) ` +
+        `apply to IMDb only, and this task reads as "${format}"; ` +
+        "use classify.maxTrainDocs to train on fewer documents",
+    );
+  }
+  return await loadTask({
+    format: format as TaskFormat,
+    train: c.data,
+    test: c.test || undefined,
+    valid: c.valid || undefined,
+    textField: c.textField || undefined,
+    labelField: c.labelField || undefined,
+    maxPerClass: c.maxPerClass || undefined,
+    maxUnlabeled: c.maxUnlabeled || undefined,
+    seed: c.seed,
+  });
+}
+
+/**
+ * Stage 2's documents: labelled and unlabelled texts taken in turn, so a token cap
+ * (`finetune.maxTokens`) keeps a share of both (IMDb's `train/unsup`), not only the first kind.
+ */
+export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]);
+    if (i < b.length) out.push(b[i]);
+  }
+  return out;
+}
+
+/**
+ * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
+ * the report shows, and returns what `test.json` keeps.
+ */
+export async function scoreBaseline(
+  train: readonly { text: string; label: string }[],
+  task: TaskData,
+  log: MetricsLog,
+): Promise<BaselineSummary> {
+  console.error(
+    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
+      "training documents, C chosen on 10% of them…",
+  );
+  const r = evaluateBaseline(train, task.test, task.labels);
+  await log.add({ ...baselineRow(r), trainDocs: train.length, features: r.features });
+  return {
+    name: r.name,
+    accuracy: r.accuracy,
+    C: r.C,
+    seconds: r.seconds,
+    trainDocs: train.length,
+  };
+}
+
+/**
+ * Stage 3's training documents: all of them, or a seeded sample of `max` that keeps each label's
+ * share (every label keeps at least one document), for learning curves and quick runs.
+ */
+export function classifierDocs<T extends { label: string }>(
+  docs: readonly T[],
+  max: number,
+  seed: number,
+): T[] {
+  if (!max || docs.length <= max) return docs.slice();
+  const byLabel = new Map<string, T[]>();
+  for (const d of docs) {
+    const group = byLabel.get(d.label);
+    if (group) group.push(d);
+    else byLabel.set(d.label, [d]);
+  }
+  // Largest remainders: the shares sum to exactly `max` (at least one document a label).
+  const groups = [...byLabel.values()];
+  const exact = groups.map((g) => (max * g.length) / docs.length);
+  const take = exact.map((x) => Math.max(1, Math.floor(x)));
+  const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0]);
+  for (let k = 0, left = max - take.reduce((a, b) => a + b, 0); left > 0; k++, left--) {
+    take[order[k % order.length][1]]++;
+  }
+  const rng = new Rng(seed);
+  return rng.shuffle(groups.flatMap((g, i) => rng.shuffle(g.slice()).slice(0, take[i])));
+}
+
+/**
+ * A plain warning when the best validation accuracy is no better than always answering the most
+ * frequent validation label: such a classifier learned nothing worth deploying.
+ */
+export function chanceWarning(
+  dir: Direction,
+  accuracies: readonly number[],
+  valid: readonly EncodedDoc[],
+  labels: readonly string[],
+): string | undefined {
+  if (!valid.length || !accuracies.length) return undefined;
+  const counts = new Array(labels.length).fill(0);
+  for (const d of valid) counts[d.label]++;
+  const top = counts.indexOf(Math.max(...counts));
+  const majority = counts[top] / valid.length;
+  const best = Math.max(...accuracies);
+  if (best > majority + 0.005) return undefined;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `the ${dir} classifier is no better than always answering "${labels[top]}" on ` +
+    `validation (${pct(best)} vs ${pct(majority)}): it learned nothing from the text. ` +
+    "Try a lower classifier rate (--clf-lr, or `deno task train classify --lr-find`), " +
+    "more epochs (--classify-epochs), or more labelled data";
+}
+
+/** Documents as token ids (reversed for the backward model) with their label index. */
+export function encodeDocs(
+  vocab: Vocab,
+  docs: { text: string; label: string }[],
+  labels: string[],
+  dir: Direction,
+): EncodedDoc[] {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return docs.map((d) => {
+    const ids = vocab.encode(tokenize(d.text));
+    return { ids: dir === "bwd" ? ids.reverse() : ids, label: index.get(d.label)! };
+  });
+}
