@@ -34,6 +34,7 @@ import {
   reportPerplexity,
 } from "./lm_data.ts";
 import { trainLm } from "./lm_train.ts";
+import { epochsWithin } from "./schedule.ts";
 import {
   type BaselineSummary,
   chanceWarning,
@@ -53,6 +54,14 @@ import {
 import { MetricsLog } from "./metrics.ts";
 import { writeReport } from "./report.ts";
 import { StopSignal } from "./signals.ts";
+
+/** "N epochs", and why when a token budget chose fewer than the configured number. */
+function epochsNote(epochs: number, configured: number, stage: "finetune" | "classify"): string {
+  const n = `${epochs} epoch${epochs === 1 ? "" : "s"}`;
+  return epochs < configured
+    ? `${n} (of ${configured}: the ${stage}.tokenBudget fits no more over this data)`
+    : n;
+}
 
 /** The stages a user can run one by one. */
 export const STAGES = ["pretrain", "finetune-lm", "classify", "evaluate"] as const;
@@ -155,7 +164,8 @@ export async function runTraining(
     console.error(
       `target task ${task.name}: ${task.train.length} train, ${
         task.valid?.length ?? 0
-      } valid, ${task.test.length} test; labels ${task.labels.join(", ")}`,
+      } valid, ${task.test.length} test; labels ${task.labels.join(", ")}` +
+        (c.data ? "" : `; each message body cut to its first ${c.defaultMaxChars} characters`),
     );
     const taskTexts = interleave(task.train.map((d) => d.text), task.unlabeled ?? []);
     const taskTokens = capDocs(taskTexts.map(tokenize), c.finetune.maxTokens);
@@ -303,14 +313,16 @@ export async function runTraining(
             (task.valid ?? []).map((d) => tokenize(d.text)),
             c.finetune.validMaxTokens,
           ).map((d) => targetVocab!.encode(d));
+          const ftEpochs = epochsWithin(c.finetune.tokenBudget, count(ids), c.finetune.epochs);
           console.error(
             `stage 2 fine-tune LM ${dir}: ${count(ids)} tokens of ${taskTexts.length} texts` +
               (c.finetune.maxTokens && count(ids) >= c.finetune.maxTokens
                 ? " (capped by finetune.maxTokens)"
                 : " (all of them)") +
-              `, ${c.finetune.epochs} epochs, vocab ${targetVocab!.size}; validation ${
-                count(validIds)
-              } tokens` + (count(validIds) >= c.finetune.validMaxTokens && c.finetune.validMaxTokens
+              `, ${epochsNote(ftEpochs, c.finetune.epochs, "finetune")}, vocab ${
+                targetVocab!.size
+              }; validation ${count(validIds)} tokens` +
+              (count(validIds) >= c.finetune.validMaxTokens && c.finetune.validMaxTokens
                 ? " (capped by finetune.validMaxTokens)"
                 : ""),
           );
@@ -321,11 +333,12 @@ export async function runTraining(
             {
               ...lmOpts("finetune-lm"),
               model: { vocab: targetVocab!.itos, preset: c.preset },
-              epochs: c.finetune.epochs,
+              epochs: ftEpochs,
               bs: c.finetune.bs,
               bptt: c.finetune.bptt,
               lr: c.finetune.lr,
-              warmup: c.finetune.warmup,
+              // A single epoch anneals from the top rate: a warm-up epoch alone would end there.
+              warmup: c.finetune.warmup && ftEpochs > 1,
               gradualUnfreeze: c.finetune.gradualUnfreeze,
               cosine: c.finetune.cosine,
               discriminativeFactor: c.finetune.discriminative ? c.discriminativeFactor : 1,
@@ -379,6 +392,10 @@ export async function runTraining(
           continue;
         }
         const valid = encodeDocs(targetVocab!, task.valid ?? [], task.labels, dir);
+        const clfTokens = c.classify.trainMaxTokens
+          ? train.reduce((a, d) => a + Math.min(d.ids.length, c.classify.trainMaxTokens), 0)
+          : count(train.map((d) => d.ids));
+        const clfEpochs = epochsWithin(c.classify.tokenBudget, clfTokens, c.classify.epochs, 2);
         console.error(
           `stage 3 classifier ${dir}: ${train.length} of ${task.train.length} train documents` +
             (train.length < task.train.length ? " (classify.maxTrainDocs)" : "") +
@@ -386,7 +403,9 @@ export async function runTraining(
             (c.classify.trainMaxTokens
               ? `, each cut to its first ${c.classify.trainMaxTokens} (classify.trainMaxTokens)`
               : ", whole documents") +
-            `; ${valid.length} valid; up to ${c.classify.epochs} epochs` +
+            `; ${valid.length} valid; up to ${
+              epochsNote(clfEpochs, c.classify.epochs, "classify")
+            }` +
             (c.classify.patience ? `, stopping after ${c.classify.patience} without gain` : ""),
         );
         const acc = await trainClassifier(
@@ -395,7 +414,7 @@ export async function runTraining(
           valid,
           {
             direction: dir,
-            epochs: c.classify.epochs,
+            epochs: clfEpochs,
             bs: c.classify.bs,
             lr: c.classify.lr,
             discriminativeFactor: c.classify.discriminative ? c.discriminativeFactor : 1,

@@ -109,3 +109,23 @@ export function epochPlan(epoch: number, o: PlanOptions): EpochPlan {
     },
   };
 }
+
+/**
+ * Epochs that fit a budget of token passes over a stage's data, between `min` and `max`
+ * (`budget` 0: `max`). Large data sets get fewer passes, small ones all `max`, so a run's time
+ * stays bounded without leaving any of the data out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { epochsWithin } from "./schedule.ts";
+ * assert.equal(epochsWithin(2_000_000, 60_000, 10), 10);
+ * assert.equal(epochsWithin(2_000_000, 600_000, 10), 3);
+ * assert.equal(epochsWithin(2_000_000, 5_000_000, 10, 2), 2);
+ * assert.equal(epochsWithin(0, 5_000_000, 10), 10);
+ * ```
+ */
+export function epochsWithin(budget: number, perEpoch: number, max: number, min = 1): number {
+  if (!budget || perEpoch <= 0) return max;
+  return Math.max(Math.min(min, max), Math.min(max, Math.floor(budget / perEpoch)));
+}
