@@ -10,13 +10,17 @@ import { type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 
 const HELP: Record<Stage | "all", string> = {
-  all: "Runs all three stages for both directions, then evaluates on the test split.",
+  all:
+    "Runs the stages for both directions, then evaluates on the test split beside a bag-of-words\n" +
+    "  baseline. With the small preset stage 1 is the shipped general-English LM (weights/enwiki)\n" +
+    "  unless --corpus, --from or --no-pretrain says otherwise.",
   pretrain: "Stage 1: trains the general-domain language model (writes OUT/pretrain-{fwd,bwd}).",
   "finetune-lm":
     "Stage 2: fine-tunes OUT/pretrain-* on the target task's text with warm-up reverse annealing,\n  gradual unfreezing, cosine annealing and discriminative rates (writes OUT/finetune-*).",
   classify:
-    "Stage 3: trains the concat-pooling classifier on OUT/finetune-* with BPT3C and discriminative\n  rates, keeps the best epoch, and evaluates (writes OUT/classifier-*).",
-  evaluate: "Evaluates OUT/classifier-* on the test split (accuracy per direction and averaged).",
+    "Stage 3: trains the concat-pooling classifier on OUT/finetune-* with BPT3C over whole documents,\n  keeps the best validation epoch, stops when validation stops improving, and evaluates\n  (writes OUT/classifier-*).",
+  evaluate:
+    "Evaluates OUT/classifier-* on the test split (accuracy per direction and averaged) and the\n  bag-of-words baseline trained on the same documents.",
 };
 
 function usage(stage: Stage | "all"): string {
@@ -193,8 +197,31 @@ export async function parseCommandLine(
     }
     c.classify.concatPool = values["concat-pool"] === "true";
   }
+  if (stageName === "finetune-lm") await shippedForStage2(c);
   if (stageName !== "all") return { stages: [stageName], config: c };
   return { stages: await withShippedLms(c), config: c };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `train finetune-lm` alone starts from OUT/pretrain-* when a stage 1 left them there, else from
+ * the shipped LMs (as a whole run does).
+ */
+async function shippedForStage2(c: TrainConfig): Promise<void> {
+  if (!c.pretrained || c.from || c.noPretrain) return;
+  for (const d of c.directions) {
+    if (await exists(`${c.out}/pretrain-${d}/config.json`)) return;
+    if (!await exists(`${c.pretrained}/pretrain-${d}/config.json`)) return;
+  }
+  c.from = c.pretrained;
 }
 
 /**
@@ -206,11 +233,7 @@ export async function withShippedLms(c: TrainConfig): Promise<Stage[]> {
   if (!c.pretrained || c.from || c.corpus || c.noPretrain) return [...STAGES];
   const missing = [];
   for (const d of c.directions) {
-    try {
-      await Deno.stat(`${c.pretrained}/pretrain-${d}/config.json`);
-    } catch {
-      missing.push(d);
-    }
+    if (!await exists(`${c.pretrained}/pretrain-${d}/config.json`)) missing.push(d);
   }
   if (missing.length) {
     console.error(

@@ -85,3 +85,27 @@ Deno.test("baselineLine: the baseline's accuracy and fitlam's lead or gap, in po
   assert.match(baselineLine({ ...run, test: { fwd: 0.8 } }), /fitlam trails by 10\.00 points/);
   assert.equal(baselineLine({ ...run, baseline: undefined }), "");
 });
+
+Deno.test("parseCommandLine: finetune-lm alone reads OUT/pretrain-* if there, else the shipped LMs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-stage2-" });
+  try {
+    const lms = async (root: string) => {
+      for (const d of ["fwd", "bwd"]) {
+        await Deno.mkdir(`${root}/pretrain-${d}`, { recursive: true });
+        await Deno.writeTextFile(`${root}/pretrain-${d}/config.json`, "{}");
+      }
+    };
+    await lms(`${dir}/shipped`);
+    await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ pretrained: `${dir}/shipped` }));
+    const args = ["finetune-lm", "--config", `${dir}/c.json`, "--out", `${dir}/out`];
+    let r = await parseCommandLine(args);
+    assert.ok(r !== "help");
+    assert.equal(r.config.from, `${dir}/shipped`);
+    await lms(`${dir}/out`);
+    r = await parseCommandLine(args);
+    assert.ok(r !== "help");
+    assert.equal(r.config.from, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
