@@ -8,19 +8,31 @@
  */
 import { parseArgs } from "node:util";
 import { encoderPreset, type PresetName } from "../shared/model/config.ts";
-import { type Direction, saveLmParams } from "../shared/model/io.ts";
+import { type Direction, type ModelConfig, saveLmParams } from "../shared/model/io.ts";
 import type { ParamData } from "../shared/model/params.ts";
-import { type CheckpointModel, loadCheckpoint, paramSection } from "./checkpoint.ts";
+import { loadModelFolder } from "../shared/weights/folder.ts";
+import type { NamedTensor } from "../shared/weights/safetensors.ts";
+import {
+  type CheckpointModel,
+  loadCheckpoint,
+  type LoopState,
+  paramSection,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 
 const USAGE = `Usage: deno task export-lm <checkpoint dir> --out DIR [--half] [--vocab FILE]
+       deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR
 
-Writes the weights of an LM checkpoint (OUT/checkpoints/pretrain-fwd, ...) as a model folder.
+Writes the weights of an LM checkpoint (OUT/checkpoints/pretrain-fwd, ...) as a model folder, or
+(--to-checkpoint) turns such a folder back into a checkpoint that \`train pretrain --resume\` goes
+on from, e.g. to continue the shipped LMs' run on another machine.
 
 Options:
-  --out DIR      the model folder to write (e.g. weights/wiki-fwd)
-  --half         store the weights in half precision (half the size; widened on load)
-  --vocab FILE   a JSON list of the vocabulary, for checkpoints written before they carried it
-  -h, --help     this text
+  --out DIR          the folder to write (e.g. weights/enwiki/pretrain-fwd)
+  --half             store the weights in half precision (half the size; widened on load)
+  --vocab FILE       a JSON list of the vocabulary, for checkpoints written before they carried it
+  --to-checkpoint    the other way: an exported LM folder to a checkpoint (fresh optimizer state)
+  -h, --help         this text
 `;
 
 /** What {@linkcode exportLm} reports. */
@@ -80,6 +92,17 @@ export async function exportLm(
       epochsDone: loop.epoch,
       step: loop.globalStep,
       finished: loop.done,
+      // Where the run stood, so it can go on from these weights on another machine.
+      loop: {
+        stage: loop.stage,
+        direction: loop.direction,
+        epoch: loop.epoch,
+        stepInEpoch: loop.stepInEpoch,
+        globalStep: loop.globalStep,
+        position: loop.position,
+        rng: loop.rng,
+        done: loop.done,
+      },
     },
   }, { half: o.half });
   return {
@@ -91,6 +114,35 @@ export async function exportLm(
     done: loop.done,
     vocabSize: vocab.length,
   };
+}
+
+/**
+ * The inverse of {@linkcode exportLm}: a checkpoint from an exported LM folder, so that
+ * `train pretrain --resume` goes on where the exported run stood (same step and data position)
+ * on a machine that lacks the run's own checkpoints. The optimizer starts afresh (the folder holds
+ * no Adam moments) and, from half precision, the weights are the rounded ones.
+ *
+ * @example
+ * ```ts ignore
+ * await checkpointFromLm("weights/enwiki/pretrain-fwd", "runs/wiki/checkpoints/pretrain-fwd");
+ * ```
+ */
+export async function checkpointFromLm(lmDir: string, checkpointDir: string): Promise<LoopState> {
+  const raw = await loadModelFolder(lmDir, { toFloat32: true });
+  const config = raw.config as unknown as ModelConfig;
+  const loop = (config.metrics as { loop?: LoopState } | undefined)?.loop;
+  if (config.kind !== "lm" || !loop) {
+    throw new Error(
+      `Cannot make a checkpoint of ${lmDir}: it is not an LM exported from a checkpoint ` +
+        "(its config.json has no metrics.loop); export one with `deno task export-lm`",
+    );
+  }
+  const model = { vocab: config.vocab, preset: config.preset ?? "small", encoder: config.encoder };
+  const full: LoopState = { ...loop, adamT: 0, extra: { validLosses: [], model } };
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, t] of Object.entries(raw.tensors)) tensors[`param.${name}`] = t;
+  await saveCheckpoint(checkpointDir, { loop: full, tensors });
+  return full;
 }
 
 /** Sizes read off the tensors (older checkpoints carry no config); dropouts from the preset. */
@@ -127,6 +179,7 @@ export async function main(args: string[]): Promise<number> {
         out: { type: "string" },
         half: { type: "boolean" },
         vocab: { type: "string" },
+        "to-checkpoint": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -146,6 +199,14 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
+    if (values["to-checkpoint"]) {
+      const loop = await checkpointFromLm(positionals[0], values.out);
+      console.log(
+        `Wrote ${values.out}: ${loop.stage} ${loop.direction} at step ${loop.globalStep}; ` +
+          "continue with `deno task train pretrain --resume` and the run's settings",
+      );
+      return 0;
+    }
     const vocab = values.vocab ? JSON.parse(await Deno.readTextFile(values.vocab)) : undefined;
     const r = await exportLm(positionals[0], values.out, { half: values.half, vocab });
     console.log(

@@ -4,8 +4,9 @@ import { AwdLstm } from "../shared/model/awd_lstm.ts";
 import { encoderPreset } from "../shared/model/config.ts";
 import { loadLm } from "../shared/model/io.ts";
 import { Rng } from "../shared/rng.ts";
-import { exportLm, main } from "./export_lm.ts";
-import { trainLm } from "./lm_train.ts";
+import { checkpointFromLm, exportLm, main } from "./export_lm.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import { type LmStageOptions, trainLm } from "./lm_train.ts";
 import { MetricsLog } from "./metrics.ts";
 import { ADAM_DEFAULTS } from "./optim.ts";
 import { StopSignal } from "./signals.ts";
@@ -13,34 +14,43 @@ import { StopSignal } from "./signals.ts";
 const { ops } = await initBackend("wasm");
 const VOCAB = Array.from({ length: 24 }, (_, i) => `w${i}`);
 
-/** Trains a tiny LM for `maxSteps` steps, leaving its mid-epoch checkpoint in `dir`. */
-async function checkpointed(dir: string, withModel: boolean): Promise<AwdLstm> {
+function stream(): Int32Array {
   const rng = new Rng(5);
-  const stream = Int32Array.from({ length: 600 }, (_, i) => 2 + ((i * 5 + rng.int(3)) % 22));
+  return Int32Array.from({ length: 600 }, (_, i) => 2 + ((i * 5 + rng.int(3)) % 22));
+}
+
+function stageOptions(dir: string): LmStageOptions {
+  return {
+    stage: "pretrain",
+    direction: "bwd",
+    epochs: 2,
+    bs: 4,
+    bptt: 10,
+    lr: 0.01,
+    warmup: false,
+    gradualUnfreeze: false,
+    cosine: true,
+    discriminativeFactor: 1,
+    alpha: 2,
+    beta: 1,
+    dropMult: 1,
+    adam: ADAM_DEFAULTS,
+    seed: 1,
+    checkpointEvery: 0,
+    checkpointDir: dir,
+    resume: false,
+  };
+}
+
+/** Trains a tiny LM for 4 steps, leaving its mid-epoch checkpoint in `dir`. */
+async function checkpointed(dir: string, withModel: boolean): Promise<AwdLstm> {
   const lm = new AwdLstm(ops, encoderPreset("tiny", VOCAB.length), 3);
   await trainLm(
     lm,
-    stream,
+    stream(),
     undefined,
     {
-      stage: "pretrain",
-      direction: "bwd",
-      epochs: 2,
-      bs: 4,
-      bptt: 10,
-      lr: 0.01,
-      warmup: false,
-      gradualUnfreeze: false,
-      cosine: true,
-      discriminativeFactor: 1,
-      alpha: 2,
-      beta: 1,
-      dropMult: 1,
-      adam: ADAM_DEFAULTS,
-      seed: 1,
-      checkpointEvery: 0,
-      checkpointDir: dir,
-      resume: false,
+      ...stageOptions(dir),
       maxSteps: 4,
       ...(withModel ? { model: { vocab: VOCAB, preset: "tiny" } } : {}),
     },
@@ -94,6 +104,43 @@ Deno.test("exportLm: an older checkpoint needs --vocab, and says so", async () =
     back.lm.params.dispose();
     assert.equal(await main([`${dir}/nothing`, "--out", `${dir}/x`]), 1);
     assert.equal(await main([`${dir}/ckpt`]), 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpointFromLm: an exported LM goes on training where its run stood", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    (await checkpointed(`${dir}/ckpt`, true)).params.dispose();
+    await exportLm(`${dir}/ckpt`, `${dir}/lm`, { half: true });
+    assert.equal(await main(["--to-checkpoint", `${dir}/lm`, "--out", `${dir}/again`]), 0);
+    const before = (await loadCheckpoint(`${dir}/ckpt`))!.loop;
+    const after = (await loadCheckpoint(`${dir}/again`))!.loop;
+    for (const k of ["stage", "direction", "epoch", "stepInEpoch", "globalStep", "position"]) {
+      assert.deepEqual(after[k as keyof typeof after], before[k as keyof typeof before], k);
+    }
+    assert.deepEqual(after.rng, before.rng);
+    assert.equal(after.adamT, 0);
+    // Resumed from it, training continues at step 5 with the exported weights.
+    const log = new MetricsLog();
+    const lm = new AwdLstm(ops, encoderPreset("tiny", VOCAB.length), 99);
+    await trainLm(
+      lm,
+      stream(),
+      undefined,
+      {
+        ...stageOptions(`${dir}/again`),
+        resume: true,
+      },
+      log,
+      new StopSignal(),
+    );
+    const steps = log.rows.filter((r) => r.type === "step").map((r) => r.step as number);
+    assert.equal(steps[0], 5);
+    lm.params.dispose();
+    // A folder that was not exported from a checkpoint is refused with the way out.
+    await assert.rejects(checkpointFromLm(`${dir}/nothing`, `${dir}/x`), /Cannot/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
