@@ -56,8 +56,10 @@ export function withRatio(row: BenchRow): BenchRow {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { median } from "./common.ts";
- * console.assert(median([3, 1, 2]) === 2 && median([1, 2, 3, 4]) === 2.5);
+ * assert.equal(median([3, 1, 2]), 2);
+ * assert.equal(median([1, 2, 3, 4]), 2.5);
  * ```
  */
 export function median(xs: number[]): number {
@@ -72,8 +74,9 @@ export function median(xs: number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { percentile } from "./common.ts";
- * console.assert(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) === 9);
+ * assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), 9);
  * ```
  */
 export function percentile(xs: number[], p: number): number {

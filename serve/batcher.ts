@@ -34,13 +34,15 @@ interface Pending {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Batcher } from "./batcher.ts";
  * const b = new Batcher(async (t) => t.map((s) => new Float32Array([s.length])), {
  *   windowMs: 5,
  *   maxBatch: 32,
  * });
  * const [x, y] = await Promise.all([b.run(["a"]), b.run(["bb", "ccc"])]);
- * console.assert(x.batchSize === 3 && y.probs[1][0] === 3);
+ * assert.equal(x.batchSize, 3);
+ * assert.equal(y.probs[1][0], 3);
  * ```
  */
 export class Batcher {

@@ -13,9 +13,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ApiError } from "./errors.ts";
  * const e = new ApiError(400, "missing_text", "Cannot classify: no text; send {\"text\": \"...\"}");
- * console.assert(e.status === 400 && e.code === "missing_text");
+ * assert.equal(e.status, 400);
+ * assert.equal(e.code, "missing_text");
  * ```
  */
 export class ApiError extends Error {

@@ -23,9 +23,11 @@ const errorResponse = (description: string) => ({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openApiSpec } from "./openapi.ts";
  * const spec = openApiSpec({ maxBodyBytes: 1024, maxTexts: 4, maxChars: 100, apiKey: false });
- * console.assert(spec.openapi === "3.1.0" && "/v1/classify" in spec.paths);
+ * assert.equal(spec.openapi, "3.1.0");
+ * assert.ok("/v1/classify" in spec.paths);
  * ```
  */
 export function openApiSpec(limits: SpecLimits) {

@@ -18,8 +18,9 @@ const ENTITIES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./pages.ts";
- * console.assert(escapeHtml("<a>") === "&lt;a&gt;");
+ * assert.equal(escapeHtml("<a>"), "&lt;a&gt;");
  * ```
  */
 export function escapeHtml(s: string): string {
@@ -37,8 +38,9 @@ code{background:#eee;padding:0 .2rem}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { indexPage } from "./pages.ts";
- * console.assert(indexPage(false).includes("<textarea"));
+ * assert.match(indexPage(false), /<textarea/);
  * ```
  */
 export function indexPage(needsKey: boolean): string {
@@ -90,9 +92,11 @@ interface SpecLike {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { docsPage } from "./pages.ts";
  * const html = docsPage({ info: { title: "t" }, paths: { "/x": { get: { summary: "X" } } } });
- * console.assert(html.includes("GET") && html.includes("/x"));
+ * assert.match(html, /GET/);
+ * assert.match(html, /\/x/);
  * ```
  */
 export function docsPage(spec: SpecLike): string {

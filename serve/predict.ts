@@ -57,12 +57,15 @@ export interface InputOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseInputs } from "./predict.ts";
  * const rows = parseInputs('{"text":"hi","label":"ham"}\n\n{"text":"win!","label":"spam"}\n', {
  *   jsonl: true,
  *   labelField: "label",
  * });
- * console.assert(rows.length === 2 && rows[1].line === 3 && rows[1].label === "spam");
+ * assert.equal(rows.length, 2);
+ * assert.equal(rows[1].line, 3);
+ * assert.equal(rows[1].label, "spam");
  * ```
  */
 export function parseInputs(content: string, o: InputOptions): PredictInput[] {
@@ -125,13 +128,15 @@ export interface Score {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scorePredictions } from "./predict.ts";
  * const s = scorePredictions(
  *   ["ham", "spam"],
  *   [{ line: 1, text: "a", label: "ham" }, { line: 2, text: "b", label: "spam" }],
  *   [{ label: "ham", score: 0.9, scores: {} }, { label: "ham", score: 0.6, scores: {} }],
  * );
- * console.assert(s.accuracy === 0.5 && s.counts[1][0] === 1);
+ * assert.equal(s.accuracy, 0.5);
+ * assert.equal(s.counts[1][0], 1);
  * ```
  */
 export function scorePredictions(

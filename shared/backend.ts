@@ -33,8 +33,9 @@ export interface BackendInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDevice } from "./backend.ts";
- * console.assert(parseDevice("wasm") === "wasm");
+ * assert.equal(parseDevice("wasm"), "wasm");
  * ```
  */
 export function parseDevice(value: string): Device {
@@ -110,9 +111,11 @@ let started: BackendInfo | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "./backend.ts";
  * const { backend, ops } = await initBackend("cpu");
- * console.assert(backend === "cpu" && typeof ops.lstm === "function");
+ * assert.equal(backend, "cpu");
+ * assert.equal(typeof ops.lstm, "function");
  * ```
  */
 export async function initBackend(device: Device | string = "auto"): Promise<BackendInfo> {

@@ -46,8 +46,9 @@ const LOG_BUCKETS = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groupThousands } from "./progress.ts";
- * console.assert(groupThousands(1234567) === "1,234,567");
+ * assert.equal(groupThousands(1234567), "1,234,567");
  * ```
  */
 export function groupThousands(n: number): string {
@@ -66,10 +67,11 @@ export function groupThousands(n: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatNumber } from "./progress.ts";
- * console.assert(formatNumber(4.21345) === "4.213");
- * console.assert(formatNumber(0.0012) === "1.2e-3");
- * console.assert(formatNumber(1234.6) === "1,235");
+ * assert.equal(formatNumber(4.21345), "4.213");
+ * assert.equal(formatNumber(0.0012), "1.2e-3");
+ * assert.equal(formatNumber(1234.6), "1,235");
  * ```
  */
 export function formatNumber(value: number): string {
@@ -89,9 +91,10 @@ export function formatNumber(value: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./progress.ts";
- * console.assert(formatDuration(83) === "01:23");
- * console.assert(formatDuration(3723) === "1:02:03");
+ * assert.equal(formatDuration(83), "01:23");
+ * assert.equal(formatDuration(3723), "1:02:03");
  * ```
  */
 export function formatDuration(seconds: number): string {
@@ -108,8 +111,9 @@ export function formatDuration(seconds: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatFields } from "./progress.ts";
- * console.assert(formatFields({ loss: 4.21345, "tok/s": 1234 }) === "loss 4.213 tok/s 1,234");
+ * assert.equal(formatFields({ loss: 4.21345, "tok/s": 1234 }), "loss 4.213 tok/s 1,234");
  * ```
  */
 export function formatFields(fields: ProgressFields): string {
@@ -138,6 +142,7 @@ function terminalColumns(): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProgressBar } from "./progress.ts";
  * const lines: string[] = [];
  * const bar = new ProgressBar({
@@ -148,7 +153,7 @@ function terminalColumns(): number | undefined {
  * });
  * bar.update(10, { acc: 0.93 });
  * bar.finish();
- * console.assert(lines.at(-1)!.endsWith("acc 0.93\n"));
+ * assert.match(lines.at(-1)!, /acc 0\.93\n$/);
  * ```
  */
 export class ProgressBar {
@@ -250,9 +255,10 @@ export class ProgressBar {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ProgressBar } from "./progress.ts";
    * const bar = new ProgressBar({ label: "lm", total: 4, write: () => {}, now: () => 0 });
-   * console.assert(bar.line().startsWith("lm [....................] 0/4"));
+   * assert.match(bar.line(), /^lm \[\.{20}\] 0\/4/);
    * ```
    */
   line(): string {

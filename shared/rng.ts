@@ -20,10 +20,12 @@ export interface RngState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
  * const r = new Rng(42);
  * const x = r.next();
- * console.assert(x >= 0 && x < 1);
+ * assert.ok(x >= 0);
+ * assert.ok(x < 1);
  * ```
  */
 export class Rng {

@@ -50,12 +50,13 @@ function niceTicks(lo: number, hi: number, n: number): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { svgLineChart } from "./svg.ts";
  * const svg = svgLineChart({
  *   title: "t", xLabel: "x", yLabel: "y",
  *   series: [{ name: "a", color: "#000", points: [[0, 1], [1, 2]] }],
  * });
- * console.assert(svg.startsWith("<svg"));
+ * assert.match(svg, /^<svg/);
  * ```
  */
 export function svgLineChart(c: Chart): string {

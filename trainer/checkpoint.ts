@@ -73,9 +73,10 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint | undefine
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paramSection, paramTensors } from "./checkpoint.ts";
  * const t = paramTensors("param.", { w: { shape: [1], data: new Float32Array([2]) } });
- * console.assert(paramSection(t, "param.").w.data[0] === 2);
+ * assert.equal(paramSection(t, "param.").w.data[0], 2);
  * ```
  */
 export function paramTensors(
@@ -108,9 +109,10 @@ export function paramSection(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { momentSection, momentTensors } from "./checkpoint.ts";
  * const m = { w: { m: new Float32Array([1]), v: new Float32Array([2]), shape: [1] } };
- * console.assert(momentSection(momentTensors(m)).w.v[0] === 2);
+ * assert.equal(momentSection(momentTensors(m)).w.v[0], 2);
  * ```
  */
 export function momentTensors(moments: Record<string, MomentData>): Record<string, NamedTensor> {

@@ -72,10 +72,11 @@ export function clfGroupOf(name: string, numLayers: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "../shared/rng.ts";
  * import { sortishBatches } from "./clf_train.ts";
  * const b = sortishBatches([5, 1, 9, 3], 2, new Rng(0));
- * console.assert(b.flat().sort().join() === "0,1,2,3");
+ * assert.equal(b.flat().sort().join(), "0,1,2,3");
  * ```
  */
 export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[][] {

@@ -180,8 +180,9 @@ const BASE: Omit<TrainConfig, "preset"> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presetConfig } from "./config.ts";
- * console.assert(presetConfig("paper").pretrain.bptt === 70);
+ * assert.equal(presetConfig("paper").pretrain.bptt, 70);
  * ```
  */
 export function presetConfig(preset: PresetName): TrainConfig {

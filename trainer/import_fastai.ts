@@ -56,9 +56,10 @@ export interface ImportFastaiResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directionFromName } from "./import_fastai.ts";
- * console.assert(directionFromName("wt103/bwd_wt103.h5") === "bwd");
- * console.assert(directionFromName("models/lstm_fwd.pth") === "fwd");
+ * assert.equal(directionFromName("wt103/bwd_wt103.h5"), "bwd");
+ * assert.equal(directionFromName("models/lstm_fwd.pth"), "fwd");
  * ```
  */
 export function directionFromName(path: string): Direction {

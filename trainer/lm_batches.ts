@@ -30,9 +30,11 @@ export interface LmRows {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toRows } from "./lm_batches.ts";
  * const r = toRows(Int32Array.from([0, 1, 2, 3, 4, 5, 6]), 2);
- * console.assert(r.rowLen === 3 && r.rows.join() === "0,1,2,3,4,5");
+ * assert.equal(r.rowLen, 3);
+ * assert.equal(r.rows.join(), "0,1,2,3,4,5");
  * ```
  */
 export function toRows(stream: Int32Array, bs: number): LmRows {
@@ -57,10 +59,12 @@ export function drawSeqLen(rng: Rng, bptt: number, variable: boolean): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { batchAt, toRows } from "./lm_batches.ts";
  * const r = toRows(Int32Array.from({ length: 20 }, (_, i) => i), 2);
  * const b = batchAt(r, 0, 3)!;
- * console.assert(b.x.join() === "0,1,2,10,11,12" && b.y.join() === "1,2,3,11,12,13");
+ * assert.equal(b.x.join(), "0,1,2,10,11,12");
+ * assert.equal(b.y.join(), "1,2,3,11,12,13");
  * ```
  */
 export function batchAt(r: LmRows, pos: number, seqLen: number): LmBatch | undefined {

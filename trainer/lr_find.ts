@@ -63,8 +63,9 @@ export interface RangeResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rangeLr } from "./lr_find.ts";
- * console.assert(Math.abs(rangeLr(1, 3, 1e-4, 1) - 1e-2) < 1e-12);
+ * assert.ok(Math.abs(rangeLr(1, 3, 1e-4, 1) - 1e-2) < 1e-12);
  * ```
  */
 export function rangeLr(i: number, n: number, min: number, max: number): number {
@@ -76,10 +77,12 @@ export function rangeLr(i: number, n: number, min: number, max: number): number 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suggestLr } from "./lr_find.ts";
  * const pts = [1e-4, 1e-3, 1e-2, 1e-1].map((lr, i) => ({ lr, loss: 0, smoothed: [5, 4.9, 3, 2.8][i] }));
  * const s = suggestLr(pts);
- * console.assert(s.steepest === 1e-2 && Math.abs(s.minOver10 - 1e-2) < 1e-12);
+ * assert.equal(s.steepest, 1e-2);
+ * assert.ok(Math.abs(s.minOver10 - 1e-2) < 1e-12);
  * ```
  */
 export function suggestLr(points: RangePoint[]): LrSuggestion {
@@ -107,6 +110,7 @@ export function suggestLr(points: RangePoint[]): LrSuggestion {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rangeTest } from "./lr_find.ts";
  * // Gradient descent on (w - 3)^2 diverges once the rate passes 1.
  * let w = 0;
@@ -115,7 +119,8 @@ export function suggestLr(points: RangePoint[]): LrSuggestion {
  *   w -= lr * 2 * (w - 3);
  *   return loss;
  * }, { minLr: 1e-3, maxLr: 10, steps: 60 });
- * console.assert(r.ended === "diverged" && r.suggestion.minOver10 < 1);
+ * assert.equal(r.ended, "diverged");
+ * assert.ok(r.suggestion.minOver10 < 1);
  * ```
  */
 export async function rangeTest(
@@ -166,10 +171,11 @@ export async function rangeTest(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rangeTestSvg } from "./lr_find.ts";
  * const points = [{ lr: 1e-3, loss: 2, smoothed: 2 }, { lr: 1e-2, loss: 1, smoothed: 1.5 }];
  * const svg = rangeTestSvg("lm", { points, suggestion: { minOver10: 1e-3 }, ended: "steps" });
- * console.assert(svg.startsWith("<svg"));
+ * assert.match(svg, /^<svg/);
  * ```
  */
 export function rangeTestSvg(title: string, r: RangeResult): string {

@@ -17,10 +17,11 @@ export class MetricsLog {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MetricsLog } from "./metrics.ts";
    * const log = new MetricsLog();
    * await log.add({ type: "step", loss: 1 });
-   * console.assert(log.rows.length === 1);
+   * assert.equal(log.rows.length, 1);
    * ```
    */
   async add(row: Record<string, unknown>): Promise<void> {

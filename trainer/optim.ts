@@ -40,6 +40,7 @@ export interface MomentData {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../shared/ops/ops.ts";
  * import { Adam, ADAM_DEFAULTS } from "./optim.ts";
@@ -49,7 +50,7 @@ export interface MomentData {
  * const adam = new Adam(ops, { ...ADAM_DEFAULTS, weightDecay: 0, clipNorm: 0 });
  * adam.track([w]);
  * await adam.step({ "w-doc": tf.scalar(0.5) }, 0.1, () => 1);
- * console.assert(Math.abs(w.dataSync()[0] - 0.9) < 1e-5);
+ * assert.ok(Math.abs(w.dataSync()[0] - 0.9) < 1e-5);
  * ```
  */
 export class Adam {

@@ -16,12 +16,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderReport } from "./report.ts";
  * const html = renderReport([
  *   { type: "step", stage: "pretrain", direction: "fwd", step: 0, loss: 5.2, lr: 1e-3 },
  *   { type: "test", direction: "fwd", accuracy: 0.9, labels: ["ham", "spam"], confusion: [[5, 1], [0, 4]] },
  * ]);
- * console.assert(html.includes("<svg"));
+ * assert.match(html, /<svg/);
  * ```
  *
  * @module
@@ -83,9 +84,11 @@ const MAX_BUCKETS = 900;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMetrics } from "./report.ts";
  * const { rows, skipped } = parseMetrics('{"type":"end","seconds":3}\n{"type":\n\n');
- * console.assert(rows.length === 1 && skipped === 1);
+ * assert.equal(rows.length, 1);
+ * assert.equal(skipped, 1);
  * ```
  */
 export function parseMetrics(text: string): ParsedMetrics {
@@ -1007,9 +1010,11 @@ ${charts.join("\n")}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderReport } from "./report.ts";
  * const html = renderReport([], { title: "empty run" });
- * console.assert(html.startsWith("<!doctype html>") && html.includes("No validation rows"));
+ * assert.match(html, /^<!doctype html>/);
+ * assert.match(html, /No validation rows/);
  * ```
  */
 export function renderReport(rows: MetricsRow[], opts: ReportOptions = {}): string {

@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cosineAnneal } from "./schedule.ts";
- * console.assert(cosineAnneal(0, 10, 0.002) === 0.002);
- * console.assert(Math.abs(cosineAnneal(5, 10, 0.002) - 0.001) < 1e-12);
+ * assert.equal(cosineAnneal(0, 10, 0.002), 0.002);
+ * assert.ok(Math.abs(cosineAnneal(5, 10, 0.002) - 0.001) < 1e-12);
  * ```
  */
 export function cosineAnneal(t: number, total: number, max: number, min = 0): number {
@@ -28,9 +29,10 @@ export function cosineAnneal(t: number, total: number, max: number, min = 0): nu
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reverseAnneal } from "./schedule.ts";
- * console.assert(reverseAnneal(0, 10, 0.002) === 0);
- * console.assert(reverseAnneal(10, 10, 0.002) === 0.002);
+ * assert.equal(reverseAnneal(0, 10, 0.002), 0);
+ * assert.equal(reverseAnneal(10, 10, 0.002), 0.002);
  * ```
  */
 export function reverseAnneal(t: number, total: number, max: number, min = 0): number {
@@ -44,9 +46,12 @@ export function reverseAnneal(t: number, total: number, max: number, min = 0): n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discriminativeRates } from "./schedule.ts";
  * const r = discriminativeRates(3, 0.01, 0.3);
- * console.assert(r.length === 3 && r[2] === 0.01 && Math.abs(r[1] - 0.003) < 1e-15);
+ * assert.equal(r.length, 3);
+ * assert.equal(r[2], 0.01);
+ * assert.ok(Math.abs(r[1] - 0.003) < 1e-15);
  * ```
  */
 export function discriminativeRates(groups: number, top: number, factor: number): number[] {
@@ -86,10 +91,11 @@ export interface PlanOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { epochPlan } from "./schedule.ts";
  * const o = { groups: 4, maxLr: 0.002, warmup: true, gradualUnfreeze: true, cosine: true };
- * console.assert(epochPlan(0, o).lowestTrainable === 0);
- * console.assert(epochPlan(1, o).lowestTrainable === 3);
+ * assert.equal(epochPlan(0, o).lowestTrainable, 0);
+ * assert.equal(epochPlan(1, o).lowestTrainable, 3);
  * ```
  */
 export function epochPlan(epoch: number, o: PlanOptions): EpochPlan {

@@ -20,9 +20,10 @@ export class StopSignal {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StopSignal } from "./signals.ts";
    * const stop = new StopSignal();
-   * console.assert(stop.requested === false);
+   * assert.equal(stop.requested, false);
    * ```
    */
   attach(): this {

@@ -16,9 +16,10 @@ async function digest(s: string): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timingSafeEqual } from "./auth.ts";
- * console.assert(await timingSafeEqual("k1", "k1"));
- * console.assert(!(await timingSafeEqual("k1", "k2")));
+ * assert.ok(await timingSafeEqual("k1", "k1"));
+ * assert.equal(await timingSafeEqual("k1", "k2"), false);
  * ```
  */
 export async function timingSafeEqual(a: string, b: string): Promise<boolean> {

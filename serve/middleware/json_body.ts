@@ -18,9 +18,10 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLimited } from "./json_body.ts";
  * const bytes = await readLimited(new Request("http://x", { method: "POST", body: "hi" }), 10);
- * console.assert(bytes.length === 2);
+ * assert.equal(bytes.length, 2);
  * ```
  */
 export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {

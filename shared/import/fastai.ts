@@ -26,8 +26,10 @@ export type FastaiGeneration = "fastai v1/v2" | "fastai 0.7";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FASTAI_07_SPECIALS } from "./fastai.ts";
- * console.assert(FASTAI_07_SPECIALS._unk_ === "xxunk" && FASTAI_07_SPECIALS.t_up === "xxup");
+ * assert.equal(FASTAI_07_SPECIALS._unk_, "xxunk");
+ * assert.equal(FASTAI_07_SPECIALS.t_up, "xxup");
  * ```
  */
 export const FASTAI_07_SPECIALS: Readonly<Record<string, SpecialToken>> = {
@@ -67,13 +69,14 @@ export interface ImportNames {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseItos } from "./fastai.ts";
  * // pickle.dumps(["xxunk", "the"], protocol=2)
  * const bytes = new Uint8Array([
  *   0x80, 2, 0x5d, 0x28, 0x58, 5, 0, 0, 0, ...new TextEncoder().encode("xxunk"),
  *   0x58, 3, 0, 0, 0, ...new TextEncoder().encode("the"), 0x65, 0x2e,
  * ]);
- * console.assert(parseItos(bytes, "itos.pkl").join() === "xxunk,the");
+ * assert.equal(parseItos(bytes, "itos.pkl").join(), "xxunk,the");
  * ```
  */
 export function parseItos(data: Uint8Array, name: string): string[] {
@@ -185,9 +188,12 @@ function keyList(keys: string[], max = 12): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mapFastaiVocab } from "./fastai.ts";
  * const m = mapFastaiVocab(["_unk_", "_pad_", "the", "xbos"]);
- * console.assert(m.vocab[9] === "the" && m.rowOf[2] === 3 && m.rowOf[3] === -1);
+ * assert.equal(m.vocab[9], "the");
+ * assert.equal(m.rowOf[2], 3);
+ * assert.equal(m.rowOf[3], -1);
  * ```
  */
 export function mapFastaiVocab(

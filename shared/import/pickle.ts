@@ -28,8 +28,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PyGlobal } from "./pickle.ts";
- * console.assert(new PyGlobal("numpy", "dtype").qualname === "numpy.dtype");
+ * assert.equal(new PyGlobal("numpy", "dtype").qualname, "numpy.dtype");
  * ```
  */
 export class PyGlobal {
@@ -46,9 +47,11 @@ export class PyGlobal {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PyGlobal, PyObject } from "./pickle.ts";
  * const o = new PyObject(new PyGlobal("fastai.text", "Vocab"), []);
- * console.assert(o.cls.name === "Vocab" && o.state === undefined);
+ * assert.equal(o.cls.name, "Vocab");
+ * assert.equal(o.state, undefined);
  * ```
  */
 export class PyObject {
@@ -202,8 +205,10 @@ function toBytes(args: unknown[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describePy } from "./pickle.ts";
- * console.assert(describePy(["a", "b"]) === "a list of 2" && describePy(null) === "None");
+ * assert.equal(describePy(["a", "b"]), "a list of 2");
+ * assert.equal(describePy(null), "None");
  * ```
  */
 export function describePy(v: unknown): string {
@@ -229,12 +234,12 @@ export function describePy(v: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PickleError, unpickle } from "./pickle.ts";
- * try {
- *   unpickle(new Uint8Array([0x80, 2]), { label: "x.pkl" });
- * } catch (e) {
- *   console.assert(e instanceof PickleError && e.offset === 2);
- * }
+ * assert.throws(
+ *   () => unpickle(new Uint8Array([0x80, 2]), { label: "x.pkl" }),
+ *   (e) => e instanceof PickleError && e.offset === 2,
+ * );
  * ```
  */
 export class PickleError extends Error {
@@ -250,13 +255,15 @@ export class PickleError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unpickle } from "./pickle.ts";
  * // pickle.dumps(["a", 1], protocol=2)
  * const bytes = new Uint8Array([
  *   0x80, 2, 0x5d, 0x71, 0, 0x28, 0x58, 1, 0, 0, 0, 0x61, 0x71, 1, 0x4b, 1, 0x65, 0x2e,
  * ]);
  * const { value, end } = unpickle(bytes);
- * console.assert(JSON.stringify(value) === '["a",1]' && end === bytes.length);
+ * assert.equal(JSON.stringify(value), '["a",1]');
+ * assert.equal(end, bytes.length);
  * ```
  */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): Unpickled {

@@ -44,8 +44,9 @@ const STORAGE_TYPES: Record<string, [TorchDType, number]> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StorageType } from "./torch_checkpoint.ts";
- * console.assert(new StorageType("HalfStorage", "float16", 2).itemSize === 2);
+ * assert.equal(new StorageType("HalfStorage", "float16", 2).itemSize, 2);
  * ```
  */
 export class StorageType {
@@ -58,10 +59,12 @@ export class StorageType {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TorchStorage } from "./torch_checkpoint.ts";
  * const s = new TorchStorage("0", "float32", 4, "cpu");
  * s.bytes = new Uint8Array(new Float32Array([1, 2]).buffer);
- * console.assert(s.numel === 2 && s.float32()[1] === 2);
+ * assert.equal(s.numel, 2);
+ * assert.equal(s.float32()[1], 2);
  * ```
  */
 export class TorchStorage {
@@ -140,12 +143,13 @@ export class TorchStorage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TorchStorage, TorchTensor } from "./torch_checkpoint.ts";
  * const s = new TorchStorage("0", "float32", 4, "cpu");
  * s.bytes = new Uint8Array(new Float32Array([9, 1, 2, 3, 4]).buffer);
  * // A transposed 2×2 view starting at element 1: [[1, 3], [2, 4]].
  * const t = new TorchTensor(s, 1, [2, 2], [1, 2]);
- * console.assert(t.toFloat32().join() === "1,3,2,4");
+ * assert.equal(t.toFloat32().join(), "1,3,2,4");
  * ```
  */
 export class TorchTensor {

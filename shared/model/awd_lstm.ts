@@ -48,10 +48,11 @@ export interface LmLossOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encoderPreset } from "./config.ts";
  * import { awdLstmSpecs } from "./awd_lstm.ts";
  * const s = awdLstmSpecs(encoderPreset("paper", 100));
- * console.assert(s["rnns.0.weight_hh"].shape.join() === "4600,1150");
+ * assert.equal(s["rnns.0.weight_hh"].shape.join(), "4600,1150");
  * ```
  */
 export function awdLstmSpecs(c: AwdLstmConfig): Record<string, ParamSpec> {
@@ -83,6 +84,7 @@ export function awdLstmSpecs(c: AwdLstmConfig): Record<string, ParamSpec> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { encoderPreset } from "./config.ts";
@@ -90,7 +92,7 @@ export function awdLstmSpecs(c: AwdLstmConfig): Record<string, ParamSpec> {
  * await tf.setBackend("cpu");
  * const lm = new AwdLstm(createOps(tf, "cpu"), encoderPreset("tiny", 30));
  * const { output } = lm.encode(tf.tensor2d([[2, 3, 4]], undefined, "int32"));
- * console.assert(lm.logits(output).shape.join() === "1,3,30");
+ * assert.equal(lm.logits(output).shape.join(), "1,3,30");
  * ```
  */
 export class AwdLstm {

@@ -44,10 +44,11 @@ export interface ForwardResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headPreset } from "./config.ts";
  * import { headSpecs } from "./classifier.ts";
  * const s = headSpecs(headPreset(2), 400);
- * console.assert(s["head.0.linear.weight"].shape.join() === "50,1200");
+ * assert.equal(s["head.0.linear.weight"].shape.join(), "50,1200");
  * ```
  */
 export function headSpecs(h: HeadConfig, embSize: number): Record<string, ParamSpec> {
@@ -104,6 +105,7 @@ export function poolingMasks(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { encoderPreset, headPreset } from "./config.ts";
@@ -111,7 +113,7 @@ export function poolingMasks(
  * await tf.setBackend("cpu");
  * const clf = new TextClassifier(createOps(tf, "cpu"), encoderPreset("tiny", 30), headPreset(2));
  * const { logits } = clf.forward(tf.tensor2d([[2, 3, 4], [5, 6, 1]], undefined, "int32"), [3, 2]);
- * console.assert(logits.shape.join() === "2,2");
+ * assert.equal(logits.shape.join(), "2,2");
  * ```
  */
 export class TextClassifier {
@@ -252,12 +254,13 @@ export class TextClassifier {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { crossEntropy } from "./classifier.ts";
  * await tf.setBackend("cpu");
  * const l = crossEntropy(createOps(tf, "cpu"), tf.zeros([1, 2]), tf.tensor1d([1], "int32"));
- * console.assert(Math.abs(l.dataSync()[0] - Math.log(2)) < 1e-6);
+ * assert.ok(Math.abs(l.dataSync()[0] - Math.log(2)) < 1e-6);
  * ```
  */
 export function crossEntropy(ops: Ops, logits: Tensor2D, labels: Tensor): Tensor {

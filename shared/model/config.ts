@@ -63,9 +63,12 @@ const DROPOUTS = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encoderPreset } from "./config.ts";
  * const c = encoderPreset("paper", 60000);
- * console.assert(c.embSize === 400 && c.hiddenSize === 1150 && c.numLayers === 3);
+ * assert.equal(c.embSize, 400);
+ * assert.equal(c.hiddenSize, 1150);
+ * assert.equal(c.numLayers, 3);
  * ```
  */
 export function encoderPreset(name: PresetName, vocabSize: number): AwdLstmConfig {
@@ -84,8 +87,9 @@ export function encoderPreset(name: PresetName, vocabSize: number): AwdLstmConfi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headPreset } from "./config.ts";
- * console.assert(headPreset(2).hiddenSizes[0] === 50);
+ * assert.equal(headPreset(2).hiddenSizes[0], 50);
  * ```
  */
 export function headPreset(numClasses: number, bptt = 70): HeadConfig {

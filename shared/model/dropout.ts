@@ -31,13 +31,14 @@ export interface EncoderMasks {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { Rng } from "../rng.ts";
  * import { sampleMask } from "./dropout.ts";
  * await tf.setBackend("cpu");
  * const m = sampleMask(createOps(tf, "cpu"), new Rng(1), [2, 3], 0.5)!;
- * console.assert(m.dataSync().every((v) => v === 0 || v === 2));
+ * assert.ok(m.dataSync().every((v) => v === 0 || v === 2));
  * ```
  */
 export function sampleMask(ops: Ops, rng: Rng, shape: number[], p: number): Tensor | undefined {
@@ -52,6 +53,7 @@ export function sampleMask(ops: Ops, rng: Rng, shape: number[], p: number): Tens
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { Rng } from "../rng.ts";
@@ -59,7 +61,7 @@ export function sampleMask(ops: Ops, rng: Rng, shape: number[], p: number): Tens
  * import { sampleEncoderMasks } from "./dropout.ts";
  * await tf.setBackend("cpu");
  * const m = sampleEncoderMasks(createOps(tf, "cpu"), new Rng(1), encoderPreset("tiny", 50), 4);
- * console.assert(m.input!.shape.join() === "4,16");
+ * assert.equal(m.input!.shape.join(), "4,16");
  * ```
  */
 export function sampleEncoderMasks(

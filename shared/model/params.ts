@@ -33,6 +33,7 @@ export interface ParamData {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "../ops/ops.ts";
  * import { Rng } from "../rng.ts";
@@ -41,7 +42,7 @@ export interface ParamData {
  * const p = new ParamStore(createOps(tf, "cpu"), {
  *   w: { shape: [2, 2], init: { kind: "const", value: 1 }, trainable: true },
  * }, new Rng(0));
- * console.assert(p.get("w").shape.join() === "2,2");
+ * assert.equal(p.get("w").shape.join(), "2,2");
  * ```
  */
 export class ParamStore {
@@ -130,8 +131,9 @@ let nextStoreId = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paramName } from "./params.ts";
- * console.assert(paramName("p3/rnns.0.weight_hh") === "rnns.0.weight_hh");
+ * assert.equal(paramName("p3/rnns.0.weight_hh"), "rnns.0.weight_hh");
  * ```
  */
 export function paramName(variableName: string): string {

@@ -29,6 +29,7 @@ export interface DecoderLossInputs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "./ops.ts";
  * await tf.setBackend("cpu");
@@ -37,7 +38,7 @@ export interface DecoderLossInputs {
  *   h: tf.zeros([2, 3]), weight: tf.zeros([4, 3]), bias: tf.zeros([4]),
  *   targets: tf.tensor1d([0, 3], "int32"),
  * });
- * console.assert(Math.abs(loss.dataSync()[0] - Math.log(4)) < 1e-6);
+ * assert.ok(Math.abs(loss.dataSync()[0] - Math.log(4)) < 1e-6);
  * ```
  */
 export function decoderLossGeneric(ops: Ops, inputs: DecoderLossInputs): Scalar {

@@ -46,6 +46,7 @@ export interface LstmOutputs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "./ops.ts";
  * import { lstmGeneric } from "./lstm.ts";
@@ -57,7 +58,7 @@ export interface LstmOutputs {
  *   wIh: tf.randomNormal([4 * H, I]), wHh: tf.randomNormal([4 * H, H]),
  *   bIh: tf.zeros([4 * H]), bHh: tf.zeros([4 * H]),
  * });
- * console.assert(out.y.shape.join() === "3,2,5");
+ * assert.equal(out.y.shape.join(), "3,2,5");
  * ```
  */
 export function lstmGeneric(ops: Ops, inputs: LstmInputs): LstmOutputs {

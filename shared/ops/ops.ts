@@ -122,11 +122,12 @@ export function registerDecoderLossKernel(backend: string, kernel: DecoderLossKe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { createOps } from "./ops.ts";
  * await tf.setBackend("cpu");
  * const ops = createOps(tf, "cpu");
- * console.assert(ops.add(ops.scalar(1), ops.scalar(2)).dataSync()[0] === 3);
+ * assert.equal(ops.add(ops.scalar(1), ops.scalar(2)).dataSync()[0], 3);
  * ```
  */
 export function createOps(tf: Tf, backend: string): Ops {

@@ -14,8 +14,9 @@ import type { Ops } from "./ops.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { relError } from "./test_util.ts";
- * console.assert(relError(new Float32Array([1, 2.002]), new Float32Array([1, 2])) < 1.01e-3);
+ * assert.ok(relError(new Float32Array([1, 2.002]), new Float32Array([1, 2])) < 1.01e-3);
  * ```
  */
 export function relError(a: Float32Array, b: Float32Array): number {

@@ -75,8 +75,11 @@ const CAPITALISED = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isAbbreviation } from "./abbreviations.ts";
- * console.assert(isAbbreviation("Mr.") && isAbbreviation("etc.") && !isAbbreviation("no."));
+ * assert.ok(isAbbreviation("Mr."));
+ * assert.ok(isAbbreviation("etc."));
+ * assert.ok(!isAbbreviation("no."));
  * ```
  */
 export function isAbbreviation(word: string): boolean {

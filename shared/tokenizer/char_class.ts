@@ -19,9 +19,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CharClass, classAt } from "./char_class.ts";
  * const k = classAt("É", 0);
- * console.assert((k & CharClass.MASK) === CharClass.LETTER && (k & CharClass.UPPER) !== 0);
+ * assert.equal(k & CharClass.MASK, CharClass.LETTER);
+ * assert.notEqual(k & CharClass.UPPER, 0);
  * ```
  */
 export const CharClass = {
@@ -61,8 +63,9 @@ const RE_MARK = /^[\p{M}\p{Cf}]$/u;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CharClass, classify } from "./char_class.ts";
- * console.assert(classify(0x4e2d) === CharClass.CJK); // 中
+ * assert.equal(classify(0x4e2d), CharClass.CJK); // 中
  * ```
  */
 export function classify(cp: number): number {
@@ -106,8 +109,9 @@ export function classify(cp: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CLASS_TABLE, CharClass } from "./char_class.ts";
- * console.assert(CLASS_TABLE[0x20] === CharClass.WS);
+ * assert.equal(CLASS_TABLE[0x20], CharClass.WS);
  * ```
  */
 export const CLASS_TABLE: Uint8Array = new Uint8Array(65536);
@@ -120,8 +124,9 @@ const astral = new Map<number, number>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CharClass, fillClass } from "./char_class.ts";
- * console.assert(fillClass(0x3002) === CharClass.PUNCT); // 。
+ * assert.equal(fillClass(0x3002), CharClass.PUNCT); // 。
  * ```
  */
 export function fillClass(cu: number): number {
@@ -136,8 +141,9 @@ export function fillClass(cu: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CharClass, classAt } from "./char_class.ts";
- * console.assert(classAt("a😀", 1) === (CharClass.EMOJI | CharClass.ASTRAL));
+ * assert.equal(classAt("a😀", 1), CharClass.EMOJI | CharClass.ASTRAL);
  * ```
  */
 export function classAt(text: string, i: number): number {

@@ -19,6 +19,7 @@ const FLUSH_CHARS = 1 << 16;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizeStream } from "./cli.ts";
  * const chunks: Uint8Array[] = [];
  * await tokenizeStream(
@@ -26,7 +27,7 @@ const FLUSH_CHARS = 1 << 16;
  *   new WritableStream({ write: (c) => void chunks.push(c) }),
  * );
  * const text = new TextDecoder().decode(chunks[0]);
- * console.assert(text === "xxbos xxmaj hi !\nxxbos\n");
+ * assert.equal(text, "xxbos xxmaj hi !\nxxbos\n");
  * ```
  */
 export async function tokenizeStream(

@@ -43,8 +43,9 @@ function replace(match: string, sep: string | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fixHtml } from "./fix_html.ts";
- * console.assert(fixHtml("Great!<br /><br />A &quot;must&quot;") === 'Great!\n\nA "must"');
+ * assert.equal(fixHtml("Great!<br /><br />A &quot;must&quot;"), 'Great!\n\nA "must"');
  * ```
  */
 export function fixHtml(text: string): string {

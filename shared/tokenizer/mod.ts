@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenize, Vocab } from "./mod.ts";
  * const docs = [tokenize("Great movie!"), tokenize("Great fun.")];
  * const vocab = Vocab.build(Vocab.countTokens(docs), { minFreq: 1 });
- * console.assert(vocab.encode(docs[0])[0] === 2); // xxbos
+ * assert.equal(vocab.encode(docs[0])[0], 2); // xxbos
  * ```
  *
  * @module

@@ -11,8 +11,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SPECIAL_TOKENS } from "./special_tokens.ts";
- * console.assert(SPECIAL_TOKENS.indexOf("xxpad") === 1);
+ * assert.equal(SPECIAL_TOKENS.indexOf("xxpad"), 1);
  * ```
  */
 export const SPECIAL_TOKENS = [

@@ -68,8 +68,9 @@ export type { SpecialToken } from "./special_tokens.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TOKENIZER_RULES_VERSION } from "./tokenizer.ts";
- * console.assert(TOKENIZER_RULES_VERSION.startsWith("fitlam-tok-"));
+ * assert.match(TOKENIZER_RULES_VERSION, /^fitlam-tok-/);
  * ```
  */
 export const TOKENIZER_RULES_VERSION = "fitlam-tok-1";
@@ -578,9 +579,10 @@ function scan(text: string, em: Emitter): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenize } from "./tokenizer.ts";
  * const t = tokenize("I LOVE Paris!!!");
- * console.assert(t.join(" ") === "xxbos xxmaj i xxup love xxmaj paris xxrep 3 !");
+ * assert.equal(t.join(" "), "xxbos xxmaj i xxup love xxmaj paris xxrep 3 !");
  * ```
  */
 export function tokenize(text: string): string[] {
@@ -594,9 +596,11 @@ export function tokenize(text: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizeBatch } from "./tokenizer.ts";
  * const b = tokenizeBatch(["Hi.", ""]);
- * console.assert(b[0].join(" ") === "xxbos xxmaj hi ." && b[1].join(" ") === "xxbos");
+ * assert.equal(b[0].join(" "), "xxbos xxmaj hi .");
+ * assert.equal(b[1].join(" "), "xxbos");
  * ```
  */
 export function tokenizeBatch(texts: Iterable<string>): string[][] {

@@ -26,9 +26,11 @@ export interface VocabBuildOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countTokens } from "./vocab.ts";
  * const c = countTokens([["xxbos", "a", "b"], ["xxbos", "a"]]);
- * console.assert(c.get("a") === 2 && c.get("b") === 1);
+ * assert.equal(c.get("a"), 2);
+ * assert.equal(c.get("b"), 1);
  * ```
  */
 export function countTokens(
@@ -70,10 +72,13 @@ function typeOf(x: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Vocab } from "./vocab.ts";
  * const v = Vocab.build(new Map([["the", 5], ["cat", 2], ["rare", 1]]));
- * console.assert(v.size === 11 && v.idOf("the") === 9 && v.idOf("rare") === 0);
- * console.assert(v.decode(v.encode(["the", "dog"])).join(" ") === "the xxunk");
+ * assert.equal(v.size, 11);
+ * assert.equal(v.idOf("the"), 9);
+ * assert.equal(v.idOf("rare"), 0);
+ * assert.equal(v.decode(v.encode(["the", "dog"])).join(" "), "the xxunk");
  * ```
  */
 export class Vocab {
@@ -103,9 +108,10 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Vocab } from "./vocab.ts";
    * const v = Vocab.build(new Map([["b", 3], ["a", 3], ["c", 4]]), { maxSize: 11 });
-   * console.assert(v.itos.slice(9).join(" ") === "c a");
+   * assert.equal(v.itos.slice(9).join(" "), "c a");
    * ```
    */
   static build(counts: Map<string, number>, opts: VocabBuildOptions = {}): Vocab {
@@ -138,10 +144,11 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SPECIAL_TOKENS } from "./special_tokens.ts";
    * import { Vocab } from "./vocab.ts";
    * const v = Vocab.fromItos([...SPECIAL_TOKENS, "hello"]);
-   * console.assert(v.idOf("hello") === 9);
+   * assert.equal(v.idOf("hello"), 9);
    * ```
    */
   static fromItos(itos: readonly string[]): Vocab {
@@ -154,10 +161,11 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Vocab } from "./vocab.ts";
    * const v = Vocab.build(new Map([["hi", 3]]));
    * const back = Vocab.fromJSON(JSON.parse(JSON.stringify(v)));
-   * console.assert(back.idOf("hi") === v.idOf("hi"));
+   * assert.equal(back.idOf("hi"), v.idOf("hi"));
    * ```
    */
   static fromJSON(obj: unknown): Vocab {
@@ -185,8 +193,9 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Vocab } from "./vocab.ts";
-   * console.assert(Vocab.build(new Map()).idOf("xxbos") === 2);
+   * assert.equal(Vocab.build(new Map()).idOf("xxbos"), 2);
    * ```
    */
   idOf(token: string): number {
@@ -203,9 +212,10 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Vocab } from "./vocab.ts";
    * const v = Vocab.build(new Map([["a", 2]]));
-   * console.assert(v.encode(["xxbos", "a", "zzz"]).join() === "2,9,0");
+   * assert.equal(v.encode(["xxbos", "a", "zzz"]).join(), "2,9,0");
    * ```
    */
   encode(tokens: readonly string[]): Int32Array {
@@ -220,8 +230,9 @@ export class Vocab {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Vocab } from "./vocab.ts";
-   * console.assert(Vocab.build(new Map()).decode([2, 5]).join(" ") === "xxbos xxmaj");
+   * assert.equal(Vocab.build(new Map()).decode([2, 5]).join(" "), "xxbos xxmaj");
    * ```
    */
   decode(ids: ArrayLike<number>): string[] {

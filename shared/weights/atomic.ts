@@ -111,10 +111,11 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeFileAtomic } from "./atomic.ts";
  * const dir = await Deno.makeTempDir();
  * await writeFileAtomic(`${dir}/note.txt`, "hello");
- * console.assert(await Deno.readTextFile(`${dir}/note.txt`) === "hello");
+ * assert.equal(await Deno.readTextFile(`${dir}/note.txt`), "hello");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -187,11 +188,12 @@ function crashSurvivor(leftovers: Leftovers): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recoverDir } from "./atomic.ts";
  * const parent = await Deno.makeTempDir();
  * await Deno.mkdir(`${parent}/model.old-0123456789abcdef`); // as if a swap crashed
  * await recoverDir(`${parent}/model`);
- * console.assert((await Deno.stat(`${parent}/model`)).isDirectory);
+ * assert.ok((await Deno.stat(`${parent}/model`)).isDirectory);
  * await Deno.remove(parent, { recursive: true });
  * ```
  */
@@ -233,11 +235,12 @@ function checkFileName(action: string, dir: string, name: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readDirAtomic, writeDirAtomic } from "./atomic.ts";
  * const parent = await Deno.makeTempDir();
  * await writeDirAtomic(`${parent}/model`, { "a.txt": "1", "b.bin": new Uint8Array([2]) });
  * const files = await readDirAtomic(`${parent}/model`);
- * console.assert(new TextDecoder().decode(files["a.txt"]) === "1");
+ * assert.equal(new TextDecoder().decode(files["a.txt"]), "1");
  * await Deno.remove(parent, { recursive: true });
  * ```
  */
@@ -345,11 +348,13 @@ async function readFilesIn(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readDirAtomic, writeDirAtomic } from "./atomic.ts";
  * const parent = await Deno.makeTempDir();
  * await writeDirAtomic(`${parent}/m`, { "x.txt": "x" });
  * const files = await readDirAtomic(`${parent}/m`, ["x.txt", "missing.txt"]);
- * console.assert("x.txt" in files && !("missing.txt" in files));
+ * assert.ok("x.txt" in files);
+ * assert.ok(!("missing.txt" in files));
  * await Deno.remove(parent, { recursive: true });
  * ```
  */

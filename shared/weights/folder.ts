@@ -68,12 +68,14 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModelFolder, saveModelFolder } from "./folder.ts";
  * const dir = await Deno.makeTempDir();
  * const tensors = { bias: { dtype: "F32" as const, shape: [2], data: new Float32Array([1, 2]) } };
  * const { checksum } = await saveModelFolder(`${dir}/fwd`, { tensors, config: { hidden: 2 } });
  * const loaded = await loadModelFolder(`${dir}/fwd`);
- * console.assert(loaded.checksum === checksum && loaded.config.hidden === 2);
+ * assert.equal(loaded.checksum, checksum);
+ * assert.equal(loaded.config.hidden, 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -113,15 +115,15 @@ export async function saveModelFolder(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModelFolder, saveModelFolder } from "./folder.ts";
  * const dir = await Deno.makeTempDir();
  * const tensors = { w: { dtype: "F32" as const, shape: [1, 2], data: new Float32Array(2) } };
  * await saveModelFolder(dir, { tensors, config: {} });
- * try {
- *   await loadModelFolder(dir, { expect: { w: { dtype: "F32", shape: [2, 2] } } });
- * } catch (error) {
- *   console.assert((error as Error).message.includes('tensor "w" has shape [1,2]'));
- * }
+ * await assert.rejects(
+ *   loadModelFolder(dir, { expect: { w: { dtype: "F32", shape: [2, 2] } } }),
+ *   /tensor "w" has shape \[1,2\]/,
+ * );
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -17,9 +17,10 @@ const scratchU32 = new Uint32Array(scratchF32.buffer);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f16ToF32 } from "./half.ts";
- * console.assert(f16ToF32(0x3c00) === 1);
- * console.assert(f16ToF32(0x7c00) === Infinity);
+ * assert.equal(f16ToF32(0x3c00), 1);
+ * assert.equal(f16ToF32(0x7c00), Infinity);
  * ```
  */
 export function f16ToF32(bits: number): number {
@@ -37,8 +38,9 @@ export function f16ToF32(bits: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bf16ToF32 } from "./half.ts";
- * console.assert(bf16ToF32(0x3f80) === 1);
+ * assert.equal(bf16ToF32(0x3f80), 1);
  * ```
  */
 export function bf16ToF32(bits: number): number {
@@ -53,10 +55,11 @@ export function bf16ToF32(bits: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f32ToF16 } from "./half.ts";
- * console.assert(f32ToF16(1) === 0x3c00);
- * console.assert(f32ToF16(65504) === 0x7bff);
- * console.assert(f32ToF16(1e6) === 0x7c00);
+ * assert.equal(f32ToF16(1), 0x3c00);
+ * assert.equal(f32ToF16(65504), 0x7bff);
+ * assert.equal(f32ToF16(1e6), 0x7c00);
  * ```
  */
 export function f32ToF16(value: number): number {
@@ -93,9 +96,11 @@ function roundShift(value: number, shift: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f16ArrayToF32 } from "./half.ts";
  * const out = f16ArrayToF32(new Uint16Array([0x3c00, 0xc000]));
- * console.assert(out[0] === 1 && out[1] === -2);
+ * assert.equal(out[0], 1);
+ * assert.equal(out[1], -2);
  * ```
  */
 export function f16ArrayToF32(bits: Uint16Array): Float32Array {
@@ -109,8 +114,9 @@ export function f16ArrayToF32(bits: Uint16Array): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bf16ArrayToF32 } from "./half.ts";
- * console.assert(bf16ArrayToF32(new Uint16Array([0xc000]))[0] === -2);
+ * assert.equal(bf16ArrayToF32(new Uint16Array([0xc000]))[0], -2);
  * ```
  */
 export function bf16ArrayToF32(bits: Uint16Array): Float32Array {
@@ -126,9 +132,11 @@ export function bf16ArrayToF32(bits: Uint16Array): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f32ArrayToF16 } from "./half.ts";
  * const bits = f32ArrayToF16(new Float32Array([1, -2]));
- * console.assert(bits[0] === 0x3c00 && bits[1] === 0xc000);
+ * assert.equal(bits[0], 0x3c00);
+ * assert.equal(bits[1], 0xc000);
  * ```
  */
 export function f32ArrayToF16(values: Float32Array): Uint16Array {

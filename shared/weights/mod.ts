@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadModelFolder, saveModelFolder } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * await saveModelFolder(`${dir}/fwd`, {
@@ -14,7 +15,7 @@
  * const { tensors } = await loadModelFolder(`${dir}/fwd`, {
  *   expect: { w: { dtype: "F32", shape: [2] } },
  * });
- * console.assert(tensors.w.data[1] === 2);
+ * assert.equal(tensors.w.data[1], 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *

@@ -29,12 +29,12 @@ export interface NamedTensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSafetensors, SafetensorsError } from "./safetensors.ts";
- * try {
- *   decodeSafetensors(new Uint8Array(3));
- * } catch (error) {
- *   console.assert(error instanceof SafetensorsError && error.problem.startsWith("the file is 3"));
- * }
+ * assert.throws(
+ *   () => decodeSafetensors(new Uint8Array(3)),
+ *   (e) => e instanceof SafetensorsError && e.problem.startsWith("the file is 3"),
+ * );
  * ```
  */
 export class SafetensorsError extends Error {
@@ -96,8 +96,10 @@ function requireLittleEndian(action: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDType } from "./safetensors.ts";
- * console.assert(isDType("F16") && !isDType("F64"));
+ * assert.ok(isDType("F16"));
+ * assert.ok(!isDType("F64"));
  * ```
  */
 export function isDType(value: unknown): value is DType {
@@ -109,8 +111,9 @@ export function isDType(value: unknown): value is DType {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dtypeBytes } from "./safetensors.ts";
- * console.assert(dtypeBytes("BF16") === 2);
+ * assert.equal(dtypeBytes("BF16"), 2);
  * ```
  */
 export function dtypeBytes(dtype: DType): number {
@@ -138,13 +141,15 @@ function formatShape(shape: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
  * const bytes = encodeSafetensors(
  *   { w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } },
  *   { format: "fitlam" },
  * );
  * const { tensors, metadata } = decodeSafetensors(bytes);
- * console.assert(tensors.w.data[1] === 2 && metadata.format === "fitlam");
+ * assert.equal(tensors.w.data[1], 2);
+ * assert.equal(metadata.format, "fitlam");
  * ```
  */
 export function encodeSafetensors(
@@ -253,12 +258,14 @@ interface HeaderEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
  * const bytes = encodeSafetensors({
  *   h: { dtype: "F16", shape: [1], data: new Uint16Array([0x3c00]) },
  * });
  * const { tensors } = decodeSafetensors(bytes, { toFloat32: true });
- * console.assert(tensors.h.dtype === "F32" && tensors.h.data[0] === 1);
+ * assert.equal(tensors.h.dtype, "F32");
+ * assert.equal(tensors.h.data[0], 1);
  * ```
  */
 export function decodeSafetensors(
@@ -424,9 +431,11 @@ function checkLayout(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toFloat32Tensor } from "./safetensors.ts";
  * const t = toFloat32Tensor({ dtype: "BF16", shape: [], data: new Uint16Array([0x3f80]) });
- * console.assert(t.dtype === "F32" && t.data[0] === 1);
+ * assert.equal(t.dtype, "F32");
+ * assert.equal(t.data[0], 1);
  * ```
  */
 export function toFloat32Tensor(tensor: NamedTensor): NamedTensor {

@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256Hex } from "./sha256.ts";
  * const hex = await sha256Hex("abc");
- * console.assert(hex.startsWith("ba7816bf"));
+ * assert.match(hex, /^ba7816bf/);
  * ```
  */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {

@@ -36,10 +36,13 @@ export interface AssembleOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assembleTask } from "./assemble.ts";
  * const train = Array.from({ length: 20 }, (_, i) => ({ text: `t${i}`, label: i % 2 ? "a" : "b" }));
  * const task = assembleTask({ train }, { name: "toy", source: "memory" });
- * console.assert(task.test.length === 4 && task.valid!.length === 2 && task.train.length === 14);
+ * assert.equal(task.test.length, 4);
+ * assert.equal(task.valid!.length, 2);
+ * assert.equal(task.train.length, 14);
  * ```
  */
 export function assembleTask(parts: TaskParts, options: AssembleOptions): TaskData {
@@ -104,9 +107,10 @@ function checkKnown(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortLabels } from "./assemble.ts";
- * console.assert(sortLabels(["10", "2"]).join() === "2,10");
- * console.assert(sortLabels(["spam", "ham"]).join() === "ham,spam");
+ * assert.equal(sortLabels(["10", "2"]).join(), "2,10");
+ * assert.equal(sortLabels(["spam", "ham"]).join(), "ham,spam");
  * ```
  */
 export function sortLabels(labels: Iterable<string>): string[] {

@@ -37,11 +37,13 @@ export interface CorpusOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCorpus } from "./corpus.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/c.txt`, "first doc\n\nsecond doc\n");
  * const docs = await Array.fromAsync(readCorpus(`${dir}/c.txt`));
- * console.assert(docs.length === 2 && docs[1] === "second doc");
+ * assert.equal(docs.length, 2);
+ * assert.equal(docs[1], "second doc");
  * ```
  */
 export async function* readCorpus(

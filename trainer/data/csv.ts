@@ -22,10 +22,12 @@ export interface CsvRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CsvParser } from "./csv.ts";
  * const p = new CsvParser("x.csv");
  * const recs = [...p.push('1,"a, ""b""\nc"\n2,'), ...p.push("d\n"), ...p.end()];
- * console.assert(recs[0].fields[1] === 'a, "b"\nc' && recs[1].line === 3);
+ * assert.equal(recs[0].fields[1], 'a, "b"\nc');
+ * assert.equal(recs[1].line, 3);
  * ```
  */
 export class CsvParser {
@@ -154,10 +156,12 @@ function countNewlines(s: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCsv } from "./csv.ts";
  * async function* text() { yield "a,b\n"; yield "c,d\n"; }
  * const recs = await Array.fromAsync(parseCsv(text(), "mem.csv"));
- * console.assert(recs.length === 2 && recs[1].fields[0] === "c");
+ * assert.equal(recs.length, 2);
+ * assert.equal(recs[1].fields[0], "c");
  * ```
  */
 export async function* parseCsv(
@@ -175,11 +179,12 @@ export async function* parseCsv(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCsv } from "./csv.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.csv`, '"1","x"\n');
  * const recs = await Array.fromAsync(readCsv(`${dir}/a.csv`));
- * console.assert(recs[0].fields[1] === "x");
+ * assert.equal(recs[0].fields[1], "x");
  * ```
  */
 export function readCsv(

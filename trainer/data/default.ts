@@ -26,9 +26,10 @@ export const DEFAULT_SOURCES = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadDefaultCorpus } from "./default.ts";
  * const docs = await loadDefaultCorpus();
- * console.assert(docs.length > 300);
+ * assert.ok(docs.length > 300);
  * ```
  */
 export async function loadDefaultCorpus(): Promise<string[]> {
@@ -59,9 +60,10 @@ export interface DefaultTaskOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadDefaultTask } from "./default.ts";
  * const task = await loadDefaultTask();
- * console.assert(task.labels.join() === "ham,spam");
+ * assert.equal(task.labels.join(), "ham,spam");
  * ```
  */
 export async function loadDefaultTask(options: DefaultTaskOptions = {}): Promise<TaskData> {

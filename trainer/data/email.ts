@@ -12,11 +12,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emailBody } from "./email.ts";
  * const raw = "From: a@b.c\nSubject: hi\n\nHello=\n world =3D 1\n";
- * console.assert(emailBody(raw) === "Hello=\n world =3D 1");
+ * assert.equal(emailBody(raw), "Hello=\n world =3D 1");
  * const qp = "Content-Transfer-Encoding: quoted-printable\n\nHello=\n world =3D 1";
- * console.assert(emailBody(qp) === "Hello world = 1");
+ * assert.equal(emailBody(qp), "Hello world = 1");
  * ```
  */
 export function emailBody(raw: string, maxChars = 20_000): string {
@@ -38,8 +39,9 @@ export function emailBody(raw: string, maxChars = 20_000): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeQuotedPrintable } from "./email.ts";
- * console.assert(decodeQuotedPrintable("caf=C3=A9 =\nok", "utf-8") === "café ok");
+ * assert.equal(decodeQuotedPrintable("caf=C3=A9 =\nok", "utf-8"), "café ok");
  * ```
  */
 export function decodeQuotedPrintable(text: string, charset = "latin1"): string {

@@ -11,9 +11,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rowError } from "./errors.ts";
  * const e = rowError("data/x.csv", 17, "expected 3 fields, found 2");
- * console.assert(e.message === "Cannot read data/x.csv:17: expected 3 fields, found 2");
+ * assert.equal(e.message, "Cannot read data/x.csv:17: expected 3 fields, found 2");
  * ```
  */
 export function rowError(path: string, line: number, detail: string): Error {

@@ -27,11 +27,13 @@ export interface FieldOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readFieldCsv } from "./fields.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.csv`, 'id,review,stars\n1,"Nice, really",5\n');
  * const rows = await readFieldCsv(`${dir}/a.csv`, { textField: "review", labelField: "stars" });
- * console.assert(rows[0].text === "Nice, really" && rows[0].label === "5");
+ * assert.equal(rows[0].text, "Nice, really");
+ * assert.equal(rows[0].label, "5");
  * ```
  */
 export async function readFieldCsv(
@@ -76,11 +78,13 @@ export async function readFieldCsv(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readJsonl } from "./fields.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.jsonl`, '{"text":"hi","label":1}\n');
  * const rows = await readJsonl(`${dir}/a.jsonl`);
- * console.assert(rows[0].text === "hi" && rows[0].label === "1");
+ * assert.equal(rows[0].text, "hi");
+ * assert.equal(rows[0].label, "1");
  * ```
  */
 export async function readJsonl(path: string, options: FieldOptions = {}): Promise<LabeledDoc[]> {

@@ -34,6 +34,7 @@ const MEMBER = /(?:^|\/)(train|test)\/(pos|neg|unsup)\/(\d+_\d+\.txt)$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readImdb } from "./imdb.ts";
  * const dir = await Deno.makeTempDir();
  * for (const d of ["train/pos", "train/neg", "test/pos", "test/neg"]) {
@@ -41,7 +42,8 @@ const MEMBER = /(?:^|\/)(train|test)\/(pos|neg|unsup)\/(\d+_\d+\.txt)$/;
  *   await Deno.writeTextFile(`${dir}/aclImdb/${d}/0_5.txt`, `a ${d} review`);
  * }
  * const task = await readImdb(dir);
- * console.assert(task.train.length === 2 && task.test.length === 2);
+ * assert.equal(task.train.length, 2);
+ * assert.equal(task.test.length, 2);
  * ```
  */
 export async function readImdb(path: string, options: ImdbOptions = {}): Promise<TaskData> {
@@ -105,8 +107,9 @@ export async function readImdb(path: string, options: ImdbOptions = {}): Promise
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cleanReview } from "./imdb.ts";
- * console.assert(cleanReview("Great.<br /><br />Really. ") === "Great.\n\nReally.");
+ * assert.equal(cleanReview("Great.<br /><br />Really. "), "Great.\n\nReally.");
  * ```
  */
 export function cleanReview(text: string): string {

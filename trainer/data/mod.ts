@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadTask, readCorpus } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/c.txt`, "one doc\nanother doc\n");
- * console.assert((await Array.fromAsync(readCorpus(`${dir}/c.txt`))).length === 2);
- * console.assert(typeof loadTask === "function");
+ * assert.equal((await Array.fromAsync(readCorpus(`${dir}/c.txt`))).length, 2);
+ * assert.equal(typeof loadTask, "function");
  * ```
  *
  * @module

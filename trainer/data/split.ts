@@ -15,9 +15,11 @@ import type { LabeledDoc } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitHeldOut } from "./split.ts";
  * const { train, heldOut } = splitHeldOut(["a", "b", "c", "d", "e"], 0.2, 1);
- * console.assert(train.length === 4 && heldOut.length === 1);
+ * assert.equal(train.length, 4);
+ * assert.equal(heldOut.length, 1);
  * ```
  */
 export function splitHeldOut<T>(
@@ -48,10 +50,13 @@ export function splitHeldOut<T>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stratifiedSplit } from "./split.ts";
  * const rows = [..."aaaaaaaaaabbbbbbbbbb"].map((label, i) => ({ text: `${i}`, label }));
  * const [train, valid, test] = stratifiedSplit(rows, [0.7, 0.1, 0.2], 42);
- * console.assert(train.length === 14 && valid.length === 2 && test.length === 4);
+ * assert.equal(train.length, 14);
+ * assert.equal(valid.length, 2);
+ * assert.equal(test.length, 4);
  * ```
  */
 export function stratifiedSplit(
@@ -95,9 +100,10 @@ export function stratifiedSplit(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { partSizes } from "./split.ts";
- * console.assert(partSizes(10, [0.7, 0.1, 0.2]).join() === "7,1,2");
- * console.assert(partSizes(5, [0.9, 0.1]).join() === "4,1");
+ * assert.equal(partSizes(10, [0.7, 0.1, 0.2]).join(), "7,1,2");
+ * assert.equal(partSizes(5, [0.9, 0.1]).join(), "4,1");
  * ```
  */
 export function partSizes(n: number, fractions: readonly number[]): number[] {
@@ -127,9 +133,10 @@ export function partSizes(n: number, fractions: readonly number[]): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { seededHash } from "./split.ts";
- * console.assert(seededHash("a", 1) === seededHash("a", 1));
- * console.assert(seededHash("a", 1) !== seededHash("a", 2));
+ * assert.equal(seededHash("a", 1), seededHash("a", 1));
+ * assert.notEqual(seededHash("a", 1), seededHash("a", 2));
  * ```
  */
 export function seededHash(key: string, seed: number): number {

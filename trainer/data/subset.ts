@@ -20,10 +20,11 @@ interface Kept<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeededSubset } from "./subset.ts";
  * const pick = new SeededSubset<string>(2, 42);
  * for (const k of ["a", "b", "c", "d"]) if (pick.wants("g", k)) pick.add("g", k, k.toUpperCase());
- * console.assert(pick.values("g").length === 2);
+ * assert.equal(pick.values("g").length, 2);
  * ```
  */
 export class SeededSubset<T> {

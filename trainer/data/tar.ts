@@ -27,12 +27,13 @@ export interface TarEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTar } from "./tar.ts";
  * // An empty archive is two zero blocks.
  * const empty = new Blob([new Uint8Array(1024)]).stream();
  * const names = [];
  * for await (const e of readTar(empty)) names.push(e.name);
- * console.assert(names.length === 0);
+ * assert.equal(names.length, 0);
  * ```
  */
 export async function* readTar(

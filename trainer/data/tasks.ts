@@ -59,12 +59,14 @@ export interface TaskSpec extends FieldOptions, ImdbOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadTask } from "./tasks.ts";
  * const dir = await Deno.makeTempDir();
  * const lines = Array.from({ length: 20 }, (_, i) => `review ${i}\t${i % 2}`);
  * await Deno.writeTextFile(`${dir}/train.tsv`, lines.join("\n"));
  * const task = await loadTask({ train: `${dir}/train.tsv` });
- * console.assert(task.labels.join() === "0,1" && task.test.length === 4);
+ * assert.equal(task.labels.join(), "0,1");
+ * assert.equal(task.test.length, 4);
  * ```
  */
 export async function loadTask(spec: TaskSpec): Promise<TaskData> {
@@ -142,10 +144,11 @@ async function looksZhang(spec: TaskSpec): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectTaskFormat } from "./tasks.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/sentiment-dev`, "a fine film\t1\n");
- * console.assert(await detectTaskFormat(`${dir}/sentiment-dev`) === "tsv");
+ * assert.equal(await detectTaskFormat(`${dir}/sentiment-dev`), "tsv");
  * ```
  */
 export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat, "auto">> {

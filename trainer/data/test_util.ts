@@ -20,9 +20,10 @@ export interface TarFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeTar } from "./test_util.ts";
  * const tar = writeTar([{ name: "a.txt", data: "hi" }]);
- * console.assert(tar.length === 512 * 4);
+ * assert.equal(tar.length, 512 * 4);
  * ```
  */
 export function writeTar(files: TarFile[]): Uint8Array {
@@ -84,9 +85,11 @@ function header(name: string, size: number, flag: string, prefix: string): Uint8
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gzip } from "./test_util.ts";
  * const gz = await gzip(new TextEncoder().encode("hello"));
- * console.assert(gz[0] === 0x1f && gz[1] === 0x8b);
+ * assert.equal(gz[0], 0x1f);
+ * assert.equal(gz[1], 0x8b);
  * ```
  */
 export async function gzip(data: Uint8Array | string): Promise<Uint8Array> {
@@ -106,9 +109,10 @@ export interface TempDir extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tempFiles } from "./test_util.ts";
  * await using dir = await tempFiles({ "a/b.txt": "hi" });
- * console.assert(await Deno.readTextFile(`${dir.path}/a/b.txt`) === "hi");
+ * assert.equal(await Deno.readTextFile(`${dir.path}/a/b.txt`), "hi");
  * ```
  */
 export async function tempFiles(files: Record<string, string | Uint8Array>): Promise<TempDir> {

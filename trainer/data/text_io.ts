@@ -17,8 +17,10 @@ const AUTO_WHOLE_LIMIT = 32 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isGzipPath } from "./text_io.ts";
- * console.assert(isGzipPath("a/enwiki.txt.gz") && !isGzipPath("a/b.txt"));
+ * assert.ok(isGzipPath("a/enwiki.txt.gz"));
+ * assert.ok(!isGzipPath("a/b.txt"));
  * ```
  */
 export function isGzipPath(path: string): boolean {
@@ -30,12 +32,13 @@ export function isGzipPath(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openBytes } from "./text_io.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
  * const stream = await openBytes(`${dir}/a.txt`);
  * const bytes = await new Response(stream).bytes();
- * console.assert(bytes.length === 2);
+ * assert.equal(bytes.length, 2);
  * ```
  */
 export async function openBytes(path: string): Promise<ReadableStream<Uint8Array>> {
@@ -58,8 +61,9 @@ export async function openBytes(path: string): Promise<ReadableStream<Uint8Array
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBytes } from "./text_io.ts";
- * console.assert(decodeBytes(new Uint8Array([0x63, 0x61, 0x66, 0xe9])) === "café");
+ * assert.equal(decodeBytes(new Uint8Array([0x63, 0x61, 0x66, 0xe9])), "café");
  * ```
  */
 export function decodeBytes(
@@ -81,10 +85,11 @@ export function decodeBytes(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readText } from "./text_io.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
- * console.assert(await readText(`${dir}/a.txt`) === "hello");
+ * assert.equal(await readText(`${dir}/a.txt`), "hello");
  * ```
  */
 export async function readText(path: string, encoding: Encoding = "auto"): Promise<string> {
@@ -97,12 +102,13 @@ export async function readText(path: string, encoding: Encoding = "auto"): Promi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTextChunks } from "./text_io.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
  * let text = "";
  * for await (const chunk of readTextChunks(`${dir}/a.txt`)) text += chunk;
- * console.assert(text === "abc");
+ * assert.equal(text, "abc");
  * ```
  */
 export async function* readTextChunks(
@@ -140,10 +146,11 @@ export async function* readTextChunks(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitLines } from "./text_io.ts";
  * async function* chunks() { yield "a\r\nb"; yield "c\n"; }
  * const lines = await Array.fromAsync(splitLines(chunks()));
- * console.assert(lines.join("|") === "a|bc");
+ * assert.equal(lines.join("|"), "a|bc");
  * ```
  */
 export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
@@ -172,10 +179,11 @@ export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines } from "./text_io.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "x\ny\n");
- * console.assert((await Array.fromAsync(readLines(`${dir}/a.txt`))).length === 2);
+ * assert.equal((await Array.fromAsync(readLines(`${dir}/a.txt`))).length, 2);
  * ```
  */
 export function readLines(path: string, encoding: Encoding = "auto"): AsyncGenerator<string> {
@@ -187,8 +195,9 @@ export function readLines(path: string, encoding: Encoding = "auto"): AsyncGener
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statOrThrow } from "./text_io.ts";
- * console.assert((await statOrThrow(".")).isDirectory);
+ * assert.ok((await statOrThrow(".")).isDirectory);
  * ```
  */
 export async function statOrThrow(path: string): Promise<Deno.FileInfo> {

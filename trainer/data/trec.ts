@@ -24,11 +24,13 @@ const ROW = /^([A-Z]+):(\S+)\s+(\S.*)$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTrec } from "./trec.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/t.label`, "HUM:ind Who wrote Hamlet ?\n");
  * const rows = await readTrec(`${dir}/t.label`);
- * console.assert(rows[0].label === "HUM" && rows[0].text === "Who wrote Hamlet ?");
+ * assert.equal(rows[0].label, "HUM");
+ * assert.equal(rows[0].text, "Who wrote Hamlet ?");
  * ```
  */
 export async function readTrec(path: string, options: TrecOptions = {}): Promise<LabeledDoc[]> {

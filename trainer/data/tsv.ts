@@ -24,8 +24,10 @@ const TEXT_NAMES = new Set(["sentence", "text", "review", "document", "phrase", 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isTsvHeader } from "./tsv.ts";
- * console.assert(isTsvHeader("sentence\tlabel") && !isTsvHeader("good film\t1"));
+ * assert.ok(isTsvHeader("sentence\tlabel"));
+ * assert.ok(!isTsvHeader("good film\t1"));
  * ```
  */
 export function isTsvHeader(line: string): boolean {
@@ -39,11 +41,14 @@ export function isTsvHeader(line: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTsv } from "./tsv.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/dev.tsv`, "sentence\tlabel\na charming film \t1\n");
  * const rows = await readTsv(`${dir}/dev.tsv`);
- * console.assert(rows.length === 1 && rows[0].text === "a charming film" && rows[0].label === "1");
+ * assert.equal(rows.length, 1);
+ * assert.equal(rows[0].text, "a charming film");
+ * assert.equal(rows[0].label, "1");
  * ```
  */
 export async function readTsv(path: string, options: TsvOptions = {}): Promise<LabeledDoc[]> {

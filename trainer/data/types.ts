@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { LabeledDoc } from "./types.ts";
  * const doc: LabeledDoc = { text: "What a film!", label: "pos" };
- * console.assert(doc.label === "pos");
+ * assert.equal(doc.label, "pos");
  * ```
  */
 export interface LabeledDoc {
@@ -27,6 +28,7 @@ export interface LabeledDoc {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TaskData } from "./types.ts";
  * const task: TaskData = {
  *   train: [{ text: "good", label: "pos" }, { text: "bad", label: "neg" }],
@@ -35,7 +37,7 @@ export interface LabeledDoc {
  *   name: "toy",
  *   source: "hand-written",
  * };
- * console.assert(task.labels.length === 2);
+ * assert.equal(task.labels.length, 2);
  * ```
  */
 export interface TaskData {

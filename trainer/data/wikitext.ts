@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isWikiTitle } from "./wikitext.ts";
- * console.assert(isWikiTitle(" = Homarus gammarus = "));
- * console.assert(!isWikiTitle(" = = Description = = "));
+ * assert.ok(isWikiTitle(" = Homarus gammarus = "));
+ * assert.ok(!isWikiTitle(" = = Description = = "));
  * ```
  */
 export function isWikiTitle(line: string): boolean {
@@ -31,10 +32,12 @@ export function isWikiTitle(line: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wikiDocuments } from "./wikitext.ts";
  * async function* lines() { yield* [" = A = ", "", " x ", " = = S = = ", " = B = ", " y "]; }
  * const docs = await Array.fromAsync(wikiDocuments(lines()));
- * console.assert(docs[0] === "= A =\nx\n= = S = =" && docs[1] === "= B =\ny");
+ * assert.equal(docs[0], "= A =\nx\n= = S = =");
+ * assert.equal(docs[1], "= B =\ny");
  * ```
  */
 export async function* wikiDocuments(lines: AsyncIterable<string>): AsyncGenerator<string> {

@@ -36,13 +36,15 @@ export interface ZhangOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readZhangCsv } from "./zhang.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/classes.txt`, "World\nSports\n");
  * await Deno.writeTextFile(`${dir}/train.csv`, '"2","Goal!","Late\\nwinner"\n');
  * const { rows, labels } = await readZhangCsv(`${dir}/train.csv`);
- * console.assert(rows[0].label === "Sports" && rows[0].text === "Goal!\nLate\nwinner");
- * console.assert(labels.length === 2);
+ * assert.equal(rows[0].label, "Sports");
+ * assert.equal(rows[0].text, "Goal!\nLate\nwinner");
+ * assert.equal(labels.length, 2);
  * ```
  */
 export async function readZhangCsv(path: string, options: ZhangOptions = {}): Promise<LabeledRows> {
@@ -88,8 +90,9 @@ export async function readZhangCsv(path: string, options: ZhangOptions = {}): Pr
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unescapeNewlines } from "./zhang.ts";
- * console.assert(unescapeNewlines("a\\nb") === "a\nb");
+ * assert.equal(unescapeNewlines("a\\nb"), "a\nb");
  * ```
  */
 export function unescapeNewlines(text: string): string {
@@ -101,10 +104,11 @@ export function unescapeNewlines(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readClasses } from "./zhang.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/classes.txt`, "World\nSports\n\n");
- * console.assert((await readClasses(`${dir}/classes.txt`)).length === 2);
+ * assert.equal((await readClasses(`${dir}/classes.txt`)).length, 2);
  * ```
  */
 export async function readClasses(path: string): Promise<string[]> {
