@@ -220,7 +220,7 @@ export function presetConfig(preset: PresetName): TrainConfig {
       corpusMaxTokens: 200_000,
       maxVocab: 10_000,
       minFreq: 3,
-      defaultMaxChars: 400,
+      defaultMaxChars: 300,
       dropMult: 0.5,
     });
     Object.assign(c.pretrain, { epochs: 1, bs: 16, bptt: 70, lr: 0.01 });
