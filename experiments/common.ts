@@ -8,6 +8,9 @@
  */
 import { readCsv } from "../trainer/data/csv.ts";
 import { stratifiedSplit } from "../trainer/data/split.ts";
+import { exists } from "../shared/exists.ts";
+
+export { exists };
 
 /** The repository root (where `deno task train` runs). */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
@@ -102,14 +105,6 @@ export async function agNewsSplit(source: string, dir: string, seed: number): Pr
 }
 
 /** Whether `path` exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;

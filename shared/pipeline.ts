@@ -12,6 +12,7 @@ import type { TextClassifier } from "./model/classifier.ts";
 import type { Ops } from "./ops/ops.ts";
 import { tokenize } from "./tokenizer/tokenizer.ts";
 import { Vocab } from "./tokenizer/vocab.ts";
+import { exists } from "./exists.ts";
 
 /** One text's prediction: the best label, its probability, and every label's. */
 export interface Prediction {
@@ -45,15 +46,6 @@ export interface LoadOptions {
   device?: Device;
   /** Documents per forward pass (default 32). */
   batchSize?: number;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Finds the classifier folders under `dir`: `classifier-fwd/`, `classifier-bwd/`, or `dir` itself. */

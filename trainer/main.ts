@@ -8,6 +8,7 @@ import { type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
 import { type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
 import { formatConfusion } from "../shared/confusion.ts";
+import { exists } from "../shared/exists.ts";
 
 const HELP: Record<Stage | "all", string> = {
   all:
@@ -200,15 +201,6 @@ export async function parseCommandLine(
   if (stageName === "finetune-lm") await shippedForStage2(c);
   if (stageName !== "all") return { stages: [stageName], config: c };
   return { stages: await withShippedLms(c), config: c };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
