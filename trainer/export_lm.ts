@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { encoderPreset, type PresetName } from "../shared/model/config.ts";
 import { type Direction, type ModelConfig, saveLmParams } from "../shared/model/io.ts";
 import type { ParamData } from "../shared/model/params.ts";
@@ -19,6 +18,7 @@ import {
   paramSection,
   saveCheckpoint,
 } from "./checkpoint.ts";
+import { parseCommand } from "./cli.ts";
 
 const USAGE = `Usage: deno task export-lm <checkpoint dir> --out DIR [--half] [--vocab FILE]
        deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR
@@ -169,29 +169,14 @@ function encoderFromShapes(
 
 /** The command line; returns the exit status (0 done, 1 failed, 2 bad usage). */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: "string" },
-        half: { type: "boolean" },
-        vocab: { type: "string" },
-        "to-checkpoint": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\nRun with --help for usage.`);
-    return 2;
-  }
+  const parsed = parseCommand(args, {
+    out: { type: "string" },
+    half: { type: "boolean" },
+    vocab: { type: "string" },
+    "to-checkpoint": { type: "boolean" },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || !values.out) {
     console.error(
       "error: Cannot export: give one checkpoint folder and --out DIR\nRun with --help for usage.",

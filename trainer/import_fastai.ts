@@ -8,7 +8,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommand } from "./cli.ts";
 import { convertFastaiLm, type FastaiGeneration, parseItos } from "../shared/import/fastai.ts";
 import { readTorchCheckpoint } from "../shared/import/torch_checkpoint.ts";
 import { type Direction, saveLmParams } from "../shared/model/io.ts";
@@ -127,27 +127,12 @@ export async function importFastai(opts: ImportFastaiOptions): Promise<ImportFas
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: "string" },
-        direction: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\nRun with --help for usage.`);
-    return 2;
-  }
+  const parsed = parseCommand(args, {
+    out: { type: "string" },
+    direction: { type: "string" },
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const usage = (message: string) => {
     console.error(`error: ${message}\nRun with --help for usage.`);
     return 2;
