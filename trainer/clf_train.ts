@@ -91,6 +91,24 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
 }
 
 /**
+ * The documents as stage 3 trains on them: each cut to its first `maxTokens` tokens, or whole
+ * when `maxTokens` is 0 (inference always reads whole documents).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingDocs } from "./clf_train.ts";
+ * const docs = [{ ids: new Int32Array([5, 6, 7]), label: 1 }];
+ * assert.deepEqual([...trainingDocs(docs, 2)[0].ids], [5, 6]);
+ * assert.deepEqual([...trainingDocs(docs, 0)[0].ids], [5, 6, 7]);
+ * ```
+ */
+export function trainingDocs(docs: EncodedDoc[], maxTokens: number): EncodedDoc[] {
+  if (!maxTokens) return docs;
+  return docs.map((d) => ({ ...d, ids: d.ids.slice(0, maxTokens) }));
+}
+
+/**
  * Epochs since the best accuracy (ties count as no improvement).
  *
  * @example
@@ -191,9 +209,7 @@ export async function trainClassifier(
   const adam = new Adam(ops, o.adam);
   adam.track(vars);
   const rng = new Rng(o.seed);
-  const docs = o.trainMaxTokens > 0
-    ? train.map((d) => ({ ...d, ids: d.ids.slice(0, o.trainMaxTokens) }))
-    : train;
+  const docs = trainingDocs(train, o.trainMaxTokens);
   const accuracies: number[] = [];
   let best = -1;
   let bestParams: { enc: Record<string, ParamData>; head: Record<string, ParamData> } | undefined;

@@ -12,7 +12,13 @@ import { paramName } from "../shared/model/params.ts";
 import { Rng } from "../shared/rng.ts";
 import { svgLineChart } from "../shared/svg.ts";
 import { ProgressBar } from "../shared/progress.ts";
-import { classifierStep, clfGroupOf, type EncodedDoc, sortishBatches } from "./clf_train.ts";
+import {
+  classifierStep,
+  clfGroupOf,
+  type EncodedDoc,
+  sortishBatches,
+  trainingDocs,
+} from "./clf_train.ts";
 import { lmGroupOf, lmStep } from "./lm_train.ts";
 import { batchAt, drawSeqLen, toRows } from "./lm_batches.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
@@ -289,7 +295,7 @@ export async function classifierRangeTest(
   const adam = new Adam(clf.ops, o.adam);
   adam.track(vars);
   const rng = new Rng(o.seed);
-  const cut = docs.map((d) => ({ ...d, ids: d.ids.slice(0, o.trainMaxTokens) }));
+  const cut = trainingDocs(docs, o.trainMaxTokens);
   let batches: number[][] = [];
   try {
     return await rangeTest(async (lr) => {

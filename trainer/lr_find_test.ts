@@ -134,3 +134,23 @@ Deno.test("classifierRangeTest: weights and BatchNorm statistics come back bit-i
   sameParams(await clf.head.export(), head);
   clf.dispose();
 });
+
+Deno.test("classifierRangeTest: trainMaxTokens 0 (the default) tests on whole documents", async () => {
+  const rng = new Rng(3);
+  const docs: EncodedDoc[] = Array.from({ length: 24 }, (_, i) => ({
+    ids: Int32Array.from({ length: 4 + rng.int(8) }, () => 9 + rng.int(10) + (i % 2) * 10),
+    label: i % 2,
+  }));
+  const clf = new TextClassifier(ops, encoderPreset("tiny", 30), headPreset(2, 8), 4);
+  const r = await classifierRangeTest(clf, docs, {
+    ...COMMON,
+    trainMaxTokens: 0,
+    minLr: 1e-5,
+    maxLr: 1e-2,
+    steps: 6,
+  });
+  // At small rates the loss starts near ln 2 for two balanced classes, as on real text.
+  assert.ok(r.points.length >= 2);
+  assert.ok(Math.abs(r.points[0].loss - Math.log(2)) < 0.5, `first loss ${r.points[0].loss}`);
+  clf.dispose();
+});

@@ -22,7 +22,7 @@ import { writeFileAtomic } from "../shared/weights/atomic.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
 import { countTokens, Vocab } from "../shared/tokenizer/vocab.ts";
-import { scoreProbabilities, trainClassifier } from "./clf_train.ts";
+import { scoreProbabilities, trainClassifier, trainingDocs } from "./clf_train.ts";
 import type { TrainConfig } from "./config.ts";
 import {
   capDocs,
@@ -313,16 +313,17 @@ export async function runTraining(
             (task.valid ?? []).map((d) => tokenize(d.text)),
             c.finetune.validMaxTokens,
           ).map((d) => targetVocab!.encode(d));
-          const ftEpochs = epochsWithin(c.finetune.tokenBudget, count(ids), c.finetune.epochs);
+          const ftTokens = count(ids), validTokens = count(validIds);
+          const ftEpochs = epochsWithin(c.finetune.tokenBudget, ftTokens, c.finetune.epochs);
           console.error(
-            `stage 2 fine-tune LM ${dir}: ${count(ids)} tokens of ${taskTexts.length} texts` +
-              (c.finetune.maxTokens && count(ids) >= c.finetune.maxTokens
+            `stage 2 fine-tune LM ${dir}: ${ftTokens} tokens of ${taskTexts.length} texts` +
+              (c.finetune.maxTokens && ftTokens >= c.finetune.maxTokens
                 ? " (capped by finetune.maxTokens)"
                 : " (all of them)") +
               `, ${epochsNote(ftEpochs, c.finetune.epochs, "finetune")}, vocab ${
                 targetVocab!.size
-              }; validation ${count(validIds)} tokens` +
-              (count(validIds) >= c.finetune.validMaxTokens && c.finetune.validMaxTokens
+              }; validation ${validTokens} tokens` +
+              (validTokens >= c.finetune.validMaxTokens && c.finetune.validMaxTokens
                 ? " (capped by finetune.validMaxTokens)"
                 : ""),
           );
@@ -375,8 +376,7 @@ export async function runTraining(
         const clf = new TextClassifier(ops, lm.config, head, seed);
         clf.encoder.params.load(await lm.params.export());
         lm.params.dispose();
-        const trainDocs = stage3Docs;
-        const train = encodeDocs(targetVocab!, trainDocs, task.labels, dir);
+        const train = encodeDocs(targetVocab!, stage3Docs, task.labels, dir);
         if (c.lrFind) {
           const r = await classifierRangeTest(clf, train, {
             ...rangeOptions,
@@ -392,9 +392,7 @@ export async function runTraining(
           continue;
         }
         const valid = encodeDocs(targetVocab!, task.valid ?? [], task.labels, dir);
-        const clfTokens = c.classify.trainMaxTokens
-          ? train.reduce((a, d) => a + Math.min(d.ids.length, c.classify.trainMaxTokens), 0)
-          : count(train.map((d) => d.ids));
+        const clfTokens = count(trainingDocs(train, c.classify.trainMaxTokens).map((d) => d.ids));
         const clfEpochs = epochsWithin(c.classify.tokenBudget, clfTokens, c.classify.epochs, 2);
         console.error(
           `stage 3 classifier ${dir}: ${train.length} of ${task.train.length} train documents` +
