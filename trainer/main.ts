@@ -209,11 +209,17 @@ export async function parseCommandLine(
  */
 async function shippedForStage2(c: TrainConfig): Promise<void> {
   if (!c.pretrained || c.from || c.noPretrain) return;
-  for (const d of c.directions) {
-    if (await exists(`${c.out}/pretrain-${d}/config.json`)) return;
-    if (!await exists(`${c.pretrained}/pretrain-${d}/config.json`)) return;
+  const ownStage1 = (await missingLms(c.out, c.directions)).length < c.directions.length;
+  if (!ownStage1 && !(await missingLms(c.pretrained, c.directions)).length) c.from = c.pretrained;
+}
+
+/** The directions whose `pretrain-<direction>` LM folder `root` lacks. */
+async function missingLms(root: string, directions: readonly string[]): Promise<string[]> {
+  const missing = [];
+  for (const d of directions) {
+    if (!await exists(`${root}/pretrain-${d}/config.json`)) missing.push(d);
   }
-  c.from = c.pretrained;
+  return missing;
 }
 
 /**
@@ -223,10 +229,7 @@ async function shippedForStage2(c: TrainConfig): Promise<void> {
  */
 export async function withShippedLms(c: TrainConfig): Promise<Stage[]> {
   if (!c.pretrained || c.from || c.corpus || c.noPretrain) return [...STAGES];
-  const missing = [];
-  for (const d of c.directions) {
-    if (!await exists(`${c.pretrained}/pretrain-${d}/config.json`)) missing.push(d);
-  }
+  const missing = await missingLms(c.pretrained, c.directions);
   if (missing.length) {
     console.error(
       `note: the shipped pretrained LM (${missing.join(", ")}) is missing from ${c.pretrained}; ` +
