@@ -87,23 +87,9 @@ export async function exportLm(
     direction,
     vocab: [...vocab],
     preset: model?.preset,
-    metrics: {
-      stage: loop.stage,
-      epochsDone: loop.epoch,
-      step: loop.globalStep,
-      finished: loop.done,
-      // Where the run stood, so it can go on from these weights on another machine.
-      loop: {
-        stage: loop.stage,
-        direction: loop.direction,
-        epoch: loop.epoch,
-        stepInEpoch: loop.stepInEpoch,
-        globalStep: loop.globalStep,
-        position: loop.position,
-        rng: loop.rng,
-        done: loop.done,
-      },
-    },
+    // Where the run stood (stage, epoch, step, data position, RNG, done), so it can go on from
+    // these weights on another machine; the optimizer's step count and extras stay behind.
+    metrics: { loop: { ...loop, adamT: undefined, extra: undefined } },
   }, { half: o.half });
   return {
     dir: out,
@@ -159,10 +145,8 @@ function encoderFromShapes(
     );
   }
   let numLayers = 0;
-  while (params[`rnns.${numLayers}.weight_hh_raw`] ?? params[`rnns.${numLayers}.weight_hh`]) {
-    numLayers++;
-  }
-  const first = params["rnns.0.weight_hh_raw"] ?? params["rnns.0.weight_hh"];
+  while (params[`rnns.${numLayers}.weight_hh`]) numLayers++;
+  const first = params["rnns.0.weight_hh"];
   const hiddenSize = numLayers > 1 && first ? first.shape[1] : base.hiddenSize;
   return { ...base, embSize, hiddenSize, numLayers: numLayers || base.numLayers };
 }

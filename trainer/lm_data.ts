@@ -21,8 +21,7 @@ export const count = (docs: ArrayLike<unknown>[]) => docs.reduce((a, d) => a + d
 
 /** One token stream of all documents; the backward model's is reversed end to end. */
 export function concatStreams(docs: Int32Array[], reverse: boolean): Int32Array {
-  const total = docs.reduce((a, d) => a + d.length, 0);
-  const out = new Int32Array(total);
+  const out = new Int32Array(count(docs));
   let k = 0;
   for (const d of docs) out.set(d, k), k += d.length;
   // The backward LM reads the whole stream reversed: each document reversed, in reverse order.

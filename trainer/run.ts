@@ -224,9 +224,7 @@ export async function runTraining(
           continue;
         }
         console.error(
-          `stage 1 pretrain ${dir}: ${
-            encoded.reduce((a, d) => a + d.length, 0)
-          } tokens, vocab ${vocab.size}`,
+          `stage 1 pretrain ${dir}: ${count(encoded)} tokens, vocab ${vocab.size}`,
         );
         await trainLm(
           lm,
@@ -465,7 +463,7 @@ export async function runTraining(
         const ids = docs.map((d) => d.ids);
         const bar = new ProgressBar({
           label: `test ${dir}`,
-          total: ids.reduce((a, d) => a + d.length, 0),
+          total: count(ids),
         });
         const started = performance.now();
         testProbs[dir] = await predictProbabilities(clf, ids, 32, (n, tok) =>
