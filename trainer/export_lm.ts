@@ -18,7 +18,7 @@ import {
   paramSection,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { parseCommand } from "./cli.ts";
+import { parseCommand, reportFailure } from "./cli.ts";
 
 const USAGE = `Usage: deno task export-lm <checkpoint dir> --out DIR [--half] [--vocab FILE]
        deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR
@@ -184,9 +184,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    const err = e as Error;
-    console.error(err.message?.startsWith("Cannot") ? `error: ${err.message}` : err);
-    return 1;
+    return reportFailure(e);
   }
 }
 

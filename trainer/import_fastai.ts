@@ -8,7 +8,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { parseCommand } from "./cli.ts";
+import { parseCommand, reportFailure } from "./cli.ts";
 import { convertFastaiLm, type FastaiGeneration, parseItos } from "../shared/import/fastai.ts";
 import { readTorchCheckpoint } from "../shared/import/torch_checkpoint.ts";
 import { type Direction, saveLmParams } from "../shared/model/io.ts";
@@ -176,10 +176,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    const err = e as Error;
-    // A user's mistake reads as one line; anything else is a bug worth its stack.
-    console.error(err.message?.startsWith("Cannot") ? `error: ${err.message}` : err);
-    return 1;
+    return reportFailure(e);
   }
 }
 
