@@ -1,5 +1,6 @@
 /**
- * Confusion matrices as text, for the trainer's and `deno task predict`'s reports.
+ * Scoring predicted classes: the most probable class, accuracy and confusion counts, and the
+ * confusion matrix as text for the trainer's and `deno task predict`'s reports.
  *
  * @module
  */
@@ -23,4 +24,47 @@ export function formatConfusion(labels: string[], counts: number[][]): string {
     r.map((c, j) => j ? c.padStart(widths[j]) : c.padEnd(widths[j])).join("  ")
   )
     .join("\n");
+}
+
+/**
+ * Accuracy and confusion counts (row = true class, column = predicted class) of predicted class
+ * indices against true ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoreLabels } from "./confusion.ts";
+ * const s = scoreLabels([0, 1, 1, 0], [0, 1, 0, 0], 2);
+ * assert.equal(s.accuracy, 0.75);
+ * assert.deepEqual(s.confusion, [[2, 0], [1, 1]]);
+ * ```
+ */
+export function scoreLabels(
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  numClasses: number,
+): { accuracy: number; confusion: number[][] } {
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  let right = 0;
+  for (let i = 0; i < predicted.length; i++) {
+    confusion[truth[i]][predicted[i]]++;
+    if (predicted[i] === truth[i]) right++;
+  }
+  return { accuracy: right / Math.max(1, predicted.length), confusion };
+}
+
+/**
+ * Index of the largest entry (the first on ties, as NumPy's `argmax`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { argmax } from "./confusion.ts";
+ * assert.equal(argmax([0.2, 0.5, 0.3]), 1);
+ * ```
+ */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < values.length; k++) if (values[k] > values[best]) best = k;
+  return best;
 }

@@ -11,6 +11,7 @@ import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
+import { argmax, scoreLabels } from "../shared/confusion.ts";
 import { Rng } from "../shared/rng.ts";
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
 import {
@@ -127,21 +128,13 @@ export function epochsSinceBest(accuracies: readonly number[]): number {
   return accuracies.length ? accuracies.length - 1 - bestAt : 0;
 }
 
-/** Accuracy and confusion matrix of predicted probabilities. */
+/** Accuracy and confusion matrix of predicted probabilities (the most probable class wins). */
 export function scoreProbabilities(
   probs: Float32Array[],
   labels: number[],
   numClasses: number,
 ): { accuracy: number; confusion: number[][] } {
-  const confusion = Array.from({ length: numClasses }, () => new Array(numClasses).fill(0));
-  let correct = 0;
-  probs.forEach((p, i) => {
-    let best = 0;
-    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-    confusion[labels[i]][best]++;
-    if (best === labels[i]) correct++;
-  });
-  return { accuracy: correct / Math.max(1, probs.length), confusion };
+  return scoreLabels(labels, probs.map(argmax), numClasses);
 }
 
 /**

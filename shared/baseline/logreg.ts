@@ -13,6 +13,8 @@
 import { lbfgs, type LbfgsOptions, type Objective } from "./lbfgs.ts";
 import type { SparseRow } from "./tfidf.ts";
 
+export { argmax } from "../confusion.ts";
+
 /**
  * Weights of a fitted model: `weights[j * classes + k]` is feature j's
  * weight for class k (feature-major, so a sparse row reads one block per
@@ -309,20 +311,4 @@ export function predictProba(model: LogRegModel, row: SparseRow): Float64Array {
   for (let k = 0; k < K; k++) sum += z[k] = Math.exp(z[k] - m);
   for (let k = 0; k < K; k++) z[k] /= sum;
   return z;
-}
-
-/**
- * Index of the largest entry (the first on ties, as NumPy's `argmax`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { argmax } from "./logreg.ts";
- * assert.equal(argmax([0.2, 0.5, 0.3]), 1);
- * ```
- */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < values.length; k++) if (values[k] > values[best]) best = k;
-  return best;
 }

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { scoreLabels } from "../confusion.ts";
 import { Rng } from "../rng.ts";
 import { argmax, fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
 import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
@@ -314,15 +315,10 @@ export function evaluateBaseline(
   const yTest = labelIndices(test, labels, "evaluate the baseline");
   const b = trainBaseline(train, { ...options, labels });
   const predicted = b.predict(test.map((d) => d.text));
-  const confusion = labels.map(() => new Array<number>(labels.length).fill(0));
-  let right = 0;
-  predicted.forEach((p, i) => {
-    confusion[yTest[i]][p]++;
-    if (p === yTest[i]) right++;
-  });
+  const { accuracy, confusion } = scoreLabels(yTest, predicted, labels.length);
   return {
     name: "tfidf-lr",
-    accuracy: right / test.length,
+    accuracy,
     confusion,
     labels: [...labels],
     C: b.C,
