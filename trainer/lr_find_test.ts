@@ -112,12 +112,17 @@ Deno.test("lmRangeTest: the loss first falls, then blows up; weights come back b
   lm.params.dispose();
 });
 
-Deno.test("classifierRangeTest: weights and BatchNorm statistics come back bit-identical", async () => {
-  const rng = new Rng(2);
-  const docs: EncodedDoc[] = Array.from({ length: 40 }, (_, i) => ({
+/** `n` documents of 4-11 tokens whose words tell the two labels apart. */
+function twoClassDocs(n: number, seed: number): EncodedDoc[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => ({
     ids: Int32Array.from({ length: 4 + rng.int(8) }, () => 9 + rng.int(10) + (i % 2) * 10),
     label: i % 2,
   }));
+}
+
+Deno.test("classifierRangeTest: weights and BatchNorm statistics come back bit-identical", async () => {
+  const docs = twoClassDocs(40, 2);
   const clf = new TextClassifier(ops, encoderPreset("tiny", 30), headPreset(2, 8), 4);
   const enc = await clf.encoder.params.export(), head = await clf.head.export();
   const r = await classifierRangeTest(clf, docs, {
@@ -136,11 +141,7 @@ Deno.test("classifierRangeTest: weights and BatchNorm statistics come back bit-i
 });
 
 Deno.test("classifierRangeTest: trainMaxTokens 0 (the default) tests on whole documents", async () => {
-  const rng = new Rng(3);
-  const docs: EncodedDoc[] = Array.from({ length: 24 }, (_, i) => ({
-    ids: Int32Array.from({ length: 4 + rng.int(8) }, () => 9 + rng.int(10) + (i % 2) * 10),
-    label: i % 2,
-  }));
+  const docs = twoClassDocs(24, 3);
   const clf = new TextClassifier(ops, encoderPreset("tiny", 30), headPreset(2, 8), 4);
   const r = await classifierRangeTest(clf, docs, {
     ...COMMON,
