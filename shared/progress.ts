@@ -33,6 +33,8 @@ export interface ProgressBarOptions {
   now?: () => number;
   /** Terminal width; redrawn lines are cut to fit so that `\r` never wraps. */
   columns?: number;
+  /** Units already done when the bar starts (a resumed epoch): the ETA uses only the rate since. */
+  initial?: number;
 }
 
 const BAR_WIDTH = 20;
@@ -166,7 +168,8 @@ export class ProgressBar {
   #now: () => number;
   #columns: number | undefined;
   #start: number;
-  #done = 0;
+  #done: number;
+  #initial: number;
   #fields: ProgressFields = {};
   #lastDraw = -Infinity;
   #lastBucket = 0;
@@ -190,6 +193,7 @@ export class ProgressBar {
     this.#now = options.now ?? Date.now;
     this.#start = this.#now();
     this.#lastLogAt = this.#start;
+    this.#initial = this.#done = options.initial ?? 0;
   }
 
   /**
@@ -291,8 +295,9 @@ export class ProgressBar {
     const bar = "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled);
     const pct = `${Math.floor(frac * 100)}%`.padStart(4);
     const elapsed = (t - this.#start) / 1000;
-    // Linear extrapolation of the average rate so far; unknown before the first unit.
-    const eta = done >= total ? 0 : done > 0 ? elapsed * (total - done) / done : NaN;
+    // Linear extrapolation of this bar's own rate; unknown before its first unit.
+    const since = done - this.#initial;
+    const eta = done >= total ? 0 : since > 0 ? elapsed * (total - done) / since : NaN;
     const parts = [
       this.label,
       `[${bar}]`,

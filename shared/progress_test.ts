@@ -76,6 +76,15 @@ Deno.test("ETA extrapolates the average rate with an injected clock", () => {
   assert.match(bar.line(), /\[#{20}\] 100\/100 100% elapsed 01:01 eta 00:00$/);
 });
 
+Deno.test("a resumed bar's ETA counts only the units done since it started", () => {
+  const { bar, clock } = harness({ total: 100, initial: 60 });
+  assert.match(bar.line(), /^lm \[#{12}\.{8}\] 60\/100 {2}60% elapsed 00:00 eta --:--$/);
+  clock.t = 10_000;
+  bar.update(70);
+  // 10 units in 10 s (not 70) -> 30 units left take 30 s.
+  assert.match(bar.line(), /elapsed 00:10 eta 00:30$/);
+});
+
 Deno.test("non-TTY prints at each 10% or every 30 s", () => {
   const { bar, out, clock } = harness({ total: 1000 });
   for (let i = 1; i <= 1000; i++) {

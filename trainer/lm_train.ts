@@ -272,6 +272,7 @@ export async function trainLm(
       const bar = new ProgressBar({
         label: `${o.stage} ${o.direction} epoch ${loop.epoch + 1}/${o.epochs}`,
         total: perEpoch,
+        initial: Math.min(loop.stepInEpoch, perEpoch),
       });
       const started = performance.now();
       let tokens = 0;
