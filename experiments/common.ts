@@ -24,7 +24,7 @@ export interface RunSpec {
   seed: number;
   out: string;
   args: string[];
-  /** Files to prepare (e.g. a split) before the run; may be shared by several runs. */
+  /** Files to prepare (a split; inputs copied into the fresh `out`) before the run. */
   prepare?: () => Promise<void>;
   /** The run counts as done when this file exists. */
   doneFile: string;
@@ -124,9 +124,9 @@ export async function runOne(r: RunSpec, o: Options): Promise<void> {
   }
   console.log(`$ ${command}`);
   if (o.dryRun) return;
-  await r.prepare?.();
   if (!o.resume && await exists(r.out)) await Deno.remove(r.out, { recursive: true });
   await Deno.mkdir(r.out, { recursive: true });
+  await r.prepare?.();
   const loadStart = Deno.loadavg();
   const started = new Date();
   const t0 = performance.now();

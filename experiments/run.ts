@@ -19,6 +19,7 @@ import {
   SAMPLE_EFFICIENCY_SEEDS,
   sampleEfficiencySpecs,
   sampleEfficiencySummary,
+  STAGE2_VARIANT,
 } from "./sample_efficiency.ts";
 import { summarize } from "./summary.ts";
 
@@ -344,6 +345,8 @@ if (import.meta.main) {
         let runs = specs(name, o);
         if (o.variants) {
           runs = runs.filter((r) =>
+            // A sample-efficiency size needs its data set's stage-2 run.
+            r.variant === STAGE2_VARIANT ||
             o.variants!.some((v) => r.variant === v || r.variant.startsWith(`${v}-e`))
           );
         }

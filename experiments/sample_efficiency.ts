@@ -60,9 +60,15 @@ export function sizeVariant(size: number | "all"): string {
   return size === "all" ? "all" : `n${size}`;
 }
 
+/** The variant of a data set's stage-2 run, whose fine-tuned LMs every size of that seed reuses. */
+export const STAGE2_VARIANT = "lm";
+
 /**
  * The runs, seed by seed (so a stopped experiment has a whole figure for its
- * first seed), then data set, then size.
+ * first seed), then data set: first one stage-2 run (`finetune-lm` on all the
+ * set's text, variant `lm`), then `classify` for each size on copies of its
+ * fine-tuned LMs. Stage 2 never reads the labels and is seeded, so it would
+ * be the same in every size's run; sharing it saves three of its four runs.
  */
 export function sampleEfficiencySpecs(o: Options): RunSpec[] {
   const sets = o.datasets ?? Object.keys(DATASETS);
@@ -74,43 +80,87 @@ export function sampleEfficiencySpecs(o: Options): RunSpec[] {
       );
     }
   }
+  const directions = o.direction === "both" ? ["fwd", "bwd"] : [o.direction];
   const runs: RunSpec[] = [];
   for (const seed of o.seeds) {
     for (const dataset of sets) {
       const { task, prepare } = DATASETS[dataset].task(o);
+      const common = [
+        "--preset",
+        "small",
+        ...task,
+        "--direction",
+        o.direction,
+        "--seed",
+        String(seed),
+      ];
+      const lmOut = `${o.out}/${SAMPLE_EFFICIENCY}/${dataset}-${STAGE2_VARIANT}-s${seed}`;
+      runs.push({
+        group: SAMPLE_EFFICIENCY,
+        dataset,
+        variant: STAGE2_VARIANT,
+        seed,
+        out: lmOut,
+        args: [
+          "finetune-lm",
+          ...common,
+          ...(o.lmFlag === undefined ? [] : ["--from", o.lmFlag]),
+          "--out",
+          lmOut,
+        ],
+        doneFile: `${lmOut}/finetune-${directions.at(-1)}/config.json`,
+        ...(prepare ? { prepare } : {}),
+      });
       for (const size of SIZES) {
         const e = o.classifyEpochs;
         const variant = sizeVariant(size) + (e === undefined ? "" : `-e${e}`);
         const out = `${o.out}/${SAMPLE_EFFICIENCY}/${dataset}-${variant}-s${seed}`;
-        const args = [
-          "all",
-          "--preset",
-          "small",
-          ...task,
-          ...(size === "all" ? [] : ["--max-train-docs", String(size)]),
-          "--direction",
-          o.direction,
-          "--seed",
-          String(seed),
-          ...(o.lmFlag === undefined ? [] : ["--from", o.lmFlag]),
-          ...(e === undefined ? [] : ["--classify-epochs", String(e)]),
-          "--out",
-          out,
-        ];
-        const spec: RunSpec = {
+        runs.push({
           group: SAMPLE_EFFICIENCY,
           dataset,
           variant,
           seed,
           out,
-          args,
+          args: [
+            "classify",
+            ...common,
+            ...(size === "all" ? [] : ["--max-train-docs", String(size)]),
+            ...(e === undefined ? [] : ["--classify-epochs", String(e)]),
+            "--out",
+            out,
+          ],
           doneFile: `${out}/test.json`,
-        };
-        runs.push(prepare ? { ...spec, prepare } : spec);
+          prepare: async () => {
+            await prepare?.();
+            await copyFineTunedLms(lmOut, out, directions);
+          },
+        });
       }
     }
   }
   return runs;
+}
+
+/** Copies `from/finetune-{dir}` into `to/` for each direction, or says which stage-2 run is missing. */
+export async function copyFineTunedLms(
+  from: string,
+  to: string,
+  directions: string[],
+): Promise<void> {
+  for (const d of directions) {
+    const src = `${from}/finetune-${d}`;
+    if (!await exists(`${src}/config.json`)) {
+      throw new Error(
+        `Cannot prepare ${to}: its stage-2 run left no ${src}; run the \`${STAGE2_VARIANT}\` ` +
+          "variant of that data set and seed first (it runs before the sizes unless --variants " +
+          "leaves it out)",
+      );
+    }
+    await Deno.mkdir(`${to}/finetune-${d}`, { recursive: true });
+    for await (const f of Deno.readDir(src)) {
+      if (f.isFile) await Deno.copyFile(`${src}/${f.name}`, `${to}/finetune-${d}/${f.name}`);
+    }
+  }
 }
 
 /**
@@ -192,7 +242,9 @@ export async function readSampleEfficiencyRuns(out: string): Promise<SampleEffic
   try {
     for await (const e of Deno.readDir(root)) {
       const dir = `${root}/${e.name}`;
-      // Unfinished and failed runs (experiment-failed.json) have no experiment.json.
+      // Unfinished and failed runs (experiment-failed.json) have no experiment.json; stage-2
+      // runs have no classifier to score.
+      if (e.name.match(new RegExp(`-${STAGE2_VARIANT}-s\\d+$`))) continue;
       if (e.isDirectory && await isFile(`${dir}/experiment.json`)) dirs.push(dir);
     }
   } catch (e) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Options } from "./common.ts";
 import {
   checkShippedLms,
+  copyFineTunedLms,
   readSampleEfficiencyRuns,
   SAMPLE_EFFICIENCY_SEEDS,
   sampleEfficiencySpecs,
@@ -31,21 +32,26 @@ function flag(args: string[], name: string): string | undefined {
   return i < 0 ? undefined : args[i + 1];
 }
 
-Deno.test("sampleEfficiencySpecs: 3 data sets × 4 sizes × seeds, fitlam's defaults", () => {
+Deno.test("sampleEfficiencySpecs: per seed and data set one stage 2, then 4 sizes' classifiers", () => {
   const runs = sampleEfficiencySpecs(options());
-  assert.equal(runs.length, 3 * 4 * 3);
+  assert.equal(runs.length, 3 * 5 * 3);
   assert.deepEqual(
-    runs.slice(0, 12).map((r) => `${r.dataset}-${r.variant}-s${r.seed}`),
+    runs.slice(0, 15).map((r) => `${r.dataset}-${r.variant}-s${r.seed}`),
     ["imdb", "agnews", "trec"].flatMap((d) =>
-      ["n100", "n500", "n1000", "all"].map((v) => `${d}-${v}-s42`)
+      ["lm", "n100", "n500", "n1000", "all"].map((v) => `${d}-${v}-s42`)
     ),
   );
   assert.deepEqual([...new Set(runs.map((r) => r.seed))], [42, 43, 44]);
   for (const r of runs) {
     assert.equal(r.group, "sample-efficiency");
     assert.equal(r.out, `/runs/sample-efficiency/${r.dataset}-${r.variant}-s${r.seed}`);
-    assert.equal(r.doneFile, `${r.out}/test.json`);
-    assert.deepEqual(r.args.slice(0, 3), ["all", "--preset", "small"]);
+    const stage2 = r.variant === "lm";
+    assert.equal(r.doneFile, stage2 ? `${r.out}/finetune-bwd/config.json` : `${r.out}/test.json`);
+    assert.deepEqual(r.args.slice(0, 3), [
+      stage2 ? "finetune-lm" : "classify",
+      "--preset",
+      "small",
+    ]);
     assert.equal(flag(r.args, "--seed"), String(r.seed));
     assert.equal(flag(r.args, "--direction"), "both");
     assert.equal(flag(r.args, "--out"), r.out);
@@ -54,15 +60,14 @@ Deno.test("sampleEfficiencySpecs: 3 data sets × 4 sizes × seeds, fitlam's defa
       assert.ok(!r.args.includes(absent), `${absent} in ${r.args.join(" ")}`);
     }
     const docs = flag(r.args, "--max-train-docs");
-    assert.equal(docs, r.variant === "all" ? undefined : r.variant.slice(1));
-    if (r.variant === "all") assert.ok(!r.args.includes("--max-train-docs"));
+    assert.equal(docs, stage2 || r.variant === "all" ? undefined : r.variant.slice(1));
+    assert.equal(typeof r.prepare, stage2 && r.dataset !== "agnews" ? "undefined" : "function");
   }
   const imdb = runs.find((r) => r.dataset === "imdb")!;
   assert.equal(flag(imdb.args, "--data"), "/data/imdb/aclImdb_v1.tar.gz");
   assert.equal(flag(imdb.args, "--format"), "imdb");
   assert.equal(flag(imdb.args, "--max-per-class"), "2800");
   assert.equal(flag(imdb.args, "--max-unlabeled"), "10000");
-  assert.equal(imdb.prepare, undefined);
   const ag = runs.find((r) => r.dataset === "agnews")!;
   assert.equal(flag(ag.args, "--data"), "/runs/agnews-split-42/train.csv");
   assert.equal(flag(ag.args, "--test"), "/runs/agnews-split-42/test.csv");
@@ -81,9 +86,12 @@ Deno.test("sampleEfficiencySpecs: --lm, --classify-epochs, --datasets, --seeds",
   const runs = sampleEfficiencySpecs(
     options({ lmFlag: "/lm", classifyEpochs: 3, datasets: ["trec"], seeds: [7], direction: "fwd" }),
   );
-  assert.deepEqual(runs.map((r) => r.variant), ["n100-e3", "n500-e3", "n1000-e3", "all-e3"]);
-  for (const r of runs) {
-    assert.equal(flag(r.args, "--from"), "/lm");
+  assert.deepEqual(runs.map((r) => r.variant), ["lm", "n100-e3", "n500-e3", "n1000-e3", "all-e3"]);
+  assert.equal(runs[0].doneFile, "/runs/sample-efficiency/trec-lm-s7/finetune-fwd/config.json");
+  assert.equal(flag(runs[0].args, "--from"), "/lm");
+  assert.equal(flag(runs[0].args, "--classify-epochs"), undefined);
+  for (const r of runs.slice(1)) {
+    assert.equal(flag(r.args, "--from"), undefined);
     assert.equal(flag(r.args, "--classify-epochs"), "3");
     assert.equal(flag(r.args, "--seed"), "7");
     assert.equal(flag(r.args, "--direction"), "fwd");
@@ -94,7 +102,7 @@ Deno.test("sampleEfficiencySpecs: --lm, --classify-epochs, --datasets, --seeds",
   );
 });
 
-Deno.test("deno task experiment sample-efficiency --dry-run: 36 commands; --help lists it", async () => {
+Deno.test("deno task experiment sample-efficiency --dry-run: 45 commands; --help lists it", async () => {
   const out = await Deno.makeTempDir({ prefix: "fitlam-se-dry-" });
   const run = async (...args: string[]) => {
     const r = await new Deno.Command(Deno.execPath(), {
@@ -106,12 +114,18 @@ Deno.test("deno task experiment sample-efficiency --dry-run: 36 commands; --help
     return new TextDecoder().decode(r.stdout).split("\n").filter((l) => l);
   };
   const lines = await run("sample-efficiency", "--dry-run", "--data-dir", "/d", "--out", out);
-  assert.equal(lines.length, 36);
-  assert.ok(lines.every((l) => l.startsWith("$ deno task train all --preset small ")));
+  assert.equal(lines.length, 45);
+  const stage2 = lines.filter((l) => l.startsWith("$ deno task train finetune-lm --preset small "));
+  assert.equal(stage2.length, 9);
+  assert.ok(
+    lines.every((l) =>
+      stage2.includes(l) || l.startsWith("$ deno task train classify --preset small ")
+    ),
+  );
   assert.equal(lines.filter((l) => l.includes("--max-train-docs")).length, 27);
   assert.deepEqual(
     ["42", "43", "44"].map((s) => lines.filter((l) => l.includes(` --seed ${s} `)).length),
-    [12, 12, 12],
+    [15, 15, 15],
   );
   const some = await run(
     "sample-efficiency",
@@ -124,7 +138,7 @@ Deno.test("deno task experiment sample-efficiency --dry-run: 36 commands; --help
   );
   assert.deepEqual(
     some.map((l) => l.split(" --out ")[1]),
-    [`${out}/sample-efficiency/agnews-n100-s5`, `${out}/sample-efficiency/agnews-all-s5`],
+    ["lm", "n100", "all"].map((v) => `${out}/sample-efficiency/agnews-${v}-s5`),
   );
   const help = (await run("--help")).join("\n");
   assert.match(help, /sample-efficiency\n/);
@@ -180,6 +194,10 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
   // A failed run leaves experiment-failed.json only.
   await Deno.mkdir(`${out}/sample-efficiency/imdb-n500-s42`);
   await Deno.writeTextFile(`${out}/sample-efficiency/imdb-n500-s42/experiment-failed.json`, "{}");
+
+  // A stage-2 run has experiment.json but no classifier.
+  await Deno.mkdir(`${out}/sample-efficiency/trec-lm-s42`);
+  await Deno.writeTextFile(`${out}/sample-efficiency/trec-lm-s42/experiment.json`, "{}");
 
   assert.equal((await readSampleEfficiencyRuns(out)).length, 5);
   const log: string[] = [];
@@ -260,4 +278,28 @@ Deno.test("checkShippedLms: refuses missing shipped LMs unless --lm is given", a
   );
   await checkShippedLms(options({ lmFlag: "/lm" }), dir);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("copyFineTunedLms: a size's run gets its stage-2 LMs, or an error naming the run", async () => {
+  const out = await Deno.makeTempDir({ prefix: "fitlam-se-copy-" });
+  const lm = `${out}/trec-lm-s42`;
+  for (const d of ["fwd", "bwd"]) {
+    await Deno.mkdir(`${lm}/finetune-${d}`, { recursive: true });
+    await Deno.writeTextFile(`${lm}/finetune-${d}/config.json`, `{"d":"${d}"}`);
+    await Deno.writeTextFile(`${lm}/finetune-${d}/model.safetensors`, d);
+  }
+  await copyFineTunedLms(lm, `${out}/trec-n100-s42`, ["fwd", "bwd"]);
+  assert.equal(
+    await Deno.readTextFile(`${out}/trec-n100-s42/finetune-bwd/model.safetensors`),
+    "bwd",
+  );
+  assert.equal(
+    await Deno.readTextFile(`${out}/trec-n100-s42/finetune-fwd/config.json`),
+    '{"d":"fwd"}',
+  );
+  await assert.rejects(
+    () => copyFineTunedLms(`${out}/agnews-lm-s42`, `${out}/agnews-n100-s42`, ["fwd"]),
+    /Cannot prepare .*agnews-n100-s42: its stage-2 run left no .*agnews-lm-s42\/finetune-fwd; run the `lm` variant/,
+  );
+  await Deno.remove(out, { recursive: true });
 });
