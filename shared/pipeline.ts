@@ -16,17 +16,25 @@ import { exists } from "./exists.ts";
 
 /** One text's prediction: the best label, its probability, and every label's. */
 export interface Prediction {
+  /** The most probable label. */
   label: string;
+  /** Its probability. */
   score: number;
+  /** Every label's probability (they sum to 1). */
   scores: Record<string, number>;
 }
 
 /** What was loaded. */
 export interface ClassifierInfo {
+  /** The labels, in the order of each probability vector. */
   labels: string[];
+  /** The reading directions loaded (their probabilities are averaged). */
   directions: Direction[];
+  /** The TensorFlow.js backend the models run on. */
   backend: string;
+  /** Each direction's `config.json`. */
   configs: Partial<Record<Direction, ModelConfig>>;
+  /** SHA-256 of each direction's `model.safetensors`. */
   checksums: Partial<Record<Direction, string>>;
 }
 
@@ -36,12 +44,14 @@ export interface Classifier {
   classify(texts: string | string[]): Promise<Prediction[]>;
   /** Probabilities [texts × labels] before picking the best label. */
   probabilities(texts: string[]): Promise<Float32Array[]>;
+  /** What was loaded. */
   readonly info: ClassifierInfo;
+  /** Frees the models' tensors; the classifier cannot be used afterwards. */
   dispose(): void;
 }
 
 /** Options of {@linkcode loadClassifier}. */
-export interface LoadOptions {
+export interface ClassifierLoadOptions {
   /** Backend to run on (default wasm). */
   device?: Device;
   /** Documents per forward pass (default 32). */
@@ -135,7 +145,10 @@ export async function predictProbabilities(
  * console.log(best.label, best.score);
  * ```
  */
-export async function loadClassifier(dir: string, opts: LoadOptions = {}): Promise<Classifier> {
+export async function loadClassifier(
+  dir: string,
+  opts: ClassifierLoadOptions = {},
+): Promise<Classifier> {
   const { ops, backend } = await initBackend(opts.device ?? "wasm");
   const dirs = await findClassifierDirs(dir);
   const models: { direction: Direction; clf: TextClassifier; vocab: Vocab }[] = [];

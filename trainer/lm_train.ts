@@ -35,7 +35,7 @@ import type { MetricsLog } from "./metrics.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { discriminativeRates, epochPlan } from "./schedule.ts";
-import { StopSignal, TrainingDiverged } from "./signals.ts";
+import { type StopSignal, TrainingDiverged } from "./signals.ts";
 import { announce, StageEstimate } from "./estimate.ts";
 
 /** Settings of one LM stage. */

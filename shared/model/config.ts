@@ -7,11 +7,13 @@
 
 /** AWD-LSTM language-model encoder settings. */
 export interface AwdLstmConfig {
+  /** Rows of the embedding (and of the tied decoder). */
   vocabSize: number;
   /** Embedding size; also the last LSTM layer's hidden size (tied decoder). */
   embSize: number;
   /** Hidden size of every LSTM layer but the last. */
   hiddenSize: number;
+  /** LSTM layers (paper 3). */
   numLayers: number;
   /** Id of `xxpad`. */
   padId: number;
@@ -33,9 +35,11 @@ export interface HeadConfig {
   hiddenSizes: number[];
   /** Dropout before each linear block; one more entry than hiddenSizes. */
   dropouts: number[];
+  /** Output classes. */
   numClasses: number;
-  /** BatchNorm epsilon and momentum (PyTorch convention). */
+  /** BatchNorm epsilon (PyTorch convention). */
   bnEps: number;
+  /** BatchNorm running-statistics momentum (PyTorch convention). */
   bnMomentum: number;
   /** Pool over at most this many final states of a document (BPT3C). */
   maxLen: number;

@@ -21,19 +21,29 @@ export type Direction = "fwd" | "bwd";
 
 /** The `config.json` of a model folder. */
 export interface ModelConfig {
+  /** Always `"fitlam"`. */
   format: "fitlam";
+  /** Format version. */
   version: 1;
+  /** A language model (stages 1–2) or a classifier (stage 3). */
   kind: "lm" | "classifier";
+  /** Which way the model reads. */
   direction: Direction;
   /** Tokenizer rules the vocabulary was built with. */
   tokenizer: string;
+  /** The AWD-LSTM's sizes and dropouts. */
   encoder: AwdLstmConfig;
+  /** The classifier head (classifiers only). */
   head?: HeadConfig;
+  /** Token of each id. */
   vocab: string[];
+  /** Class labels in output order (classifiers only). */
   labels?: string[];
+  /** The preset the model was trained with. */
   preset?: string;
   /** Training metrics worth showing to users of the model. */
   metrics?: Record<string, unknown>;
+  /** When the folder was written (ISO 8601). */
   createdAt: string;
 }
 

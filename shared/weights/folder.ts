@@ -28,6 +28,7 @@ export const MODEL_FORMAT = "fitlam";
 
 /** What {@linkcode saveModelFolder} writes. */
 export interface ModelToSave {
+  /** The tensors of `model.safetensors`, by name. */
   tensors: Record<string, NamedTensor>;
   /** Any JSON object; written pretty-printed. */
   config: object;
@@ -37,7 +38,7 @@ export interface ModelToSave {
 export type ExpectedTensors = Record<string, { shape: number[]; dtype: DType }>;
 
 /** Options for {@linkcode loadModelFolder}. */
-export interface LoadOptions {
+export interface FolderLoadOptions {
   /**
    * Exactly the tensors the caller needs: a missing, extra or differently
    * shaped or typed tensor is refused. Compared with the tensors as returned,
@@ -50,7 +51,9 @@ export interface LoadOptions {
 
 /** What {@linkcode loadModelFolder} returns. */
 export interface LoadedModel {
+  /** The tensors of `model.safetensors`, by name. */
   tensors: Record<string, NamedTensor>;
+  /** The parsed `config.json`. */
   config: Record<string, unknown>;
   /** Hex SHA-256 of `model.safetensors`, to identify the weights in logs. */
   checksum: string;
@@ -129,7 +132,7 @@ export async function saveModelFolder(
  */
 export async function loadModelFolder(
   dir: string,
-  options: LoadOptions = {},
+  options: FolderLoadOptions = {},
 ): Promise<LoadedModel> {
   const fail = (problem: string, cause?: unknown): never => {
     throw new Error(`Cannot load model from ${dir}: ${problem}`, { cause });

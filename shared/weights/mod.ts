@@ -46,9 +46,9 @@ export { readDirAtomic, recoverDir, writeDirAtomic, writeFileAtomic } from "./at
 export {
   CONFIG_FILE,
   type ExpectedTensors,
+  type FolderLoadOptions,
   type LoadedModel,
   loadModelFolder,
-  type LoadOptions,
   MODEL_FILE,
   MODEL_FORMAT,
   type ModelToSave,

@@ -17,8 +17,11 @@ export type DType = "F32" | "F16" | "I32" | "I64" | "U8" | "BF16";
  * patterns in a Uint16Array (see `half.ts` to convert).
  */
 export interface NamedTensor {
+  /** Element type as safetensors names it. */
   dtype: DType;
+  /** Dimensions, outermost first. */
   shape: number[];
+  /** The elements in row-major order. */
   data: Float32Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * fitlam: FitLaM (ULMFiT) text classifiers for Deno. Train with
+ * `deno task train`; then load the averaged forward and backward classifiers
+ * from the output folder and classify texts.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadClassifier } from "./mod.ts";
+ * const clf = await loadClassifier("weights", { device: "wasm" });
+ * const [p] = await clf.classify("Win a FREE cruise now!"); // { label, score, scores }
+ * clf.dispose();
+ * ```
+ *
+ * @module
+ */
+export { findClassifierDirs, loadClassifier } from "./shared/pipeline.ts";
+export type {
+  Classifier,
+  ClassifierInfo,
+  ClassifierLoadOptions,
+  Prediction,
+} from "./shared/pipeline.ts";
+export { DEVICES } from "./shared/backend.ts";
+export type { Device } from "./shared/backend.ts";
+export {
+  countTokens,
+  SPECIAL_TOKENS,
+  tokenize,
+  tokenizeBatch,
+  TOKENIZER_RULES_VERSION,
+  Vocab,
+} from "./shared/tokenizer/mod.ts";
+export type { SpecialToken, VocabBuildOptions } from "./shared/tokenizer/mod.ts";
+export { loadModelFolder, saveModelFolder } from "./shared/weights/mod.ts";
+export type {
+  DType,
+  ExpectedTensors,
+  FolderLoadOptions,
+  LoadedModel,
+  ModelToSave,
+  NamedTensor,
+} from "./shared/weights/mod.ts";
+export type { Direction, ModelConfig } from "./shared/model/io.ts";
+export type { AwdLstmConfig, HeadConfig } from "./shared/model/config.ts";
