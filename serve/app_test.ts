@@ -172,6 +172,20 @@ Deno.test("GET /v1/model notes a single direction", async () => {
   one.dispose();
 });
 
+Deno.test("an incomplete direction is refused unless only the other one is asked for", async () => {
+  const dir = await makeTestWeights(["fwd", "bwd"]);
+  await Deno.remove(`${dir}/classifier-fwd/config.json`);
+  await assert.rejects(
+    loadClassifier(dir),
+    /Cannot load classifier from .*: .*classifier-fwd\/config\.json is missing, so the fwd model is incomplete; restore it, train again, or load only the other direction/,
+  );
+  await assert.rejects(loadClassifier(dir, { directions: ["fwd"] }), /fwd model is incomplete/);
+  const bwd = await loadClassifier(dir, { directions: ["bwd"] });
+  assert.deepEqual(bwd.info.directions, ["bwd"]);
+  bwd.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("healthz is loading until the classifier resolves", async () => {
   let resolve!: (c: Classifier) => void;
   const a = app({}, new Promise<Classifier>((r) => resolve = r));

@@ -24,6 +24,8 @@ const HELP = `Usage: ${PROGRAM} [options]
   --weights DIR         trained weights folder (default: the weights embedded
                         in this binary, else weights/)
   --device D            wasm (default), webgpu or cpu
+  --direction D         fwd, bwd or both (default: every direction the folder
+                        has; an incomplete one is refused)
   --max-body-bytes N    largest request body (default 1048576)
   --max-texts N         most texts per request (default 64)
   --max-chars N         most characters per text (default 100000)
@@ -60,6 +62,7 @@ try {
       // bundled program's folder (the project root at compile time).
       "embedded-weights": { type: "string" },
       device: { type: "string", default: "wasm" },
+      direction: { type: "string" },
       "max-body-bytes": { type: "string" },
       "max-texts": { type: "string" },
       "max-chars": { type: "string" },
@@ -90,7 +93,16 @@ const weightsNote = args.weights === undefined && embedded !== undefined
   ? "embedded in the binary"
   : weights;
 const apiKey = Deno.env.get("FITLAM_API_KEY") || undefined;
-const loading = loadClassifier(weights, { device });
+const direction = args.direction;
+if (direction !== undefined && !["fwd", "bwd", "both"].includes(direction)) {
+  fail(`Cannot start server: --direction is ${JSON.stringify(direction)}; pass fwd, bwd or both`);
+}
+const directions = direction === undefined
+  ? undefined
+  : direction === "both"
+  ? ["fwd" as const, "bwd" as const]
+  : [direction as "fwd" | "bwd"];
+const loading = loadClassifier(weights, { device, directions });
 const app = createApp(loading, {
   maxBodyBytes: int("max-body-bytes", args["max-body-bytes"], 1 << 20, 1),
   maxTexts: int("max-texts", args["max-texts"], 64, 1),

@@ -56,10 +56,19 @@ export interface ClassifierLoadOptions {
   device?: Device;
   /** Documents per forward pass (default 32). */
   batchSize?: number;
+  /** Load only these directions (default: every one the folder has; an incomplete one is refused). */
+  directions?: Direction[];
 }
 
-/** Finds the classifier folders under `dir`: `classifier-fwd/`, `classifier-bwd/`, or `dir` itself. */
-export async function findClassifierDirs(dir: string): Promise<Partial<Record<Direction, string>>> {
+/**
+ * Finds the classifier folders under `dir`: `classifier-fwd/`, `classifier-bwd/`, or `dir` itself.
+ * A direction folder that exists without its `config.json` is an incomplete model and refused,
+ * rather than quietly serving the other direction alone; `only` loads just the directions named.
+ */
+export async function findClassifierDirs(
+  dir: string,
+  only?: readonly Direction[],
+): Promise<Partial<Record<Direction, string>>> {
   if (!(await exists(dir))) {
     throw new Error(
       `Cannot load classifier from ${dir}: folder not found; train one with \`deno task train\` or pass --weights DIR`,
@@ -70,8 +79,15 @@ export async function findClassifierDirs(dir: string): Promise<Partial<Record<Di
     return { [config.direction ?? "fwd"]: dir };
   }
   const found: Partial<Record<Direction, string>> = {};
-  for (const d of ["fwd", "bwd"] as const) {
-    if (await exists(`${dir}/classifier-${d}/config.json`)) found[d] = `${dir}/classifier-${d}`;
+  for (const d of only ?? ["fwd", "bwd"] as const) {
+    const sub = `${dir}/classifier-${d}`;
+    if (await exists(`${sub}/config.json`)) found[d] = sub;
+    else if (await exists(sub) || only) {
+      throw new Error(
+        `Cannot load classifier from ${dir}: ${sub}/config.json is missing, so the ${d} model ` +
+          "is incomplete; restore it, train again, or load only the other direction",
+      );
+    }
   }
   if (!found.fwd && !found.bwd) {
     throw new Error(
@@ -150,7 +166,7 @@ export async function loadClassifier(
   opts: ClassifierLoadOptions = {},
 ): Promise<Classifier> {
   const { ops, backend } = await initBackend(opts.device ?? "wasm");
-  const dirs = await findClassifierDirs(dir);
+  const dirs = await findClassifierDirs(dir, opts.directions);
   const models: { direction: Direction; clf: TextClassifier; vocab: Vocab }[] = [];
   const info: ClassifierInfo = { labels: [], directions: [], backend, configs: {}, checksums: {} };
   for (const direction of ["fwd", "bwd"] as const) {

@@ -108,3 +108,24 @@ Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights fol
   assert.match(stderr, /^Cannot load classifier from \/nonexistent-fitlam/);
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
+
+Deno.test("serve/main.ts --direction: a bad value exits 2; an incomplete direction exits 1", async () => {
+  const weights = await makeTestWeights(["fwd", "bwd"]);
+  await Deno.remove(`${weights}/classifier-bwd/config.json`);
+  const serve = async (...flags: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", MAIN, ...flags],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  const port = ["--port", String(freePort()), "--weights", weights];
+  const bad = await serve(...port, "--direction", "up");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Cannot start server: --direction is "up"; pass fwd, bwd or both/);
+  const incomplete = await serve(...port);
+  assert.equal(incomplete.code, 1);
+  assert.match(incomplete.stderr, /classifier-bwd\/config\.json is missing, so the bwd model/);
+  await Deno.remove(weights, { recursive: true });
+});

@@ -2,7 +2,9 @@
  * The model folder shared by trainer and server: `model.safetensors` (the
  * weights) plus `config.json` (the hyperparameters that give them meaning).
  * The weights' metadata records the SHA-256 of the config text, so a folder
- * whose two files come from different saves is refused.
+ * whose two files come from different saves is refused, and the SHA-256 of
+ * every tensor's name, type, shape and bytes, so flipped bytes or a header
+ * that points a name at another tensor's data are refused too.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import {
   encodeSafetensors,
   type NamedTensor,
   SafetensorsError,
+  toFloat32Tensor,
 } from "./safetensors.ts";
 import { sha256Hex } from "./sha256.ts";
 
@@ -57,6 +60,33 @@ export interface LoadedModel {
   config: Record<string, unknown>;
   /** Hex SHA-256 of `model.safetensors`, to identify the weights in logs. */
   checksum: string;
+}
+
+/**
+ * One SHA-256 over every tensor (name, dtype, shape and bytes as stored), in name order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensorsDigest } from "./folder.ts";
+ * const a = { dtype: "F32" as const, shape: [1], data: new Float32Array([1]) };
+ * const b = { dtype: "F32" as const, shape: [1], data: new Float32Array([2]) };
+ * assert.notEqual(await tensorsDigest({ a, b }), await tensorsDigest({ a: b, b: a }));
+ * assert.equal(await tensorsDigest({ a, b }), await tensorsDigest({ b, a }));
+ * ```
+ */
+export async function tensorsDigest(tensors: Record<string, NamedTensor>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  const text = new TextEncoder();
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name];
+    parts.push(text.encode(`${JSON.stringify([name, t.dtype, t.shape])}\n`));
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) all.set(p, at), at += p.length;
+  return await sha256Hex(all);
 }
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {
@@ -104,6 +134,7 @@ export async function saveModelFolder(
   const weights = encodeSafetensors(model.tensors, {
     format: MODEL_FORMAT,
     config_sha256: await sha256Hex(configText),
+    tensors_sha256: await tensorsDigest(model.tensors),
   });
   await writeDirAtomic(dir, { [MODEL_FILE]: weights, [CONFIG_FILE]: configText });
   return { checksum: await sha256Hex(weights) };
@@ -169,7 +200,7 @@ export async function loadModelFolder(
 
   let decoded: ReturnType<typeof decodeSafetensors> = { tensors: {}, metadata: {} };
   try {
-    decoded = decodeSafetensors(weights, { toFloat32: options.toFloat32 });
+    decoded = decodeSafetensors(weights);
   } catch (error) {
     if (!(error instanceof SafetensorsError)) throw error;
     fail(`${MODEL_FILE} is corrupt: ${error.problem}`, error);
@@ -189,6 +220,20 @@ export async function loadModelFolder(
         `weights expect ${metadata.config_sha256 ?? "none"}); the files come from different ` +
         "saves, so save the model again",
     );
+  }
+  // Folders saved before the digest existed have none; every save since records it.
+  if (metadata.tensors_sha256 !== undefined) {
+    const digest = await tensorsDigest(decoded.tensors);
+    if (digest !== metadata.tensors_sha256) {
+      fail(
+        `${MODEL_FILE} is corrupt: its tensors do not match the SHA-256 recorded when it was ` +
+          `saved (${digest}, expected ${metadata.tensors_sha256}); restore it from a copy or ` +
+          "train and save the model again",
+      );
+    }
+  }
+  if (options.toFloat32) {
+    for (const name of Object.keys(tensors)) tensors[name] = toFloat32Tensor(tensors[name]);
   }
   if (options.expect !== undefined) {
     const mismatch = firstMismatch(tensors, options.expect);

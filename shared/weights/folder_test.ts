@@ -6,6 +6,7 @@ import {
   loadModelFolder,
   MODEL_FILE,
   saveModelFolder,
+  tensorsDigest,
 } from "./folder.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
 import { sha256Hex } from "./sha256.ts";
@@ -69,7 +70,70 @@ Deno.test("the folder holds pretty config.json and tagged model.safetensors, not
     const configText = await Deno.readTextFile(join(dir, CONFIG_FILE));
     assert.equal(configText, JSON.stringify(CONFIG, null, 2) + "\n");
     const { metadata } = decodeSafetensors(await Deno.readFile(join(dir, MODEL_FILE)));
-    assert.deepEqual(metadata, { format: "fitlam", config_sha256: await sha256Hex(configText) });
+    assert.deepEqual(metadata, {
+      format: "fitlam",
+      config_sha256: await sha256Hex(configText),
+      tensors_sha256: await tensorsDigest(TENSORS),
+    });
+  });
+});
+
+type Header = Record<string, { data_offsets: number[]; tensors_sha256?: string }>;
+
+/** Rewrites `dir`'s model.safetensors with the header `edit` returns, keeping the data bytes. */
+async function editHeader(dir: string, edit: (header: Header) => void) {
+  const bytes = await Deno.readFile(join(dir, MODEL_FILE));
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  edit(header);
+  const text = new TextEncoder().encode(JSON.stringify(header).padEnd(n, " "));
+  assert.equal(text.length, n, "the edited header keeps its length");
+  bytes.set(text, 8);
+  await Deno.writeFile(join(dir, MODEL_FILE), bytes);
+}
+
+Deno.test("load refuses flipped tensor bytes and a header that swaps two tensors' data", async () => {
+  await withTempDir(async (parent) => {
+    const dir = join(parent, "fwd");
+    const same = { dtype: "F32" as const, shape: [2] };
+    const tensors: Record<string, NamedTensor> = {
+      a: { ...same, data: new Float32Array([1, 2]) },
+      b: { ...same, data: new Float32Array([3, 4]) },
+    };
+    const corrupt =
+      /Cannot load model from .*fwd: model\.safetensors is corrupt: its tensors do not match the SHA-256 recorded when it was saved .*; restore it/;
+    await saveModelFolder(dir, { tensors, config: CONFIG });
+    const bytes = await Deno.readFile(join(dir, MODEL_FILE));
+    bytes[bytes.length - 2] ^= 0x01; // one bit of b's last float
+    await Deno.writeFile(join(dir, MODEL_FILE), bytes);
+    await assert.rejects(loadModelFolder(dir), corrupt);
+
+    await saveModelFolder(dir, { tensors, config: CONFIG });
+    await editHeader(dir, (h) => {
+      [h.a.data_offsets, h.b.data_offsets] = [h.b.data_offsets, h.a.data_offsets];
+    });
+    // Still a well-formed file: only the digest tells.
+    assert.deepEqual(
+      Array.from(
+        decodeSafetensors(await Deno.readFile(join(dir, MODEL_FILE))).tensors.a
+          .data as Float32Array,
+      ),
+      [3, 4],
+    );
+    await assert.rejects(loadModelFolder(dir, { toFloat32: true }), corrupt);
+  });
+});
+
+Deno.test("a folder saved before the tensor digest (no tensors_sha256) still loads", async () => {
+  await withTempDir(async (parent) => {
+    const dir = join(parent, "fwd");
+    await saveModelFolder(dir, { tensors: TENSORS, config: CONFIG });
+    await editHeader(dir, (h) => {
+      h.__metadata__.tensors_sha256 = undefined;
+    });
+    const { tensors } = await loadModelFolder(dir, { toFloat32: true });
+    assert.equal(tensors["rnns.0.weight_hh"].dtype, "F32");
+    assert.equal(tensors["rnns.0.weight_hh"].data[3], -2);
   });
 });
 
