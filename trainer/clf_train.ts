@@ -54,6 +54,8 @@ export interface ClassifierStageOptions {
   patience?: number;
   /** Share of each epoch's steps with the rate rising before the cosine fall (0: none). */
   rampShare?: number;
+  /** Passes over the training documents in one epoch (default 1; see `passesPerEpoch`). */
+  passes?: number;
   /** Where to keep a checkpoint after each epoch (none when undefined). */
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir`; an interrupted epoch restarts. */
@@ -258,7 +260,8 @@ export async function trainClassifier(
       console.error(`Resumed classify ${o.direction} at epoch ${firstEpoch + 1}, step ${step}`);
     }
   }
-  const perEpoch = docs.reduce((a, d) => a + d.ids.length, 0);
+  const passes = o.passes ?? 1;
+  const perEpoch = passes * docs.reduce((a, d) => a + d.ids.length, 0);
   const estimate = new StageEstimate(
     `classify ${o.direction}, up to ${o.epochs - firstEpoch} epoch(s)`,
     perEpoch * Math.max(0, o.epochs - firstEpoch),
@@ -280,7 +283,9 @@ export async function trainClassifier(
         return g < plan.lowestTrainable ? 0 : rates[g];
       };
       const active = vars.filter((v) => rateOf(v.name) > 0);
-      const batches = sortishBatches(docs.map((d) => d.ids.length), o.bs, rng);
+      const lengths = docs.map((d) => d.ids.length);
+      const batches = Array.from({ length: passes }, () => sortishBatches(lengths, o.bs, rng))
+        .flat();
       const bar = new ProgressBar({
         label: `classify ${o.direction} epoch ${epoch + 1}/${o.epochs}`,
         total: batches.length,

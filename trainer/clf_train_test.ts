@@ -184,3 +184,28 @@ Deno.test("trainClassifier: trainMaxTokens 0 trains on whole documents", async (
   assert.equal(read, whole);
   assert.ok(train.some((d) => d.ids.length > 16));
 });
+
+Deno.test("trainClassifier: passes 3 makes an epoch read every document three times", async () => {
+  const log = new MetricsLog();
+  const clf = newClassifier(8);
+  const train = docs(12, 9);
+  await trainClassifier(
+    clf,
+    train,
+    docs(4, 10),
+    { ...options("unused", { epochs: 2, trainMaxTokens: 0, passes: 3 }), checkpointDir: undefined },
+    log,
+    new StopSignal(),
+  );
+  clf.dispose();
+  const whole = train.reduce((a, d) => a + d.ids.length, 0);
+  const steps = log.rows.filter((r) => r.type === "step");
+  for (const epoch of [0, 1]) {
+    const rows = steps.filter((r) => r.epoch === epoch);
+    // 12 documents in batches of 8: 2 batches a pass, 6 an epoch, each token read 3 times.
+    assert.equal(rows.length, 6);
+    assert.equal(rows.reduce((a, r) => a + Number(r.tokens), 0), 3 * whole);
+  }
+  // Validation still runs once an epoch.
+  assert.equal(log.rows.filter((r) => r.type === "valid").length, 2);
+});

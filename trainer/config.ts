@@ -88,8 +88,11 @@ export interface TrainConfig {
     rampShare: number;
     /** Dropout multiplier of this stage (ULMFiT's classifier uses 0.5). */
     dropMult: number;
-    /** Use at most this many training documents, a seeded stratified-free sample (0: all). */
+    /** Use at most this many training documents, a seeded label-stratified sample (0: all). */
     maxTrainDocs: number;
+    /** An epoch of fewer batches repeats the data until it has this many (0: one pass), so a
+     * few hundred labelled documents still get enough steps between validations. */
+    minEpochBatches: number;
     concatPool: boolean;
   };
   /** Lower layer group's rate = upper × this (paper 0.3; ULMFiT 1/2.6). */
@@ -159,6 +162,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     rampShare: 0,
     dropMult: 0.5,
     maxTrainDocs: 0,
+    minEpochBatches: 25,
     concatPool: true,
   },
   discriminativeFactor: 0.3,

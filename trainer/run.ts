@@ -34,7 +34,7 @@ import {
   reportPerplexity,
 } from "./lm_data.ts";
 import { trainLm } from "./lm_train.ts";
-import { epochsWithin } from "./schedule.ts";
+import { epochsWithin, passesPerEpoch } from "./schedule.ts";
 import {
   type BaselineSummary,
   chanceWarning,
@@ -390,8 +390,14 @@ export async function runTraining(
           continue;
         }
         const valid = encodeDocs(targetVocab!, task.valid ?? [], task.labels, dir);
+        const passes = passesPerEpoch(train.length, c.classify.bs, c.classify.minEpochBatches);
         const clfTokens = count(trainingDocs(train, c.classify.trainMaxTokens).map((d) => d.ids));
-        const clfEpochs = epochsWithin(c.classify.tokenBudget, clfTokens, c.classify.epochs, 2);
+        const clfEpochs = epochsWithin(
+          c.classify.tokenBudget,
+          passes * clfTokens,
+          c.classify.epochs,
+          2,
+        );
         console.error(
           `stage 3 classifier ${dir}: ${train.length} of ${task.train.length} train documents` +
             (train.length < task.train.length ? " (classify.maxTrainDocs)" : "") +
@@ -399,9 +405,12 @@ export async function runTraining(
             (c.classify.trainMaxTokens
               ? `, each cut to its first ${c.classify.trainMaxTokens} (classify.trainMaxTokens)`
               : ", whole documents") +
-            `; ${valid.length} valid; up to ${
-              epochsNote(clfEpochs, c.classify.epochs, "classify")
-            }` +
+            `; ${valid.length} valid; ${
+              passes > 1
+                ? `${passes} passes over them an epoch (at least ${c.classify.minEpochBatches} ` +
+                  "batches: classify.minEpochBatches); "
+                : ""
+            }up to ${epochsNote(clfEpochs, c.classify.epochs, "classify")}` +
             (c.classify.patience ? `, stopping after ${c.classify.patience} without gain` : ""),
         );
         const acc = await trainClassifier(
@@ -422,6 +431,7 @@ export async function runTraining(
             trainMaxTokens: c.classify.trainMaxTokens,
             patience: c.classify.patience,
             rampShare: c.classify.rampShare,
+            passes,
             checkpointDir: `${c.out}/checkpoints/classify-${dir}`,
             resume: c.resume,
           },

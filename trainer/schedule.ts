@@ -117,6 +117,24 @@ export function epochPlan(epoch: number, o: PlanOptions): EpochPlan {
 }
 
 /**
+ * Passes over `docs` documents in batches of `bs` that make one epoch of at least `minBatches`
+ * batches (`minBatches` 0: one pass).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { passesPerEpoch } from "./schedule.ts";
+ * assert.equal(passesPerEpoch(100, 32, 25), 7); // 4 batches a pass
+ * assert.equal(passesPerEpoch(5000, 32, 25), 1);
+ * assert.equal(passesPerEpoch(100, 32, 0), 1);
+ * ```
+ */
+export function passesPerEpoch(docs: number, bs: number, minBatches: number): number {
+  const perPass = Math.ceil(docs / bs);
+  return perPass > 0 && minBatches > perPass ? Math.ceil(minBatches / perPass) : 1;
+}
+
+/**
  * Epochs that fit a budget of token passes over a stage's data, between `min` and `max`
  * (`budget` 0: `max`). Large data sets get fewer passes, small ones all `max`, so a run's time
  * stays bounded without leaving any of the data out.
