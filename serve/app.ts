@@ -110,8 +110,14 @@ function parseTexts(body: unknown, maxTexts: number, maxChars: number): string[]
         `Cannot classify: ${where} is a ${typeName(t)}, not a string; ${fix}`,
       );
     }
-    if (t.trim() === "") {
-      throw new ApiError(400, "empty_text", `Cannot classify: ${where} is empty; send some words`);
+    // Whitespace, control and format characters (NUL, zero-width spaces, BOM) carry no words.
+    if (t.replace(/[\s\p{Cc}\p{Cf}]/gu, "") === "") {
+      throw new ApiError(
+        400,
+        "empty_text",
+        `Cannot classify: ${where} is empty (only blank, control or zero-width characters); ` +
+          "send some words",
+      );
     }
     if (t.length > maxChars) {
       throw new ApiError(

@@ -91,6 +91,7 @@ Deno.test("classify client errors", async (t) => {
     ["texts item not a string", post('{"texts": ["a", null]}'), 422, "invalid_text"],
     ["missing text", post("{}"), 400, "missing_text"],
     ["empty text", post('{"text": "  "}'), 400, "empty_text"],
+    ["invisible text", post('{"text": "\\u200b\\u0000\\ufeff\\u2060 "}'), 400, "empty_text"],
     ["empty texts", post('{"texts": []}'), 400, "empty_texts"],
     ["both fields", post('{"text": "a", "texts": ["b"]}'), 400, "ambiguous_body"],
     ["too many texts", post('{"texts": ["a", "b", "c"]}'), 413, "too_many_texts"],

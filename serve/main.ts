@@ -41,11 +41,18 @@ function fail(message: string, code = 2): never {
   Deno.exit(code);
 }
 
-function int(name: string, value: string | undefined, fallback: number, min: number): number {
+function int(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    fail(`Cannot start server: --${name} is ${JSON.stringify(value)}; pass an integer >= ${min}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    fail(`Cannot start server: --${name} is ${JSON.stringify(value)}; pass an integer ${range}`);
   }
   return n;
 }
@@ -92,7 +99,13 @@ const weights = args.weights ??
 const weightsNote = args.weights === undefined && embedded !== undefined
   ? "embedded in the binary"
   : weights;
-const apiKey = Deno.env.get("FITLAM_API_KEY") || undefined;
+// A key pasted with a trailing newline would otherwise lock every client out: HTTP header values
+// cannot end in whitespace, so no request could ever match it.
+const rawKey = Deno.env.get("FITLAM_API_KEY") ?? "";
+const apiKey = rawKey.trim() || undefined;
+if (apiKey && apiKey !== rawKey) {
+  console.log("FITLAM_API_KEY had leading or trailing whitespace; it was trimmed");
+}
 const direction = args.direction;
 if (direction !== undefined && !["fwd", "bwd", "both"].includes(direction)) {
   fail(`Cannot start server: --direction is ${JSON.stringify(direction)}; pass fwd, bwd or both`);
@@ -115,14 +128,25 @@ const app = createApp(loading, {
 });
 
 // Listen at once: /healthz answers "loading" while the weights load.
-const server = Deno.serve({
-  hostname: args.host,
-  port: int("port", args.port, 8000, 0),
-  onListen: ({ hostname, port }) => {
-    console.log(`fitlam serving on http://${hostname}:${port}/ (weights: ${weightsNote})`);
-    if (!apiKey) console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
-  },
-}, app.fetch);
+const port = int("port", args.port, 8000, 0, 65535);
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    hostname: args.host,
+    port,
+    onListen: ({ hostname, port }) => {
+      console.log(`fitlam serving on http://${hostname}:${port}/ (weights: ${weightsNote})`);
+      if (!apiKey) {
+        console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
+      }
+    },
+  }, app.fetch);
+} catch (e) {
+  const why = e instanceof Deno.errors.AddrInUse
+    ? "the address is already in use; stop the other server or pass another --port"
+    : `${(e as Error).message}; check --host and --port`;
+  fail(`Cannot start server on ${args.host}:${port}: ${why}`, 1);
+}
 
 let stopping = false;
 async function stop(code: number): Promise<never> {

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { makeTestWeights } from "../serve/test_weights.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
+import { freePort, startServer } from "./server_process.ts";
 
 const MAIN = new URL("../serve/main.ts", import.meta.url).pathname;
 
@@ -109,23 +103,68 @@ Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights fol
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
+/** Runs serve/main.ts with `flags` until it exits (for start-up errors). */
+async function serveUntilExit(...flags: string[]): Promise<{ code: number; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", MAIN, ...flags],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+  return { code: out.code, stderr };
+}
+
 Deno.test("serve/main.ts --direction: a bad value exits 2; an incomplete direction exits 1", async () => {
   const weights = await makeTestWeights(["fwd", "bwd"]);
   await Deno.remove(`${weights}/classifier-bwd/config.json`);
-  const serve = async (...flags: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", MAIN, ...flags],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-  };
   const port = ["--port", String(freePort()), "--weights", weights];
-  const bad = await serve(...port, "--direction", "up");
+  const bad = await serveUntilExit(...port, "--direction", "up");
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Cannot start server: --direction is "up"; pass fwd, bwd or both/);
-  const incomplete = await serve(...port);
+  const incomplete = await serveUntilExit(...port);
   assert.equal(incomplete.code, 1);
   assert.match(incomplete.stderr, /classifier-bwd\/config\.json is missing, so the bwd model/);
+  await Deno.remove(weights, { recursive: true });
+});
+
+Deno.test("serve/main.ts: a port in use or out of range is one clear line, no stack", async () => {
+  const weights = await makeTestWeights(["fwd"]);
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = String((busy.addr as Deno.NetAddr).port);
+  const inUse = await serveUntilExit("--port", taken, "--weights", weights);
+  busy.close();
+  assert.equal(inUse.code, 1);
+  assert.match(
+    inUse.stderr,
+    new RegExp(
+      `^Cannot start server on 127\\.0\\.0\\.1:${taken}: the address is already in use; stop the other server or pass another --port`,
+    ),
+  );
+  const range = await serveUntilExit("--port", "70000", "--weights", weights);
+  assert.equal(range.code, 2);
+  assert.match(range.stderr, /--port is "70000"; pass an integer from 0 to 65535/);
+  await Deno.remove(weights, { recursive: true });
+});
+
+Deno.test("serve/main.ts trims an API key pasted with a trailing newline, and says so", async () => {
+  const weights = await makeTestWeights(["fwd"]);
+  const server = await startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights], {
+    env: { FITLAM_API_KEY: "s3cret\n" },
+  });
+  const classify = (key: string) =>
+    fetch(`${server.base}/v1/classify`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+      body: '{"text": "win a free cruise"}',
+    });
+  const ok = await classify("s3cret");
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+  const wrong = await classify("other");
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+  const exit = await server.stop();
+  assert.match(exit.stdout, /FITLAM_API_KEY had leading or trailing whitespace; it was trimmed/);
   await Deno.remove(weights, { recursive: true });
 });
