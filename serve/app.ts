@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
 import type { Classifier } from "../shared/pipeline.ts";
 import { Batcher } from "./batcher.ts";
 import { ApiError, errorResponse } from "./errors.ts";
@@ -13,7 +14,8 @@ import { bearerKey } from "./middleware/auth.ts";
 import { jsonBody } from "./middleware/json_body.ts";
 import { type LogEntry, requestLog } from "./middleware/request_log.ts";
 import { openApiSpec } from "./openapi.ts";
-import { docsPage, indexPage } from "./pages.ts";
+import { docsPage, indexPage, STYLE, TRY_SCRIPT } from "./pages.ts";
+import { headLength } from "./middleware/head_length.ts";
 
 /** Options of {@linkcode createApp}; every field has a default. */
 export interface ServeOptions {
@@ -43,6 +45,8 @@ const ROUTES: Record<string, string[]> = {
   "/healthz": ["GET", "HEAD"],
   "/openapi.json": ["GET", "HEAD"],
   "/docs": ["GET", "HEAD"],
+  "/try.js": ["GET", "HEAD"],
+  "/style.css": ["GET", "HEAD"],
   "/v1/classify": ["POST"],
   "/v1/model": ["GET", "HEAD"],
 };
@@ -208,6 +212,21 @@ export function createApp(
 
   const app = new Hono<Env>();
   if (options.log) app.use(requestLog(options.log));
+  app.use(headLength());
+  // The pages load only their own script and style sheet and may not be framed.
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+  }));
   if (options.corsOrigins?.length) {
     app.use(cors({ origin: options.corsOrigins, allowHeaders: ["Content-Type", "Authorization"] }));
   }
@@ -215,6 +234,8 @@ export function createApp(
 
   app.get("/", (c) => c.html(indexPage(!!options.apiKey)));
   app.get("/docs", (c) => c.html(docsPage(spec)));
+  app.get("/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript" }));
+  app.get("/style.css", (c) => c.body(STYLE, 200, { "Content-Type": "text/css" }));
   app.get("/openapi.json", (c) => c.json(spec));
   app.get(
     "/healthz",

@@ -251,17 +251,27 @@ Deno.test("openapi.json and docs describe every route", async () => {
   const a = app();
   const spec = await (await a.request("/openapi.json")).json();
   assert.equal(spec.openapi, "3.1.0");
-  for (const p of ["/v1/classify", "/v1/model", "/healthz", "/openapi.json", "/docs", "/"]) {
+  const routes = [
+    "/v1/classify",
+    "/v1/model",
+    "/healthz",
+    "/openapi.json",
+    "/docs",
+    "/",
+    "/try.js",
+  ];
+  for (const p of [...routes, "/style.css"]) {
     assert.ok(p in spec.paths, p);
   }
   assert.ok(spec.components.schemas.Error);
   const docs = await (await a.request("/docs")).text();
   assert.match(docs, /\/v1\/classify/);
-  assert.doesNotMatch(docs, /<script src|<link /);
+  // Self-contained: the pages load nothing from another origin.
   const index = await (await a.request("/")).text();
   assert.match(index, /<textarea/);
-  assert.match(index, /\/v1\/classify/);
-  assert.doesNotMatch(index, /<script src|<link |https?:\/\//);
+  for (const page of [docs, index]) {
+    assert.doesNotMatch(page, /(src|href)="(?!\/)|https?:\/\//);
+  }
 });
 
 Deno.test("unexpected errors are a logged 500 without a stack", async () => {
@@ -290,4 +300,27 @@ Deno.test("request log has method, path, status, ms", async () => {
   assert.equal(logs[0].path, "/healthz");
   assert.equal(logs[0].status, 200);
   assert.equal(typeof logs[0].ms, "number");
+});
+
+Deno.test("pages: strict CSP, no framing, script and style from the server; HEAD states the length", async () => {
+  const a = app();
+  for (const path of ["/", "/docs"]) {
+    const res = await a.request(path);
+    const html = await res.text();
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get("x-frame-options"), "DENY");
+    assert.doesNotMatch(html, /<script>|<style>/, `${path} has no inline script or style`);
+    const head = await a.request(path, { method: "HEAD" });
+    assert.equal(head.headers.get("content-length"), String(new TextEncoder().encode(html).length));
+    assert.equal(await head.text(), "");
+  }
+  const js = await a.request("/try.js");
+  assert.match(js.headers.get("content-type") ?? "", /^text\/javascript/);
+  assert.match(await js.text(), /fetch\("\/v1\/classify"/);
+  const css = await a.request("/style.css");
+  assert.match(css.headers.get("content-type") ?? "", /^text\/css/);
+  assert.match(await css.text(), /textarea\{/);
 });

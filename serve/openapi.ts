@@ -114,6 +114,12 @@ export function openApiSpec(limits: SpecLimits) {
       "/": {
         get: { summary: "Try-it page", responses: { "200": { description: "HTML" } } },
       },
+      "/try.js": {
+        get: { summary: "The try-it page's script", responses: { "200": { description: "JS" } } },
+      },
+      "/style.css": {
+        get: { summary: "The pages' style sheet", responses: { "200": { description: "CSS" } } },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

@@ -27,34 +27,20 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ENTITIES[ch]);
 }
 
-const STYLE =
+/** Both pages' style sheet, served from `/style.css` (the pages' CSP forbids inline styles). */
+export const STYLE: string =
   `body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
 textarea{width:100%;height:8rem}.bar{background:#4a7bd0;height:1rem}
 .row{display:grid;grid-template-columns:8rem 1fr 5rem;gap:.5rem;align-items:center;margin:.2rem 0}
-code{background:#eee;padding:0 .2rem}`;
+code{background:#eee;padding:0 .2rem}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
+`;
 
 /**
- * The try-it page: a textarea, a key field, a button and score bars.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { indexPage } from "./pages.ts";
- * assert.match(indexPage(false), /<textarea/);
- * ```
+ * The try-it page's script, served from `/try.js` so the page's Content-Security-Policy can forbid
+ * inline scripts.
  */
-export function indexPage(needsKey: boolean): string {
-  const keyField = needsKey
-    ? `<p><label>API key <input id="key" type="password" autocomplete="off"></label></p>`
-    : "";
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>fitlam classifier</title><style>${STYLE}</style></head><body>
-<h1>fitlam classifier</h1>
-<p><label for="text">Text</label></p><textarea id="text">Win a FREE cruise now!!!</textarea>
-${keyField}<p><button id="go">Classify</button> <a href="/docs">API docs</a></p>
-<div id="out"></div>
-<script>
-const out = document.getElementById("out");
+export const TRY_SCRIPT: string = `const out = document.getElementById("out");
 document.getElementById("go").addEventListener("click", async () => {
   const headers = { "Content-Type": "application/json" };
   const key = document.getElementById("key");
@@ -79,7 +65,29 @@ document.getElementById("go").addEventListener("click", async () => {
     }
   } catch (e) { out.textContent = String(e); }
 });
-</script></body></html>`;
+`;
+
+/**
+ * The try-it page: a textarea, a key field, a button and score bars.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { indexPage } from "./pages.ts";
+ * assert.match(indexPage(false), /<textarea/);
+ * ```
+ */
+export function indexPage(needsKey: boolean): string {
+  const keyField = needsKey
+    ? `<p><label>API key <input id="key" type="password" autocomplete="off"></label></p>`
+    : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>fitlam classifier</title><link rel="stylesheet" href="/style.css"></head><body>
+<h1>fitlam classifier</h1>
+<p><label for="text">Text</label></p><textarea id="text">Win a FREE cruise now!!!</textarea>
+${keyField}<p><button id="go">Classify</button> <a href="/docs">API docs</a></p>
+<div id="out"></div>
+<script src="/try.js"></script></body></html>`;
 }
 
 interface SpecLike {
@@ -109,9 +117,8 @@ export function docsPage(spec: SpecLike): string {
     )
   );
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>${escapeHtml(spec.info.title)} — API</title><style>${STYLE}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
-</style></head><body><h1>${escapeHtml(spec.info.title)}</h1>
+<title>${escapeHtml(spec.info.title)} — API</title><link rel="stylesheet" href="/style.css">
+</head><body><h1>${escapeHtml(spec.info.title)}</h1>
 <p>${escapeHtml(spec.info.description ?? "")}</p>
 <p>Full schema: <a href="/openapi.json">/openapi.json</a>. Errors are
 <code>{"error": {"code": "...", "message": "..."}}</code>.</p>
