@@ -5,27 +5,7 @@
  * @module
  */
 
-const ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes text for HTML.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { escapeHtml } from "./pages.ts";
- * assert.equal(escapeHtml("<a>"), "&lt;a&gt;");
- * ```
- */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ENTITIES[ch]);
-}
+import { escapeHtml } from "../shared/html.ts";
 
 /** Both pages' style sheet, served from `/style.css` (the pages' CSP forbids inline styles). */
 export const STYLE: string =

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { escapeHtml } from "./html.ts";
+
 /** One line of a chart. */
 export interface Series {
   name: string;
@@ -24,13 +26,6 @@ export interface Chart {
   xTickFormat?: (t: number) => string;
   width?: number;
   height?: number;
-}
-
-function esc(s: string): string {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
 }
 
 function niceTicks(lo: number, hi: number, n: number): number[] {
@@ -78,7 +73,7 @@ export function svgLineChart(c: Chart): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${esc(c.title)}</text>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${escapeHtml(c.title)}</text>`,
   ];
   const xt = c.integerX
     ? niceTicks(x0, x1, 8).filter((t) => Number.isInteger(t))
@@ -87,7 +82,7 @@ export function svgLineChart(c: Chart): string {
     out.push(
       `<line x1="${px(t)}" x2="${px(t)}" y1="${T}" y2="${H - B}" stroke="#eee"/>`,
       `<text x="${px(t)}" y="${H - B + 14}" text-anchor="middle">${
-        esc(c.xTickFormat ? c.xTickFormat(t) : String(t))
+        escapeHtml(c.xTickFormat ? c.xTickFormat(t) : String(t))
       }</text>`,
     );
   }
@@ -103,9 +98,9 @@ export function svgLineChart(c: Chart): string {
     `<rect x="${L}" y="${T}" width="${W - L - R}" height="${
       H - T - B
     }" fill="none" stroke="#999"/>`,
-    `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(c.xLabel)}</text>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${escapeHtml(c.xLabel)}</text>`,
     `<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${
-      esc(c.yLabel)
+      escapeHtml(c.yLabel)
     }</text>`,
   );
   c.series.forEach((s, i) => {
@@ -130,7 +125,7 @@ export function svgLineChart(c: Chart): string {
         `<line x1="${W - legendW}" x2="${
           W - legendW + 18
         }" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
-        `<text x="${W - legendW + 22}" y="${ly + 4}">${esc(s.name)}</text>`,
+        `<text x="${W - legendW + 22}" y="${ly + 4}">${escapeHtml(s.name)}</text>`,
       );
     }
   });

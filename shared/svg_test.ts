@@ -12,7 +12,7 @@ Deno.test("svgLineChart: one path per series, labels escaped, dashed series mark
     ],
   });
   assert.ok(svg.startsWith("<svg"));
-  assert.ok(svg.includes("loss &lt;fwd &amp; bwd&gt;"));
+  assert.ok(svg.includes("loss &#60;fwd &#38; bwd&#62;"));
   const paths = svg.match(/<path d="M[^>]*>/g) ?? [];
   assert.equal(paths.filter((p) => p.includes('stroke="#111"')).length, 1);
   assert.ok(paths.filter((p) => p.includes('stroke="#222"')).every((p) => p.includes("dasharray")));
