@@ -1,0 +1,151 @@
+/**
+ * The training report's validation section: per stage, a small chart of the
+ * stage's metric per epoch (accuracy for the classifier, perplexity for the
+ * language model) and a table of last and best values.
+ *
+ * @module
+ */
+
+import { escapeHtml } from "../../shared/html.ts";
+import { extent, formatTick, lineChart, type Point, type Series } from "./chart.ts";
+import {
+  byKnownOrder,
+  colorFor,
+  dirBadge,
+  DIRECTION_ORDER,
+  fmt,
+  type MetricsRow,
+  num,
+  pct,
+  STAGE_ORDER,
+  stageName,
+  str,
+} from "./common.ts";
+
+interface ValidPoint {
+  epoch: number;
+  loss?: number;
+  perplexity?: number;
+  accuracy?: number;
+}
+
+type ValidMetric = "accuracy" | "perplexity" | "loss";
+
+/** Validation points by stage, then direction, in file order. */
+type ByStage = Map<string, Map<string, ValidPoint[]>>;
+
+function collectValid(rows: MetricsRow[]): { byStage: ByStage; dirs: string[] } {
+  const byStage: ByStage = new Map();
+  const dirs: string[] = [];
+  for (const row of rows) {
+    if (row.type !== "valid") continue;
+    const stage = str(row.stage) ?? "unknown stage";
+    const dir = str(row.direction) ?? "all";
+    if (!dirs.includes(dir)) dirs.push(dir);
+    let m = byStage.get(stage);
+    if (!m) byStage.set(stage, m = new Map());
+    let list = m.get(dir);
+    if (!list) m.set(dir, list = []);
+    const loss = num(row.loss);
+    list.push({
+      epoch: num(row.epoch) ?? list.length,
+      loss,
+      // LM rows without perplexity still have a loss: perplexity is exp(loss).
+      perplexity: num(row.perplexity) ??
+        (stage !== "classify" && loss !== undefined ? Math.exp(loss) : undefined),
+      accuracy: num(row.accuracy),
+    });
+  }
+  dirs.sort(byKnownOrder(DIRECTION_ORDER));
+  return { byStage, dirs };
+}
+
+/** Classifier: accuracy; LM: perplexity; otherwise whatever exists. */
+function metricFor(stage: string, pts: ValidPoint[]): ValidMetric {
+  if (stage === "classify" && pts.some((p) => p.accuracy !== undefined)) return "accuracy";
+  if (pts.some((p) => p.perplexity !== undefined)) return "perplexity";
+  if (pts.some((p) => p.accuracy !== undefined)) return "accuracy";
+  return "loss";
+}
+
+function tableRow(
+  stage: string,
+  dir: string,
+  dirs: string[],
+  list: ValidPoint[],
+  metric: ValidMetric,
+): string {
+  const values = list.flatMap((p) => p[metric] ?? []);
+  const best = metric === "accuracy" ? Math.max(...values) : Math.min(...values);
+  const last = list.at(-1)!;
+  return `<tr><td>${escapeHtml(stageName(stage))}</td><td>${dirBadge(dir, dirs)}</td>` +
+    `<td class="num">${list.length}</td><td class="num">${fmt(last.loss)}</td>` +
+    `<td>${metric}</td>` +
+    `<td class="num">${
+      metric === "accuracy" ? pct(last.accuracy) : fmt(last[metric])
+    }</td><td class="num">${
+      values.length === 0 ? "—" : metric === "accuracy" ? pct(best) : fmt(best)
+    }</td></tr>`;
+}
+
+function panel(stage: string, metric: ValidMetric, series: Series[]): string {
+  const title = `<h3>${escapeHtml(stageName(stage))}: ${metric}</h3>`;
+  if (series.length === 0) {
+    return `<div class="panel">${title}<p class="empty">No ${metric} values.</p></div>`;
+  }
+  const epochs = series.flatMap((s) => s.segments.flat().map((p) => p[0]));
+  return `<div class="panel">${title}${
+    lineChart({
+      series,
+      width: 340,
+      height: 240,
+      xIntegers: true,
+      xDomain: extent(epochs)!,
+      xLabel: "epoch",
+      yLabel: metric,
+      yFormat: metric === "accuracy"
+        ? (v, step) => `${formatTick(v * 100, step * 100)}%`
+        : undefined,
+      yClamp: metric === "accuracy" ? [0, 1] : undefined,
+    })
+  }</div>`;
+}
+
+/** One stage's chart panel and table rows. */
+function stageParts(
+  stage: string,
+  m: Map<string, ValidPoint[]>,
+  dirs: string[],
+): { panel: string; rows: string[] } {
+  const metric = metricFor(stage, [...m.values()].flat());
+  const series: Series[] = [];
+  const rows: string[] = [];
+  for (const dir of dirs) {
+    const list = m.get(dir);
+    if (!list) continue;
+    const seg: Point[] = list.flatMap((p) => {
+      const v = p[metric];
+      return v === undefined ? [] : [[p.epoch, v] as Point];
+    });
+    if (seg.length > 0) {
+      series.push({ label: dir, color: colorFor(dir, dirs), segments: [seg], dots: true });
+    }
+    rows.push(tableRow(stage, dir, dirs, list, metric));
+  }
+  return { panel: panel(stage, metric, series), rows };
+}
+
+/**
+ * The validation rows as chart panels, one per stage, and a table with each
+ * stage and direction's last loss and last and best metric.
+ */
+export function validSection(rows: MetricsRow[]): string {
+  const { byStage, dirs } = collectValid(rows);
+  if (byStage.size === 0) return `<p class="empty">No validation rows.</p>`;
+  const stages = [...byStage.keys()].sort(byKnownOrder(STAGE_ORDER));
+  const parts = stages.map((stage) => stageParts(stage, byStage.get(stage)!, dirs));
+  return `<div class="panels">${parts.map((p) => p.panel).join("")}</div>` +
+    `<table class="data"><thead><tr><th>stage</th><th>direction</th><th>epochs</th>` +
+    `<th>last loss</th><th>metric</th><th>last</th><th>best</th></tr></thead>` +
+    `<tbody>${parts.flatMap((p) => p.rows).join("")}</tbody></table>`;
+}
