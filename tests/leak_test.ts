@@ -11,7 +11,7 @@ import { encoderPreset, headPreset } from "../shared/model/config.ts";
 import { Rng } from "../shared/rng.ts";
 import { trainClassifier } from "../trainer/clf_train.ts";
 import { trainLm } from "../trainer/lm_train.ts";
-import { MetricsLog } from "../trainer/metrics.ts";
+import { type MetricsEvent, MetricsLog } from "../trainer/metrics.ts";
 import { ADAM_DEFAULTS } from "../trainer/optim.ts";
 import { StopSignal } from "../trainer/signals.ts";
 
@@ -20,7 +20,7 @@ const { ops } = await initBackend("wasm");
 /** A metrics log that also samples the engine's live tensors at every step. */
 class MemoryLog extends MetricsLog {
   readonly samples: { tensors: number; bytes: number }[] = [];
-  override add(row: Record<string, unknown>): Promise<void> {
+  override add(row: MetricsEvent): Promise<void> {
     if (row.type === "step") {
       const m = ops.memory();
       this.samples.push({ tensors: m.numTensors, bytes: m.numBytes });

@@ -5,7 +5,7 @@ import { encoderPreset, headPreset } from "../shared/model/config.ts";
 import { Rng } from "../shared/rng.ts";
 import { type ClassifierStageOptions, type EncodedDoc, trainClassifier } from "./clf_train.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
-import { MetricsLog } from "./metrics.ts";
+import { type MetricsEvent, MetricsLog } from "./metrics.ts";
 import { ADAM_DEFAULTS } from "./optim.ts";
 import { StopSignal } from "./signals.ts";
 
@@ -49,7 +49,7 @@ class StopAtStep extends MetricsLog {
   constructor(readonly stop: StopSignal, readonly atStep: number) {
     super();
   }
-  override async add(row: Record<string, unknown>): Promise<void> {
+  override async add(row: MetricsEvent): Promise<void> {
     await super.add(row);
     if (row.type === "step" && row.step === this.atStep) this.stop.requested = true;
   }

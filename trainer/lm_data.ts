@@ -14,7 +14,7 @@ import { Vocab } from "../shared/tokenizer/vocab.ts";
 import type { TrainConfig } from "./config.ts";
 import { loadDefaultCorpus, readCorpus } from "./data/mod.ts";
 import { lmValidationLoss } from "./lm_train.ts";
-import type { MetricsLog } from "./metrics.ts";
+import type { LmEvalEvent, MetricsLog } from "./metrics.ts";
 
 /** Total length of a list of documents. */
 export const count = (docs: ArrayLike<unknown>[]) => docs.reduce((a, d) => a + d.length, 0);
@@ -126,7 +126,7 @@ export async function reportPerplexity(
     let unknown = 0;
     for (const id of stream) if (id === 0) unknown++; // xxunk
     const loss = await lmValidationLoss(lm, stream, c.pretrain.bs, c.pretrain.bptt);
-    const row = {
+    const row: LmEvalEvent = {
       type: "lm-eval",
       direction: dir,
       corpus: name,

@@ -51,7 +51,7 @@ import {
   type RangeResult,
   rangeTestSvg,
 } from "./lr_find.ts";
-import { MetricsLog } from "./metrics.ts";
+import { MetricsLog, type TrainingStage } from "./metrics.ts";
 import { writeReport } from "./report.ts";
 import { StopSignal } from "./signals.ts";
 
@@ -99,7 +99,7 @@ export interface LrFindReport {
 async function saveRangeTest(
   c: TrainConfig,
   result: RunResult,
-  stage: Stage,
+  stage: TrainingStage,
   direction: Direction,
   configured: number,
   r: RangeResult,
