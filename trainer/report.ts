@@ -5,7 +5,9 @@
  * there is no script, and a Content-Security-Policy forbids loading anything.
  * Every piece of text from the metrics (labels, config values) is escaped.
  *
- * Rows understood (fields may be missing; unknown rows are ignored):
+ * Rows understood (the `MetricsEvent` types of `metrics_events.ts`, read
+ * with `parseMetricsLines`; fields may be missing or odd, as in an older or
+ * cut-short log, and unknown rows are ignored):
  *
  * - `{"type":"step","stage","direction","epoch","step","loss","lr","tokensPerSec","time"}`
  * - `{"type":"valid","stage","direction","epoch","loss","perplexity","accuracy"}`
@@ -13,6 +15,8 @@
  * - `{"type":"baseline","name","accuracy","C","seconds","labels","confusion"}`: a
  *   bag-of-words baseline (`shared/baseline/`), shown beside the test accuracies
  * - `{"type":"run","config","machine","startedAt"}` and `{"type":"end","seconds"}`
+ * - `{"type":"lr-find","stage","direction","points","suggestion","ended"}`: a
+ *   `--lr-find` range test, drawn when its points, suggestion and end are whole
  *
  * The page's parts live in `report/`: the SVG line chart (`chart.ts`), the
  * per-step loss and learning-rate sections (`steps.ts`), the validation
@@ -35,7 +39,9 @@
 
 import { escapeHtml } from "../shared/html.ts";
 import { groupThousands } from "../shared/progress.ts";
-import { type RangeResult, rangeTestSvg } from "./lr_find.ts";
+import type { RangeResult } from "./lr_find.ts";
+import { rangeTestSvg } from "./lr_find.ts";
+import { isRangeResult, parseMetricsLines } from "./metrics_events.ts";
 import { resetClipIds } from "./report/chart.ts";
 import { formatSeconds, isRecord, type MetricsRow, num, str } from "./report/common.ts";
 import {
@@ -60,7 +66,7 @@ export interface ReportOptions {
   source?: string;
 }
 
-/** Result of {@linkcode parseMetrics}. */
+/** Result of {@linkcode parseMetrics}: `parseMetricsLines`'s, with `events` named `rows`. */
 export interface ParsedMetrics {
   /** Rows that parsed as JSON objects, in file order. */
   rows: MetricsRow[];
@@ -73,7 +79,8 @@ export interface ParsedMetrics {
 
 /**
  * Parses `metrics.jsonl` text, skipping (and counting) lines that are not
- * JSON objects, e.g. a last line cut short by a crash.
+ * JSON objects, e.g. a last line cut short by a crash: `parseMetricsLines`
+ * (`metrics_events.ts`), kept here for the report's callers.
  *
  * @example
  * ```ts
@@ -85,19 +92,8 @@ export interface ParsedMetrics {
  * ```
  */
 export function parseMetrics(text: string): ParsedMetrics {
-  const rows: MetricsRow[] = [];
-  let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isRecord(value)) rows.push(value);
-      else skipped++;
-    } catch {
-      skipped++;
-    }
-  }
-  return { rows, skipped };
+  const { events, skipped } = parseMetricsLines(text);
+  return { rows: events, skipped };
 }
 
 // ---------------------------------------------------------------------------
@@ -153,13 +149,12 @@ function runSection(rows: MetricsRow[], data: StepData, opts: ReportOptions): st
 
 /** `--lr-find` runs: each range test's curve with its suggestions (nothing when there are none). */
 function lrFindSection(rows: MetricsRow[]): string {
-  const tests = rows.filter((r) => r.type === "lr-find" && Array.isArray(r.points));
+  const tests = rows.filter((r): r is MetricsRow & RangeResult =>
+    r.type === "lr-find" && isRangeResult(r)
+  );
   if (!tests.length) return "";
   const charts = tests.map((r) =>
-    rangeTestSvg(
-      `${str(r.stage) ?? "?"} ${str(r.direction) ?? "?"}: learning-rate range test`,
-      r as unknown as RangeResult,
-    )
+    rangeTestSvg(`${str(r.stage) ?? "?"} ${str(r.direction) ?? "?"}: learning-rate range test`, r)
   );
   return `<section>
 <h2>Learning-rate range tests</h2>

@@ -1,25 +1,33 @@
 /**
- * Helpers shared by the training report's sections: the row type, field
- * access, stage and direction names, orders and colours, number formatting.
+ * Helpers shared by the training report's sections: field access that
+ * tolerates missing or odd fields (the report draws old and partial logs
+ * too), stage and direction names, orders and colours, number formatting.
+ * The row types and the reader are `../metrics_events.ts`.
  *
  * @module
  */
 
 import { escapeHtml } from "../../shared/html.ts";
 import { formatNumber } from "../../shared/progress.ts";
+import {
+  DIRECTIONS,
+  isFiniteNumber,
+  isRecord,
+  type MetricsRow,
+  TRAINING_STAGES,
+} from "../metrics_events.ts";
 
-/** One parsed line of `metrics.jsonl`. */
-export type MetricsRow = Record<string, unknown>;
+export { isRecord, type MetricsRow };
 
 /** The training stages in run order. */
-export const STAGE_ORDER: string[] = ["pretrain", "finetune-lm", "classify"];
+export const STAGE_ORDER: string[] = [...TRAINING_STAGES];
 const STAGE_NAMES: Record<string, string> = {
   "pretrain": "LM pretraining",
   "finetune-lm": "LM fine-tuning",
   "classify": "classifier",
 };
 /** Directions in display order: forward, backward, their average. */
-export const DIRECTION_ORDER: string[] = ["fwd", "bwd", "avg"];
+export const DIRECTION_ORDER: string[] = [...DIRECTIONS, "avg"];
 const DIRECTION_COLORS: Record<string, string> = {
   fwd: "#2563eb",
   bwd: "#ea580c",
@@ -27,14 +35,9 @@ const DIRECTION_COLORS: Record<string, string> = {
 };
 const EXTRA_COLORS = ["#9333ea", "#0891b2", "#be123c", "#4d7c0f", "#a16207"];
 
-/** Whether `v` is a plain object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** `v` if it is a finite number, else `undefined`. */
 export function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  return isFiniteNumber(v) ? v : undefined;
 }
 
 /** `v` if it is a non-empty string, else `undefined`. */

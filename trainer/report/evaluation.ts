@@ -7,6 +7,7 @@
 
 import { escapeHtml } from "../../shared/html.ts";
 import { formatNumber, groupThousands } from "../../shared/progress.ts";
+import { isFiniteNumber } from "../metrics_events.ts";
 import {
   dirBadge,
   DIRECTION_ORDER,
@@ -43,19 +44,19 @@ export interface BaselineResult extends TestResult {
 
 const BASELINE_COLOR = "#64748b";
 
+/** Whether `m` is a non-empty square matrix of non-negative counts: only those are drawn. */
+function isCountMatrix(m: unknown): m is number[][] {
+  return Array.isArray(m) && m.length > 0 &&
+    m.every((r) =>
+      Array.isArray(r) && r.length === m.length && r.every((v) => isFiniteNumber(v) && v >= 0)
+    );
+}
+
 /** A square confusion matrix of non-negative counts from a row, its labels and totals. */
 function confusionOf(row: MetricsRow): Pick<TestResult, "labels" | "confusion" | "total"> & {
   trace?: number;
 } {
-  const m = row.confusion;
-  // Only square matrices of non-negative counts are drawn.
-  const confusion = Array.isArray(m) && m.length > 0 &&
-      m.every((r) =>
-        Array.isArray(r) && r.length === m.length &&
-        r.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)
-      )
-    ? m as number[][]
-    : undefined;
+  const confusion = isCountMatrix(row.confusion) ? row.confusion : undefined;
   const n = confusion?.length ?? 0;
   const given = Array.isArray(row.labels) ? row.labels : [];
   // Missing or short label lists fall back to class indices.

@@ -7,6 +7,7 @@
  */
 
 import { escapeHtml } from "../../shared/html.ts";
+import type { ValidEvent } from "../metrics_events.ts";
 import { extent, formatTick, lineChart, type Point, type Series } from "./chart.ts";
 import {
   byKnownOrder,
@@ -22,12 +23,8 @@ import {
   str,
 } from "./common.ts";
 
-interface ValidPoint {
-  epoch: number;
-  loss?: number;
-  perplexity?: number;
-  accuracy?: number;
-}
+/** A validation row's values that the report draws. */
+type ValidPoint = Pick<ValidEvent, "epoch" | "loss" | "perplexity" | "accuracy">;
 
 type ValidMetric = "accuracy" | "perplexity" | "loss";
 
