@@ -136,7 +136,7 @@ Deno.test("checkpointFromLm: an exported LM goes on training where its run stood
       log,
       new StopSignal(),
     );
-    const steps = log.rows.filter((r) => r.type === "step").map((r) => r.step as number);
+    const steps = log.rows.filter((r) => r.type === "step").map((r) => r.step);
     assert.equal(steps[0], 5);
     lm.params.dispose();
     // A folder that was not exported from a checkpoint is refused with the way out.

@@ -45,7 +45,7 @@ function options(dir: string, over: Partial<LmStageOptions> = {}): LmStageOption
 
 function stepLosses(log: MetricsLog): Map<number, number> {
   const out = new Map<number, number>();
-  for (const r of log.rows) if (r.type === "step") out.set(r.step as number, r.loss as number);
+  for (const r of log.rows) if (r.type === "step") out.set(r.step, r.loss);
   return out;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
+import { byType, type MetricsRow, parseMetricsLines } from "./metrics.ts";
 import { runTraining } from "./run.ts";
 import { chanceWarning, classifierDocs, interleave, targetTask } from "./task_prep.ts";
 
@@ -53,18 +54,14 @@ Deno.test("targetTask: maxPerClass on a non-IMDb task is refused with the way ou
   await Deno.remove(dir, { recursive: true });
 });
 
-interface EvalRow {
-  type: string;
-  direction: string;
-  corpus: string;
-  tokens: number;
-  perplexity: number;
+/** A run's metrics rows, failing on a line that is not a JSON object. */
+async function metricsRows(out: string): Promise<MetricsRow[]> {
+  const { events, skipped } = parseMetricsLines(await Deno.readTextFile(`${out}/metrics.jsonl`));
+  assert.equal(skipped, 0);
+  return events;
 }
 
-async function lmEvalRows(out: string): Promise<EvalRow[]> {
-  const text = await Deno.readTextFile(`${out}/metrics.jsonl`);
-  return text.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "lm-eval");
-}
+const lmEvalRows = async (out: string) => byType(await metricsRows(out), "lm-eval");
 
 Deno.test({
   name: "runTraining: `pretrain --from DIR --lm-eval F` rescores a saved LM as training scored it",
@@ -106,12 +103,13 @@ Deno.test({
     // With --corpus too, the held-out documents score as stage 1's own validation did.
     await runTraining({ ...c, from: `${dir}/a`, out: `${dir}/c`, lmEval: [] }, ["pretrain"]);
     const [held] = await lmEvalRows(`${dir}/c`);
-    const valid = (await Deno.readTextFile(`${dir}/a/metrics.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l)).find((r) => r.type === "valid" && r.stage === "pretrain");
+    const valid = byType(await metricsRows(`${dir}/a`), "valid").find((r) =>
+      r.stage === "pretrain"
+    )!.perplexity!;
     assert.match(held.corpus, /corpus\.txt \(first \d+ documents, held out\)/);
     assert.ok(
-      Math.abs(held.perplexity - valid.perplexity) < 1e-4 * valid.perplexity,
-      `${held.perplexity} vs ${valid.perplexity}`,
+      Math.abs(held.perplexity - valid) < 1e-4 * valid,
+      `${held.perplexity} vs ${valid}`,
     );
     await Deno.remove(dir, { recursive: true });
   },
@@ -160,15 +158,14 @@ Deno.test({
       "pretrain/bwd",
     ]);
     await assert.rejects(() => Deno.stat(`${dir}/o/pretrain-fwd`));
-    const rows = (await Deno.readTextFile(`${dir}/o/metrics.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l));
-    const logged = rows.filter((x) => x.type === "lr-find");
+    const rows = await metricsRows(`${dir}/o`);
+    const logged = byType(rows, "lr-find");
     assert.equal(logged.length, 2);
     for (const [i, f] of r.lrFind!.entries()) {
       assert.ok((await Deno.readTextFile(f.plot)).startsWith("<svg"));
       assert.equal(f.configured, c.pretrain.lr);
       // The suggestion is a tenth of the logged curve's lowest point.
-      const pts: { lr: number; smoothed: number }[] = logged[i].points;
+      const pts = logged[i].points;
       assert.ok(pts.length >= 2 && pts.length <= 12);
       const lowest = pts.reduce((a, p) => p.smoothed < a.smoothed ? p : a);
       assert.equal(f.suggestion.minOver10, lowest.lr / 10);
