@@ -63,7 +63,8 @@ Names:
                    agnews split) and TREC-6 with 100, 500, 1,000 and all labelled training
                    documents (\`train --max-train-docs\`), seeds 42,43,44; fitlam's defaults
                    (preset small, no --config, the shipped LMs unless --lm is given) and the
-                   bag-of-words baseline of each run's test.json
+                   bag-of-words baseline of each run's test.json; one stage-2 run (variant lm)
+                   per data set and seed, whose fine-tuned LMs every size's classify run copies
   summary          collect every run under --out into experiments/results.json, SVG learning
                    curves in experiments/plots/, and print markdown tables; then, if there are
                    any, the sample-efficiency runs as below
