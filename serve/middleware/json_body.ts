@@ -32,7 +32,15 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
   const chunks: Uint8Array[] = [];
   let total = 0;
   while (true) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client closed or broke the connection mid-body (e.g. fewer bytes than its
+      // Content-Length, then a half-close): a client error, not a server fault.
+      throw incomplete(total, declared);
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.length;
     if (total > maxBytes) {
@@ -49,6 +57,16 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
     at += c.length;
   }
   return out;
+}
+
+function incomplete(received: number, declared: string | null): ApiError {
+  return new ApiError(
+    400,
+    "body_incomplete",
+    `Cannot read request body: the connection ended after ${received} bytes` +
+      (declared === null ? "" : ` of the ${declared} its Content-Length announced`) +
+      "; send the whole body",
+  );
 }
 
 function tooLarge(maxBytes: number): ApiError {

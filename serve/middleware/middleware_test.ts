@@ -55,3 +55,23 @@ Deno.test("requestLog records status and batch size", async () => {
   assert.equal(logs[0].status, 201);
   assert.equal(logs[0].batchSize, 3);
 });
+
+Deno.test("readLimited: a body cut off mid-stream is a 400 naming the bytes, not a 500", async () => {
+  let pulls = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulls++ === 0) controller.enqueue(new TextEncoder().encode('{"text": "only twenty'));
+      else controller.error(new Error("connection closed before message completed"));
+    },
+  });
+  const request = new Request("http://x", {
+    method: "POST",
+    body,
+    headers: { "content-length": "100" },
+  });
+  const error = await readLimited(request, 1000).then(() => null, (e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 400);
+  assert.equal(error.code, "body_incomplete");
+  assert.match(error.message, /ended after 21 bytes of the 100 its Content-Length announced/);
+});
