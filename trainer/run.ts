@@ -53,6 +53,7 @@ import {
 } from "./lr_find.ts";
 import { MetricsLog, type TrainingStage } from "./metrics.ts";
 import { writeReport } from "./report.ts";
+import { checkResumeSettings } from "./resume_guard.ts";
 import { StopSignal } from "./signals.ts";
 
 /** "N epochs", and why when a token budget chose fewer than the configured number. */
@@ -139,6 +140,7 @@ export async function runTraining(
     );
   }
   const t0 = performance.now();
+  if (c.resume) await checkResumeSettings(c);
   const { ops, description } = await initBackend(c.device);
   await Deno.mkdir(c.out, { recursive: true });
   const log = new MetricsLog(`${c.out}/metrics.jsonl`);

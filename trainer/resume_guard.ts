@@ -1,0 +1,73 @@
+/**
+ * `--resume` continues a run only with the settings it was started with: a
+ * changed seed re-splits the data (and the vocabulary with it), a changed
+ * rate or epoch count silently mixes two schedules. The settings of the run
+ * being resumed are the last `run` row of its `metrics.jsonl`.
+ *
+ * @module
+ */
+import type { TrainConfig } from "./config.ts";
+import { byType, parseMetricsLines } from "./metrics.ts";
+
+/** Settings that may change on resume: where and how it runs, not what it learns. */
+const FREE = new Set(["resume", "device", "out", "lmEval", "lrFind", "lrFindSteps", "baseline"]);
+
+function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, JSON.stringify(value));
+  }
+}
+
+/**
+ * The settings that differ, as `name old → new`, ignoring {@linkcode FREE} ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { changedSettings } from "./resume_guard.ts";
+ * assert.deepEqual(
+ *   changedSettings({ seed: 42, classify: { lr: 0.01 }, device: "wasm" },
+ *     { seed: 43, classify: { lr: 0.01 }, device: "cpu" }),
+ *   ["seed 42 → 43"],
+ * );
+ * ```
+ */
+export function changedSettings(before: object, now: object): string[] {
+  const a = new Map<string, string>(), b = new Map<string, string>();
+  flatten(before, "", a);
+  flatten(now, "", b);
+  const changed: string[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    if (FREE.has(key.split(".")[0])) continue;
+    if (a.get(key) !== b.get(key)) {
+      changed.push(`${key} ${a.get(key) ?? "(unset)"} → ${b.get(key) ?? "(unset)"}`);
+    }
+  }
+  return changed;
+}
+
+/**
+ * Refuses `--resume` in `c.out` when the run being resumed was started with
+ * other settings; a folder with no metrics yet has nothing to compare.
+ */
+export async function checkResumeSettings(c: TrainConfig): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${c.out}/metrics.jsonl`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  const last = byType(parseMetricsLines(text).events, "run").at(-1);
+  if (!last) return;
+  const changed = changedSettings(last.config, c);
+  if (changed.length) {
+    throw new Error(
+      `Cannot resume in ${c.out}: the settings differ from the run being resumed (${
+        changed.join(", ")
+      }); resume with the same settings, or start afresh in another --out`,
+    );
+  }
+}

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { presetConfig } from "./config.ts";
+import { MetricsLog } from "./metrics.ts";
+import { checkResumeSettings } from "./resume_guard.ts";
+
+Deno.test("checkResumeSettings: refuses changed seed and rate, allows device and --resume", async () => {
+  const out = await Deno.makeTempDir({ prefix: "fitlam-resume-" });
+  const started = { ...presetConfig("tiny"), out, seed: 42 };
+  // Nothing to compare yet.
+  await checkResumeSettings({ ...started, resume: true });
+  await new MetricsLog(`${out}/metrics.jsonl`).add({
+    type: "run",
+    config: started,
+    stages: ["classify"],
+    machine: "test",
+    backend: "wasm",
+  });
+  await checkResumeSettings({ ...started, resume: true, device: "cpu" });
+  const changed = structuredClone(started);
+  changed.seed = 43;
+  changed.classify.lr = 0.5;
+  await assert.rejects(
+    checkResumeSettings({ ...changed, resume: true }),
+    new RegExp(
+      `^Error: Cannot resume in ${out}: the settings differ from the run being resumed ` +
+        `\\(seed 42 → 43, classify\\.lr ${started.classify.lr} → 0\\.5\\); resume with the same ` +
+        "settings, or start afresh in another --out$",
+    ),
+  );
+  await Deno.remove(out, { recursive: true });
+});
