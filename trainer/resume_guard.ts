@@ -10,7 +10,16 @@ import type { TrainConfig } from "./config.ts";
 import { byType, parseMetricsLines } from "./metrics.ts";
 
 /** Settings that may change on resume: where and how it runs, not what it learns. */
-const FREE = new Set(["resume", "device", "out", "lmEval", "lrFind", "lrFindSteps", "baseline"]);
+const FREE = new Set([
+  "resume",
+  "device",
+  "out",
+  "lmEval",
+  "lrFind",
+  "lrFindSteps",
+  "baseline",
+  "checkpointEvery",
+]);
 
 function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
   if (value && typeof value === "object" && !Array.isArray(value)) {
