@@ -11,6 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 import { agNewsTask, exists, type Options, runOne, type RunSpec, trecTask } from "./common.ts";
 import {
   checkShippedLms,
@@ -97,8 +98,7 @@ experiment.json (command, wall time, load average before/after). sample-efficien
 seed, so its first seed's figure is whole before the second seed starts.`;
 
 function fail(message: string): never {
-  console.error(`error: ${message}\nRun deno task experiment --help for usage.`);
-  Deno.exit(2);
+  exitWithError(message, EXIT_USAGE, "Run deno task experiment --help for usage.");
 }
 
 function parse(args: string[]): { name: Name; o: Options } | "help" {

@@ -10,6 +10,7 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { errorText, EXIT_FAILURE, EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { createApp } from "./app.ts";
@@ -36,9 +37,8 @@ const HELP = `Usage: ${PROGRAM} [options]
 
 Set FITLAM_API_KEY to require Authorization: Bearer <key> on /v1 routes.`;
 
-function fail(message: string, code = 2): never {
-  console.error(message);
-  Deno.exit(code);
+function fail(message: string, code = EXIT_USAGE): never {
+  exitWithError(message, code);
 }
 
 function int(
@@ -145,7 +145,7 @@ try {
   const why = e instanceof Deno.errors.AddrInUse
     ? "the address is already in use; stop the other server or pass another --port"
     : `${(e as Error).message}; check --host and --port`;
-  fail(`Cannot start server on ${args.host}:${port}: ${why}`, 1);
+  fail(`Cannot start server on ${args.host}:${port}: ${why}`, EXIT_FAILURE);
 }
 
 let stopping = false;
@@ -166,7 +166,7 @@ loading.then(
   (clf) =>
     console.log(`fitlam model ready: ${clf.info.directions.join("+")} on ${clf.info.backend}`),
   (e) => {
-    console.error((e as Error).message);
-    void stop(1);
+    console.error(errorText((e as Error).message));
+    void stop(EXIT_FAILURE);
   },
 );

@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
@@ -164,9 +165,8 @@ export function scorePredictions(
   };
 }
 
-function fail(message: string, code = 2): never {
-  console.error(`error: ${message}`);
-  Deno.exit(code);
+function fail(message: string, code = EXIT_USAGE): never {
+  exitWithError(message, code);
 }
 
 async function readInput(path: string): Promise<string> {

@@ -99,7 +99,7 @@ Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights fol
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1);
-  assert.match(stderr, /^Cannot load classifier from \/nonexistent-fitlam/);
+  assert.match(stderr, /^error: Cannot load classifier from \/nonexistent-fitlam/);
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
@@ -138,7 +138,7 @@ Deno.test("serve/main.ts: a port in use or out of range is one clear line, no st
   assert.match(
     inUse.stderr,
     new RegExp(
-      `^Cannot start server on 127\\.0\\.0\\.1:${taken}: the address is already in use; stop the other server or pass another --port`,
+      `^error: Cannot start server on 127\\.0\\.0\\.1:${taken}: the address is already in use; stop the other server or pass another --port`,
     ),
   );
   const range = await serveUntilExit("--port", "70000", "--weights", weights);

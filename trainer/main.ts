@@ -9,6 +9,7 @@ import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
 import { type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { exists } from "../shared/exists.ts";
+import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 
 const HELP: Record<Stage | "all", string> = {
   all:
@@ -67,8 +68,7 @@ Options:
 }
 
 function fail(message: string): never {
-  console.error(`error: ${message}\nRun with --help for usage.`);
-  Deno.exit(2);
+  exitWithError(message, EXIT_USAGE, "Run with --help for usage.");
 }
 
 /** Parses the command line into a stage list and a config. */
