@@ -104,8 +104,6 @@ export async function agNewsSplit(source: string, dir: string, seed: number): Pr
   console.error(`wrote ${dir}/train.csv (${train.length} rows), test.csv (${test.length} rows)`);
 }
 
-/** Whether `path` exists. */
-
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
 }

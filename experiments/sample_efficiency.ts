@@ -63,6 +63,9 @@ export function sizeVariant(size: number | "all"): string {
 /** The variant of a data set's stage-2 run, whose fine-tuned LMs every size of that seed reuses. */
 export const STAGE2_VARIANT = "lm";
 
+/** Folder names of stage-2 runs (`<data set>-lm-s<seed>`). */
+const STAGE2_RUN = new RegExp(`-${STAGE2_VARIANT}-s\\d+$`);
+
 /**
  * The runs, seed by seed (so a stopped experiment has a whole figure for its
  * first seed), then data set: first one stage-2 run (`finetune-lm` on all the
@@ -244,7 +247,7 @@ export async function readSampleEfficiencyRuns(out: string): Promise<SampleEffic
       const dir = `${root}/${e.name}`;
       // Unfinished and failed runs (experiment-failed.json) have no experiment.json; stage-2
       // runs have no classifier to score.
-      if (e.name.match(new RegExp(`-${STAGE2_VARIANT}-s\\d+$`))) continue;
+      if (STAGE2_RUN.test(e.name)) continue;
       if (e.isDirectory && await isFile(`${dir}/experiment.json`)) dirs.push(dir);
     }
   } catch (e) {

@@ -10,7 +10,7 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { errorText, EXIT_FAILURE, EXIT_USAGE, exitWithError } from "../shared/exit.ts";
+import { errorText, EXIT_FAILURE, exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { createApp } from "./app.ts";
@@ -36,10 +36,6 @@ const HELP = `Usage: ${PROGRAM} [options]
   --help                show this help
 
 Set FITLAM_API_KEY to require Authorization: Bearer <key> on /v1 routes.`;
-
-function fail(message: string, code = EXIT_USAGE): never {
-  exitWithError(message, code);
-}
 
 function int(
   name: string,

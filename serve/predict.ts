@@ -10,7 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
+import { exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
@@ -163,10 +163,6 @@ export function scorePredictions(
     counts,
     unknownLabels: [...unknown],
   };
-}
-
-function fail(message: string, code = EXIT_USAGE): never {
-  exitWithError(message, code);
 }
 
 async function readInput(path: string): Promise<string> {

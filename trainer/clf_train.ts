@@ -261,7 +261,8 @@ export async function trainClassifier(
     }
   }
   const passes = o.passes ?? 1;
-  const perEpoch = passes * docs.reduce((a, d) => a + d.ids.length, 0);
+  const lengths = docs.map((d) => d.ids.length);
+  const perEpoch = passes * lengths.reduce((a, n) => a + n, 0);
   const estimate = new StageEstimate(
     `classify ${o.direction}, up to ${o.epochs - firstEpoch} epoch(s)`,
     perEpoch * Math.max(0, o.epochs - firstEpoch),
@@ -283,7 +284,6 @@ export async function trainClassifier(
         return g < plan.lowestTrainable ? 0 : rates[g];
       };
       const active = vars.filter((v) => rateOf(v.name) > 0);
-      const lengths = docs.map((d) => d.ids.length);
       const batches = Array.from({ length: passes }, () => sortishBatches(lengths, o.bs, rng))
         .flat();
       const bar = new ProgressBar({

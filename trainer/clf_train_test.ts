@@ -165,19 +165,29 @@ Deno.test("trainClassifier: stops once validation stops improving, and a resume 
   }
 });
 
-Deno.test("trainClassifier: trainMaxTokens 0 trains on whole documents", async () => {
+/** Trains a fresh classifier in memory (no checkpoints) and returns its metrics log. */
+async function trainInMemory(
+  train: EncodedDoc[],
+  valid: EncodedDoc[],
+  over: Partial<ClassifierStageOptions>,
+): Promise<MetricsLog> {
   const log = new MetricsLog();
   const clf = newClassifier(8);
-  const train = docs(8, 9);
   await trainClassifier(
     clf,
     train,
-    [],
-    { ...options("unused", { epochs: 1, trainMaxTokens: 0 }), checkpointDir: undefined },
+    valid,
+    { ...options("unused", over), checkpointDir: undefined },
     log,
     new StopSignal(),
   );
   clf.dispose();
+  return log;
+}
+
+Deno.test("trainClassifier: trainMaxTokens 0 trains on whole documents", async () => {
+  const train = docs(8, 9);
+  const log = await trainInMemory(train, [], { epochs: 1, trainMaxTokens: 0 });
   const whole = train.reduce((a, d) => a + d.ids.length, 0);
   const read = log.rows.filter((r) => r.type === "step").reduce((a, r) => a + Number(r.tokens), 0);
   // One epoch reads every token of every document once, none cut (some are over 16 long).
@@ -186,18 +196,8 @@ Deno.test("trainClassifier: trainMaxTokens 0 trains on whole documents", async (
 });
 
 Deno.test("trainClassifier: passes 3 makes an epoch read every document three times", async () => {
-  const log = new MetricsLog();
-  const clf = newClassifier(8);
   const train = docs(12, 9);
-  await trainClassifier(
-    clf,
-    train,
-    docs(4, 10),
-    { ...options("unused", { epochs: 2, trainMaxTokens: 0, passes: 3 }), checkpointDir: undefined },
-    log,
-    new StopSignal(),
-  );
-  clf.dispose();
+  const log = await trainInMemory(train, docs(4, 10), { epochs: 2, trainMaxTokens: 0, passes: 3 });
   const whole = train.reduce((a, d) => a + d.ids.length, 0);
   const steps = log.rows.filter((r) => r.type === "step");
   for (const epoch of [0, 1]) {

@@ -256,6 +256,26 @@ export function presetConfig(preset: PresetName): TrainConfig {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Every leaf setting of a nested config as `[dotted name, value]`, in key order; a nested empty
+ * object is one leaf. The report lists these; `--resume` compares them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settingEntries } from "./config.ts";
+ * assert.deepEqual(settingEntries({ seed: 42, classify: { lr: 0.01 }, extra: {} }), [
+ *   ["seed", 42], ["classify.lr", 0.01], ["extra", {}],
+ * ]);
+ * ```
+ */
+export function settingEntries(value: unknown, prefix = ""): [string, unknown][] {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return [[prefix, value]];
+  const entries = Object.entries(value);
+  if (entries.length === 0) return prefix ? [[prefix, {}]] : [];
+  return entries.flatMap(([k, v]) => settingEntries(v, prefix ? `${prefix}.${k}` : k));
+}
+
 /** Deep-merges `patch` into `base`, refusing keys the config does not have. */
 export function mergeConfig(base: TrainConfig, patch: Json, where: string): TrainConfig {
   const out = structuredClone(base) as unknown as Json;

@@ -41,6 +41,7 @@ import { escapeHtml } from "../shared/html.ts";
 import { groupThousands } from "../shared/progress.ts";
 import type { RangeResult } from "./lr_find.ts";
 import { rangeTestSvg } from "./lr_find.ts";
+import { settingEntries } from "./config.ts";
 import { isRangeResult, parseMetricsLines } from "./metrics_events.ts";
 import { resetClipIds } from "./report/chart.ts";
 import { formatSeconds, isRecord, type MetricsRow, num, str } from "./report/common.ts";
@@ -99,16 +100,6 @@ export function parseMetrics(text: string): ParsedMetrics {
 // ---------------------------------------------------------------------------
 // Run info
 
-function flatten(value: unknown, prefix: string, out: [string, string][]): void {
-  if (isRecord(value)) {
-    const entries = Object.entries(value);
-    if (entries.length === 0 && prefix) out.push([prefix, "{}"]);
-    for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else {
-    out.push([prefix, typeof value === "string" ? value : JSON.stringify(value) ?? String(value)]);
-  }
-}
-
 function runSection(rows: MetricsRow[], data: StepData, opts: ReportOptions): string {
   const run = rows.findLast((r) => r.type === "run");
   const end = rows.findLast((r) => r.type === "end");
@@ -137,7 +128,11 @@ function runSection(rows: MetricsRow[], data: StepData, opts: ReportOptions): st
   info.push(["metrics rows", groupThousands(rows.length)]);
   if (opts.skippedLines) info.push(["malformed lines skipped", groupThousands(opts.skippedLines)]);
   const config: [string, string][] = [];
-  if (run && run.config !== undefined) flatten(run.config, "", config);
+  if (run && run.config !== undefined) {
+    for (const [k, v] of settingEntries(run.config)) {
+      config.push([k, typeof v === "string" ? v : JSON.stringify(v) ?? String(v)]);
+    }
+  }
   const kv = (pairs: [string, string][]) =>
     `<table class="kv"><tbody>${
       pairs.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")

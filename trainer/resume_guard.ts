@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { TrainConfig } from "./config.ts";
+import { settingEntries, type TrainConfig } from "./config.ts";
 import { byType, parseMetricsLines } from "./metrics.ts";
 
 /** Settings that may change on resume: where and how it runs, not what it learns. */
@@ -20,14 +20,6 @@ const FREE = new Set([
   "baseline",
   "checkpointEvery",
 ]);
-
-function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else {
-    out.set(prefix, JSON.stringify(value));
-  }
-}
 
 /**
  * The settings that differ, as `name old → new`, ignoring {@linkcode FREE} ones.
@@ -44,9 +36,9 @@ function flatten(value: unknown, prefix: string, out: Map<string, string>): void
  * ```
  */
 export function changedSettings(before: object, now: object): string[] {
-  const a = new Map<string, string>(), b = new Map<string, string>();
-  flatten(before, "", a);
-  flatten(now, "", b);
+  const json = (c: object) =>
+    new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));
+  const a = json(before), b = json(now);
   const changed: string[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     if (FREE.has(key.split(".")[0])) continue;
