@@ -21,8 +21,17 @@ const FREE = new Set([
   "checkpointEvery",
 ]);
 
+/** The config section of each stage's own settings. */
+const STAGE_SECTIONS: Record<string, string> = {
+  pretrain: "pretrain",
+  "finetune-lm": "finetune",
+  classify: "classify",
+};
+
 /**
- * The settings that differ, as `name old → new`, ignoring {@linkcode FREE} ones.
+ * The settings that differ, as `name old → new`, ignoring {@linkcode FREE}
+ * ones and, when `stages` is given, the sections of stages not in it (a
+ * `pretrain` run resumes although stage 3's defaults changed meanwhile).
  *
  * @example
  * ```ts
@@ -35,13 +44,23 @@ const FREE = new Set([
  * );
  * ```
  */
-export function changedSettings(before: object, now: object): string[] {
+export function changedSettings(
+  before: object,
+  now: object,
+  stages?: readonly string[],
+): string[] {
+  const skipped = new Set(
+    Object.entries(STAGE_SECTIONS)
+      .filter(([stage]) => stages && !stages.includes(stage))
+      .map(([, section]) => section),
+  );
   const json = (c: object) =>
     new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));
   const a = json(before), b = json(now);
   const changed: string[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
-    if (FREE.has(key.split(".")[0])) continue;
+    const head = key.split(".")[0];
+    if (FREE.has(head) || skipped.has(head)) continue;
     if (a.get(key) !== b.get(key)) {
       changed.push(`${key} ${a.get(key) ?? "(unset)"} → ${b.get(key) ?? "(unset)"}`);
     }
@@ -51,9 +70,13 @@ export function changedSettings(before: object, now: object): string[] {
 
 /**
  * Refuses `--resume` in `c.out` when the run being resumed was started with
- * other settings; a folder with no metrics yet has nothing to compare.
+ * other settings for the `stages` it runs; a folder with no metrics yet has
+ * nothing to compare.
  */
-export async function checkResumeSettings(c: TrainConfig): Promise<void> {
+export async function checkResumeSettings(
+  c: TrainConfig,
+  stages?: readonly string[],
+): Promise<void> {
   let text: string;
   try {
     text = await Deno.readTextFile(`${c.out}/metrics.jsonl`);
@@ -63,7 +86,7 @@ export async function checkResumeSettings(c: TrainConfig): Promise<void> {
   }
   const last = byType(parseMetricsLines(text).events, "run").at(-1);
   if (!last) return;
-  const changed = changedSettings(last.config, c);
+  const changed = changedSettings(last.config, c, stages);
   if (changed.length) {
     throw new Error(
       `Cannot resume in ${c.out}: the settings differ from the run being resumed (${

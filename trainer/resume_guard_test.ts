@@ -27,5 +27,13 @@ Deno.test("checkResumeSettings: refuses changed seed and rate, allows device and
         "settings, or start afresh in another --out$",
     ),
   );
+  // Stage 3's settings do not matter to a run that resumes stage 1 only.
+  const stage1Only = structuredClone(started);
+  stage1Only.classify.lr = 0.5;
+  await checkResumeSettings({ ...stage1Only, resume: true }, ["pretrain"]);
+  await assert.rejects(
+    checkResumeSettings({ ...stage1Only, resume: true }, ["pretrain", "classify"]),
+    /classify\.lr/,
+  );
   await Deno.remove(out, { recursive: true });
 });

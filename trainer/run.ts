@@ -140,7 +140,7 @@ export async function runTraining(
     );
   }
   const t0 = performance.now();
-  if (c.resume) await checkResumeSettings(c);
+  if (c.resume) await checkResumeSettings(c, stages);
   const { ops, description } = await initBackend(c.device);
   await Deno.mkdir(c.out, { recursive: true });
   const log = new MetricsLog(`${c.out}/metrics.jsonl`);
