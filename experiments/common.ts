@@ -46,6 +46,8 @@ export interface Options {
   variants?: string[];
   /** sample-efficiency: only these data sets. */
   datasets?: string[];
+  /** sample-efficiency: IMDb's unlabelled reviews for stage 2 (default 10,000). */
+  imdbUnlabeled?: number;
   dryRun: boolean;
   force: boolean;
   resume: boolean;

@@ -87,6 +87,7 @@ Options:
   --variants LIST        only these variants (e.g. full,scratch or no-lm-finetune; n100,n500,
                          n1000,all)
   --datasets LIST        sample-efficiency: only these data sets (default imdb,agnews,trec)
+  --imdb-unlabeled N     sample-efficiency: IMDb unsup reviews for stage 2 (default 10000)
   --dry-run              print the commands, run nothing
   --force                rerun runs that already have results
   --resume               pass --resume to the trainer (continue from OUT/checkpoints)
@@ -118,6 +119,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
       "classify-epochs": { type: "string" },
       variants: { type: "string" },
       datasets: { type: "string" },
+      "imdb-unlabeled": { type: "string" },
       "dry-run": { type: "boolean" },
       force: { type: "boolean" },
       resume: { type: "boolean" },
@@ -165,6 +167,7 @@ function parse(args: string[]): { name: Name; o: Options } | "help" {
         : int("classify-epochs", values["classify-epochs"], 0),
       variants: values.variants?.split(",").map((v) => v.trim()),
       datasets: values.datasets?.split(",").map((v) => v.trim()),
+      imdbUnlabeled: int("imdb-unlabeled", values["imdb-unlabeled"], 10_000),
       dryRun: !!values["dry-run"],
       force: !!values.force,
       resume: !!values.resume,

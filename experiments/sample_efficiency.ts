@@ -47,7 +47,7 @@ export const DATASETS: Record<string, DataSet> = {
         "--max-per-class",
         "2800",
         "--max-unlabeled",
-        "10000",
+        String(o.imdbUnlabeled ?? 10_000),
       ],
     }),
   },

@@ -68,6 +68,8 @@ Deno.test("sampleEfficiencySpecs: per seed and data set one stage 2, then 4 size
   assert.equal(flag(imdb.args, "--format"), "imdb");
   assert.equal(flag(imdb.args, "--max-per-class"), "2800");
   assert.equal(flag(imdb.args, "--max-unlabeled"), "10000");
+  const fewer = sampleEfficiencySpecs({ ...options(), imdbUnlabeled: 2000 });
+  assert.equal(flag(fewer.find((r) => r.dataset === "imdb")!.args, "--max-unlabeled"), "2000");
   const ag = runs.find((r) => r.dataset === "agnews")!;
   assert.equal(flag(ag.args, "--data"), "/runs/agnews-split-42/train.csv");
   assert.equal(flag(ag.args, "--test"), "/runs/agnews-split-42/test.csv");
