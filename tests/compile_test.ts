@@ -19,6 +19,7 @@ import {
   planEmbed,
   ROOT,
   RUNTIME_PERMISSIONS,
+  RUNTIME_UNSTABLE,
   WASM_FILES,
 } from "../serve/compile.ts";
 import { makeTestWeights } from "../serve/test_weights.ts";
@@ -90,6 +91,7 @@ Deno.test("bundled server (what the binary embeds) serves from its embedded layo
       "run",
       "--no-prompt",
       ...RUNTIME_PERMISSIONS,
+      ...RUNTIME_UNSTABLE,
       join(project, "server.mjs"),
       "--embedded-weights",
       "../embedded",
