@@ -34,6 +34,8 @@ export interface ServeOptions {
   maxBatch?: number;
   /** Most characters waiting for the model; beyond it 503 `overloaded` (default 1 000 000). */
   maxQueueChars?: number;
+  /** A request body not all there within this many ms is answered 408 (default 20 000). */
+  bodyTimeoutMs?: number;
   /** A classify request not answered within this many ms is answered 503 (default 30 000). */
   deadlineMs?: number;
   /** Drains the server on shutdown (serve/main.ts); none in tests that do not need one. */
@@ -179,7 +181,7 @@ export function createApp(
         : c.json({ status: state.status }, 503),
   );
   app.get("/v1/model", (c) => c.json(modelInfo(ready())));
-  app.post("/v1/classify", jsonBody(maxBodyBytes), async (c) => {
+  app.post("/v1/classify", jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000), async (c) => {
     const clf = ready();
     const texts = parseTexts(c.get("body"), maxTexts, maxChars);
     if (!batcher) {

@@ -32,6 +32,8 @@ const HELP = `Usage: ${PROGRAM} [options]
   --max-batch N         flush a batch at this many texts (default 32)
   --max-queue-chars N   characters that may wait for the model; beyond them
                         503 overloaded with Retry-After (default 1000000)
+  --body-timeout-ms N   answer 408 when a request body is not all there within
+                        N ms (default 20000)
   --deadline-ms N       answer 503 deadline_exceeded to a classify request
                         not done within N ms (default 30000)
   --drain-ms N          on SIGTERM/SIGINT: refuse new requests, answer those in
@@ -90,6 +92,7 @@ function parseFlags() {
         "max-batch": { type: "string" },
         "max-queue-chars": { type: "string" },
         "deadline-ms": { type: "string" },
+        "body-timeout-ms": { type: "string" },
         "drain-ms": { type: "string" },
         "cors-origin": { type: "string", multiple: true },
         help: { type: "boolean" },
@@ -142,6 +145,7 @@ function readConfig(): ServeConfig {
       maxBatch: int("max-batch", args["max-batch"], 32, 1),
       maxQueueChars: int("max-queue-chars", args["max-queue-chars"], 1_000_000, 1),
       deadlineMs: int("deadline-ms", args["deadline-ms"], 30_000, 1),
+      bodyTimeoutMs: int("body-timeout-ms", args["body-timeout-ms"], 20_000, 1),
       corsOrigins: args["cors-origin"],
     },
   };

@@ -84,6 +84,29 @@ Deno.test("SIGTERM under continuous load: no request is cut off after it was sen
   assert.ok(outcomes.every((o) => ["200", "503 shutting_down", "refused"].includes(o)));
 });
 
+Deno.test("a slow body is answered 408 body_timeout, not held open", async () => {
+  const server = await startServer(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "--weights",
+    weights,
+    "--body-timeout-ms",
+    "300",
+  ]);
+  const { hostname, port } = new URL(server.base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  await conn.write(new TextEncoder().encode(
+    "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+      'Content-Length: 100\r\n\r\n{"text": ',
+  ));
+  const answer = new TextDecoder().decode((await conn.readable.getReader().read()).value);
+  conn.close();
+  assert.match(answer, /^HTTP\/1\.1 408/);
+  assert.match(answer, /"code":"body_timeout"/);
+  assert.equal((await server.stop()).code, 0);
+});
+
 Deno.test("/healthz and /v1/model answer while a large request computes", async () => {
   const server = await startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights]);
   // Ten texts of 100,000 characters: about a second of model time for the test weights.
