@@ -19,6 +19,7 @@ import {
 import { benchTrain } from "./train.ts";
 import { benchInfer } from "./infer.ts";
 import { benchServe } from "./serve.ts";
+import { benchServeMixed } from "./serve_mixed.ts";
 import { benchTokenizeRows } from "./tokenize.ts";
 
 /** The benchmarks, in the order `all` runs them. */
@@ -37,6 +38,8 @@ const HELP = `Usage: deno task bench <${[...BENCHES, "all"].join("|")}> [options
   --reference-device D  cpu (default) or cuda: where PyTorch runs (train, infer)
   --concurrency N   serve: concurrent clients (default 8)
   --duration S      serve: seconds of load per server (default 15, --quick 5)
+  --mixed           serve: texts of 4-500 words, half the requests 8 texts, in
+                    tokens/s against batch-32 inference (default 64 clients)
   --megabytes N     tokenize: MiB of text (default 10, --quick 2)
   --path FILE       tokenize: gzipped text, one document a line
   --help            show this help
@@ -75,6 +78,7 @@ if (import.meta.main) {
         "no-reference": { type: "boolean", default: false },
         "reference-device": { type: "string", default: "cpu" },
         concurrency: { type: "string" },
+        mixed: { type: "boolean", default: false },
         duration: { type: "string" },
         megabytes: { type: "string" },
         path: { type: "string" },
@@ -126,12 +130,10 @@ if (import.meta.main) {
       );
     }
     if (n === "serve") {
-      rows.push(
-        ...await benchServe(opts, {
-          concurrency: positiveInt("concurrency", v.concurrency) ?? 8,
-          seconds: positiveInt("duration", v.duration) ?? (opts.quick ? 5 : 15),
-        }),
-      );
+      const seconds = positiveInt("duration", v.duration) ?? (opts.quick ? 5 : 15);
+      const concurrency = positiveInt("concurrency", v.concurrency) ?? (v.mixed ? 64 : 8);
+      const bench = v.mixed ? benchServeMixed : benchServe;
+      rows.push(...await bench(opts, { concurrency, seconds }));
     }
   }
   const loadEnd = loadAverage();

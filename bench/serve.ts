@@ -42,7 +42,7 @@ export interface LoadResult {
 }
 
 /** The i-th made-up word: "w", i in base 26 as letters, "z" (distinct for every i). */
-function word(i: number): string {
+export function word(i: number): string {
   const letters = "abcdefghijklmnopqrstuvwxyz";
   let s = "";
   do {
@@ -83,7 +83,7 @@ export async function makeServeWeights(
 }
 
 /** Starts a server subprocess and waits until it prints its port and answers /healthz. */
-async function startServer(
+export async function startServer(
   cmd: Deno.Command,
   portPattern: RegExp,
 ): Promise<{ child: Deno.ChildProcess; url: string }> {
@@ -116,7 +116,7 @@ async function startServer(
   throw new Error("Cannot start server: /healthz never answered 200 within 60 s");
 }
 
-async function stopServer(child: Deno.ChildProcess): Promise<void> {
+export async function stopServer(child: Deno.ChildProcess): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch { /* already gone */ }

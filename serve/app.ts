@@ -5,10 +5,12 @@
  * @module
  */
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { Classifier } from "../shared/pipeline.ts";
-import { Batcher } from "./batcher.ts";
+import { Batcher, type BatchResult, Overloaded } from "./batcher.ts";
+import type { Drain } from "./drain.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { bearerKey } from "./middleware/auth.ts";
 import { jsonBody } from "./middleware/json_body.ts";
@@ -16,6 +18,7 @@ import { type LogEntry, requestLog } from "./middleware/request_log.ts";
 import { openApiSpec } from "./openapi.ts";
 import { docsPage, indexPage, STYLE, TRY_SCRIPT } from "./pages.ts";
 import { headLength } from "./middleware/head_length.ts";
+import { parseTexts } from "./texts.ts";
 
 /** Options of {@linkcode createApp}; every field has a default. */
 export interface ServeOptions {
@@ -29,6 +32,14 @@ export interface ServeOptions {
   batchWindowMs?: number;
   /** Flush the batch at once at this many texts (default 32). */
   maxBatch?: number;
+  /** Most characters waiting for the model; beyond it 503 `overloaded` (default 1 000 000). */
+  maxQueueChars?: number;
+  /** A request body not all there within this many ms is answered 408 (default 20 000). */
+  bodyTimeoutMs?: number;
+  /** A classify request not answered within this many ms is answered 503 (default 30 000). */
+  deadlineMs?: number;
+  /** Drains the server on shutdown (serve/main.ts); none in tests that do not need one. */
+  drain?: Drain;
   /** When set, /v1 routes need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Origins allowed by CORS (none by default). */
@@ -37,7 +48,15 @@ export interface ServeOptions {
   log?: (entry: LogEntry) => void;
 }
 
-type Env = { Variables: { body: unknown; batchSize?: number; error?: string } };
+type Env = {
+  Variables: {
+    body: unknown;
+    batchSize?: number;
+    queueMs?: number;
+    computeMs?: number;
+    error?: string;
+  };
+};
 
 /** Methods each route answers, for 405 and the Allow header. */
 const ROUTES: Record<string, string[]> = {
@@ -50,93 +69,6 @@ const ROUTES: Record<string, string[]> = {
   "/v1/classify": ["POST"],
   "/v1/model": ["GET", "HEAD"],
 };
-
-/** Checks the classify body and returns its texts, or throws a 4xx ApiError. */
-function parseTexts(body: unknown, maxTexts: number, maxChars: number): string[] {
-  const fix = 'send {"text": "..."} or {"texts": ["...", ...]}';
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(
-      422,
-      "invalid_body",
-      `Cannot classify: the body is not a JSON object; ${fix}`,
-    );
-  }
-  const b = body as Record<string, unknown>;
-  if ("text" in b && "texts" in b) {
-    throw new ApiError(
-      400,
-      "ambiguous_body",
-      `Cannot classify: both "text" and "texts" were sent; ${fix}`,
-    );
-  }
-  let texts: unknown[];
-  if ("text" in b) {
-    if (typeof b.text !== "string") {
-      throw new ApiError(
-        422,
-        "invalid_text",
-        `Cannot classify: "text" is a ${typeName(b.text)}, not a string; ${fix}`,
-      );
-    }
-    texts = [b.text];
-  } else if ("texts" in b) {
-    if (!Array.isArray(b.texts)) {
-      throw new ApiError(
-        422,
-        "invalid_texts",
-        `Cannot classify: "texts" is a ${typeName(b.texts)}, not an array; ${fix}`,
-      );
-    }
-    if (b.texts.length === 0) {
-      throw new ApiError(400, "empty_texts", `Cannot classify: "texts" is empty; ${fix}`);
-    }
-    texts = b.texts;
-  } else {
-    throw new ApiError(
-      400,
-      "missing_text",
-      `Cannot classify: the body has no "text" or "texts"; ${fix}`,
-    );
-  }
-  if (texts.length > maxTexts) {
-    throw new ApiError(
-      413,
-      "too_many_texts",
-      `Cannot classify: ${texts.length} texts were sent, the limit is ${maxTexts}; split them over several requests`,
-    );
-  }
-  texts.forEach((t, i) => {
-    const where = "texts" in b ? `texts[${i}]` : "text";
-    if (typeof t !== "string") {
-      throw new ApiError(
-        422,
-        "invalid_text",
-        `Cannot classify: ${where} is a ${typeName(t)}, not a string; ${fix}`,
-      );
-    }
-    // Whitespace, control and format characters (NUL, zero-width spaces, BOM) carry no words.
-    if (t.replace(/[\s\p{Cc}\p{Cf}]/gu, "") === "") {
-      throw new ApiError(
-        400,
-        "empty_text",
-        `Cannot classify: ${where} is empty (only blank, control or zero-width characters); ` +
-          "send some words",
-      );
-    }
-    if (t.length > maxChars) {
-      throw new ApiError(
-        413,
-        "text_too_long",
-        `Cannot classify: ${where} has ${t.length} characters, the limit is ${maxChars}; shorten or split it`,
-      );
-    }
-  });
-  return texts as string[];
-}
-
-function typeName(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
-}
 
 /** Model info without the vocabulary (its size instead) and with a note for one direction. */
 function modelInfo(clf: Classifier) {
@@ -183,6 +115,8 @@ export function createApp(
   const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
   const maxTexts = options.maxTexts ?? 64;
   const maxChars = options.maxChars ?? 100_000;
+  const maxQueueChars = options.maxQueueChars ?? 1_000_000;
+  const deadlineMs = options.deadlineMs ?? 30_000;
   let state: { status: "loading" } | { status: "ok"; clf: Classifier } | {
     status: "error";
     message: string;
@@ -212,6 +146,7 @@ export function createApp(
 
   const app = new Hono<Env>();
   if (options.log) app.use(requestLog(options.log));
+  if (options.drain) app.use(options.drain.middleware());
   app.use(headLength());
   // The pages load only their own script and style sheet and may not be framed.
   app.use(secureHeaders({
@@ -237,20 +172,34 @@ export function createApp(
   app.get("/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript" }));
   app.get("/style.css", (c) => c.body(STYLE, 200, { "Content-Type": "text/css" }));
   app.get("/openapi.json", (c) => c.json(spec));
+  const queue = () => batcher?.queued ?? { requests: 0, texts: 0, chars: 0 };
   app.get(
     "/healthz",
-    (c) => state.status === "ok" ? c.json({ status: "ok" }) : c.json({ status: state.status }, 503),
+    (c) =>
+      state.status === "ok"
+        ? c.json({ status: "ok", queue: queue(), computing: batcher?.computing ?? 0 })
+        : c.json({ status: state.status }, 503),
   );
   app.get("/v1/model", (c) => c.json(modelInfo(ready())));
-  app.post("/v1/classify", jsonBody(maxBodyBytes), async (c) => {
+  app.post("/v1/classify", jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000), async (c) => {
     const clf = ready();
     const texts = parseTexts(c.get("body"), maxTexts, maxChars);
-    batcher ??= new Batcher((t) => clf.probabilities(t), {
-      windowMs: options.batchWindowMs ?? 5,
-      maxBatch: options.maxBatch ?? 32,
-    });
-    const { probs, batchSize } = await batcher.run(texts);
+    if (!batcher) {
+      batcher = new Batcher((t) => clf.probabilities(t), {
+        windowMs: options.batchWindowMs ?? 5,
+        maxBatch: options.maxBatch ?? 32,
+        maxQueueChars,
+      });
+      options.drain?.onStart(() => batcher?.flush());
+    }
+    const { probs, batchSize, queueMs, computeMs } = await runWithin(
+      batcher,
+      texts,
+      c.req.raw.signal,
+    );
     c.set("batchSize", batchSize);
+    c.set("queueMs", Math.round(queueMs * 100) / 100);
+    c.set("computeMs", Math.round(computeMs * 100) / 100);
     const labels = clf.info.labels;
     const results = probs.map((p) => {
       let best = 0;
@@ -263,6 +212,66 @@ export function createApp(
     });
     return c.json({ results });
   });
+
+  /** Runs texts through the batcher, answering 503 when the queue is full or time runs out. */
+  async function runWithin(b: Batcher, texts: string[], client: AbortSignal): Promise<BatchResult> {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException("deadline", "TimeoutError")),
+      deadlineMs,
+    );
+    const signals = [client, deadline.signal, ...(options.drain ? [options.drain.signal] : [])];
+    try {
+      return await b.run(texts, AbortSignal.any(signals));
+    } catch (e) {
+      throw refusal(e, b, { deadline: deadline.signal, client, drain: options.drain?.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function refusal(
+    e: unknown,
+    b: Batcher,
+    s: { deadline: AbortSignal; client: AbortSignal; drain?: AbortSignal },
+  ): unknown {
+    if (e instanceof Overloaded) {
+      return new ApiError(
+        503,
+        "overloaded",
+        `Cannot classify now: ${e.queuedChars} characters wait for the model and the queue ` +
+          `holds at most ${maxQueueChars}; retry after ${e.retryAfterS} s or send fewer texts`,
+        { "Retry-After": String(e.retryAfterS) },
+      );
+    }
+    if (s.deadline.aborted) {
+      const { texts, chars } = b.queued;
+      return new ApiError(
+        503,
+        "deadline_exceeded",
+        `Cannot classify: no answer within the ${deadlineMs} ms deadline (${texts} texts, ` +
+          `${chars} characters still queued); retry later or send fewer or shorter texts`,
+        { "Retry-After": "1" },
+      );
+    }
+    if (s.drain?.aborted) {
+      return new ApiError(
+        503,
+        "shutting_down",
+        "Cannot classify: the server stopped before this request was computed; retry",
+        { "Retry-After": "1" },
+      );
+    }
+    if (s.client.aborted) {
+      // Nobody reads this answer; the status tells the log the client left.
+      return new ApiError(
+        499 as ContentfulStatusCode,
+        "client_gone",
+        "Cannot classify: the client closed the connection; nothing to do",
+      );
+    }
+    return e;
+  }
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];

@@ -198,7 +198,11 @@ Deno.test("healthz is loading until the classifier resolves", async () => {
   await new Promise((r) => setTimeout(r, 0));
   res = await a.request("/healthz");
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { status: "ok" });
+  assert.deepEqual(await res.json(), {
+    status: "ok",
+    queue: { requests: 0, texts: 0, chars: 0 },
+    computing: 0,
+  });
 });
 
 Deno.test("healthz reports a failed load", async () => {

@@ -32,6 +32,13 @@ export const RUNTIME_PERMISSIONS = [
   "--allow-env=FITLAM_API_KEY,XDG_RUNTIME_DIR",
 ];
 
+/**
+ * The run-time behaviour deno.json's `unstable` list asks for, which a bundle
+ * does not carry: Request.signal aborts only when the client goes away (the
+ * server cancels queued work with it), not after every answer.
+ */
+export const RUNTIME_UNSTABLE = ["--unstable-no-legacy-abort"];
+
 /** tfjs-backend-wasm's binaries (plain, SIMD, threaded SIMD), relative to {@linkcode ROOT}. */
 export const WASM_FILES = ["", "-simd", "-threaded-simd"].map((v) =>
   `node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm${v}.wasm`
@@ -90,6 +97,7 @@ export function compileArgs(plan: EmbedPlan, output: string): string[] {
     // One esbuild bundle instead of the whole node_modules tree (~380 MB).
     "--bundle",
     ...RUNTIME_PERMISSIONS,
+    ...RUNTIME_UNSTABLE,
     ...[...WASM_FILES, ...plan.include].flatMap((p) => ["--include", p]),
     "--output",
     output,

@@ -61,10 +61,15 @@ export function openApiSpec(limits: SpecLimits) {
             },
             "400": errorResponse("Malformed JSON, invalid UTF-8, missing or empty text"),
             "401": errorResponse("Missing or wrong bearer key"),
+            "408": errorResponse("The body did not all arrive within the body timeout"),
             "413": errorResponse("Body, text count or text length over the limit"),
             "415": errorResponse("Content type is not application/json"),
             "422": errorResponse("A field has the wrong type"),
-            "503": errorResponse("The model is still loading"),
+            "503": errorResponse(
+              "The model is still loading (loading), the queue is full (overloaded, with " +
+                "Retry-After), the deadline passed (deadline_exceeded) or the server is shutting " +
+                "down (shutting_down)",
+            ),
           },
         },
       },

@@ -14,7 +14,9 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * Reads at most `maxBytes` bytes of `request`'s body, stopping (and
- * cancelling the stream) as soon as the limit is passed.
+ * cancelling the stream) as soon as the limit is passed, or when the whole
+ * body has not arrived within `timeoutMs` (a slow client must not hold a
+ * request open for ever).
  *
  * @example
  * ```ts
@@ -24,32 +26,47 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * assert.equal(bytes.length, 2);
  * ```
  */
-export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readLimited(
+  request: Request,
+  maxBytes: number,
+  timeoutMs = Infinity,
+): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let timedOut = false;
+  const timer = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+      timedOut = true;
+      reader.cancel().catch(() => {});
+    }, timeoutMs)
+    : undefined;
   while (true) {
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
       chunk = await reader.read();
     } catch {
+      clearTimeout(timer);
       // The client closed or broke the connection mid-body (e.g. fewer bytes than its
       // Content-Length, then a half-close): a client error, not a server fault.
-      throw incomplete(total, declared);
+      throw timedOut ? slow(total, timeoutMs) : incomplete(total, declared);
     }
+    if (timedOut) throw slow(total, timeoutMs);
     const { done, value } = chunk;
     if (done) break;
     total += value.length;
     if (total > maxBytes) {
+      clearTimeout(timer);
       // Stop reading: a client must not make us buffer an unbounded body.
       await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
+  clearTimeout(timer);
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
@@ -69,6 +86,15 @@ function incomplete(received: number, declared: string | null): ApiError {
   );
 }
 
+function slow(received: number, timeoutMs: number): ApiError {
+  return new ApiError(
+    408,
+    "body_timeout",
+    `Cannot read request body: only ${received} bytes arrived within ${timeoutMs} ms; ` +
+      "send the whole body at once",
+  );
+}
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError(
     413,
@@ -78,15 +104,15 @@ function tooLarge(maxBytes: number): ApiError {
 }
 
 /**
- * Parses the request body as JSON into `c.get("body")`, answering 415, 413
- * or 400 with a clear message when it cannot.
+ * Parses the request body as JSON into `c.get("body")`, answering 415, 413,
+ * 408 (not all there within `timeoutMs`) or 400 with a clear message when it cannot.
  *
  * @example
  * ```ts ignore
  * app.post("/v1/classify", jsonBody(1 << 20), (c) => c.json(c.get("body")));
  * ```
  */
-export function jsonBody(maxBytes: number) {
+export function jsonBody(maxBytes: number, timeoutMs = Infinity) {
   return createMiddleware<JsonBodyEnv>(async (c, next) => {
     const type = c.req.header("content-type") ?? "";
     if (!JSON_TYPE.test(type)) {
@@ -98,7 +124,7 @@ export function jsonBody(maxBytes: number) {
         }; send Content-Type: application/json`,
       );
     }
-    const bytes = await readLimited(c.req.raw, maxBytes);
+    const bytes = await readLimited(c.req.raw, maxBytes, timeoutMs);
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

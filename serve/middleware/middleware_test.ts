@@ -75,3 +75,20 @@ Deno.test("readLimited: a body cut off mid-stream is a 400 naming the bytes, not
   assert.equal(error.code, "body_incomplete");
   assert.match(error.message, /ended after 21 bytes of the 100 its Content-Length announced/);
 });
+
+Deno.test("readLimited: a body that stops arriving is a 408 after the timeout", async () => {
+  let pulls = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      // One chunk, then nothing ever again: a slow-body client.
+      if (pulls++ === 0) controller.enqueue(new TextEncoder().encode('{"text": '));
+      else return new Promise(() => {});
+    },
+  });
+  const request = new Request("http://x", { method: "POST", body });
+  const error = await readLimited(request, 1000, 20).then(() => null, (e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 408);
+  assert.equal(error.code, "body_timeout");
+  assert.match(error.message, /only 9 bytes arrived within 20 ms/);
+});

@@ -13,16 +13,22 @@ export interface LogEntry {
   ms: number;
   /** Texts in the model call that served this request, when one ran. */
   batchSize?: number;
+  /** Of `ms`, how long its texts waited for the model. */
+  queueMs?: number;
+  /** Of `ms`, how long the model calls that computed its texts took. */
+  computeMs?: number;
   /** Set for unexpected errors (message only, never the stack). */
   error?: string;
 }
 
 /** Variables a handler may set for the log. */
-export type RequestLogEnv = { Variables: { batchSize?: number; error?: string } };
+export type RequestLogEnv = {
+  Variables: { batchSize?: number; queueMs?: number; computeMs?: number; error?: string };
+};
 
 /**
- * Calls `log` after every request with method, path, status, time and the
- * batch size a handler recorded with `c.set("batchSize", n)`.
+ * Calls `log` after every request with method, path, status, time and what
+ * a handler recorded with `c.set(...)`: batch size, queue and compute ms.
  *
  * @example
  * ```ts ignore
@@ -39,8 +45,10 @@ export function requestLog(log: (entry: LogEntry) => void) {
       status: c.res.status,
       ms: Math.round((performance.now() - start) * 100) / 100,
     };
-    const batchSize = c.get("batchSize");
-    if (batchSize !== undefined) entry.batchSize = batchSize;
+    for (const key of ["batchSize", "queueMs", "computeMs"] as const) {
+      const value = c.get(key);
+      if (value !== undefined) entry[key] = value;
+    }
     const error = c.get("error");
     if (error !== undefined) entry.error = error;
     // A failing logger must not turn a served request into an error.
