@@ -44,11 +44,11 @@ export interface ClassifierStageOptions {
   dropMult: number;
   adam: AdamConfig;
   seed: number;
-  /** Training documents are cut to their first this many tokens (0: whole documents). */
-  trainMaxTokens: number;
-  /** Stop once validation accuracy has not improved for this many epochs (0: run all epochs). */
+  /** Training documents are cut to their first this many tokens (undefined: whole documents). */
+  trainMaxTokens?: number;
+  /** Stop once validation accuracy has not improved for this many epochs (undefined: never). */
   patience?: number;
-  /** Share of each epoch's steps with the rate rising before the cosine fall (0: none). */
+  /** Share of each epoch's steps with the rate rising before the cosine fall (undefined: none). */
   rampShare?: number;
   /** Passes over the training documents in one epoch (default 1; see `passesPerEpoch`). */
   passes?: number;
@@ -91,7 +91,8 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
 
 /**
  * The documents as stage 3 trains on them: each cut to its first `maxTokens` tokens, or whole
- * when `maxTokens` is 0 (inference always reads whole documents).
+ * when `maxTokens` is undefined (or 0, the config's "not set"; inference always reads whole
+ * documents).
  *
  * @example
  * ```ts
@@ -99,10 +100,10 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
  * import { trainingDocs } from "./clf_train.ts";
  * const docs = [{ ids: new Int32Array([5, 6, 7]), label: 1 }];
  * assert.deepEqual([...trainingDocs(docs, 2)[0].ids], [5, 6]);
- * assert.deepEqual([...trainingDocs(docs, 0)[0].ids], [5, 6, 7]);
+ * assert.deepEqual([...trainingDocs(docs)[0].ids], [5, 6, 7]);
  * ```
  */
-export function trainingDocs(docs: EncodedDoc[], maxTokens: number): EncodedDoc[] {
+export function trainingDocs(docs: EncodedDoc[], maxTokens?: number): EncodedDoc[] {
   if (!maxTokens) return docs;
   return docs.map((d) => ({ ...d, ids: d.ids.slice(0, maxTokens) }));
 }

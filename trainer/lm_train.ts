@@ -55,7 +55,8 @@ export interface LmStageOptions {
   /** Save a checkpoint every this many steps too (0 or undefined: only per epoch). */
   checkpointEvery?: number;
   checkpointDir: string;
-  resume: boolean;
+  /** Continue from the checkpoint in `checkpointDir`. */
+  resume?: boolean;
   /** Stop after this many steps in total (tests of resume); undefined: run all. */
   maxSteps?: number;
   /** Vocabulary and preset stored in each checkpoint, so one can be exported as a model folder. */
