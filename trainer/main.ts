@@ -76,52 +76,57 @@ function fail(message: string): never {
   exitWithError(message, EXIT_USAGE, "Run with --help for usage.");
 }
 
+/** The trainer's flags (the usage text documents them). */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  preset: { type: "string" },
+  config: { type: "string" },
+  out: { type: "string" },
+  device: { type: "string" },
+  data: { type: "string" },
+  test: { type: "string" },
+  valid: { type: "string" },
+  format: { type: "string" },
+  "text-field": { type: "string" },
+  "label-field": { type: "string" },
+  "max-per-class": { type: "string" },
+  "max-unlabeled": { type: "string" },
+  "max-train-docs": { type: "string" },
+  corpus: { type: "string" },
+  "corpus-max-tokens": { type: "string" },
+  from: { type: "string" },
+  "lm-eval": { type: "string", multiple: true },
+  direction: { type: "string" },
+  seed: { type: "string" },
+  "pretrain-epochs": { type: "string" },
+  "finetune-epochs": { type: "string" },
+  "classify-epochs": { type: "string" },
+  "lm-lr": { type: "string" },
+  "clf-lr": { type: "string" },
+  bs: { type: "string" },
+  resume: { type: "boolean" },
+  "lr-find": { type: "boolean" },
+  "no-pretrain": { type: "boolean" },
+  "no-lm-finetune": { type: "boolean" },
+  "no-baseline": { type: "boolean" },
+  "no-discriminative": { type: "boolean" },
+  "no-gradual-unfreeze": { type: "boolean" },
+  "no-cosine": { type: "boolean" },
+  "concat-pool": { type: "string" },
+} as const;
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+}
+
+/** The parsed flags. */
+type Flags = ReturnType<typeof parseFlags>["values"];
+
 /** Parses the command line into a stage list and a config. */
 export async function parseCommandLine(
   args: string[],
 ): Promise<{ stages: Stage[]; config: TrainConfig } | "help"> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      help: { type: "boolean", short: "h" },
-      preset: { type: "string" },
-      config: { type: "string" },
-      out: { type: "string" },
-      device: { type: "string" },
-      data: { type: "string" },
-      test: { type: "string" },
-      valid: { type: "string" },
-      format: { type: "string" },
-      "text-field": { type: "string" },
-      "label-field": { type: "string" },
-      "max-per-class": { type: "string" },
-      "max-unlabeled": { type: "string" },
-      "max-train-docs": { type: "string" },
-      corpus: { type: "string" },
-      "corpus-max-tokens": { type: "string" },
-      from: { type: "string" },
-      "lm-eval": { type: "string", multiple: true },
-      direction: { type: "string" },
-      seed: { type: "string" },
-      "pretrain-epochs": { type: "string" },
-      "finetune-epochs": { type: "string" },
-      "classify-epochs": { type: "string" },
-      "lm-lr": { type: "string" },
-      "clf-lr": { type: "string" },
-      bs: { type: "string" },
-      resume: { type: "boolean" },
-      "lr-find": { type: "boolean" },
-      "no-pretrain": { type: "boolean" },
-      "no-lm-finetune": { type: "boolean" },
-      "no-baseline": { type: "boolean" },
-      "no-discriminative": { type: "boolean" },
-      "no-gradual-unfreeze": { type: "boolean" },
-      "no-cosine": { type: "boolean" },
-      "concat-pool": { type: "string" },
-    },
-  });
+  const { values, positionals } = parseFlags(args);
   const rangeTest = positionals[0] === "lr-find";
   if (rangeTest) positionals.shift();
   if (rangeTest && values.help) {
@@ -160,6 +165,14 @@ export async function parseCommandLine(
     delete json.preset;
     c = mergeConfig(c, json, values.config);
   }
+  applyFlags(c, values, rangeTest);
+  if (stageName === "finetune-lm") await shippedForStage2(c);
+  if (stageName !== "all") return { stages: [stageName], config: c };
+  return { stages: await withShippedLms(c), config: c };
+}
+
+/** Sets what the flags say over the preset and config file's settings. */
+function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
   const num = (name: string, v: string | undefined, integer = true): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -217,9 +230,6 @@ export async function parseCommandLine(
     }
     c.classify.concatPool = values["concat-pool"] === "true";
   }
-  if (stageName === "finetune-lm") await shippedForStage2(c);
-  if (stageName !== "all") return { stages: [stageName], config: c };
-  return { stages: await withShippedLms(c), config: c };
 }
 
 /**
