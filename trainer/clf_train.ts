@@ -2,7 +2,7 @@
  * Stage 3: classifier fine-tuning. Documents are batched by similar length
  * (shuffled chunks sorted by length), run with BPT3C, and trained with
  * discriminative rates; optional gradual unfreezing and cosine schedule.
- * The best epoch on validation is kept.
+ * The best epoch on validation is kept. The epoch runner is `fit.ts`'s.
  *
  * @module
  */
@@ -12,23 +12,19 @@ import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
 import { argmax, scoreLabels } from "../shared/confusion.ts";
-import { Rng } from "../shared/rng.ts";
-import type { NamedTensor } from "../shared/weights/safetensors.ts";
+import type { Ops } from "../shared/ops/ops.ts";
+import type { Rng } from "../shared/rng.ts";
+import { type Checkpoint, paramSection, paramTensors } from "./checkpoint.ts";
 import {
-  loadCheckpoint,
-  type LoopState,
-  momentSection,
-  momentTensors,
-  paramSection,
-  paramTensors,
-  saveCheckpoint,
-} from "./checkpoint.ts";
+  fit,
+  type LearnerState,
+  type StageLearner,
+  type StepInput,
+  type StepOutcome,
+} from "./fit.ts";
 import type { MetricsLog } from "./metrics.ts";
-import { Adam, type AdamConfig } from "./optim.ts";
-import { ProgressBar } from "../shared/progress.ts";
-import { discriminativeRates, epochPlan } from "./schedule.ts";
-import { type StopSignal, TrainingDiverged } from "./signals.ts";
-import { announce, StageEstimate } from "./estimate.ts";
+import type { Adam, AdamConfig } from "./optim.ts";
+import type { StopSignal } from "./signals.ts";
 
 /** A document as token ids (already reversed for the backward model) and its label index. */
 export interface EncodedDoc {
@@ -48,11 +44,11 @@ export interface ClassifierStageOptions {
   dropMult: number;
   adam: AdamConfig;
   seed: number;
-  /** Training documents are cut to their first this many tokens (0: whole documents). */
-  trainMaxTokens: number;
-  /** Stop once validation accuracy has not improved for this many epochs (0: run all epochs). */
+  /** Training documents are cut to their first this many tokens (undefined: whole documents). */
+  trainMaxTokens?: number;
+  /** Stop once validation accuracy has not improved for this many epochs (undefined: never). */
   patience?: number;
-  /** Share of each epoch's steps with the rate rising before the cosine fall (0: none). */
+  /** Share of each epoch's steps with the rate rising before the cosine fall (undefined: none). */
   rampShare?: number;
   /** Passes over the training documents in one epoch (default 1; see `passesPerEpoch`). */
   passes?: number;
@@ -95,7 +91,8 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
 
 /**
  * The documents as stage 3 trains on them: each cut to its first `maxTokens` tokens, or whole
- * when `maxTokens` is 0 (inference always reads whole documents).
+ * when `maxTokens` is undefined (or 0, the config's "not set"; inference always reads whole
+ * documents).
  *
  * @example
  * ```ts
@@ -103,10 +100,10 @@ export function sortishBatches(lengths: number[], bs: number, rng: Rng): number[
  * import { trainingDocs } from "./clf_train.ts";
  * const docs = [{ ids: new Int32Array([5, 6, 7]), label: 1 }];
  * assert.deepEqual([...trainingDocs(docs, 2)[0].ids], [5, 6]);
- * assert.deepEqual([...trainingDocs(docs, 0)[0].ids], [5, 6, 7]);
+ * assert.deepEqual([...trainingDocs(docs)[0].ids], [5, 6, 7]);
  * ```
  */
-export function trainingDocs(docs: EncodedDoc[], maxTokens: number): EncodedDoc[] {
+export function trainingDocs(docs: EncodedDoc[], maxTokens?: number): EncodedDoc[] {
   if (!maxTokens) return docs;
   return docs.map((d) => ({ ...d, ids: d.ids.slice(0, maxTokens) }));
 }
@@ -184,6 +181,135 @@ export async function classifierStep(
   return { loss, tokens: lengths.reduce((a, b) => a + b, 0) };
 }
 
+/** Stage 3 as a {@linkcode StageLearner}: length-sorted batches, accuracy, the best epoch. */
+class ClassifierLearner implements StageLearner {
+  readonly ops: Ops;
+  readonly variables: Variable[];
+  readonly groups: number;
+  readonly work: { unit: "tokens"; perEpoch: number };
+  readonly resumesMidEpoch = false;
+  readonly accuracies: number[] = [];
+  #docs: EncodedDoc[];
+  #lengths: number[];
+  #batches: number[][] = [];
+  #next = 0;
+  #best = -1;
+  #bestParams?: { enc: Record<string, ParamData>; head: Record<string, ParamData> };
+
+  constructor(
+    readonly clf: TextClassifier,
+    train: EncodedDoc[],
+    readonly valid: EncodedDoc[],
+    readonly o: ClassifierStageOptions,
+    readonly log: MetricsLog,
+  ) {
+    this.ops = clf.ops;
+    this.variables = clf.trainableVariables();
+    this.groups = clf.encoder.config.numLayers + 2;
+    this.#docs = trainingDocs(train, o.trainMaxTokens);
+    this.#lengths = this.#docs.map((d) => d.ids.length);
+    const passes = o.passes ?? 1;
+    this.work = { unit: "tokens", perEpoch: passes * this.#lengths.reduce((a, n) => a + n, 0) };
+  }
+
+  groupOf(name: string): number {
+    return clfGroupOf(paramName(name), this.clf.encoder.config.numLayers);
+  }
+
+  beginEpoch(_epoch: number, rng: Rng): number {
+    const { bs, passes = 1 } = this.o;
+    this.#batches = Array.from({ length: passes }, () => sortishBatches(this.#lengths, bs, rng))
+      .flat();
+    this.#next = 0;
+    return this.#batches.length;
+  }
+
+  async step(s: StepInput): Promise<StepOutcome | undefined> {
+    if (this.#next >= this.#batches.length) return undefined;
+    const batch = this.#batches[this.#next++].map((i) => this.#docs[i]);
+    const { clf, o } = this;
+    const r = await classifierStep(
+      clf,
+      s.adam,
+      s.rng,
+      batch,
+      s.active,
+      s.scheduledLr,
+      s.rateOf,
+      o.dropMult,
+    );
+    return { loss: r.loss, lr: s.scheduledLr, tokens: r.tokens };
+  }
+
+  async endEpoch(epoch: number, lastLoss: number): Promise<Record<string, number>> {
+    const { clf, valid } = this;
+    const probs = await predictProbabilities(clf, valid.map((d) => d.ids));
+    const { accuracy } = scoreProbabilities(
+      probs,
+      valid.map((d) => d.label),
+      clf.headConfig.numClasses,
+    );
+    this.accuracies.push(accuracy);
+    await this.log.add({
+      type: "valid",
+      stage: "classify",
+      direction: this.o.direction,
+      epoch,
+      accuracy,
+      error: 1 - accuracy,
+    });
+    if (accuracy > this.#best) {
+      this.#best = accuracy;
+      this.#bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
+    }
+    return { loss: lastLoss, "val acc": accuracy };
+  }
+
+  stopEarly(): string | undefined {
+    const stale = epochsSinceBest(this.accuracies);
+    if (!this.o.patience || stale < this.o.patience) return undefined;
+    return `classify ${this.o.direction}: validation accuracy has not improved for ${stale} ` +
+      `epochs; stopping early and keeping epoch ${this.accuracies.indexOf(this.#best) + 1}`;
+  }
+
+  // A checkpoint holds the state at the end of an epoch: weights (with BatchNorm statistics),
+  // the scores so far and the best weights.
+  async checkpointState(): Promise<LearnerState> {
+    const { clf } = this;
+    const best = this.#bestParams;
+    return {
+      tensors: {
+        ...paramTensors("param.enc.", await clf.encoder.params.export()),
+        ...paramTensors("param.head.", await clf.head.export()),
+        ...(best ? paramTensors("best.enc.", best.enc) : {}),
+        ...(best ? paramTensors("best.head.", best.head) : {}),
+      },
+      position: 0,
+      best: this.#best,
+      extra: { accuracies: this.accuracies },
+    };
+  }
+
+  restoreState(c: Checkpoint): void {
+    this.clf.encoder.params.load(paramSection(c.tensors, "param.enc."));
+    this.clf.head.load(paramSection(c.tensors, "param.head."));
+    const bestEnc = paramSection(c.tensors, "best.enc.");
+    if (Object.keys(bestEnc).length) {
+      this.#bestParams = { enc: bestEnc, head: paramSection(c.tensors, "best.head.") };
+    }
+    this.#best = c.loop.best ?? -1;
+    this.accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
+  }
+
+  finish(): void {
+    if (!this.#bestParams) return;
+    this.clf.encoder.params.load(this.#bestParams.enc);
+    this.clf.head.load(this.#bestParams.head);
+  }
+
+  dispose(): void {}
+}
+
 /**
  * Trains `clf` and returns the validation accuracy per epoch; the weights of
  * the best epoch are loaded back at the end.
@@ -196,169 +322,7 @@ export async function trainClassifier(
   log: MetricsLog,
   stop: StopSignal,
 ): Promise<number[]> {
-  const { ops } = clf;
-  const L = clf.encoder.config.numLayers;
-  const groups = L + 2;
-  const rates = discriminativeRates(groups, 1, o.discriminativeFactor);
-  const vars = clf.trainableVariables();
-  const adam = new Adam(ops, o.adam);
-  adam.track(vars);
-  const rng = new Rng(o.seed);
-  const docs = trainingDocs(train, o.trainMaxTokens);
-  const accuracies: number[] = [];
-  let best = -1;
-  let bestParams: { enc: Record<string, ParamData>; head: Record<string, ParamData> } | undefined;
-  let step = 0;
-  let firstEpoch = 0;
-
-  // A checkpoint holds the state at the end of an epoch: weights (with BatchNorm
-  // statistics), Adam moments, the RNG, the scores so far and the best weights.
-  async function checkpoint(epoch: number, done: boolean) {
-    if (!o.checkpointDir) return;
-    const tensors: Record<string, NamedTensor> = {
-      ...paramTensors("param.enc.", await clf.encoder.params.export()),
-      ...paramTensors("param.head.", await clf.head.export()),
-      ...(bestParams ? paramTensors("best.enc.", bestParams.enc) : {}),
-      ...(bestParams ? paramTensors("best.head.", bestParams.head) : {}),
-      ...momentTensors((await adam.export(paramName)).moments),
-    };
-    const loop: LoopState = {
-      stage: "classify",
-      direction: o.direction,
-      epoch,
-      stepInEpoch: 0,
-      globalStep: step,
-      position: 0,
-      rng: rng.state,
-      adamT: adam.t,
-      done,
-      best,
-      extra: { accuracies },
-    };
-    await saveCheckpoint(o.checkpointDir, { loop, tensors });
-  }
-  if (o.resume && o.checkpointDir) {
-    const c = await loadCheckpoint(o.checkpointDir);
-    if (c && c.loop.stage === "classify" && c.loop.direction === o.direction) {
-      clf.encoder.params.load(paramSection(c.tensors, "param.enc."));
-      clf.head.load(paramSection(c.tensors, "param.head."));
-      const bestEnc = paramSection(c.tensors, "best.enc.");
-      if (Object.keys(bestEnc).length) {
-        bestParams = { enc: bestEnc, head: paramSection(c.tensors, "best.head.") };
-      }
-      const scopes = new Map(vars.map((v) => [paramName(v.name), v.name]));
-      adam.import(
-        { t: c.loop.adamT, moments: momentSection(c.tensors) },
-        (k) => scopes.get(k) ?? k,
-      );
-      rng.state = c.loop.rng;
-      step = c.loop.globalStep;
-      best = c.loop.best ?? -1;
-      accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
-      // A finished stage (all epochs, or stopped early) trains no further.
-      firstEpoch = c.loop.done ? o.epochs : c.loop.epoch;
-      console.error(`Resumed classify ${o.direction} at epoch ${firstEpoch + 1}, step ${step}`);
-    }
-  }
-  const passes = o.passes ?? 1;
-  const lengths = docs.map((d) => d.ids.length);
-  const perEpoch = passes * lengths.reduce((a, n) => a + n, 0);
-  const estimate = new StageEstimate(
-    `classify ${o.direction}, up to ${o.epochs - firstEpoch} epoch(s)`,
-    perEpoch * Math.max(0, o.epochs - firstEpoch),
-    "tokens",
-  );
-  let stageTokens = 0, stageBatches = 0;
-  try {
-    for (let epoch = firstEpoch; epoch < o.epochs; epoch++) {
-      const plan = epochPlan(epoch, {
-        groups,
-        maxLr: o.lr,
-        warmup: false,
-        gradualUnfreeze: o.gradualUnfreeze,
-        cosine: o.cosine,
-        rampShare: o.rampShare,
-      });
-      const rateOf = (name: string) => {
-        const g = clfGroupOf(paramName(name), L);
-        return g < plan.lowestTrainable ? 0 : rates[g];
-      };
-      const active = vars.filter((v) => rateOf(v.name) > 0);
-      const batches = Array.from({ length: passes }, () => sortishBatches(lengths, o.bs, rng))
-        .flat();
-      const bar = new ProgressBar({
-        label: `classify ${o.direction} epoch ${epoch + 1}/${o.epochs}`,
-        total: batches.length,
-      });
-      const started = performance.now();
-      let tokens = 0, lastLoss = NaN;
-      for (let k = 0; k < batches.length; k++) {
-        const batch = batches[k].map((i) => docs[i]);
-        const lr = plan.rate(k, batches.length);
-        const r = await classifierStep(clf, adam, rng, batch, active, lr, rateOf, o.dropMult);
-        if (!Number.isFinite(r.loss)) {
-          throw new TrainingDiverged("classify", step, o.checkpointDir ?? "memory");
-        }
-        const loss = r.loss;
-        step++;
-        tokens += r.tokens;
-        stageTokens += r.tokens;
-        announce(estimate.after(stageTokens, ++stageBatches));
-        lastLoss = loss;
-        const tps = tokens / ((performance.now() - started) / 1000);
-        bar.update(k + 1, { loss, lr, "tok/s": Math.round(tps) });
-        await log.add({
-          type: "step",
-          stage: "classify",
-          direction: o.direction,
-          epoch,
-          step,
-          loss,
-          lr,
-          tokens: r.tokens,
-          tokensPerSec: tps,
-        });
-        if (stop.requested) break;
-      }
-      const probs = await predictProbabilities(clf, valid.map((d) => d.ids));
-      const { accuracy } = scoreProbabilities(
-        probs,
-        valid.map((d) => d.label),
-        clf.headConfig.numClasses,
-      );
-      accuracies.push(accuracy);
-      await log.add({
-        type: "valid",
-        stage: "classify",
-        direction: o.direction,
-        epoch,
-        accuracy,
-        error: 1 - accuracy,
-      });
-      bar.finish({ loss: lastLoss, "val acc": accuracy });
-      if (accuracy > best) {
-        best = accuracy;
-        bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
-      }
-      if (stop.requested) break;
-      const stale = epochsSinceBest(accuracies);
-      const early = !!o.patience && stale >= o.patience && epoch + 1 < o.epochs;
-      await checkpoint(epoch + 1, early || epoch + 1 === o.epochs);
-      if (early) {
-        console.error(
-          `classify ${o.direction}: validation accuracy has not improved for ${stale} epochs; ` +
-            `stopping early and keeping epoch ${accuracies.indexOf(best) + 1}`,
-        );
-        await log.add({ type: "early-stop", stage: "classify", direction: o.direction, epoch });
-        break;
-      }
-    }
-    if (bestParams) {
-      clf.encoder.params.load(bestParams.enc);
-      clf.head.load(bestParams.head);
-    }
-    return accuracies;
-  } finally {
-    adam.dispose();
-  }
+  const learner = new ClassifierLearner(clf, train, valid, o, log);
+  await fit(learner, { ...o, stage: "classify", warmup: false }, log, stop);
+  return learner.accuracies;
 }

@@ -12,7 +12,12 @@ import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
 /** The general-English LMs that ship in the repository (`weights/enwiki/pretrain-{fwd,bwd}`). */
 export const SHIPPED_LMS: string = fileURLToPath(new URL("../weights/enwiki", import.meta.url));
 
-/** Everything a run needs to know. */
+/**
+ * Everything a run needs to know, in the shape of the `--config` files and the `run` row of
+ * `metrics.jsonl`, which users already write: there `""` and `0` still mean "not set". Each
+ * stage reads its own typed options, with `undefined` for "not set" (`pretrainOptions`,
+ * `finetuneOptions` and `classifyOptions` in `stages/`).
+ */
 export interface TrainConfig {
   preset: PresetName;
   device: string;

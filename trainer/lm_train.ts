@@ -1,28 +1,27 @@
 /**
  * The language-model training loop for stage 1 (general-domain pretraining)
  * and stage 2 (target-task fine-tuning): stateful batches, dropout masks,
- * AR/TAR, Adam with discriminative rates, the FitLaM schedule, validation
- * perplexity, checkpoints and exact resume.
+ * AR/TAR and validation perplexity, driven by the epoch runner of `fit.ts`
+ * (Adam with discriminative rates, the FitLaM schedule, checkpoints and exact
+ * resume mid-epoch: the stream position and the carried hidden state).
  *
  * @module
  */
 import type { Tensor2D, Variable } from "@tensorflow/tfjs";
+import type { Ops } from "../shared/ops/ops.ts";
 import type { AwdLstm, LstmState } from "../shared/model/awd_lstm.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { paramName } from "../shared/model/params.ts";
-import { Rng } from "../shared/rng.ts";
+import type { Rng } from "../shared/rng.ts";
 import type { NamedTensor } from "../shared/weights/safetensors.ts";
+import { type Checkpoint, type CheckpointModel, paramSection, paramTensors } from "./checkpoint.ts";
 import {
-  type Checkpoint,
-  type CheckpointModel,
-  loadCheckpoint,
-  type LoopState,
-  momentSection,
-  momentTensors,
-  paramSection,
-  paramTensors,
-  saveCheckpoint,
-} from "./checkpoint.ts";
+  fit,
+  type LearnerState,
+  type StageLearner,
+  type StepInput,
+  type StepOutcome,
+} from "./fit.ts";
 import {
   batchAt,
   drawSeqLen,
@@ -32,11 +31,8 @@ import {
   toRows,
 } from "./lm_batches.ts";
 import type { MetricsLog } from "./metrics.ts";
-import { Adam, type AdamConfig } from "./optim.ts";
-import { ProgressBar } from "../shared/progress.ts";
-import { discriminativeRates, epochPlan } from "./schedule.ts";
-import { type StopSignal, TrainingDiverged } from "./signals.ts";
-import { announce, StageEstimate } from "./estimate.ts";
+import type { Adam, AdamConfig } from "./optim.ts";
+import type { StopSignal } from "./signals.ts";
 
 /** Settings of one LM stage. */
 export interface LmStageOptions {
@@ -56,10 +52,11 @@ export interface LmStageOptions {
   dropMult: number;
   adam: AdamConfig;
   seed: number;
-  /** Save a checkpoint every this many steps (0: only per epoch). */
-  checkpointEvery: number;
+  /** Save a checkpoint every this many steps too (0 or undefined: only per epoch). */
+  checkpointEvery?: number;
   checkpointDir: string;
-  resume: boolean;
+  /** Continue from the checkpoint in `checkpointDir`. */
+  resume?: boolean;
   /** Stop after this many steps in total (tests of resume); undefined: run all. */
   maxSteps?: number;
   /** Vocabulary and preset stored in each checkpoint, so one can be exported as a model folder. */
@@ -165,6 +162,111 @@ export async function lmStep(
   return { loss };
 }
 
+/** Stages 1 and 2 as a {@linkcode StageLearner}: the stream, the carried state, validation. */
+class LmLearner implements StageLearner {
+  readonly ops: Ops;
+  readonly variables: Variable[];
+  readonly groups: number;
+  readonly work: { unit: "batches"; perEpoch: number };
+  readonly resumesMidEpoch = true;
+  readonly validLosses: number[] = [];
+  #rows: LmRows;
+  #position = 0;
+  #state?: LstmState;
+
+  constructor(
+    readonly lm: AwdLstm,
+    train: Int32Array,
+    readonly valid: Int32Array | undefined,
+    readonly o: LmStageOptions,
+    readonly log: MetricsLog,
+  ) {
+    this.ops = lm.ops;
+    this.variables = lm.params.trainable();
+    this.groups = lm.config.numLayers + 1;
+    this.#rows = toRows(train, o.bs);
+    this.work = { unit: "batches", perEpoch: expectedBatches(this.#rows, o.bptt) };
+  }
+
+  groupOf(name: string): number {
+    return lmGroupOf(paramName(name), this.lm.config.numLayers);
+  }
+
+  beginEpoch(): number {
+    return this.work.perEpoch;
+  }
+
+  async step(s: StepInput): Promise<StepOutcome | undefined> {
+    const seqLen = drawSeqLen(s.rng, this.o.bptt, true);
+    const b = batchAt(this.#rows, this.#position, seqLen);
+    if (!b) return undefined;
+    // AWD-LSTM scales the rate with the window length.
+    const lr = s.scheduledLr * b.len / this.o.bptt;
+    const r = await lmStep(this.lm, s.adam, s.rng, b, this.#state, s.active, lr, s.rateOf, this.o);
+    this.#state = r.state;
+    this.#position = b.next;
+    return { loss: r.loss, lr, tokens: b.bs * b.len };
+  }
+
+  async endEpoch(epoch: number, lastLoss: number): Promise<Record<string, number>> {
+    const fields: Record<string, number> = { loss: lastLoss };
+    if (this.valid && this.valid.length > 2) {
+      const v = await lmValidationLoss(this.lm, this.valid, this.o.bs, this.o.bptt);
+      this.validLosses.push(v);
+      fields["val loss"] = v;
+      fields["val ppl"] = Math.exp(v);
+      await this.log.add({
+        type: "valid",
+        stage: this.o.stage,
+        direction: this.o.direction,
+        epoch,
+        loss: v,
+        perplexity: Math.exp(v),
+      });
+    }
+    // Each epoch reads the stream from its start with a fresh state.
+    this.#position = 0;
+    this.dispose();
+    return fields;
+  }
+
+  async checkpointState(): Promise<LearnerState> {
+    const tensors = paramTensors("param.", await this.lm.params.export());
+    await stateTensors(this.#state, tensors);
+    const { model } = this.o;
+    return {
+      tensors,
+      position: this.#position,
+      extra: {
+        validLosses: this.validLosses,
+        ...(model ? { model: { ...model, encoder: this.lm.config } } : {}),
+      },
+    };
+  }
+
+  restoreState(c: Checkpoint): void {
+    const L = this.lm.config.numLayers;
+    this.lm.params.load(paramSection(c.tensors, "param."));
+    this.#position = c.loop.position;
+    this.validLosses.push(...((c.loop.extra?.validLosses as number[]) ?? []));
+    const tensorOf = (t: NamedTensor): Tensor2D =>
+      this.ops.tensor2d(t.data as Float32Array, t.shape as [number, number]);
+    if (c.tensors["state.h.0"]) {
+      this.#state = {
+        h: Array.from({ length: L }, (_, l) => tensorOf(c.tensors[`state.h.${l}`])),
+        c: Array.from({ length: L }, (_, l) => tensorOf(c.tensors[`state.c.${l}`])),
+      };
+    }
+  }
+
+  finish(): void {}
+
+  dispose(): void {
+    this.lm.disposeState(this.#state);
+    this.#state = undefined;
+  }
+}
+
 /**
  * Trains `lm` on `train` (a token-id stream) for one stage, validating on
  * `valid` each epoch. Resumes from the stage's checkpoint when asked.
@@ -178,173 +280,7 @@ export async function trainLm(
   log: MetricsLog,
   stop: StopSignal,
 ): Promise<number[]> {
-  const { ops } = lm;
-  const L = lm.config.numLayers;
-  const groups = L + 1;
-  const rows: LmRows = toRows(train, o.bs);
-  const perEpoch = expectedBatches(rows, o.bptt);
-  const groupRates = discriminativeRates(groups, 1, o.discriminativeFactor);
-  const vars = lm.params.trainable();
-  const adam = new Adam(ops, o.adam);
-  adam.track(vars);
-  const rng = new Rng(o.seed);
-  let loop: LoopState = {
-    stage: o.stage,
-    direction: o.direction,
-    epoch: 0,
-    stepInEpoch: 0,
-    globalStep: 0,
-    position: 0,
-    rng: rng.state,
-    adamT: 0,
-    done: false,
-  };
-  let state: LstmState | undefined;
-  const validLosses: number[] = [];
-
-  if (o.resume) {
-    const c = await loadCheckpoint(o.checkpointDir);
-    if (c && c.loop.stage === o.stage && c.loop.direction === o.direction) {
-      loop = c.loop;
-      rng.state = loop.rng;
-      restore(c);
-      console.error(
-        `Resumed ${o.stage} ${o.direction} at epoch ${loop.epoch + 1}, step ${loop.globalStep}`,
-      );
-      if (loop.done) return (loop.extra?.validLosses as number[]) ?? [];
-      validLosses.push(...((loop.extra?.validLosses as number[]) ?? []));
-    }
-  }
-
-  function restore(c: Checkpoint) {
-    const params = paramSection(c.tensors, "param.");
-    const moments = momentSection(c.tensors);
-    lm.params.load(params);
-    const scope = lm.params.scope;
-    adam.import({ t: c.loop.adamT, moments }, (k) => scope + k);
-    if (c.tensors["state.h.0"]) {
-      state = {
-        h: Array.from({ length: L }, (_, l) => tensorOf(c.tensors[`state.h.${l}`])),
-        c: Array.from({ length: L }, (_, l) => tensorOf(c.tensors[`state.c.${l}`])),
-      };
-    }
-  }
-
-  function tensorOf(t: NamedTensor): Tensor2D {
-    return ops.tensor2d(t.data as Float32Array, t.shape as [number, number]);
-  }
-
-  async function checkpoint() {
-    const tensors: Record<string, NamedTensor> = {
-      ...paramTensors("param.", await lm.params.export()),
-      ...momentTensors((await adam.export(paramName)).moments),
-    };
-    await stateTensors(state, tensors);
-    loop.rng = rng.state;
-    loop.adamT = adam.t;
-    loop.extra = {
-      validLosses,
-      ...(o.model ? { model: { ...o.model, encoder: lm.config } } : {}),
-    };
-    await saveCheckpoint(o.checkpointDir, { loop, tensors });
-  }
-
-  const estimate = new StageEstimate(
-    `${o.stage} ${o.direction}, ${o.epochs - loop.epoch} epoch(s)`,
-    perEpoch * (o.epochs - loop.epoch) - loop.stepInEpoch,
-    "batches",
-  );
-  let stageBatches = 0;
-  try {
-    for (; loop.epoch < o.epochs; loop.epoch++) {
-      const plan = epochPlan(loop.epoch, {
-        groups,
-        maxLr: o.lr,
-        warmup: o.warmup,
-        gradualUnfreeze: o.gradualUnfreeze,
-        cosine: o.cosine,
-      });
-      const rateOf = (name: string) => {
-        const g = lmGroupOf(paramName(name), L);
-        return g < plan.lowestTrainable ? 0 : groupRates[g];
-      };
-      const active = vars.filter((v) => rateOf(v.name) > 0);
-      const bar = new ProgressBar({
-        label: `${o.stage} ${o.direction} epoch ${loop.epoch + 1}/${o.epochs}`,
-        total: perEpoch,
-        initial: Math.min(loop.stepInEpoch, perEpoch),
-      });
-      const started = performance.now();
-      let tokens = 0;
-      let lastLoss = NaN;
-      while (true) {
-        const seqLen = drawSeqLen(rng, o.bptt, true);
-        const b = batchAt(rows, loop.position, seqLen);
-        if (!b) break;
-        // AWD-LSTM scales the rate with the window length.
-        const lr = plan.rate(Math.min(loop.stepInEpoch, perEpoch), perEpoch) * b.len / o.bptt;
-        const r = await lmStep(lm, adam, rng, b, state, active, lr, rateOf, o);
-        if (!Number.isFinite(r.loss)) {
-          throw new TrainingDiverged(o.stage, loop.globalStep, o.checkpointDir);
-        }
-        const loss = r.loss;
-        state = r.state;
-        loop.position = b.next;
-        loop.stepInEpoch++, loop.globalStep++;
-        stageBatches++;
-        announce(estimate.after(stageBatches, stageBatches));
-        tokens += b.bs * b.len;
-        lastLoss = loss;
-        const tps = tokens / ((performance.now() - started) / 1000);
-        bar.update(Math.min(loop.stepInEpoch, perEpoch), { loss, lr, "tok/s": Math.round(tps) });
-        await log.add({
-          type: "step",
-          stage: o.stage,
-          direction: o.direction,
-          epoch: loop.epoch,
-          step: loop.globalStep,
-          loss,
-          lr,
-          tokensPerSec: tps,
-        });
-        if (o.checkpointEvery > 0 && loop.globalStep % o.checkpointEvery === 0) await checkpoint();
-        if (stop.requested || (o.maxSteps !== undefined && loop.globalStep >= o.maxSteps)) {
-          await checkpoint();
-          stop.stoppedAt = o.checkpointDir;
-          return validLosses;
-        }
-      }
-      const fields: Record<string, number> = { loss: lastLoss };
-      if (valid && valid.length > 2) {
-        const v = await lmValidationLoss(lm, valid, o.bs, o.bptt);
-        validLosses.push(v);
-        fields["val loss"] = v;
-        fields["val ppl"] = Math.exp(v);
-        await log.add({
-          type: "valid",
-          stage: o.stage,
-          direction: o.direction,
-          epoch: loop.epoch,
-          loss: v,
-          perplexity: Math.exp(v),
-        });
-      }
-      bar.finish(fields);
-      loop.position = 0, loop.stepInEpoch = 0;
-      lm.disposeState(state);
-      state = undefined;
-      if (loop.epoch + 1 < o.epochs) {
-        loop.epoch++;
-        await checkpoint();
-        loop.epoch--;
-      }
-    }
-    loop.done = true;
-    loop.epoch = o.epochs;
-    await checkpoint();
-    return validLosses;
-  } finally {
-    adam.dispose();
-    lm.disposeState(state);
-  }
+  const learner = new LmLearner(lm, train, valid, o, log);
+  await fit(learner, o, log, stop);
+  return learner.validLosses;
 }

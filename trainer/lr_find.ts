@@ -285,7 +285,7 @@ export async function lmRangeTest(
 export async function classifierRangeTest(
   clf: TextClassifier,
   docs: EncodedDoc[],
-  o: ModelRangeOptions & { trainMaxTokens: number },
+  o: ModelRangeOptions & { trainMaxTokens?: number },
 ): Promise<RangeResult> {
   const L = clf.encoder.config.numLayers;
   const saved = { enc: await clf.encoder.params.export(), head: await clf.head.export() };

@@ -6,12 +6,13 @@
 import { parseArgs } from "node:util";
 import { type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
-import { type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
+import { type LrFindReport, type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
+import { RANGE_TEST_STAGES, type RangeTestStage } from "./stages/find_lr.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { exists } from "../shared/exists.ts";
 import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 
-const HELP: Record<Stage | "all", string> = {
+const HELP: Record<Stage | "all" | "lr-find", string> = {
   all:
     "Runs the stages for both directions, then evaluates on the test split beside a bag-of-words\n" +
     "  baseline. With the small preset stage 1 is the shipped general-English LM (weights/enwiki)\n" +
@@ -23,10 +24,16 @@ const HELP: Record<Stage | "all", string> = {
     "Stage 3: trains the concat-pooling classifier on OUT/finetune-* with BPT3C over whole documents,\n  keeps the best validation epoch, stops when validation stops improving, and evaluates\n  (writes OUT/classifier-*).",
   evaluate:
     "Evaluates OUT/classifier-* on the test split (accuracy per direction and averaged) and the\n  bag-of-words baseline trained on the same documents.",
+  "lr-find":
+    "`lr-find STAGE` runs the learning-rate range test on the model and data STAGE (pretrain,\n" +
+    "  finetune-lm or classify) would train, per direction, instead of training it: about\n" +
+    "  lrFindSteps steps with the rate growing from 1e-7 to 10. It plots loss against rate in\n" +
+    "  OUT/lr-find-STAGE-DIR.svg, suggests a rate and trains nothing. `STAGE --lr-find` is the same.",
 };
 
-function usage(stage: Stage | "all"): string {
+function usage(stage: Stage | "all" | "lr-find"): string {
   return `Usage: deno task train [${["all", ...STAGES].join("|")}] [options]
+       deno task train lr-find ${RANGE_TEST_STAGES.join("|")} [options]
 
 ${HELP[stage]}
 
@@ -56,9 +63,7 @@ Options:
   --lm-lr X, --clf-lr X    top learning rates (paper: 0.002 for the LM)
   --bs N                   batch size for all stages
   --resume                 continue from the checkpoints in OUT/checkpoints
-  --lr-find                learning-rate range test of the one stage named (e.g. \`train classify
-                           --lr-find\`): plots loss against rate in OUT/lr-find-*.svg, suggests a
-                           rate, trains nothing
+  --lr-find                the same as \`lr-find STAGE\` (e.g. \`train classify --lr-find\`)
   --no-baseline            skip the bag-of-words baseline (TF-IDF + logistic regression) that
                            evaluate trains on the same split and prints beside fitlam's accuracy
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
@@ -71,56 +76,75 @@ function fail(message: string): never {
   exitWithError(message, EXIT_USAGE, "Run with --help for usage.");
 }
 
+/** The trainer's flags (the usage text documents them). */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  preset: { type: "string" },
+  config: { type: "string" },
+  out: { type: "string" },
+  device: { type: "string" },
+  data: { type: "string" },
+  test: { type: "string" },
+  valid: { type: "string" },
+  format: { type: "string" },
+  "text-field": { type: "string" },
+  "label-field": { type: "string" },
+  "max-per-class": { type: "string" },
+  "max-unlabeled": { type: "string" },
+  "max-train-docs": { type: "string" },
+  corpus: { type: "string" },
+  "corpus-max-tokens": { type: "string" },
+  from: { type: "string" },
+  "lm-eval": { type: "string", multiple: true },
+  direction: { type: "string" },
+  seed: { type: "string" },
+  "pretrain-epochs": { type: "string" },
+  "finetune-epochs": { type: "string" },
+  "classify-epochs": { type: "string" },
+  "lm-lr": { type: "string" },
+  "clf-lr": { type: "string" },
+  bs: { type: "string" },
+  resume: { type: "boolean" },
+  "lr-find": { type: "boolean" },
+  "no-pretrain": { type: "boolean" },
+  "no-lm-finetune": { type: "boolean" },
+  "no-baseline": { type: "boolean" },
+  "no-discriminative": { type: "boolean" },
+  "no-gradual-unfreeze": { type: "boolean" },
+  "no-cosine": { type: "boolean" },
+  "concat-pool": { type: "string" },
+} as const;
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
+}
+
+/** The parsed flags. */
+type Flags = ReturnType<typeof parseFlags>["values"];
+
 /** Parses the command line into a stage list and a config. */
 export async function parseCommandLine(
   args: string[],
 ): Promise<{ stages: Stage[]; config: TrainConfig } | "help"> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      help: { type: "boolean", short: "h" },
-      preset: { type: "string" },
-      config: { type: "string" },
-      out: { type: "string" },
-      device: { type: "string" },
-      data: { type: "string" },
-      test: { type: "string" },
-      valid: { type: "string" },
-      format: { type: "string" },
-      "text-field": { type: "string" },
-      "label-field": { type: "string" },
-      "max-per-class": { type: "string" },
-      "max-unlabeled": { type: "string" },
-      "max-train-docs": { type: "string" },
-      corpus: { type: "string" },
-      "corpus-max-tokens": { type: "string" },
-      from: { type: "string" },
-      "lm-eval": { type: "string", multiple: true },
-      direction: { type: "string" },
-      seed: { type: "string" },
-      "pretrain-epochs": { type: "string" },
-      "finetune-epochs": { type: "string" },
-      "classify-epochs": { type: "string" },
-      "lm-lr": { type: "string" },
-      "clf-lr": { type: "string" },
-      bs: { type: "string" },
-      resume: { type: "boolean" },
-      "lr-find": { type: "boolean" },
-      "no-pretrain": { type: "boolean" },
-      "no-lm-finetune": { type: "boolean" },
-      "no-baseline": { type: "boolean" },
-      "no-discriminative": { type: "boolean" },
-      "no-gradual-unfreeze": { type: "boolean" },
-      "no-cosine": { type: "boolean" },
-      "concat-pool": { type: "string" },
-    },
-  });
+  const { values, positionals } = parseFlags(args);
+  const rangeTest = positionals[0] === "lr-find";
+  if (rangeTest) positionals.shift();
+  if (rangeTest && values.help) {
+    console.log(usage("lr-find"));
+    return "help";
+  }
   const stageName = (positionals[0] ?? "all") as Stage | "all";
   if (positionals.length > 1) fail(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
+  if (rangeTest && !RANGE_TEST_STAGES.includes(stageName as RangeTestStage)) {
+    fail(
+      `Cannot run lr-find on ${positionals[0] ? `"${stageName}"` : "no stage"}: name one of ${
+        RANGE_TEST_STAGES.join(", ")
+      }, ` +
+        "e.g. `deno task train lr-find classify`",
+    );
+  }
   if (stageName !== "all" && !STAGES.includes(stageName)) {
-    fail(`Cannot run stage "${stageName}": use one of all, ${STAGES.join(", ")}`);
+    fail(`Cannot run stage "${stageName}": use one of all, lr-find, ${STAGES.join(", ")}`);
   }
   if (values.help) {
     console.log(usage(stageName));
@@ -141,6 +165,14 @@ export async function parseCommandLine(
     delete json.preset;
     c = mergeConfig(c, json, values.config);
   }
+  applyFlags(c, values, rangeTest);
+  if (stageName === "finetune-lm") await shippedForStage2(c);
+  if (stageName !== "all") return { stages: [stageName], config: c };
+  return { stages: await withShippedLms(c), config: c };
+}
+
+/** Sets what the flags say over the preset and config file's settings. */
+function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
   const num = (name: string, v: string | undefined, integer = true): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -183,7 +215,7 @@ export async function parseCommandLine(
     else fail(`Cannot use --direction ${d}: use fwd, bwd or both`);
   }
   if (values.resume) c.resume = true;
-  if (values["lr-find"]) c.lrFind = true;
+  if (values["lr-find"] || rangeTest) c.lrFind = true;
   if (values["no-pretrain"]) c.noPretrain = true;
   if (values["no-lm-finetune"]) c.noLmFinetune = true;
   if (values["no-baseline"]) c.baseline = false;
@@ -198,9 +230,6 @@ export async function parseCommandLine(
     }
     c.classify.concatPool = values["concat-pool"] === "true";
   }
-  if (stageName === "finetune-lm") await shippedForStage2(c);
-  if (stageName !== "all") return { stages: [stageName], config: c };
-  return { stages: await withShippedLms(c), config: c };
 }
 
 /**
@@ -255,6 +284,42 @@ export function baselineLine(r: RunResult): string {
     `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }
 
+/** Prints the range tests' suggestions and where their plots are. */
+function printRangeTests(reports: LrFindReport[]): void {
+  for (const f of reports) {
+    const s = f.suggestion;
+    console.log(
+      `${f.stage} ${f.direction}: steepest fall at ${
+        s.steepest?.toExponential(1) ?? "- (the loss never fell)"
+      }, minimum/10 ${s.minOver10.toExponential(1)}; configured ${f.configured}` +
+        (f.ended === "steps" ? " (the loss never blew up: a larger maxLr may help)" : ""),
+    );
+  }
+  console.log(
+    "Plots: " + reports.map((f) => f.plot).join(", ") +
+      ". Pick a rate on the steep part, below the minimum; set it with --lm-lr or --clf-lr.",
+  );
+}
+
+/** Prints a finished run's test accuracy beside the baseline, and where its output is. */
+function printResult(r: RunResult): void {
+  const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
+  const minutes = (r.seconds / 60).toFixed(1);
+  if (!Object.keys(r.test).length) {
+    // Stages 1 or 2 alone, or a rescoring run: no classifier was scored.
+    console.log(`\nWall time: ${minutes} min. Output in ${r.out}/; report: ${r.out}/report.html`);
+    return;
+  }
+  if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
+  console.log(
+    `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
+      pct(r.test.avg)
+    }` + baselineLine(r) +
+      `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
+  );
+  for (const w of r.warnings ?? []) console.log(`warning: ${w}`);
+}
+
 if (import.meta.main) {
   let parsed;
   try {
@@ -264,6 +329,7 @@ if (import.meta.main) {
   }
   if (parsed !== "help") {
     try {
+      // A config with lrFind set (`lr-find STAGE`, or `--lr-find`) runs the range test.
       const r = await runTraining(parsed.config, parsed.stages);
       if (r.stopped) {
         console.error(
@@ -271,41 +337,8 @@ if (import.meta.main) {
         );
         Deno.exit(130);
       }
-      if (r.lrFind) {
-        for (const f of r.lrFind) {
-          const s = f.suggestion;
-          console.log(
-            `${f.stage} ${f.direction}: steepest fall at ${
-              s.steepest?.toExponential(1) ?? "- (the loss never fell)"
-            }, minimum/10 ${s.minOver10.toExponential(1)}; configured ${f.configured}` +
-              (f.ended === "steps" ? " (the loss never blew up: a larger maxLr may help)" : ""),
-          );
-        }
-        console.log(
-          "Plots: " + r.lrFind.map((f) => f.plot).join(", ") +
-            ". Pick a rate on the steep part, below the minimum; set it with --lm-lr or --clf-lr.",
-        );
-        Deno.exit(0);
-      }
-      const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
-      const minutes = (r.seconds / 60).toFixed(1);
-      if (!Object.keys(r.test).length) {
-        // Stages 1 or 2 alone, or a rescoring run: no classifier was scored.
-        console.log(
-          `\nWall time: ${minutes} min. Output in ${r.out}/; report: ${r.out}/report.html`,
-        );
-      } else {
-        if (r.confusion) {
-          console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
-        }
-        console.log(
-          `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
-            pct(r.test.avg)
-          }` + baselineLine(r) +
-            `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
-        );
-        for (const w of r.warnings ?? []) console.log(`warning: ${w}`);
-      }
+      if (r.lrFind) printRangeTests(r.lrFind);
+      else printResult(r);
     } catch (e) {
       console.error(`error: ${(e as Error).message}`);
       Deno.exit(1);

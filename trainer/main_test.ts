@@ -109,3 +109,12 @@ Deno.test("parseCommandLine: finetune-lm alone reads OUT/pretrain-* if there, el
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parseCommandLine: `lr-find STAGE` is the range test of that stage, as `STAGE --lr-find`", async () => {
+  const verb = await parseCommandLine(["lr-find", "classify", "--preset", "tiny"]);
+  const alias = await parseCommandLine(["classify", "--lr-find", "--preset", "tiny"]);
+  assert.ok(verb !== "help" && alias !== "help");
+  assert.deepEqual(verb, alias);
+  assert.deepEqual(verb.stages, ["classify"]);
+  assert.equal(verb.config.lrFind, true);
+});

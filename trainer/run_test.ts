@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
 import { byType, type MetricsRow, parseMetricsLines } from "./metrics.ts";
 import { runTraining } from "./run.ts";
+import { findLearningRates } from "./stages/find_lr.ts";
 import { chanceWarning, classifierDocs, interleave, targetTask } from "./task_prep.ts";
 
 Deno.test("interleave: alternates the two lists, then the rest of the longer one", () => {
@@ -157,6 +158,17 @@ Deno.test({
       "pretrain/fwd",
       "pretrain/bwd",
     ]);
+    // The verb (`train lr-find pretrain`) is what the alias runs.
+    const verb = await findLearningRates({ ...c, out: `${dir}/verb` }, "pretrain");
+    assert.deepEqual(
+      verb.map((f) => f.plot),
+      r.lrFind!.map((f) => f.plot.replace("/o/", "/verb/")),
+    );
+    assert.equal(byType(await metricsRows(`${dir}/verb`), "lr-find").length, 2);
+    await assert.rejects(
+      () => findLearningRates({ ...c, from: "elsewhere" }, "pretrain"),
+      /Cannot run lr-find on pretrain: --from elsewhere means stage 1 is not trained here/,
+    );
     await assert.rejects(() => Deno.stat(`${dir}/o/pretrain-fwd`));
     const rows = await metricsRows(`${dir}/o`);
     const logged = byType(rows, "lr-find");
