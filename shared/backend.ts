@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import { createOps, type Ops } from "./ops/ops.ts";
 import { registerWasmKernels } from "./ops/wasm_kernels.ts";
+import { kernelThreadsReady } from "./ops/wasm/pool.ts";
 import { registerWebgpuKernels, verifyWebgpuKernels } from "./ops/webgpu/webgpu_kernels.ts";
 
 /** Devices a user may name; `auto` picks webgpu on real GPU hardware, else wasm. */
@@ -156,6 +157,9 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
     throw new Error(`Cannot start the ${backend} backend: tfjs refused it; try --device cpu`);
   }
   await tf.ready();
+  // A kernel uses the threads ready at its call, and sums split across threads round
+  // differently: waiting for all of them keeps a seeded run's losses identical run to run.
+  if (backend === "wasm") await kernelThreadsReady();
   started = { backend, description, ops: createOps(tf, backend) };
   if (backend === "webgpu") await verifyWebgpuKernels(started.ops);
   return started;
