@@ -12,6 +12,15 @@ import { type Device, parseDevice } from "../shared/backend.ts";
 import { createApp, type ServeOptions } from "./app.ts";
 import { loadClassifierInWorker } from "./classifier_worker.ts";
 import { Drain } from "./drain.ts";
+import {
+  BACKLOG,
+  connectionBudget,
+  type ConnectionLimits,
+  type Handler,
+  type HttpListener,
+  listenHttp,
+  openFileLimit,
+} from "./http_listener.ts";
 
 // A compiled binary (serve/compile.ts) is called by its own name.
 const PROGRAM = Deno.build.standalone ? basename(Deno.execPath()) : "deno task serve";
@@ -36,6 +45,11 @@ const HELP = `Usage: ${PROGRAM} [options]
                         N ms (default 20000)
   --deadline-ms N       answer 503 deadline_exceeded to a classify request
                         not done within N ms (default 30000)
+  --header-timeout-ms N answer 408 and close when a request's headers are not all
+                        there within N ms (default 10000)
+  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 5000)
+  --max-connections N   close connections beyond N open ones at once (default
+                        1024, less when the open-file limit is low)
   --drain-ms N          on SIGTERM/SIGINT: refuse new requests, answer those in
                         flight for up to N ms, then exit 0 (default 20000)
   --cors-origin URL     allow this origin (repeatable)
@@ -69,6 +83,7 @@ interface ServeConfig {
   directions?: ("fwd" | "bwd")[];
   apiKey?: string;
   drainMs: number;
+  limits: ConnectionLimits;
   app: Omit<ServeOptions, "apiKey" | "log" | "drain">;
 }
 
@@ -94,6 +109,9 @@ function parseFlags() {
         "deadline-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "drain-ms": { type: "string" },
+        "header-timeout-ms": { type: "string" },
+        "idle-timeout-ms": { type: "string" },
+        "max-connections": { type: "string" },
         "cors-origin": { type: "string", multiple: true },
         help: { type: "boolean" },
       },
@@ -122,6 +140,7 @@ function readConfig(): ServeConfig {
   if (direction !== undefined && !["fwd", "bwd", "both"].includes(direction)) {
     fail(`Cannot start server: --direction is ${JSON.stringify(direction)}; pass fwd, bwd or both`);
   }
+  const bodyTimeoutMs = int("body-timeout-ms", args["body-timeout-ms"], 20_000, 1);
   return {
     host: args.host!,
     port: int("port", args.port, 8000, 0, 65535),
@@ -137,6 +156,7 @@ function readConfig(): ServeConfig {
       : [direction as "fwd" | "bwd"],
     apiKey: readApiKey(),
     drainMs: int("drain-ms", args["drain-ms"], 20_000, 0),
+    limits: readLimits(args, bodyTimeoutMs),
     app: {
       maxBodyBytes: int("max-body-bytes", args["max-body-bytes"], 1 << 20, 1),
       maxTexts: int("max-texts", args["max-texts"], 64, 1),
@@ -145,9 +165,33 @@ function readConfig(): ServeConfig {
       maxBatch: int("max-batch", args["max-batch"], 32, 1),
       maxQueueChars: int("max-queue-chars", args["max-queue-chars"], 1_000_000, 1),
       deadlineMs: int("deadline-ms", args["deadline-ms"], 30_000, 1),
-      bodyTimeoutMs: int("body-timeout-ms", args["body-timeout-ms"], 20_000, 1),
+      bodyTimeoutMs,
       corsOrigins: args["cors-origin"],
     },
+  };
+}
+
+function readLimits(args: ReturnType<typeof parseFlags>, bodyTimeoutMs: number): ConnectionLimits {
+  const headerTimeoutMs = int("header-timeout-ms", args["header-timeout-ms"], 10_000, 1);
+  const fileLimit = openFileLimit();
+  const budget = fileLimit === undefined ? Infinity : connectionBudget(fileLimit, BACKLOG);
+  const flag = args["max-connections"];
+  const maxConnections = int("max-connections", flag, Math.min(1024, budget), 1);
+  if (maxConnections > budget || maxConnections < 1) {
+    // Past the budget, accepting fails with "too many open files" and Deno's listener stops.
+    fail(
+      `Cannot start server: ${
+        flag === undefined ? "the default --max-connections" : `--max-connections ${flag}`
+      } needs more open files than the limit of ${fileLimit} allows (at most ${budget} ` +
+        `connections); raise it with ulimit -n or pass --max-connections ${budget} or less`,
+    );
+  }
+  return {
+    headerTimeoutMs,
+    idleTimeoutMs: int("idle-timeout-ms", args["idle-timeout-ms"], 5_000, 1),
+    // A backstop: the app answers a slow body itself (408 body_timeout) before this.
+    requestTimeoutMs: headerTimeoutMs + bodyTimeoutMs + 5_000,
+    maxConnections,
   };
 }
 
@@ -162,34 +206,29 @@ function readApiKey(): string | undefined {
   return apiKey;
 }
 
-function listen(config: ServeConfig, handler: Deno.ServeHandler): Deno.HttpServer {
+async function listen(config: ServeConfig, handler: Handler): Promise<HttpListener> {
   const { host, port, apiKey } = config;
+  let listener: HttpListener;
   try {
-    return Deno.serve({
-      hostname: host,
-      port,
-      onListen: ({ hostname, port }) => {
-        console.log(
-          `fitlam serving on http://${hostname}:${port}/ (weights: ${config.weightsNote})`,
-        );
-        if (!apiKey) {
-          console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
-        }
-      },
-    }, handler);
+    listener = await listenHttp(handler, { hostname: host, port, ...config.limits });
   } catch (e) {
-    const why = e instanceof Deno.errors.AddrInUse
+    const why = (e as { code?: string }).code === "EADDRINUSE"
       ? "the address is already in use; stop the other server or pass another --port"
       : `${(e as Error).message}; check --host and --port`;
     fail(`Cannot start server on ${host}:${port}: ${why}`, EXIT_FAILURE);
   }
+  console.log(
+    `fitlam serving on http://${listener.hostname}:${listener.port}/ (weights: ${config.weightsNote})`,
+  );
+  if (!apiKey) console.log("FITLAM_API_KEY is unset: the API is open to anyone who can reach it");
+  return listener;
 }
 
 /**
  * Starts the server; the classifier loads in a Worker running `workerEntry`
  * (serve/main.ts, which knows when it runs as that worker).
  */
-export function main(workerEntry: string): void {
+export async function main(workerEntry: string): Promise<void> {
   const config = readConfig();
   const loading = loadClassifierInWorker(workerEntry, config.weights, {
     device: config.device,
@@ -203,7 +242,7 @@ export function main(workerEntry: string): void {
     log: (entry) => console.log(JSON.stringify(entry)),
   });
   // Listen at once: /healthz answers "loading" while the weights load.
-  const server = listen(config, app.fetch);
+  const server = await listen(config, (request) => app.fetch(request));
 
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
@@ -212,7 +251,7 @@ export function main(workerEntry: string): void {
     const { inFlight, cutOff } = await drain.drain(config.drainMs);
     console.log(JSON.stringify({ drained: inFlight - cutOff, cutOff }));
     // Requests were answered; a client still reading a response gets one more second.
-    await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 1000))]);
+    await server.close(1000);
     await loading.then((c) => c.dispose(), () => {});
     Deno.exit(code);
   };

@@ -13,4 +13,4 @@
 import { isClassifierWorker, serveClassifierInWorker } from "./classifier_worker.ts";
 
 if (isClassifierWorker()) serveClassifierInWorker();
-else (await import("./cli.ts")).main(import.meta.url);
+else await (await import("./cli.ts")).main(import.meta.url);

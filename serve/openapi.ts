@@ -59,9 +59,14 @@ export function openApiSpec(limits: SpecLimits) {
                 "application/json": { schema: { $ref: "#/components/schemas/ClassifyResponse" } },
               },
             },
-            "400": errorResponse("Malformed JSON, invalid UTF-8, missing or empty text"),
+            "400": errorResponse(
+              "Malformed JSON, invalid UTF-8, missing or empty text, a body cut off " +
+                "(body_incomplete), or not HTTP/1.1 (malformed_request)",
+            ),
             "401": errorResponse("Missing or wrong bearer key"),
-            "408": errorResponse("The body did not all arrive within the body timeout"),
+            "408": errorResponse(
+              "The headers (header_timeout) or the body (body_timeout) did not all arrive in time",
+            ),
             "413": errorResponse("Body, text count or text length over the limit"),
             "415": errorResponse("Content type is not application/json"),
             "422": errorResponse("A field has the wrong type"),

@@ -1,8 +1,9 @@
 /**
  * The server process under stress, end to end on loopback: SIGTERM under load
  * (every request accepted before the signal is answered, later ones get a 503
- * envelope, exit 0), and health and model info answering while a large
- * request computes.
+ * envelope, exit 0), health and model info answering while a large request
+ * computes, and hostile connections (slow headers, a half-sent body, more
+ * connections than the cap, a flood of idle ones at a low open-file limit).
  *
  * @module
  */
@@ -105,6 +106,132 @@ Deno.test("a slow body is answered 408 body_timeout, not held open", async () =>
   assert.match(answer, /^HTTP\/1\.1 408/);
   assert.match(answer, /"code":"body_timeout"/);
   assert.equal((await server.stop()).code, 0);
+});
+
+/** Opens a connection and writes `text` on it. */
+async function open(base: string, text: string): Promise<Deno.Conn> {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  await conn.write(new TextEncoder().encode(text));
+  return conn;
+}
+
+/** Reads until the server closes (or resets) the connection; gives up after `limitMs`. */
+async function readAll(conn: Deno.Conn, limitMs = 10_000): Promise<string> {
+  const timer = setTimeout(() => conn.close(), limitMs);
+  const buf = new Uint8Array(16384);
+  let text = "";
+  try {
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    conn.close();
+  } catch { /* reset by the server, or closed by the timer */ }
+  clearTimeout(timer);
+  return text;
+}
+
+const HEALTH = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/** Sends GET /healthz on an open keep-alive connection and reads the answer's status line. */
+async function healthOn(conn: Deno.Conn): Promise<string> {
+  await conn.write(new TextEncoder().encode(HEALTH));
+  const buf = new Uint8Array(16384);
+  const n = await conn.read(buf);
+  return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n")[0];
+}
+
+Deno.test("slow headers: 408 header_timeout and the connection closes; a cut body is 400", async () => {
+  const server = await startServer(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "--weights",
+    weights,
+    "--header-timeout-ms",
+    "300",
+  ]);
+  const started = performance.now();
+  const slow = await readAll(
+    await open(server.base, "POST /v1/classify HTTP/1.1\r\nHost: x\r\nCont"),
+  );
+  const ms = performance.now() - started;
+  assert.match(slow, /^HTTP\/1\.1 408 /);
+  assert.match(slow, /"code":"header_timeout"/);
+  assert.ok(ms < 5_000, `closed after ${Math.round(ms)} ms`);
+  // Half a body, then a half-close: the client still gets its answer.
+  const conn = await open(
+    server.base,
+    "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+      'Content-Length: 100\r\n\r\n{"text": "hi',
+  );
+  await conn.closeWrite();
+  const cut = await readAll(conn);
+  assert.match(cut, /^HTTP\/1\.1 400 /);
+  assert.match(cut, /"code":"body_incomplete"/);
+  assert.equal((await server.stop()).code, 0);
+});
+
+Deno.test("beyond --max-connections a new connection is closed; open ones keep answering", async () => {
+  const server = await startServer(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "--weights",
+    weights,
+    "--max-connections",
+    "4",
+  ]);
+  const keep = await open(server.base, "");
+  assert.equal(await healthOn(keep), "HTTP/1.1 200 OK");
+  // Three half-sent requests fill the cap.
+  const idle = await Promise.all([1, 2, 3].map(() => open(server.base, "GET / HTTP/1.1\r\nHo")));
+  const refused = await readAll(await open(server.base, HEALTH), 5_000);
+  assert.equal(refused, "", "the connection beyond the cap is closed unanswered");
+  assert.equal(await healthOn(keep), "HTTP/1.1 200 OK");
+  for (const conn of [keep, ...idle]) conn.close();
+  const exit = await server.stop();
+  assert.equal(exit.code, 0);
+});
+
+Deno.test("ulimit -n 256: 1,000 idle connections do not end the server; it answers after", async () => {
+  const bash =
+    `ulimit -n 256 && exec "${Deno.execPath()}" run -A "${MAIN}" --weights "${weights}" ` +
+    '--header-timeout-ms 1000 --idle-timeout-ms 60000 "$@"';
+  const server = await startServer("bash", ["-c", bash, "serve"]);
+  const keep = await open(server.base, "");
+  assert.equal(await healthOn(keep), "HTTP/1.1 200 OK");
+  const conns: Deno.Conn[] = [];
+  let failed = 0;
+  for (let i = 0; i < 1000; i++) {
+    // A connect the server's backlog cannot take yet may hang: give each one a second.
+    const attempt = open(server.base, "GET / HTTP/1.1\r\nHo");
+    const conn = await Promise.race([attempt, new Promise<null>((r) => setTimeout(r, 1000, null))])
+      .catch(() => null);
+    if (conn) conns.push(conn);
+    else {
+      failed++;
+      attempt.then((c) => c.close(), () => {});
+    }
+  }
+  assert.ok(conns.length > 500, `${conns.length} connected, ${failed} did not`);
+  assert.equal(await healthOn(keep), "HTTP/1.1 200 OK");
+  for (const conn of conns) conn.close();
+  keep.close();
+  // A new client is answered: the listener still accepts.
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      const res = await fetch(`${server.base}/healthz`, { signal: AbortSignal.timeout(2000) });
+      status = res.status;
+      await res.body?.cancel();
+    } catch { /* still at the cap */ }
+  }
+  assert.equal(status, 200);
+  const exit = await server.stop();
+  assert.equal(exit.code, 0);
+  assert.doesNotMatch(exit.stderr, /Too many open files/);
 });
 
 Deno.test("/healthz and /v1/model answer while a large request computes", async () => {

@@ -168,3 +168,21 @@ Deno.test("serve/main.ts trims an API key pasted with a trailing newline, and sa
   assert.match(exit.stdout, /FITLAM_API_KEY had leading or trailing whitespace; it was trimmed/);
   await Deno.remove(weights, { recursive: true });
 });
+
+Deno.test("serve/main.ts refuses --max-connections beyond what the open-file limit allows", async () => {
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -n 256 && exec "${Deno.execPath()}" run -A "${MAIN}" --weights /nonexistent-fitlam ` +
+      "--max-connections 1000",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2);
+  assert.match(
+    stderr,
+    /^error: Cannot start server: --max-connections 1000 needs more open files than the limit of 256 allows \(at most 64 connections\); raise it with ulimit -n or pass --max-connections 64 or less/,
+  );
+});
