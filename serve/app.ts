@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
-import type { Classifier } from "../shared/pipeline.ts";
+import { type Classifier, toPrediction } from "../shared/classify.ts";
 import { Batcher } from "./batcher.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { bearerKey } from "./middleware/auth.ts";
@@ -251,17 +251,7 @@ export function createApp(
     });
     const { probs, batchSize } = await batcher.run(texts);
     c.set("batchSize", batchSize);
-    const labels = clf.info.labels;
-    const results = probs.map((p) => {
-      let best = 0;
-      for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-      return {
-        label: labels[best],
-        score: p[best],
-        scores: Object.fromEntries(labels.map((l, i) => [l, p[i]])),
-      };
-    });
-    return c.json({ results });
+    return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
   });
 
   app.notFound((c) => {

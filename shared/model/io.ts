@@ -8,7 +8,7 @@
  */
 import type { Ops } from "../ops/ops.ts";
 import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
-import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
+import { type LoadedModel, loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { f32ArrayToF16 } from "../weights/half.ts";
 import type { NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
@@ -216,6 +216,32 @@ export async function saveClassifier(
 }
 
 /**
+ * Checks a decoded classifier folder against the model definition (the
+ * tokenizer rules, its kind, and every tensor's name and shape from
+ * {@linkcode awdLstmSpecs} and {@linkcode headSpecs}) and returns its config.
+ * Both the TensorFlow.js path and the wasm CPU path load through it.
+ */
+export function checkClassifierModel(where: string, raw: LoadedModel): ModelConfig {
+  const config = raw.config as unknown as ModelConfig;
+  checkTokenizer(where, config);
+  if (config.kind !== "classifier" || !config.head || !config.labels) {
+    throw new Error(
+      `Cannot load classifier from ${where}: it holds a ${config.kind} model; train the classifier stage first`,
+    );
+  }
+  checkTensors(where, raw.tensors, classifierSpecs(config));
+  return config;
+}
+
+/** Names and shapes of every tensor of a classifier (encoder, tied-decoder bias, head). */
+export function classifierSpecs(config: ModelConfig): Record<string, { shape: number[] }> {
+  return {
+    ...awdLstmSpecs(config.encoder),
+    ...headSpecs(config.head!, config.encoder.embSize),
+  };
+}
+
+/**
  * Loads a classifier folder, validating every tensor's name and shape.
  *
  * @example
@@ -227,20 +253,17 @@ export async function loadClassifierModel(
   ops: Ops,
   dir: string,
 ): Promise<{ clf: TextClassifier; config: ModelConfig; checksum: string }> {
-  const raw = await loadModelFolder(dir);
-  const config = raw.config as unknown as ModelConfig;
-  checkTokenizer(dir, config);
-  if (config.kind !== "classifier" || !config.head || !config.labels) {
-    throw new Error(
-      `Cannot load classifier from ${dir}: it holds a ${config.kind} model; train the classifier stage first`,
-    );
-  }
-  const specs = {
-    ...awdLstmSpecs(config.encoder),
-    ...headSpecs(config.head, config.encoder.embSize),
-  };
-  checkTensors(dir, raw.tensors, specs);
-  const clf = new TextClassifier(ops, config.encoder, config.head);
+  return classifierFromLoaded(ops, dir, await loadModelFolder(dir));
+}
+
+/** Builds the TensorFlow.js classifier of a decoded folder (from disk or memory). */
+export function classifierFromLoaded(
+  ops: Ops,
+  where: string,
+  raw: LoadedModel,
+): { clf: TextClassifier; config: ModelConfig; checksum: string } {
+  const config = checkClassifierModel(where, raw);
+  const clf = new TextClassifier(ops, config.encoder, config.head!);
   const data = asParamData(raw.tensors);
   clf.encoder.params.load(data, { partial: true });
   clf.head.load(data, { partial: true });
