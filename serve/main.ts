@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { errorText, EXIT_FAILURE, exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
+import { apiKeyFromEnv } from "./api_key.ts";
 import { createApp } from "./app.ts";
 
 // A compiled binary (serve/compile.ts) is called by its own name.
@@ -95,11 +96,8 @@ const weights = args.weights ??
 const weightsNote = args.weights === undefined && embedded !== undefined
   ? "embedded in the binary"
   : weights;
-// A key pasted with a trailing newline would otherwise lock every client out: HTTP header values
-// cannot end in whitespace, so no request could ever match it.
-const rawKey = Deno.env.get("FITLAM_API_KEY") ?? "";
-const apiKey = rawKey.trim() || undefined;
-if (apiKey && apiKey !== rawKey) {
+const { key: apiKey, trimmed } = apiKeyFromEnv();
+if (trimmed) {
   console.log("FITLAM_API_KEY had leading or trailing whitespace; it was trimmed");
 }
 const direction = args.direction;

@@ -48,7 +48,7 @@ export async function loadCpuClassifier(
   const info: ClassifierInfo = {
     labels: loaded[0].config.labels!,
     directions: [],
-    backend: CPU_BACKEND,
+    backend: `${CPU_BACKEND} (${pool.threads} thread${pool.threads > 1 ? "s" : ""})`,
     configs: {},
     checksums: {},
   };
