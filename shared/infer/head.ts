@@ -7,15 +7,20 @@
  * @module
  */
 import type { HeadConfig } from "../model/config.ts";
-import type { NamedTensor } from "../weights/safetensors.ts";
+import { type NamedTensor, toFloat32Tensor } from "../weights/safetensors.ts";
+import { SCALE_SUFFIX } from "../weights/quantize.ts";
 
-/** One block: y = W·(x·scale + shift) + bias, W [nOut, nIn] row-major. */
+/**
+ * One block: y = rowScale ⊙ (W·(x·scale + shift)) + bias, W [nOut, nIn]
+ * row-major, fp32 (row scales 1) or int8 (used as stored).
+ */
 interface Block {
   nIn: number;
   nOut: number;
   scale: Float32Array;
   shift: Float32Array;
-  weight: Float32Array;
+  weight: Float32Array | Int8Array;
+  rowScale: Float32Array;
   bias: Float32Array;
 }
 
@@ -26,7 +31,7 @@ export class Head {
   constructor(config: HeadConfig, tensors: Record<string, NamedTensor>) {
     const blocks = config.hiddenSizes.length + 1;
     for (let k = 0; k < blocks; k++) {
-      const t = (n: string) => tensors[`head.${k}.${n}`].data as Float32Array;
+      const t = (n: string) => toFloat32Tensor(tensors[`head.${k}.${n}`]).data as Float32Array;
       const [w, b, mean, variance] = [
         t("bn.weight"),
         t("bn.bias"),
@@ -39,12 +44,19 @@ export class Head {
         shift[i] = b[i] - mean[i] * scale[i];
       }
       const bias = t("linear.bias");
+      const lin = tensors[`head.${k}.linear.weight`];
+      const q8 = lin.dtype === "I8";
+      const weight = q8 ? lin.data as Int8Array : t("linear.weight");
+      const rowScale = q8
+        ? t(`linear.weight${SCALE_SUFFIX}`)
+        : new Float32Array(bias.length).fill(1);
       this.blocks.push({
         nIn: w.length,
         nOut: bias.length,
         scale,
         shift,
-        weight: t("linear.weight"),
+        weight,
+        rowScale,
         bias,
       });
     }
@@ -64,7 +76,7 @@ export class Head {
           let s = 0;
           const row = j * blk.nIn;
           for (let i = 0; i < blk.nIn; i++) s += blk.weight[row + i] * normed[i];
-          s += blk.bias[j];
+          s = s * blk.rowScale[j] + blk.bias[j];
           out[b * blk.nOut + j] = k < this.blocks.length - 1 && s < 0 ? 0 : s;
         }
       }

@@ -10,6 +10,7 @@ import type { Ops } from "../ops/ops.ts";
 import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
 import { type LoadedModel, loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { f32ArrayToF16 } from "../weights/half.ts";
+import { SCALE_SUFFIX, type WeightDtype, widenTensors } from "../weights/quantize.ts";
 import type { NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
@@ -45,6 +46,8 @@ export interface ModelConfig {
   metrics?: Record<string, unknown>;
   /** When the folder was written (ISO 8601). */
   createdAt: string;
+  /** The precision the weights are stored in (absent: f32); see `deno task quantize`. */
+  weightDtype?: WeightDtype;
 }
 
 /** What a caller supplies besides the weights. */
@@ -76,24 +79,62 @@ async function exportAll(stores: ParamStore[]): Promise<Record<string, NamedTens
   return toTensors(all);
 }
 
+/**
+ * Whether a classifier tensor may be stored in int8 (with per-row scales):
+ * the embedding, the LSTM matrices and the head's linear weights, i.e. every
+ * matrix whose rows are output units (or, for the embedding, looked-up rows).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isInt8Tensor } from "./io.ts";
+ * assert.ok(isInt8Tensor("rnns.2.weight_hh") && isInt8Tensor("head.1.linear.weight"));
+ * assert.ok(!isInt8Tensor("rnns.0.bias_ih") && !isInt8Tensor("head.0.bn.weight"));
+ * ```
+ */
+export function isInt8Tensor(name: string): boolean {
+  return name === "encoder.weight" || /^rnns\.\d+\.weight_(ih|hh)$/.test(name) ||
+    /^head\.\d+\.linear\.weight$/.test(name);
+}
+
+/** The problem with one stored tensor's dtype, if any (`lowPrecision`: F16, BF16, I8 allowed). */
+function dtypeProblem(
+  name: string,
+  tensors: Record<string, NamedTensor>,
+  lowPrecision: boolean,
+): string | undefined {
+  const t = tensors[name];
+  if (t.dtype === "F32") return undefined;
+  if (!lowPrecision) return `has dtype ${t.dtype}, expected F32`;
+  if (t.dtype === "F16" || t.dtype === "BF16") return undefined;
+  if (t.dtype !== "I8" || !isInt8Tensor(name)) return `has dtype ${t.dtype}, expected F32 or F16`;
+  const scale = tensors[name + SCALE_SUFFIX];
+  if (scale?.dtype !== "F32" || scale.shape.join() !== String(t.shape[0])) {
+    return `is I8 without its F32 scales "${name}${SCALE_SUFFIX}" [${t.shape[0]}]`;
+  }
+}
+
 /** Names the first tensor that is missing, misshapen, of another dtype or unexpected. */
 function checkTensors(
   dir: string,
   tensors: Record<string, NamedTensor>,
   specs: Record<string, { shape: number[] }>,
   action = "load model from",
+  lowPrecision = false,
 ): void {
   for (const [name, spec] of Object.entries(specs)) {
     const t = tensors[name];
     const where = `Cannot ${action} ${dir}: tensor "${name}"`;
     if (!t) throw new Error(`${where} is missing`);
-    if (t.dtype !== "F32") throw new Error(`${where} has dtype ${t.dtype}, expected F32`);
+    const problem = dtypeProblem(name, tensors, lowPrecision);
+    if (problem) throw new Error(`${where} ${problem}`);
     if (t.shape.join(",") !== spec.shape.join(",")) {
       throw new Error(`${where} has shape [${t.shape}], config expects [${spec.shape}]`);
     }
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in specs)) {
+    const base = name.endsWith(SCALE_SUFFIX) ? name.slice(0, -SCALE_SUFFIX.length) : "";
+    if (!(name in specs) && !(lowPrecision && tensors[base]?.dtype === "I8")) {
       throw new Error(`Cannot ${action} ${dir}: unexpected tensor "${name}"`);
     }
   }
@@ -229,7 +270,7 @@ export function checkClassifierModel(where: string, raw: LoadedModel): ModelConf
       `Cannot load classifier from ${where}: it holds a ${config.kind} model; train the classifier stage first`,
     );
   }
-  checkTensors(where, raw.tensors, classifierSpecs(config));
+  checkTensors(where, raw.tensors, classifierSpecs(config), undefined, true);
   return config;
 }
 
@@ -264,7 +305,7 @@ export function classifierFromLoaded(
 ): { clf: TextClassifier; config: ModelConfig; checksum: string } {
   const config = checkClassifierModel(where, raw);
   const clf = new TextClassifier(ops, config.encoder, config.head!);
-  const data = asParamData(raw.tensors);
+  const data = asParamData(widenTensors(raw.tensors));
   clf.encoder.params.load(data, { partial: true });
   clf.head.load(data, { partial: true });
   return { clf, config, checksum: raw.checksum };

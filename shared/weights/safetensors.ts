@@ -10,7 +10,7 @@
 import { bf16ArrayToF32, f16ArrayToF32 } from "./half.ts";
 
 /** Element types this project reads and writes. */
-export type DType = "F32" | "F16" | "I32" | "I64" | "U8" | "BF16";
+export type DType = "F32" | "F16" | "I32" | "I64" | "U8" | "I8" | "BF16";
 
 /**
  * One tensor: row-major data plus its shape. F16 and BF16 data are raw 16-bit
@@ -22,7 +22,7 @@ export interface NamedTensor {
   /** Dimensions, outermost first. */
   shape: number[];
   /** The elements in row-major order. */
-  data: Float32Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
+  data: Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array | BigInt64Array;
 }
 
 /**
@@ -66,6 +66,7 @@ type TypedArrayCtor =
   | Float32ArrayConstructor
   | Int32ArrayConstructor
   | Uint8ArrayConstructor
+  | Int8ArrayConstructor
   | Uint16ArrayConstructor
   | BigInt64ArrayConstructor;
 
@@ -76,6 +77,7 @@ const DTYPES: Record<DType, { bytes: number; array: TypedArrayCtor }> = {
   I32: { bytes: 4, array: Int32Array },
   I64: { bytes: 8, array: BigInt64Array },
   U8: { bytes: 1, array: Uint8Array },
+  I8: { bytes: 1, array: Int8Array },
 };
 
 /** The largest header accepted; the reference implementation uses the same cap. */

@@ -174,7 +174,7 @@ Deno.test("toFloat32Tensor returns non-half tensors unchanged", () => {
 });
 
 Deno.test("dtype helpers", () => {
-  const sizes: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1 };
+  const sizes: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, I8: 1 };
   for (const [dtype, size] of Object.entries(sizes)) {
     assert.ok(isDType(dtype));
     assert.equal(dtypeBytes(dtype as DType), size);

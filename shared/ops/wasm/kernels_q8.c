@@ -1,0 +1,151 @@
+// The LSTM layer forward with int8 weights (one fp32 scale per output row),
+// for inference. Included by kernels.c (same rules: no static data, no
+// shadow stack; uses its share, barrier, cell_fwd and copy).
+//
+// Products are integer: activations are quantized per row to int16 (scale
+// max|row| / Q, Q chosen by the caller so that K·127·Q fits in an int32),
+// weights are sign-extended from int8 to int16 as they are loaded
+// (v128.load8x8_s), and i32x4.dot_i16x8_s sums pairs of products exactly.
+// The matrices are never widened to fp32: at batch 1 the time loop streams
+// a quarter of the bytes the fp32 kernel does. Rows of weights and of
+// quantized activations are padded with zeros to a multiple of 8.
+
+typedef signed char i8;
+
+// This row's int16 codes q[0..nP) (zero past n) and its scale (0 for a zero row).
+static float quant_row(const float* x, int n, int nP, short* q, float Q) {
+  f4 m = SPLAT(0.0f);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(LD(x + k)));
+  float amax = lane0(m);
+  for (int l = 1; l < 4; l++) {
+    float v = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2)
+                                                              : wasm_f32x4_extract_lane(m, 3);
+    amax = v > amax ? v : amax;
+  }
+  for (; k < n; k++) amax = (x[k] > amax ? x[k] : -x[k] > amax ? -x[k] : amax);
+  float inv = amax > 0.0f ? Q / amax : 0.0f;
+  f4 iv = SPLAT(inv);
+  k = 0;
+  for (; k + 8 <= n; k += 8) {
+    v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(MUL(LD(x + k), iv)));
+    v128_t b = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(MUL(LD(x + k + 4), iv)));
+    ST(q + k, wasm_i16x8_narrow_i32x4(a, b));
+  }
+  for (; k < n; k++) q[k] = (short)lane0(wasm_f32x4_nearest(SPLAT(x[k] * inv)));
+  for (; k < nP; k++) q[k] = 0;
+  return amax > 0.0f ? amax / Q : 0.0f;
+}
+
+static inline int hsum(v128_t v) {
+  return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
+         wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+#define DOT(acc, w, a) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(w, a))
+
+// Rows g, g+1 of W against MR activation rows: 2·MR accumulators, each
+// weight load reused MR times, each activation load twice.
+#define QBLOCK(MR)                                                                      \
+  static void qblock##MR(int K, const i8* w0, const i8* w1, const short* a, int lda,    \
+                         int rows, float* out0, float* out1, int ldo, float s0, float s1, \
+                         const float* sa, float b0, float b1, int acc) {                 \
+    v128_t c0[MR], c1[MR];                                                              \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) c0[r] = c1[r] = wasm_i32x4_splat(0);  \
+    _Pragma("clang loop unroll_count(1)") for (int k = 0; k < K; k += 8) {             \
+      v128_t x0 = wasm_i16x8_load8x8(w0 + k);                                           \
+      v128_t x1 = rows > 1 ? wasm_i16x8_load8x8(w1 + k) : x0;                          \
+      _Pragma("unroll") for (int r = 0; r < MR; r++) {                                  \
+        v128_t av = LD(a + r * lda + k);                                                \
+        DOT(c0[r], x0, av);                                                             \
+        DOT(c1[r], x1, av);                                                             \
+      }                                                                                 \
+    }                                                                                   \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                    \
+      float* o = out0 + r * ldo;                                                        \
+      *o = (acc ? *o : b0) + s0 * sa[r] * (float)hsum(c0[r]);                           \
+      if (rows > 1) {                                                                   \
+        o = out1 + r * ldo;                                                             \
+        *o = (acc ? *o : b1) + s1 * sa[r] * (float)hsum(c1[r]);                         \
+      }                                                                                 \
+    }                                                                                   \
+  }
+
+QBLOCK(4)
+QBLOCK(1)
+
+// z[m·ldz + g] (+)= sw[g]·sa[m]·Σ_k W[g·ldw + k]·A[m·lda + k] for g in [g0, g1), m < M,
+// starting from bias[g] unless accumulating (bias 0). K: padded length (multiple of 8).
+static void gemm_q8(int M, int g0, int g1, int K, const i8* W, const float* sw, const short* A,
+                    const float* sa, float* z, int ldz, const float* bias) {
+  const int acc = bias == 0;
+  for (int g = g0; g < g1; g += 2) {
+    const int rows = g + 1 < g1 ? 2 : 1;
+    const i8* w0 = W + g * K;
+    const i8* w1 = w0 + K;
+    const float s1 = rows > 1 ? sw[g + 1] : 0.0f;
+    const float b0 = acc ? 0.0f : bias[g], b1 = acc || rows < 2 ? 0.0f : bias[g + 1];
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      qblock4(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, z + m * ldz + g + 1, ldz, sw[g], s1,
+              sa + m, b0, b1, acc);
+    }
+    for (; m < M; m++) {
+      qblock1(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, z + m * ldz + g + 1, ldz, sw[g], s1,
+              sa + m, b0, b1, acc);
+    }
+  }
+}
+
+// As lstm_forward, with wIh [G, nInP] and wHh [G, HP] int8 (rows padded to
+// multiples of 8) and their row scales sIh, sHh. qx, qh: the activation
+// code ranges (see quant_row). scratch: T·B·nInP + nt·B·HP int16, then
+// T·B + nt·B + G (+ 8) floats, 16-byte aligned parts. Each thread owns a
+// range of hidden units (all four gates of them); one barrier a step.
+static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
+                            const i8* wIh, const float* sIh, const i8* wHh, const float* sHh,
+                            const float* bIh, const float* bHh, const float* h0, const float* c0,
+                            float qx, float qh, void* scratch, float* gates, float* ys, float* cs,
+                            float* hT, float* cT) {
+  const int G = 4 * H, nInP = (nIn + 7) & ~7, HP = (H + 7) & ~7;
+  short* xq = (short*)scratch;
+  short* hq = xq + T * B * nInP + tid * B * HP;
+  float* xs = (float*)(xq + T * B * nInP + nt * B * HP);
+  float* hs = xs + ((T * B + 3) & ~3) + tid * ((B + 3) & ~3);
+  float* bias = xs + ((T * B + 3) & ~3) + nt * ((B + 3) & ~3);
+  int r0, r1, k0, k1;
+  share(T * B, tid, nt, 1, &r0, &r1);
+  for (int r = r0; r < r1; r++) xs[r] = quant_row(x + r * nIn, nIn, nInP, xq + r * nInP, qx);
+  share(G, tid, nt, 8, &r0, &r1);
+  for (int q = r0; q < r1; q++) bias[q] = bIh[q] + bHh[q];
+  barrier(c);  // every thread projects all rows of x, and reads every bias of its units
+  share(H, tid, nt, 8, &k0, &k1);
+  const int k4 = k0 + ((k1 - k0) & ~3);
+  for (int gate = 0; gate < 4 && k1 > k0; gate++) {
+    gemm_q8(T * B, gate * H + k0, gate * H + k1, nInP, wIh, sIh, xq, xs, gates, G, bias);
+  }
+  for (int t = 0; t < T; t++) {
+    float* z = gates + t * B * G;
+    const float* hp = t ? ys + (t - 1) * B * H : h0;
+    const float* cp = t ? cs + (t - 1) * B * H : c0;
+    if (k1 > k0) {
+      for (int b = 0; b < B; b++) hs[b] = quant_row(hp + b * H, H, HP, hq + b * HP, qh);
+      for (int gate = 0; gate < 4; gate++) {
+        gemm_q8(B, gate * H + k0, gate * H + k1, HP, wHh, sHh, hq, hs, z, G, 0);
+      }
+    }
+    for (int b = 0; b < B; b++) {
+      float* zb = z + b * G;
+      const float* cpb = cp + b * H;
+      float* cb = cs + (t * B + b) * H;
+      float* hb = ys + (t * B + b) * H;
+      for (int k = k0; k < k4; k += 4) cell_fwd(zb, H, cpb, cb, hb, k);
+      for (int k = k4; k < k1; k++) cell_fwd_scalar(zb, H, cpb, cb, hb, k);
+    }
+    barrier(c);
+  }
+  if (tid == 0) {
+    copy(hT, ys + (T - 1) * B * H, B * H);
+    copy(cT, cs + (T - 1) * B * H, B * H);
+  }
+}
