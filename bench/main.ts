@@ -19,10 +19,11 @@ import {
 import { benchTrain } from "./train.ts";
 import { benchInfer } from "./infer.ts";
 import { benchServe } from "./serve.ts";
+import { benchEdge } from "./edge.ts";
 import { benchTokenizeRows } from "./tokenize.ts";
 
 /** The benchmarks, in the order `all` runs them. */
-export const BENCHES = ["train", "infer", "tokenize", "serve"] as const;
+export const BENCHES = ["train", "infer", "tokenize", "serve", "edge"] as const;
 
 const HELP = `Usage: deno task bench <${[...BENCHES, "all"].join("|")}> [options]
 
@@ -117,6 +118,7 @@ if (import.meta.main) {
   for (const n of names) {
     if (n === "train") rows.push(...await benchTrain(opts));
     if (n === "infer") rows.push(...await benchInfer(opts));
+    if (n === "edge") rows.push(...await benchEdge(opts));
     if (n === "tokenize") {
       rows.push(
         ...await benchTokenizeRows(opts, {

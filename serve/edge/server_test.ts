@@ -70,7 +70,7 @@ async function classify(url: string, texts: string[], key = "edge-key") {
 
 const dir = await makeOddModels();
 const out = await Deno.makeTempDir({ prefix: "fitlam-edge-test-" });
-await writeEdgeEntry({ weights: dir, out, embed: "base64" });
+await writeEdgeEntry({ weights: dir, out, embed: "base64", threads: 2 });
 const reference = await loadClassifier(dir);
 const want = await reference.probabilities(TEST_TEXTS);
 reference.dispose();

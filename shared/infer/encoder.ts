@@ -56,6 +56,9 @@ export function activationRange(K: number): number {
   return Math.min(32767, Math.floor((2 ** 31 - 1) / (K * 127)));
 }
 
+/** Floats of the gates buffer a kernel call may use (see `encode`). */
+const GATE_BUDGET = 1 << 18;
+
 const floatBits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
 
 /** What pooling needs of the head's config. */
@@ -110,14 +113,16 @@ export class ResidentEncoder {
   encode(seqs: Int32Array[], pc: PoolConfig): Float32Array {
     const p = this.pool, B = seqs.length, E = this.config.embSize;
     const T = Math.max(...seqs.map((s) => s.length));
-    const L = Math.min(pc.bptt, T);
+    const hMax = Math.max(...this.layers.map((l) => l.H));
+    // Steps per kernel call: the state is carried, so any length gives the same
+    // result; capping the gates buffer at ~1 MB keeps a batch's memory small.
+    const steps = Math.min(pc.bptt, T, Math.max(8, Math.floor(GATE_BUDGET / (B * 4 * hMax))));
     const mark = p.top;
     try {
       const width = Math.max(...this.layers.map((l) => Math.max(l.nIn, l.H)));
-      const hMax = Math.max(...this.layers.map((l) => l.H));
-      const scratchN = Math.max(...this.layers.map((l) => scratchFloats(l, L, B, p.threads)));
-      let x = p.alloc(L * B * width), y = p.alloc(L * B * width);
-      const gates = p.alloc(L * B * 4 * hMax), cs = p.alloc(L * B * hMax);
+      const scratchN = Math.max(...this.layers.map((l) => scratchFloats(l, steps, B, p.threads)));
+      let x = p.alloc(steps * B * width), y = p.alloc(steps * B * width);
+      const gates = p.alloc(steps * B * 4 * hMax), cs = p.alloc(steps * B * hMax);
       const scratch = p.alloc(scratchN);
       // Per layer: [h, c] in and [h, c] out, swapped after every chunk.
       const states = this.layers.map((l) => [0, 1, 2, 3].map(() => p.alloc(B * l.H)));
@@ -125,8 +130,8 @@ export class ResidentEncoder {
       states.forEach((s, i) => p.f32(s[1], B * this.layers[i].H).fill(0));
       const top = p.top;
       const acc = new PoolAccumulator(seqs, E, pc.maxLen);
-      for (let s = 0; s < T; s += pc.bptt) {
-        const len = Math.min(pc.bptt, T - s);
+      for (let s = 0; s < T; s += steps) {
+        const len = Math.min(steps, T - s);
         this.embed(seqs, s, len, p.f32(x, len * B * E));
         for (let l = 0; l < this.layers.length; l++) {
           const { nIn, H, q8, wIh, wHh, sIh, sHh, bIh, bHh } = this.layers[l];

@@ -101,7 +101,9 @@ Deno.test("lstm wasm kernel: extreme pre-activations saturate without NaN", asyn
 
 Deno.test("wasm kernels: the embedded module was built from the committed kernels.c", async () => {
   const parts = await Promise.all(
-    ["kernels.c", "kernels_q8.c"].map((f) => Deno.readFile(new URL(`./wasm/${f}`, import.meta.url))),
+    ["kernels.c", "kernels_q8.c"].map((f) =>
+      Deno.readFile(new URL(`./wasm/${f}`, import.meta.url))
+    ),
   );
   const source = new Uint8Array(parts[0].length + parts[1].length);
   source.set(parts[0]), source.set(parts[1], parts[0].length);
