@@ -24,6 +24,8 @@ export interface CpuClassifierOptions {
   directions?: Direction[];
   /** Kernel threads (default `kernelThreads()`; always 1 where threads are unsupported). */
   threads?: number;
+  /** Wait until the worker threads run before returning (tests; default: they join when ready). */
+  waitForThreads?: boolean;
 }
 
 /** The name {@linkcode ClassifierInfo.backend} reports for this engine. */
@@ -65,6 +67,7 @@ export async function loadCpuClassifier(
     };
   });
   const batchSize = opts.batchSize ?? 32;
+  if (opts.waitForThreads) await pool.ready();
 
   function probabilities(texts: string[]): Promise<Float32Array[]> {
     const C = info.labels.length;

@@ -3,7 +3,7 @@ import { loadClassifier } from "../pipeline.ts";
 import { makeTestWeights } from "../../serve/test_weights.ts";
 import { CONFIG_FILE, MODEL_FILE } from "../weights/folder.ts";
 import { CPU_BACKEND, loadCpuClassifier } from "./cpu_classifier.ts";
-import { makeOddModels, TEST_TEXTS } from "./test_models.ts";
+import { makeOddModels, MORE_TEXTS, TEST_TEXTS, THREADED_SIZES } from "./test_models.ts";
 
 /** Largest absolute difference between two lists of probability vectors. */
 function maxDiff(a: Float32Array[], b: Float32Array[]): number {
@@ -15,12 +15,15 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
 
 async function compare(dir: string, threads: number, batchSize: number) {
   const want = await loadClassifier(dir, { batchSize });
-  const got = await loadCpuClassifier(dir, { threads, batchSize });
+  const got = await loadCpuClassifier(dir, { threads, batchSize, waitForThreads: true });
   try {
     assert.ok(got.info.backend.startsWith(`${CPU_BACKEND} (`), got.info.backend);
     assert.deepEqual(got.info.labels, want.info.labels);
     assert.deepEqual(got.info.checksums, want.info.checksums);
-    const d = maxDiff(await got.probabilities(TEST_TEXTS), await want.probabilities(TEST_TEXTS));
+    const d = maxDiff(
+      await got.probabilities(MORE_TEXTS),
+      await want.probabilities(MORE_TEXTS),
+    );
     assert.ok(d < 1e-4, `max |Δp| = ${d}`);
     return d;
   } finally {
@@ -40,6 +43,12 @@ Deno.test("CPU path matches loadClassifier with odd sizes, chunks and windows, 1
   for (const [threads, batch] of [[1, 32], [2, 3], [2, 32], [1, 1]]) {
     await compare(dir, threads, batch);
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CPU path matches loadClassifier on two threads (units split and batch rows split)", async () => {
+  const dir = await makeOddModels(...THREADED_SIZES);
+  for (const [threads, batch] of [[2, 32], [2, 5]]) await compare(dir, threads, batch);
   await Deno.remove(dir, { recursive: true });
 });
 

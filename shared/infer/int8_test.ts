@@ -3,7 +3,7 @@ import { loadClassifier } from "../pipeline.ts";
 import { quantizeClassifier } from "../../trainer/quantize.ts";
 import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { loadCpuClassifier } from "./cpu_classifier.ts";
-import { makeOddModels, TEST_TEXTS } from "./test_models.ts";
+import { makeOddModels, MORE_TEXTS, THREADED_SIZES } from "./test_models.ts";
 
 function maxDiff(a: Float32Array[], b: Float32Array[]): number {
   let d = 0;
@@ -13,10 +13,10 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
 
 async function probs(source: string, cpu: boolean, threads = 1, batchSize = 32) {
   const clf = cpu
-    ? await loadCpuClassifier(source, { threads, batchSize })
+    ? await loadCpuClassifier(source, { threads, batchSize, waitForThreads: true })
     : await loadClassifier(source, { batchSize });
   try {
-    return await clf.probabilities(TEST_TEXTS);
+    return await clf.probabilities(MORE_TEXTS);
   } finally {
     clf.dispose();
   }
@@ -48,6 +48,17 @@ Deno.test("int8 kernels compute what the dequantized model computes (activation 
     const d = maxDiff(await probs(`${out}/int8`, true, threads, batch), want);
     assert.ok(d < 2e-4, `threads ${threads} batch ${batch}: max |Δp| = ${d}`);
   }
+});
+
+Deno.test("int8 kernels on two threads (hidden units split, then batch rows split) agree", async () => {
+  const big = await makeOddModels(...THREADED_SIZES);
+  await quantizeClassifier(big, `${big}/int8`, "int8");
+  const want = await probs(`${big}/int8`, false);
+  for (const [threads, batch] of [[2, 32], [2, 5], [1, 32]]) {
+    const d = maxDiff(await probs(`${big}/int8`, true, threads, batch), want);
+    assert.ok(d < 2e-4, `threads ${threads} batch ${batch}: max |Δp| = ${d}`);
+  }
+  await Deno.remove(big, { recursive: true });
 });
 
 Deno.test("int8 probabilities stay within 0.01 of fp32", async () => {

@@ -9,7 +9,7 @@
  */
 import { initBackend } from "../backend.ts";
 import { TextClassifier } from "../model/classifier.ts";
-import { type AwdLstmConfig, encoderPreset, headPreset } from "../model/config.ts";
+import { type AwdLstmConfig, encoderPreset, type HeadConfig, headPreset } from "../model/config.ts";
 import { type Direction, saveClassifier } from "../model/io.ts";
 import { Rng } from "../rng.ts";
 import { tokenize } from "../tokenizer/tokenizer.ts";
@@ -19,8 +19,19 @@ import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 const CORPUS = "win a free cruise now click here meeting at noon tomorrow please reply " +
   "the report is attached thanks cheap pills offer limited time only lunch friday";
 
+/**
+ * Sizes whose kernel calls are big enough (≥ 2^22 multiply-adds) for the
+ * pool to use a second thread on 14 texts, with W_hh small enough for the
+ * batch-rows split: pass to {@linkcode makeOddModels} to test threads.
+ */
+export const THREADED_SIZES: [Partial<AwdLstmConfig>, Direction[], Partial<HeadConfig>] = [
+  { embSize: 36, hiddenSize: 101, numLayers: 3 },
+  ["fwd", "bwd"],
+  { bptt: 24 },
+];
+
 /** Texts of many lengths, some longer than the test models' BPTT and pooling window. */
-export const TEST_TEXTS = [
+export const TEST_TEXTS: string[] = [
   "win",
   "meeting at noon tomorrow",
   "cheap pills offer limited time only, click here now!!!",
@@ -30,6 +41,9 @@ export const TEST_TEXTS = [
   CORPUS + " " + CORPUS,
 ];
 
+/** Twice as many texts: enough rows for two threads to split a batch (4 each at least). */
+export const MORE_TEXTS: string[] = [...TEST_TEXTS, ...TEST_TEXTS.map((t) => `${t} and again`)];
+
 /**
  * Writes `classifier-fwd/` and `classifier-bwd/` with the given encoder
  * sizes into a new temporary folder and returns its path.
@@ -37,6 +51,7 @@ export const TEST_TEXTS = [
 export async function makeOddModels(
   sizes: Partial<AwdLstmConfig> = { embSize: 18, hiddenSize: 37, numLayers: 3 },
   directions: Direction[] = ["fwd", "bwd"],
+  headSizes: Partial<HeadConfig> = {},
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "fitlam-infer-test-" });
   const { ops } = await initBackend("wasm");
@@ -44,7 +59,7 @@ export async function makeOddModels(
   const rng = new Rng(7);
   for (const [i, direction] of directions.entries()) {
     const encoder = { ...encoderPreset("tiny", vocab.size), ...sizes };
-    const head = { ...headPreset(3, 6), hiddenSizes: [11], maxLen: 9 };
+    const head = { ...headPreset(3, 6), hiddenSizes: [11], maxLen: 9, ...headSizes };
     const clf = new TextClassifier(ops, encoder, head, 10 + i);
     const path = `${dir}/classifier-${direction}`;
     await saveClassifier(path, clf, {

@@ -97,11 +97,39 @@ static void gemm_q8(int M, int g0, int g1, int K, const i8* W, const float* sw, 
   }
 }
 
+// The time loop of lstm_forward_q8 for this thread's batch rows only.
+static void q8_rows_loop(int tid, int nt, int T, int B, int H, const i8* wHh, const float* sHh,
+                         const float* h0, const float* c0, float qh, short* hq, float* hs,
+                         float* gates, float* ys, float* cs, float* hT, float* cT) {
+  const int G = 4 * H, HP = (H + 7) & ~7, H4 = H & ~3;
+  int b0, b1;
+  share(B, tid, nt, 1, &b0, &b1);
+  for (int t = 0; t < T && b1 > b0; t++) {
+    float* z = gates + t * B * G;
+    const float* hp = t ? ys + (t - 1) * B * H : h0;
+    const float* cp = t ? cs + (t - 1) * B * H : c0;
+    for (int b = b0; b < b1; b++) hs[b - b0] = quant_row(hp + b * H, H, HP, hq + (b - b0) * HP, qh);
+    gemm_q8(b1 - b0, 0, G, HP, wHh, sHh, hq, hs, z + b0 * G, G, 0);
+    for (int b = b0; b < b1; b++) {
+      float* zb = z + b * G;
+      float* cb = cs + (t * B + b) * H;
+      float* hb = ys + (t * B + b) * H;
+      for (int k = 0; k < H4; k += 4) cell_fwd(zb, H, cp + b * H, cb, hb, k);
+      for (int k = H4; k < H; k++) cell_fwd_scalar(zb, H, cp + b * H, cb, hb, k);
+    }
+  }
+  if (b1 > b0) {
+    copy(hT + b0 * H, ys + ((T - 1) * B + b0) * H, (b1 - b0) * H);
+    copy(cT + b0 * H, cs + ((T - 1) * B + b0) * H, (b1 - b0) * H);
+  }
+}
+
 // As lstm_forward, with wIh [G, nInP] and wHh [G, HP] int8 (rows padded to
 // multiples of 8) and their row scales sIh, sHh. qx, qh: the activation
 // code ranges (see quant_row). scratch: T·B·nInP + nt·B·HP int16, then
 // T·B + nt·B + G (+ 8) floats, 16-byte aligned parts. Each thread owns a
-// range of hidden units (all four gates of them); one barrier a step.
+// range of hidden units (all four gates of them; one barrier a step) or,
+// for large batches of a small enough W_hh, a range of batch rows.
 static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
                             const i8* wIh, const float* sIh, const i8* wHh, const float* sHh,
                             const float* bIh, const float* bHh, const float* h0, const float* c0,
@@ -123,6 +151,13 @@ static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int 
   const int k4 = k0 + ((k1 - k0) & ~3);
   for (int gate = 0; gate < 4 && k1 > k0; gate++) {
     gemm_q8(T * B, gate * H + k0, gate * H + k1, nInP, wIh, sIh, xq, xs, gates, G, bias);
+  }
+  // Batch rows split (no barrier in the loop) where each thread can read all
+  // of W_hh every step: the int8 matrix is a quarter of the fp32 one.
+  if (nt > 1 && B >= 4 * nt && G * HP <= (1 << 22)) {
+    barrier(c);  // a row's gates come from every thread's projected columns
+    q8_rows_loop(tid, nt, T, B, H, wHh, sHh, h0, c0, qh, hq, hs, gates, ys, cs, hT, cT);
+    return;
   }
   for (int t = 0; t < T; t++) {
     float* z = gates + t * B * G;

@@ -144,6 +144,15 @@ export class KernelPool {
     this.top = this.base;
   }
 
+  /** Waits (up to `timeoutMs`) until every worker waits for tasks; returns the threads usable now. */
+  async ready(timeoutMs = 10_000): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    while (Atomics.load(this.ctl(), CTL_READY) < this.workers.length && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return 1 + Math.min(Atomics.load(this.ctl(), CTL_READY), this.workers.length);
+  }
+
   /** Stops the workers. */
   close(): void {
     Atomics.store(this.ctl(), CTL_QUIT, 1);
@@ -185,13 +194,8 @@ export function kernels(): KernelPool {
  * Starts the kernels' threads if needed and waits (up to `timeoutMs`) until
  * the workers are ready; returns how many threads the kernels can now use.
  */
-export async function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
-  const p = kernels();
-  const end = performance.now() + timeoutMs;
-  while (Atomics.load(p.ctl(), CTL_READY) < p.workers.length && performance.now() < end) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return 1 + Math.min(Atomics.load(p.ctl(), CTL_READY), p.workers.length);
+export function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
+  return kernels().ready(timeoutMs);
 }
 
 /** Stops the kernels' worker threads (they restart on the next kernel call). */
