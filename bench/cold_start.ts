@@ -13,6 +13,8 @@ export interface ColdStart {
   ms: number;
   /** Peak resident memory after a 32-text request, MB (undefined without /proc). */
   peakRssMb?: number;
+  /** Total size of the files the process had mapped (runtime, libraries), MB. */
+  mappedMb?: number;
 }
 
 /** Where the server prints the URL it listens on, and how to read its port. */
@@ -31,6 +33,26 @@ export async function peakRssMb(pid: number): Promise<number | undefined> {
       .output();
     const kb = Number(/VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout))?.[1]);
     return Number.isFinite(kb) && kb > 0 ? kb / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total size of the distinct files process `pid` maps (its executable and libraries), MB. */
+export async function mappedFilesMb(pid: number): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/maps`], stdout: "piped" })
+      .output();
+    const paths = new Set<string>();
+    for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+      const path = line.split(/\s+/)[5];
+      if (path?.startsWith("/") && !path.startsWith("/dev/") && !path.startsWith("/memfd")) {
+        paths.add(path);
+      }
+    }
+    let bytes = 0;
+    for (const p of paths) bytes += await Deno.stat(p).then((s) => s.size, () => 0);
+    return bytes / 2 ** 20;
   } catch {
     return undefined;
   }
@@ -93,7 +115,7 @@ export async function measureColdStart(
     if ((await post(url, { texts: texts.slice(0, 32) })) !== 200) {
       throw new Error("Cannot measure memory: the 32-text request failed");
     }
-    return { ms, peakRssMb: await peakRssMb(child.pid) };
+    return { ms, peakRssMb: await peakRssMb(child.pid), mappedMb: await mappedFilesMb(child.pid) };
   } finally {
     try {
       child.kill("SIGKILL");

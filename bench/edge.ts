@@ -22,7 +22,7 @@ import { Head } from "../shared/infer/head.ts";
 import { KernelPool, kernelThreads } from "../shared/ops/wasm/pool.ts";
 import { quantizeClassifier } from "../trainer/quantize.ts";
 import { bundleEdge, writeEdgeEntry } from "../serve/edge/build.ts";
-import { type ColdStart, measureColdStart } from "./cold_start.ts";
+import { type Announce, type ColdStart, measureColdStart } from "./cold_start.ts";
 import {
   type BenchOptions,
   type BenchRow,
@@ -69,33 +69,39 @@ async function timeCpu(dir: string, vocab: number, batch: number, reps: number, 
   }
 }
 
-/** Cold starts of the bundled edge entry `bundle`, medians over `n` starts. */
-async function edgeColdStart(bundle: string, texts: string[], n: number): Promise<ColdStart> {
+/** Median of `n` cold starts of the server `command()` spawns. */
+async function coldStarts(
+  command: () => Deno.Command,
+  announce: Announce,
+  texts: string[],
+  n: number,
+): Promise<ColdStart> {
   const runs: ColdStart[] = [];
-  for (let i = 0; i < n; i++) {
-    runs.push(
-      await measureColdStart(
-        new Deno.Command(Deno.execPath(), {
-          args: [
-            "serve",
-            ...["--port", "0", "--host", "127.0.0.1"],
-            ...["--deny-write", "--deny-run", "--deny-ffi", bundle],
-          ],
-          stdout: "piped",
-          stderr: "piped",
-          env: { NO_COLOR: "1" },
-        }),
-        { stream: "stderr", port: /Listening on http:\/\/[^:]+:(\d+)/ },
-        texts,
-      ),
-    );
-  }
-  return medianStart(runs);
+  for (let i = 0; i < n; i++) runs.push(await measureColdStart(command(), announce, texts));
+  const pick = (f: (r: ColdStart) => number | undefined) => {
+    const xs = runs.map(f).filter((x): x is number => x !== undefined);
+    return xs.length ? median(xs) : undefined;
+  };
+  return {
+    ms: median(runs.map((r) => r.ms)),
+    peakRssMb: pick((r) => r.peakRssMb),
+    mappedMb: pick((r) => r.mappedMb),
+  };
 }
 
-function medianStart(runs: ColdStart[]): ColdStart {
-  const rss = runs.map((r) => r.peakRssMb).filter((x): x is number => x !== undefined);
-  return { ms: median(runs.map((r) => r.ms)), peakRssMb: rss.length ? median(rss) : undefined };
+const DENO_SERVE: Announce = { stream: "stderr", port: /Listening on http:\/\/[^:]+:(\d+)/ };
+
+/** `deno serve` on `entry` as an edge host would run it: nothing writable, no subprocesses. */
+function denoServe(entry: string): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["serve", "--port", "0", "--host", "127.0.0.1", "--unstable-raw-imports"],
+      ...["--deny-write", "--deny-run", "--deny-ffi", entry],
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
 }
 
 /** The TensorFlow.js server (`deno task serve`) on `dir`, for context. */
@@ -125,19 +131,14 @@ function torchServe(py: Python, dir: string, preset: string, threads: number): D
   });
 }
 
-/** Bytes of PyTorch's installed package (what a PyTorch deployment carries besides Python). */
-async function torchPackageBytes(py: Python): Promise<number | undefined> {
-  const out = await new Deno.Command(py.exe, {
-    args: ["-c", "import os, torch; print(os.path.dirname(torch.__file__))"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  if (!out.success) return undefined;
-  const du = await new Deno.Command("du", {
-    args: ["-sb", new TextDecoder().decode(out.stdout).trim()],
-    stdout: "piped",
-  }).output();
-  return Number(new TextDecoder().decode(du.stdout).split("\t")[0]) || undefined;
+/** A `deno serve` module that answers every request at once: the runtime's own floor. */
+async function helloEntry(dir: string): Promise<string> {
+  const path = `${dir}/hello.js`;
+  await Deno.writeTextFile(
+    path,
+    "export default { fetch: async (r) => { await r.text(); return new Response('{}'); } };\n",
+  );
+  return path;
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -150,122 +151,145 @@ async function folderBytes(dir: string): Promise<number> {
   return n;
 }
 
+/** What the PyTorch side measured once for every row. */
+interface Reference {
+  name: string;
+  infer?: Record<string, unknown>;
+  start?: ColdStart;
+}
+
+async function measureReference(
+  o: BenchOptions,
+  dir: string,
+  preset: string,
+  vocab: number,
+  texts: string[],
+  work: Work,
+): Promise<Reference> {
+  const py = o.noReference ? null : await findTorch();
+  if (!py) {
+    if (!o.noReference) o.log(NO_TORCH);
+    return { name: "" };
+  }
+  o.log(`edge ${preset}: PyTorch ${py.torch}, ${o.threads} threads…`);
+  const infer = await runReference(py, "torch_infer.py", [
+    ...["--preset", preset, "--vocab", String(vocab), "--tokens", String(TOKENS)],
+    ...["--batch", String(work.batch), "--reps", String(work.reps)],
+    ...["--batch-reps", String(work.batchReps)],
+  ], o.threads);
+  const start = await coldStarts(
+    () => torchServe(py, dir, preset, o.threads),
+    { stream: "stdout", port: /"port": (\d+)/ },
+    texts,
+    work.starts,
+  );
+  const name = `PyTorch ${py.torch} CPU, ${o.threads} threads: bench/torch_infer.py (latency, ` +
+    "throughput), bench/torch_serve.py (one direction, random init; cold start, RSS, mapped files)";
+  return { name, infer, start };
+}
+
+/** Adds one row with its ratio; `reference` counts only when it is a number. */
+type AddRow = (
+  name: string,
+  config: Record<string, string | number>,
+  fitlam?: number,
+  reference?: unknown,
+  unit?: string,
+) => void;
+
+function rowAdder(rows: BenchRow[], preset: string, ref: Reference): AddRow {
+  return (name, config, fitlam, reference, unit = "ms") => {
+    const r = typeof reference === "number" ? reference : undefined;
+    rows.push(withRatio({
+      name,
+      config: { preset, ...config },
+      fitlam,
+      reference: r,
+      unit,
+      referenceName: r === undefined ? undefined : ref.name,
+    }));
+  };
+}
+
+type Work = { batch: number; reps: number; batchReps: number; starts: number };
+
+/** Rows for context: the runtime's floor (hello world) and the TensorFlow.js server. */
+async function contextRows(add: AddRow, dir: string, ref: Reference, texts: string[], w: Work) {
+  const helloPath = await helloEntry(dir);
+  const hello = await coldStarts(() => denoServe(helloPath), DENO_SERVE, texts, w.starts);
+  add("edge-cold-start", { engine: "deno-serve-hello-world" }, hello.ms);
+  add("edge-peak-rss", { engine: "deno-serve-hello-world" }, hello.peakRssMb, undefined, "MB");
+  const announce = { stream: "stdout" as const, port: /serving on http:\/\/[^:]+:(\d+)\// };
+  const tf = await coldStarts(() => tfjsServe(dir), announce, texts, 1);
+  const tfjs = { weights: "f32", engine: "tfjs-serve" };
+  add("edge-cold-start", tfjs, tf.ms, ref.start?.ms);
+  add("edge-peak-rss", tfjs, tf.peakRssMb, ref.start?.peakRssMb, "MB");
+}
+
+/** Speed, cold start, memory and size rows of one weight precision. */
+async function dtypeRows(
+  add: AddRow,
+  o: { dir: string; dtype: "f32" | "int8"; vocab: number; texts: string[]; ref: Reference },
+  w: Work,
+) {
+  const { dir, dtype, ref } = o;
+  const folder = dtype === "f32" ? dir : `${dir}/int8`;
+  const t = await timeCpu(folder, o.vocab, w.batch, w.reps, w.batchReps);
+  const engine = `cpu-wasm-${kernelThreads()}thr`;
+  const one = { weights: dtype, engine, tokens: TOKENS, batch: 1 };
+  add("edge-latency", one, t.latencyMs, ref.infer?.latency_ms);
+  const many = { ...one, batch: w.batch };
+  add("edge-throughput", many, t.docsPerSecond, ref.infer?.docs_per_second, "docs/s");
+  const out = `${dir}/edge-${dtype}`;
+  await writeEdgeEntry({ weights: folder, out, embed: "bytes" });
+  const bundle = await bundleEdge(out);
+  const s = await coldStarts(() => denoServe(bundle), DENO_SERVE, o.texts, w.starts);
+  const edge = { weights: dtype, engine: "deno-serve-edge-1thr" };
+  add("edge-cold-start", edge, s.ms, ref.start?.ms);
+  add("edge-peak-rss", edge, s.peakRssMb, ref.start?.peakRssMb, "MB");
+  const code = (await Deno.stat(bundle)).size;
+  const weights = (await Deno.stat(`${out}/weights.bin`)).size;
+  const size = (code + weights) / 2 ** 20;
+  const sized = {
+    weights: dtype,
+    codeKB: Math.round(code / 1024),
+    weightsMB: +(weights / 2 ** 20).toFixed(2),
+  };
+  // PyTorch's deployment: the files its server maps (Python, torch, BLAS) plus fp32 weights.
+  const torchMb = ref.start?.mappedMb && ref.start.mappedMb + await folderBytes(dir) / 2 ** 20;
+  add("edge-size", { ...sized, runtime: "host's" }, size, torchMb, "MB");
+  add(
+    "edge-size",
+    { ...sized, runtime: "included" },
+    s.mappedMb && s.mappedMb + size,
+    torchMb,
+    "MB",
+  );
+}
+
 /** Runs the edge benchmark (preset small unless --preset). */
 export async function benchEdge(o: BenchOptions): Promise<BenchRow[]> {
   const preset = o.preset ?? "small";
   const vocab = BENCH_VOCAB[preset] - 16;
-  const batch = o.bs ?? 32, reps = o.quick ? 3 : 10, batchReps = o.quick ? 1 : 3;
-  const starts = o.quick ? 1 : 3;
+  const work: Work = {
+    batch: o.bs ?? 32,
+    reps: o.quick ? 3 : 10,
+    batchReps: o.quick ? 1 : 3,
+    starts: o.quick ? 1 : 3,
+  };
   const dir = await Deno.makeTempDir({ prefix: "fitlam-bench-edge-" });
   const rows: BenchRow[] = [];
   try {
     o.log(`edge ${preset}: writing random fwd+bwd weights and their int8 copy…`);
     const texts = await makeServeWeights(dir, preset, vocab, 250, ["fwd", "bwd"]);
     await quantizeClassifier(dir, `${dir}/int8`, "int8");
-    const py = o.noReference ? null : await findTorch();
-    if (!py && !o.noReference) o.log(NO_TORCH);
-    let ref: Record<string, unknown> | undefined, refStart: ColdStart | undefined;
-    let refName = "";
-    if (py) {
-      o.log(`edge ${preset}: PyTorch ${py.torch}, ${o.threads} threads…`);
-      ref = await runReference(py, "torch_infer.py", [
-        ...["--preset", preset, "--vocab", String(vocab), "--tokens", String(TOKENS)],
-        ...["--batch", String(batch), "--reps", String(reps), "--batch-reps", String(batchReps)],
-      ], o.threads);
-      refStart = medianStart(
-        await Promise.all([0].map(() =>
-          measureColdStart(torchServe(py, dir, preset, o.threads), {
-            stream: "stdout",
-            port: /"port": (\d+)/,
-          }, texts)
-        )),
-      );
-      refName = `PyTorch ${py.torch} CPU, ${o.threads} threads (torch_infer.py; torch_serve.py)`;
-    }
-    const torchBytes = py ? await torchPackageBytes(py) : undefined;
-    const f32Bytes = await folderBytes(dir);
-    o.log(`edge ${preset}: deno task serve (TensorFlow.js), for context…`);
-    const tf = medianStart([
-      await measureColdStart(tfjsServe(dir), {
-        stream: "stdout",
-        port: /serving on http:\/\/[^:]+:(\d+)\//,
-      }, texts),
-    ]);
-    const base = { preset };
-    const add = (
-      name: string,
-      config: Record<string, string | number>,
-      fitlam: number | undefined,
-      reference: unknown,
-      unit: string,
-    ) =>
-      rows.push(withRatio({
-        name,
-        config: { ...base, ...config },
-        fitlam,
-        reference: typeof reference === "number" ? reference : undefined,
-        unit,
-        referenceName: refName || undefined,
-      }));
-    add("edge-cold-start", { weights: "f32", engine: "tfjs-serve" }, tf.ms, refStart?.ms, "ms");
-    add(
-      "edge-peak-rss",
-      { weights: "f32", engine: "tfjs-serve" },
-      tf.peakRssMb,
-      refStart?.peakRssMb,
-      "MB",
-    );
+    const ref = await measureReference(o, dir, preset, vocab, texts, work);
+    const add = rowAdder(rows, preset, ref);
+    o.log(`edge ${preset}: deno serve hello world, and deno task serve (TensorFlow.js)…`);
+    await contextRows(add, dir, ref, texts, work);
     for (const dtype of ["f32", "int8"] as const) {
-      const folder = dtype === "f32" ? dir : `${dir}/int8`;
-      o.log(`edge ${preset} ${dtype}: latency and throughput…`);
-      const t = await timeCpu(folder, vocab, batch, reps, batchReps);
-      const engine = `cpu-wasm-${kernelThreads()}thr`;
-      add(
-        "edge-latency",
-        { weights: dtype, engine, tokens: TOKENS, batch: 1 },
-        t.latencyMs,
-        ref?.latency_ms,
-        "ms",
-      );
-      add(
-        "edge-throughput",
-        { weights: dtype, engine, tokens: TOKENS, batch },
-        t.docsPerSecond,
-        ref?.docs_per_second,
-        "docs/s",
-      );
-      o.log(`edge ${preset} ${dtype}: bundle and ${starts} cold start(s)…`);
-      const out = `${dir}/edge-${dtype}`;
-      await writeEdgeEntry({ weights: folder, out, embed: "base64" });
-      const bundle = await bundleEdge(out);
-      const s = await edgeColdStart(bundle, texts, starts);
-      add(
-        "edge-cold-start",
-        { weights: dtype, engine: "deno-serve-edge" },
-        s.ms,
-        refStart?.ms,
-        "ms",
-      );
-      add(
-        "edge-peak-rss",
-        { weights: dtype, engine: "deno-serve-edge" },
-        s.peakRssMb,
-        refStart?.peakRssMb,
-        "MB",
-      );
-      const size = (await Deno.stat(bundle)).size, weights = await folderBytes(folder);
-      const code = size - (await Deno.stat(`${out}/weights.ts`)).size;
-      add(
-        "edge-size",
-        {
-          weights: dtype,
-          codeKB: Math.round(code / 1024),
-          weightsMB: +(weights / 2 ** 20).toFixed(2),
-        },
-        size / 2 ** 20,
-        torchBytes && (torchBytes + f32Bytes) / 2 ** 20,
-        "MB",
-      );
+      o.log(`edge ${preset} ${dtype}: speed, bundle, ${work.starts} cold start(s)…`);
+      await dtypeRows(add, { dir, dtype, vocab, texts, ref }, work);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

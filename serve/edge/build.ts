@@ -94,19 +94,20 @@ export async function writeEdgeEntry(o: EdgeBuildOptions): Promise<string[]> {
   return written;
 }
 
-/** Bundles `out/main.ts` into `out/edge.js` with `deno bundle`. */
+/**
+ * Bundles `out/main.ts` into `out/edge.js` with `deno bundle`. A bytes
+ * import of `weights.bin` stays an import (the bundler would inline it as
+ * base64, which costs memory at start), so edge.js and weights.bin deploy
+ * together.
+ */
 export async function bundleEdge(out: string): Promise<string> {
   const target = join(out, "edge.js");
+  const bytes = (await Deno.readTextFile(join(out, "main.ts"))).includes('type: "bytes"');
+  const keep = bytes ? ["--unstable-raw-imports", "--external", "./weights.bin"] : [];
   const { success, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
-      "bundle",
-      "--quiet",
-      "--minify",
-      "--platform",
-      "deno",
-      "-o",
-      target,
-      join(out, "main.ts"),
+      ...["bundle", "--quiet", "--minify", "--platform", "deno", ...keep],
+      ...["-o", target, join(out, "main.ts")],
     ],
     stdout: "null",
     stderr: "piped",
