@@ -37,42 +37,59 @@ static float quant_row(const float* x, int n, int nP, short* q, float Q) {
   return amax > 0.0f ? amax / Q : 0.0f;
 }
 
-static inline int hsum(v128_t v) {
-  return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
-         wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
-}
-
 #define DOT(acc, w, a) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(w, a))
 
-// Rows g, g+1 of W against MR activation rows: 2·MR accumulators, each
-// weight load reused MR times, each activation load twice.
-#define QBLOCK(MR)                                                                      \
-  static void qblock##MR(int K, const i8* w0, const i8* w1, const short* a, int lda,    \
-                         int rows, float* out0, float* out1, int ldo, float s0, float s1, \
-                         const float* sa, float b0, float b1, int acc) {                 \
-    v128_t c0[MR], c1[MR];                                                              \
-    _Pragma("unroll") for (int r = 0; r < MR; r++) c0[r] = c1[r] = wasm_i32x4_splat(0);  \
-    _Pragma("clang loop unroll_count(1)") for (int k = 0; k < K; k += 8) {             \
-      v128_t x0 = wasm_i16x8_load8x8(w0 + k);                                           \
-      v128_t x1 = rows > 1 ? wasm_i16x8_load8x8(w1 + k) : x0;                          \
-      _Pragma("unroll") for (int r = 0; r < MR; r++) {                                  \
-        v128_t av = LD(a + r * lda + k);                                                \
-        DOT(c0[r], x0, av);                                                             \
-        DOT(c1[r], x1, av);                                                             \
-      }                                                                                 \
-    }                                                                                   \
-    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                    \
-      float* o = out0 + r * ldo;                                                        \
-      *o = (acc ? *o : b0) + s0 * sa[r] * (float)hsum(c0[r]);                           \
-      if (rows > 1) {                                                                   \
-        o = out1 + r * ldo;                                                             \
-        *o = (acc ? *o : b1) + s1 * sa[r] * (float)hsum(c1[r]);                         \
-      }                                                                                 \
-    }                                                                                   \
-  }
+// [Σa, Σb, Σc, Σd]: four horizontal sums in one vector (a 4×4 transpose-add).
+static inline v128_t hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+  v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+  v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
 
-QBLOCK(4)
-QBLOCK(1)
+// Writes out[r·ldo] = (acc ? out[r·ldo] : bias) + sw·sa[r]·Σc[r] for the 4 rows r.
+static inline void put4(float* out, int ldo, v128_t sums, float sw, const float* sa, float bias,
+                        int acc) {
+  f4 v = MUL(wasm_f32x4_convert_i32x4(sums), MUL(SPLAT(sw), LD(sa)));
+  out[0] = (acc ? out[0] : bias) + wasm_f32x4_extract_lane(v, 0);
+  out[ldo] = (acc ? out[ldo] : bias) + wasm_f32x4_extract_lane(v, 1);
+  out[2 * ldo] = (acc ? out[2 * ldo] : bias) + wasm_f32x4_extract_lane(v, 2);
+  out[3 * ldo] = (acc ? out[3 * ldo] : bias) + wasm_f32x4_extract_lane(v, 3);
+}
+
+// Rows g, g+1 of W (w0, w1; w1 ignored when rows is 1) against 4 activation
+// rows: 8 accumulators, each weight load reused 4 times, each activation
+// load twice.
+static void qblock4(int K, const i8* w0, const i8* w1, const short* a, int lda, int rows,
+                    float* out0, int ldo, float s0, float s1, const float* sa, float b0, float b1,
+                    int acc) {
+  v128_t c0[4], c1[4];
+  _Pragma("unroll") for (int r = 0; r < 4; r++) c0[r] = c1[r] = wasm_i32x4_splat(0);
+  _Pragma("clang loop unroll_count(1)") for (int k = 0; k < K; k += 8) {
+    v128_t x0 = wasm_i16x8_load8x8(w0 + k);
+    v128_t x1 = rows > 1 ? wasm_i16x8_load8x8(w1 + k) : x0;
+    _Pragma("unroll") for (int r = 0; r < 4; r++) {
+      v128_t av = LD(a + r * lda + k);
+      DOT(c0[r], x0, av);
+      DOT(c1[r], x1, av);
+    }
+  }
+  put4(out0, ldo, hsum4(c0[0], c0[1], c0[2], c0[3]), s0, sa, b0, acc);
+  if (rows > 1) put4(out0 + 1, ldo, hsum4(c1[0], c1[1], c1[2], c1[3]), s1, sa, b1, acc);
+}
+
+// Rows g, g+1 of W against one activation row.
+static void qblock1(int K, const i8* w0, const i8* w1, const short* a, int rows, float* out0,
+                    float s0, float s1, float sa, float b0, float b1, int acc) {
+  v128_t c0 = wasm_i32x4_splat(0), c1 = c0;
+  _Pragma("clang loop unroll_count(2)") for (int k = 0; k < K; k += 8) {
+    v128_t av = LD(a + k);
+    DOT(c0, wasm_i16x8_load8x8(w0 + k), av);
+    if (rows > 1) DOT(c1, wasm_i16x8_load8x8(w1 + k), av);
+  }
+  v128_t sums = hsum4(c0, c1, c0, c1);
+  out0[0] = (acc ? out0[0] : b0) + s0 * sa * (float)wasm_i32x4_extract_lane(sums, 0);
+  if (rows > 1) out0[1] = (acc ? out0[1] : b1) + s1 * sa * (float)wasm_i32x4_extract_lane(sums, 1);
+}
 
 // z[m·ldz + g] (+)= sw[g]·sa[m]·Σ_k W[g·ldw + k]·A[m·lda + k] for g in [g0, g1), m < M,
 // starting from bias[g] unless accumulating (bias 0). K: padded length (multiple of 8).
@@ -87,12 +104,10 @@ static void gemm_q8(int M, int g0, int g1, int K, const i8* W, const float* sw, 
     const float b0 = acc ? 0.0f : bias[g], b1 = acc || rows < 2 ? 0.0f : bias[g + 1];
     int m = 0;
     for (; m + 4 <= M; m += 4) {
-      qblock4(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, z + m * ldz + g + 1, ldz, sw[g], s1,
-              sa + m, b0, b1, acc);
+      qblock4(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, ldz, sw[g], s1, sa + m, b0, b1, acc);
     }
     for (; m < M; m++) {
-      qblock1(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, z + m * ldz + g + 1, ldz, sw[g], s1,
-              sa + m, b0, b1, acc);
+      qblock1(K, w0, w1, A + m * K, rows, z + m * ldz + g, sw[g], s1, sa[m], b0, b1, acc);
     }
   }
 }
