@@ -105,22 +105,24 @@ export async function fetchWeights(url: string): Promise<ClassifierSource> {
  */
 export function packWeights(source: Partial<Record<Direction, ModelFiles>>): Uint8Array {
   const header: Record<string, Record<string, [number, number]>> = {};
-  const parts: Uint8Array[] = [];
+  const parts: [number, Uint8Array][] = [];
   let at = 0;
   for (const [d, files] of Object.entries(source)) {
     header[d] = {};
     for (const name of [CONFIG_FILE, MODEL_FILE]) {
+      // Each file starts 8-byte aligned, so its tensors can be used in place.
+      at = Math.ceil(at / 8) * 8;
       header[d][name] = [at, at + files![name].length];
-      parts.push(files![name]);
+      parts.push([at, files![name]]);
       at += files![name].length;
     }
   }
-  const head = new TextEncoder().encode(JSON.stringify(header));
+  const json = JSON.stringify(header);
+  const head = new TextEncoder().encode(json.padEnd(Math.ceil((json.length + 4) / 8) * 8 - 4));
   const out = new Uint8Array(4 + head.length + at);
   new DataView(out.buffer).setUint32(0, head.length, true);
   out.set(head, 4);
-  let p = 4 + head.length;
-  for (const part of parts) out.set(part, p), p += part.length;
+  for (const [p, bytes] of parts) out.set(bytes, 4 + head.length + p);
   return out;
 }
 

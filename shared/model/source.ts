@@ -91,7 +91,9 @@ export async function readClassifierSource(
     for (const direction of only ?? ["fwd", "bwd"] as const) {
       const files = source[direction];
       const where = `memory (${direction})`;
-      if (files) out.push(check(direction, where, await decodeModelFolder(files, where)));
+      // Views, not copies: the caller keeps these bytes (an edge bundle's import) anyway.
+      const decode = () => decodeModelFolder(files!, where, { views: true });
+      if (files) out.push(check(direction, where, await decode()));
       else if (only) {
         throw new Error(
           `Cannot load classifier from memory: no ${direction} files given; pass them or load only the other direction`,

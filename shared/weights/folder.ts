@@ -50,6 +50,8 @@ export interface FolderLoadOptions {
   expect?: ExpectedTensors;
   /** Widen F16 and BF16 tensors to F32. */
   toFloat32?: boolean;
+  /** Tensors as views into the file's bytes where aligned (see `DecodeOptions.views`). */
+  views?: boolean;
 }
 
 /** What {@linkcode loadModelFolder} returns. */
@@ -245,7 +247,7 @@ export async function decodeModelFolder(
 
   let decoded: ReturnType<typeof decodeSafetensors> = { tensors: {}, metadata: {} };
   try {
-    decoded = decodeSafetensors(weights);
+    decoded = decodeSafetensors(weights, { views: options.views });
   } catch (error) {
     if (!(error instanceof SafetensorsError)) throw error;
     fail(`${MODEL_FILE} is corrupt: ${error.problem}`, error);

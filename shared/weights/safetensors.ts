@@ -60,6 +60,12 @@ export interface DecodedSafetensors {
 export interface DecodeOptions {
   /** Convert F16 and BF16 tensors to F32 (dtype becomes "F32"). */
   toFloat32?: boolean;
+  /**
+   * Return views into `bytes` instead of copies where a tensor's data is
+   * aligned for its type (saves a copy of the weights; the caller must not
+   * change `bytes` afterwards). Misaligned tensors are still copied.
+   */
+  views?: boolean;
 }
 
 type TypedArrayCtor =
@@ -323,15 +329,14 @@ export function decodeSafetensors(
   checkLayout(entries, dataLength, fail);
 
   const tensors = Object.fromEntries(entries.map((entry): [string, NamedTensor] => {
+    const { array, bytes: width } = DTYPES[entry.dtype];
+    const at = bytes.byteOffset + dataStart + entry.begin, n = (entry.end - entry.begin) / width;
     // slice() copies into a new buffer starting at 0, so the typed array is
     // aligned even when the tensor sits at an odd offset in the file.
-    const copy = bytes.slice(dataStart + entry.begin, dataStart + entry.end);
-    const { array, bytes: width } = DTYPES[entry.dtype];
-    const tensor = {
-      dtype: entry.dtype,
-      shape: entry.shape,
-      data: new array(copy.buffer, 0, copy.length / width),
-    };
+    const data = options.views && at % width === 0
+      ? new array(bytes.buffer as ArrayBuffer, at, n)
+      : new array(bytes.slice(dataStart + entry.begin, dataStart + entry.end).buffer, 0, n);
+    const tensor = { dtype: entry.dtype, shape: entry.shape, data };
     return [entry.name, options.toFloat32 ? toFloat32Tensor(tensor) : tensor];
   }));
   return { tensors, metadata };

@@ -341,3 +341,15 @@ Deno.test("encode refuses inconsistent tensors", () => {
     /Cannot encode safetensors: metadata "n" is number; metadata values must be strings/,
   );
 });
+
+Deno.test("decode with views shares aligned tensors' bytes and copies misaligned ones", () => {
+  const bytes = encodeSafetensors({
+    a: { dtype: "I8", shape: [3], data: new Int8Array([1, 2, 3]) },
+    b: { dtype: "F32", shape: [1], data: new Float32Array([4]) },
+  });
+  const { tensors } = decodeSafetensors(bytes, { views: true });
+  assert.equal(tensors.a.data.buffer, bytes.buffer); // I8 is always aligned
+  assert.notEqual(tensors.b.data.buffer, bytes.buffer); // F32 at an odd offset: copied
+  assert.equal(tensors.b.data[0], 4);
+  assert.notEqual(decodeSafetensors(bytes).tensors.a.data.buffer, bytes.buffer);
+});
