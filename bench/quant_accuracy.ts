@@ -4,7 +4,7 @@
  * file sizes:
  *
  * ```sh
- * deno run -A bench/quant_accuracy.ts --weights runs/x                 # the default task
+ * deno run -A bench/quant_accuracy.ts --weights runs/x --max-chars 300 # the default task as `small` cuts it
  * deno run -A bench/quant_accuracy.ts --weights runs/trec --format trec \
  *   --train data/trec/train_5500.label --test data/trec/TREC_10.label
  * ```
@@ -46,6 +46,7 @@ if (import.meta.main) {
       format: { type: "string" },
       train: { type: "string" },
       test: { type: "string" },
+      "max-chars": { type: "string" },
     },
   });
   if (!v.weights) {
@@ -54,7 +55,7 @@ if (import.meta.main) {
   }
   const task = v.train
     ? await loadTask({ format: v.format as TaskFormat, train: v.train, test: v.test })
-    : await loadDefaultTask();
+    : await loadDefaultTask({ maxChars: v["max-chars"] ? Number(v["max-chars"]) : undefined });
   const texts = task.test.map((d) => d.text), labels = task.test.map((d) => d.label);
   const tmp = await Deno.makeTempDir({ prefix: "fitlam-quant-acc-" });
   try {
