@@ -38,7 +38,11 @@ export async function peakRssMb(pid: number): Promise<number | undefined> {
   }
 }
 
-/** Total size of the distinct files process `pid` maps (its executable and libraries), MB. */
+/**
+ * Total size of the distinct files process `pid` maps (its executable and
+ * libraries), MB; caches under a `.cache/` folder (Deno maps its V8 code
+ * cache, ~120 MB here) are machine state, not what is deployed.
+ */
 export async function mappedFilesMb(pid: number): Promise<number | undefined> {
   try {
     const out = await new Deno.Command("cat", { args: [`/proc/${pid}/maps`], stdout: "piped" })
@@ -46,7 +50,9 @@ export async function mappedFilesMb(pid: number): Promise<number | undefined> {
     const paths = new Set<string>();
     for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
       const path = line.split(/\s+/)[5];
-      if (path?.startsWith("/") && !path.startsWith("/dev/") && !path.startsWith("/memfd")) {
+      const skip = ["/dev/", "/memfd"].some((p) => path?.startsWith(p)) ||
+        path?.includes("/.cache/");
+      if (path?.startsWith("/") && !skip) {
         paths.add(path);
       }
     }
