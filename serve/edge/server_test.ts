@@ -34,6 +34,9 @@ async function serve(entry: string) {
       "--deny-write",
       "--deny-run",
       "--deny-ffi",
+      "--unstable-raw-imports", // for the bytes-embedded entry
+      "--deny-read",
+      "--deny-sys",
       "--allow-env=FITLAM_API_KEY",
       entry,
     ],
@@ -95,7 +98,7 @@ async function checkServer(entry: string, threads: RegExp) {
   }
 }
 
-Deno.test("edge entry under deno serve, read-only, answers as loadClassifier", async () => {
+Deno.test("edge entry under deno serve (no write, run, ffi, read, sys) answers as loadClassifier", async () => {
   await checkServer(`${out}/main.ts`, /^cpu-wasm \(\d threads?\)$/);
 });
 
@@ -106,6 +109,14 @@ Deno.test("edge entry without Worker and SharedArrayBuffer runs on one thread", 
 Deno.test("the bundled edge.js (code and weights in one file) serves the same answers", async () => {
   const bundle = await bundleEdge(out);
   await checkServer(await withoutThreads(bundle), /^cpu-wasm \(1 thread\)$/);
+});
+
+Deno.test("the bytes-embedded bundle (edge.js beside weights.bin) serves the same answers", async () => {
+  const bytesOut = `${out}/bytes`;
+  await writeEdgeEntry({ weights: dir, out: bytesOut, embed: "bytes" });
+  const bundle = await bundleEdge(bytesOut);
+  assert.ok((await Deno.stat(bundle)).size < 1 << 20, "the code bundle stays under 1 MB");
+  await checkServer(bundle, /^cpu-wasm \(1 thread\)$/);
 });
 
 Deno.test("edgeServer fetches packed weights from a URL once; a failed fetch answers 503", async () => {
