@@ -28,7 +28,7 @@ export const BENCHES = ["train", "infer", "tokenize", "serve", "edge"] as const;
 const HELP = `Usage: deno task bench <${[...BENCHES, "all"].join("|")}> [options]
 
   --preset P        tiny, small or paper (train default: small at bs 16 and 64;
-                    infer and serve default: small)
+                    infer, serve and edge default: small)
   --bs N            batch size (train: sequences per step; infer: throughput batch)
   --device D        fitlam backend: wasm (default), cpu, webgpu or auto
   --quick           short runs (fewer steps and repetitions)
