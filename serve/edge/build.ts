@@ -1,12 +1,14 @@
 /**
  * `deno task edge-build`: writes a deployable edge entry for a trained
  * classifier: `main.ts` (what `deno serve` or an isolate host runs) with the
- * weights packed beside it, and with `--bundle` one self-contained
- * `edge.js` (code and weights) from `deno bundle`.
+ * weights packed beside it, and with `--bundle` all the code in one
+ * `edge.js` from `deno bundle` (with the weights inside, unless they are a
+ * bytes import: then `weights.bin` stays beside it).
  *
  * ```sh
  * deno task edge-build --weights runs/x                 # -> dist/edge/main.ts
  * deno task edge-build --weights runs/x --bundle        # -> dist/edge/edge.js too
+ * deno task edge-build --weights runs/x --embed bytes --bundle  # edge.js + weights.bin
  * deno task edge-build --url https://host/weights.bin   # fetched once at start
  * deno serve --allow-env=FITLAM_API_KEY dist/edge/main.ts
  * ```
@@ -32,7 +34,8 @@ const HELP = `Usage: deno task edge-build [--weights DIR | --url URL] [options]
   --url URL       fetch a weights file (written here as weights.bin) from URL at start instead
   --out DIR       where to write main.ts and the weights (default dist/edge)
   --embed KIND    base64 (default) or bytes (import attribute; needs --unstable-raw-imports)
-  --bundle        also write DIR/edge.js, one file with code and weights (deno bundle)
+  --bundle        also write DIR/edge.js: all the code in one file (deno bundle), and the
+                  weights too unless --embed bytes (then weights.bin stays beside it)
   --threads N     kernel threads where the host has Worker and SharedArrayBuffer (default 1)
   --help          show this help`;
 
