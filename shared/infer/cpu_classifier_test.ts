@@ -34,22 +34,31 @@ async function compare(dir: string, threads: number, batchSize: number) {
 
 Deno.test("CPU path matches loadClassifier on the serve test weights", async () => {
   const dir = await makeTestWeights(["fwd", "bwd"]);
-  await compare(dir, 1, 32);
-  await Deno.remove(dir, { recursive: true });
+  try {
+    await compare(dir, 1, 32);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("CPU path matches loadClassifier with odd sizes, chunks and windows, 1 and 2 threads", async () => {
   const dir = await makeOddModels();
-  for (const [threads, batch] of [[1, 32], [2, 3], [2, 32], [1, 1]]) {
-    await compare(dir, threads, batch);
+  try {
+    for (const [threads, batch] of [[1, 32], [2, 3], [2, 32], [1, 1]]) {
+      await compare(dir, threads, batch);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("CPU path matches loadClassifier on two threads (units split and batch rows split)", async () => {
   const dir = await makeOddModels(...THREADED_SIZES);
-  for (const [threads, batch] of [[2, 32], [2, 5]]) await compare(dir, threads, batch);
-  await Deno.remove(dir, { recursive: true });
+  try {
+    for (const [threads, batch] of [[2, 32], [2, 5]]) await compare(dir, threads, batch);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("CPU path loads a classifier from bytes in memory, like loadClassifier", async () => {

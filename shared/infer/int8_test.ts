@@ -52,13 +52,16 @@ Deno.test("int8 kernels compute what the dequantized model computes (activation 
 
 Deno.test("int8 kernels on two threads (hidden units split, then batch rows split) agree", async () => {
   const big = await makeOddModels(...THREADED_SIZES);
-  await quantizeClassifier(big, `${big}/int8`, "int8");
-  const want = await probs(`${big}/int8`, false);
-  for (const [threads, batch] of [[2, 32], [2, 5], [1, 32]]) {
-    const d = maxDiff(await probs(`${big}/int8`, true, threads, batch), want);
-    assert.ok(d < 2e-4, `threads ${threads} batch ${batch}: max |Δp| = ${d}`);
+  try {
+    await quantizeClassifier(big, `${big}/int8`, "int8");
+    const want = await probs(`${big}/int8`, false);
+    for (const [threads, batch] of [[2, 32], [2, 5], [1, 32]]) {
+      const d = maxDiff(await probs(`${big}/int8`, true, threads, batch), want);
+      assert.ok(d < 2e-4, `threads ${threads} batch ${batch}: max |Δp| = ${d}`);
+    }
+  } finally {
+    await Deno.remove(big, { recursive: true });
   }
-  await Deno.remove(big, { recursive: true });
 });
 
 Deno.test("int8 probabilities stay within 0.01 of fp32", async () => {
