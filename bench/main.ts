@@ -20,15 +20,16 @@ import { benchTrain } from "./train.ts";
 import { benchInfer } from "./infer.ts";
 import { benchServe } from "./serve.ts";
 import { benchServeMixed } from "./serve_mixed.ts";
+import { benchEdge } from "./edge.ts";
 import { benchTokenizeRows } from "./tokenize.ts";
 
 /** The benchmarks, in the order `all` runs them. */
-export const BENCHES = ["train", "infer", "tokenize", "serve"] as const;
+export const BENCHES = ["train", "infer", "tokenize", "serve", "edge"] as const;
 
 const HELP = `Usage: deno task bench <${[...BENCHES, "all"].join("|")}> [options]
 
   --preset P        tiny, small or paper (train default: small at bs 16 and 64;
-                    infer and serve default: small)
+                    infer, serve and edge default: small)
   --bs N            batch size (train: sequences per step; infer: throughput batch)
   --device D        fitlam backend: wasm (default), cpu, webgpu or auto
   --quick           short runs (fewer steps and repetitions)
@@ -121,6 +122,7 @@ if (import.meta.main) {
   for (const n of names) {
     if (n === "train") rows.push(...await benchTrain(opts));
     if (n === "infer") rows.push(...await benchInfer(opts));
+    if (n === "edge") rows.push(...await benchEdge(opts));
     if (n === "tokenize") {
       rows.push(
         ...await benchTokenizeRows(opts, {

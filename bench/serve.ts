@@ -11,7 +11,7 @@
 import { initBackend } from "../shared/backend.ts";
 import { TextClassifier } from "../shared/model/classifier.ts";
 import { encoderPreset, headPreset, type PresetName } from "../shared/model/config.ts";
-import { saveClassifier } from "../shared/model/io.ts";
+import { type Direction, saveClassifier } from "../shared/model/io.ts";
 import { Rng } from "../shared/rng.ts";
 import { Vocab } from "../shared/tokenizer/vocab.ts";
 import {
@@ -53,7 +53,7 @@ export function word(i: number): string {
 }
 
 /**
- * Writes `dir/classifier-fwd/` (random weights of `preset`, a vocabulary of
+ * Writes `dir/classifier-<direction>/` (default fwd only; random weights of `preset`, a vocabulary of
  * made-up lower-case words) and returns request texts of ~`words` words.
  */
 export async function makeServeWeights(
@@ -61,20 +61,23 @@ export async function makeServeWeights(
   preset: PresetName,
   vocabSize: number,
   words = 250,
+  directions: Direction[] = ["fwd"],
 ): Promise<string[]> {
   const { ops } = await initBackend("wasm");
   const rng = new Rng(5);
   const counts = new Map<string, number>();
   for (let i = 0; i < vocabSize; i++) counts.set(word(i), 1);
   const vocab = Vocab.build(counts, { minFreq: 1, maxSize: vocabSize + 16 });
-  const clf = new TextClassifier(ops, encoderPreset(preset, vocab.size), headPreset(2));
-  await saveClassifier(`${dir}/classifier-fwd`, clf, {
-    direction: "fwd",
-    vocab: [...vocab.itos],
-    labels: ["neg", "pos"],
-    preset,
-  });
-  clf.dispose();
+  for (const [seed, direction] of directions.entries()) {
+    const clf = new TextClassifier(ops, encoderPreset(preset, vocab.size), headPreset(2), seed);
+    await saveClassifier(`${dir}/classifier-${direction}`, clf, {
+      direction,
+      vocab: [...vocab.itos],
+      labels: ["neg", "pos"],
+      preset,
+    });
+    clf.dispose();
+  }
   const list = [...counts.keys()];
   return Array.from(
     { length: 32 },

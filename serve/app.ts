@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
-import type { Classifier } from "../shared/pipeline.ts";
+import { type Classifier, toPrediction } from "../shared/classify.ts";
 import { Batcher, type BatchResult, Overloaded } from "./batcher.ts";
 import type { Drain } from "./drain.ts";
 import { ApiError, errorResponse } from "./errors.ts";
@@ -200,17 +200,7 @@ export function createApp(
     c.set("batchSize", batchSize);
     c.set("queueMs", Math.round(queueMs * 100) / 100);
     c.set("computeMs", Math.round(computeMs * 100) / 100);
-    const labels = clf.info.labels;
-    const results = probs.map((p) => {
-      let best = 0;
-      for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-      return {
-        label: labels[best],
-        score: p[best],
-        scores: Object.fromEntries(labels.map((l, i) => [l, p[i]])),
-      };
-    });
-    return c.json({ results });
+    return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
   });
 
   /** Runs texts through the batcher, answering 503 when the queue is full or time runs out. */

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { errorText, EXIT_FAILURE, exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
+import { apiKeyFromEnv } from "./api_key.ts";
 import { createApp, type ServeOptions } from "./app.ts";
 import { loadClassifierInWorker } from "./classifier_worker.ts";
 import { Drain } from "./drain.ts";
@@ -196,14 +197,9 @@ function readLimits(args: ReturnType<typeof parseFlags>, bodyTimeoutMs: number):
 }
 
 function readApiKey(): string | undefined {
-  // A key pasted with a trailing newline would otherwise lock every client out: HTTP header values
-  // cannot end in whitespace, so no request could ever match it.
-  const rawKey = Deno.env.get("FITLAM_API_KEY") ?? "";
-  const apiKey = rawKey.trim() || undefined;
-  if (apiKey && apiKey !== rawKey) {
-    console.log("FITLAM_API_KEY had leading or trailing whitespace; it was trimmed");
-  }
-  return apiKey;
+  const { key, trimmed } = apiKeyFromEnv();
+  if (trimmed) console.log("FITLAM_API_KEY had leading or trailing whitespace; it was trimmed");
+  return key;
 }
 
 async function listen(config: ServeConfig, handler: Handler): Promise<HttpListener> {

@@ -1,54 +1,21 @@
 /**
  * The library API: load the trained forward/backward classifiers from a
- * weights folder and classify texts, averaging the two directions'
+ * weights folder (or its files in memory) and classify texts on TensorFlow.js, averaging the two directions'
  * probabilities. The HTTP server uses exactly this code path.
  *
  * @module
  */
 import type { Tensor2D } from "@tensorflow/tfjs";
 import { type Device, initBackend } from "./backend.ts";
-import { type Direction, loadClassifierModel, type ModelConfig } from "./model/io.ts";
+import { classifierFromLoaded, type Direction } from "./model/io.ts";
+import { type ClassifierSource, encodeText, readClassifierSource } from "./model/source.ts";
+import { type Classifier, type ClassifierInfo, makeClassifier } from "./classify.ts";
 import type { TextClassifier } from "./model/classifier.ts";
 import type { Ops } from "./ops/ops.ts";
-import { tokenize } from "./tokenizer/tokenizer.ts";
 import { Vocab } from "./tokenizer/vocab.ts";
-import { exists } from "./exists.ts";
 
-/** One text's prediction: the best label, its probability, and every label's. */
-export interface Prediction {
-  /** The most probable label. */
-  label: string;
-  /** Its probability. */
-  score: number;
-  /** Every label's probability (they sum to 1). */
-  scores: Record<string, number>;
-}
-
-/** What was loaded. */
-export interface ClassifierInfo {
-  /** The labels, in the order of each probability vector. */
-  labels: string[];
-  /** The reading directions loaded (their probabilities are averaged). */
-  directions: Direction[];
-  /** The TensorFlow.js backend the models run on. */
-  backend: string;
-  /** Each direction's `config.json`. */
-  configs: Partial<Record<Direction, ModelConfig>>;
-  /** SHA-256 of each direction's `model.safetensors`. */
-  checksums: Partial<Record<Direction, string>>;
-}
-
-/** A loaded classifier. */
-export interface Classifier {
-  /** Classifies one text or many, in input order. */
-  classify(texts: string | string[]): Promise<Prediction[]>;
-  /** Probabilities [texts × labels] before picking the best label. */
-  probabilities(texts: string[]): Promise<Float32Array[]>;
-  /** What was loaded. */
-  readonly info: ClassifierInfo;
-  /** Frees the models' tensors; the classifier cannot be used afterwards. */
-  dispose(): void;
-}
+export type { Classifier, ClassifierInfo, Prediction } from "./classify.ts";
+export { type ClassifierSource, encodeText, findClassifierDirs } from "./model/source.ts";
 
 /** Options of {@linkcode loadClassifier}. */
 export interface ClassifierLoadOptions {
@@ -58,49 +25,6 @@ export interface ClassifierLoadOptions {
   batchSize?: number;
   /** Load only these directions (default: every one the folder has; an incomplete one is refused). */
   directions?: Direction[];
-}
-
-/**
- * Finds the classifier folders under `dir`: `classifier-fwd/`, `classifier-bwd/`, or `dir` itself.
- * A direction folder that exists without its `config.json` is an incomplete model and refused,
- * rather than quietly serving the other direction alone; `only` loads just the directions named.
- */
-export async function findClassifierDirs(
-  dir: string,
-  only?: readonly Direction[],
-): Promise<Partial<Record<Direction, string>>> {
-  if (!(await exists(dir))) {
-    throw new Error(
-      `Cannot load classifier from ${dir}: folder not found; train one with \`deno task train\` or pass --weights DIR`,
-    );
-  }
-  if (await exists(`${dir}/config.json`)) {
-    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`)) as ModelConfig;
-    return { [config.direction ?? "fwd"]: dir };
-  }
-  const found: Partial<Record<Direction, string>> = {};
-  for (const d of only ?? ["fwd", "bwd"] as const) {
-    const sub = `${dir}/classifier-${d}`;
-    if (await exists(`${sub}/config.json`)) found[d] = sub;
-    else if (await exists(sub) || only) {
-      throw new Error(
-        `Cannot load classifier from ${dir}: ${sub}/config.json is missing, so the ${d} model ` +
-          "is incomplete; restore it, train again, or load only the other direction",
-      );
-    }
-  }
-  if (!found.fwd && !found.bwd) {
-    throw new Error(
-      `Cannot load classifier from ${dir}: no classifier-fwd/ or classifier-bwd/ model inside; run \`deno task train\` (or its classify stage) first`,
-    );
-  }
-  return found;
-}
-
-/** Encodes a text to ids in one direction (backward models read the tokens reversed). */
-export function encodeText(vocab: Vocab, text: string, direction: Direction): Int32Array {
-  const ids = vocab.encode(tokenize(text));
-  return direction === "bwd" ? ids.reverse() : ids;
 }
 
 /** Right-pads id sequences into one [B, T] int32 batch. */
@@ -150,8 +74,8 @@ export async function predictProbabilities(
 }
 
 /**
- * Loads the classifiers in `dir` (a trainer output folder, or one
- * classifier folder) and returns a classifier.
+ * Loads the classifiers in `source` (a trainer output folder, one classifier
+ * folder, or each direction's folder files in memory) and returns a classifier.
  *
  * @example
  * ```ts ignore
@@ -162,22 +86,15 @@ export async function predictProbabilities(
  * ```
  */
 export async function loadClassifier(
-  dir: string,
+  source: ClassifierSource,
   opts: ClassifierLoadOptions = {},
 ): Promise<Classifier> {
   const { ops, backend } = await initBackend(opts.device ?? "wasm");
-  const dirs = await findClassifierDirs(dir, opts.directions);
+  const loaded = await readClassifierSource(source, opts.directions);
   const models: { direction: Direction; clf: TextClassifier; vocab: Vocab }[] = [];
   const info: ClassifierInfo = { labels: [], directions: [], backend, configs: {}, checksums: {} };
-  for (const direction of ["fwd", "bwd"] as const) {
-    const path = dirs[direction];
-    if (!path) continue;
-    const { clf, config, checksum } = await loadClassifierModel(ops, path);
-    if (info.labels.length && info.labels.join("\n") !== config.labels!.join("\n")) {
-      throw new Error(
-        `Cannot load classifier from ${dir}: the fwd and bwd models have different labels (${info.labels} vs ${config.labels}); train them together`,
-      );
-    }
+  for (const { direction, where, raw } of loaded) {
+    const { clf, config, checksum } = classifierFromLoaded(ops, where, raw);
     info.labels = config.labels!;
     info.directions.push(direction);
     info.configs[direction] = config;
@@ -196,21 +113,7 @@ export async function loadClassifier(
     return sums;
   }
 
-  return {
-    info,
-    probabilities,
-    async classify(texts) {
-      const list = typeof texts === "string" ? [texts] : texts;
-      const probs = await probabilities(list);
-      return probs.map((p) => {
-        let best = 0;
-        for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-        const scores = Object.fromEntries(info.labels.map((l, c) => [l, p[c]]));
-        return { label: info.labels[best], score: p[best], scores };
-      });
-    },
-    dispose() {
-      for (const m of models) m.clf.dispose();
-    },
-  };
+  return makeClassifier(info, probabilities, () => {
+    for (const m of models) m.clf.dispose();
+  });
 }

@@ -8,8 +8,9 @@
  */
 import type { Ops } from "../ops/ops.ts";
 import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
-import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
+import { type LoadedModel, loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { f32ArrayToF16 } from "../weights/half.ts";
+import { SCALE_SUFFIX, type WeightDtype, widenTensors } from "../weights/quantize.ts";
 import type { NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
@@ -45,6 +46,8 @@ export interface ModelConfig {
   metrics?: Record<string, unknown>;
   /** When the folder was written (ISO 8601). */
   createdAt: string;
+  /** The precision the weights are stored in (absent: f32); see `deno task quantize`. */
+  weightDtype?: WeightDtype;
 }
 
 /** What a caller supplies besides the weights. */
@@ -76,24 +79,62 @@ async function exportAll(stores: ParamStore[]): Promise<Record<string, NamedTens
   return toTensors(all);
 }
 
+/**
+ * Whether a classifier tensor may be stored in int8 (with per-row scales):
+ * the embedding, the LSTM matrices and the head's linear weights, i.e. every
+ * matrix whose rows are output units (or, for the embedding, looked-up rows).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isInt8Tensor } from "./io.ts";
+ * assert.ok(isInt8Tensor("rnns.2.weight_hh") && isInt8Tensor("head.1.linear.weight"));
+ * assert.ok(!isInt8Tensor("rnns.0.bias_ih") && !isInt8Tensor("head.0.bn.weight"));
+ * ```
+ */
+export function isInt8Tensor(name: string): boolean {
+  return name === "encoder.weight" || /^rnns\.\d+\.weight_(ih|hh)$/.test(name) ||
+    /^head\.\d+\.linear\.weight$/.test(name);
+}
+
+/** The problem with one stored tensor's dtype, if any (`lowPrecision`: F16, BF16, I8 allowed). */
+function dtypeProblem(
+  name: string,
+  tensors: Record<string, NamedTensor>,
+  lowPrecision: boolean,
+): string | undefined {
+  const t = tensors[name];
+  if (t.dtype === "F32") return undefined;
+  if (!lowPrecision) return `has dtype ${t.dtype}, expected F32`;
+  if (t.dtype === "F16" || t.dtype === "BF16") return undefined;
+  if (t.dtype !== "I8" || !isInt8Tensor(name)) return `has dtype ${t.dtype}, expected F32 or F16`;
+  const scale = tensors[name + SCALE_SUFFIX];
+  if (scale?.dtype !== "F32" || scale.shape.join() !== String(t.shape[0])) {
+    return `is I8 without its F32 scales "${name}${SCALE_SUFFIX}" [${t.shape[0]}]`;
+  }
+}
+
 /** Names the first tensor that is missing, misshapen, of another dtype or unexpected. */
 function checkTensors(
   dir: string,
   tensors: Record<string, NamedTensor>,
   specs: Record<string, { shape: number[] }>,
   action = "load model from",
+  lowPrecision = false,
 ): void {
   for (const [name, spec] of Object.entries(specs)) {
     const t = tensors[name];
     const where = `Cannot ${action} ${dir}: tensor "${name}"`;
     if (!t) throw new Error(`${where} is missing`);
-    if (t.dtype !== "F32") throw new Error(`${where} has dtype ${t.dtype}, expected F32`);
+    const problem = dtypeProblem(name, tensors, lowPrecision);
+    if (problem) throw new Error(`${where} ${problem}`);
     if (t.shape.join(",") !== spec.shape.join(",")) {
       throw new Error(`${where} has shape [${t.shape}], config expects [${spec.shape}]`);
     }
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in specs)) {
+    const base = name.endsWith(SCALE_SUFFIX) ? name.slice(0, -SCALE_SUFFIX.length) : "";
+    if (!(name in specs) && !(lowPrecision && tensors[base]?.dtype === "I8")) {
       throw new Error(`Cannot ${action} ${dir}: unexpected tensor "${name}"`);
     }
   }
@@ -216,6 +257,32 @@ export async function saveClassifier(
 }
 
 /**
+ * Checks a decoded classifier folder against the model definition (the
+ * tokenizer rules, its kind, and every tensor's name and shape from
+ * {@linkcode awdLstmSpecs} and {@linkcode headSpecs}) and returns its config.
+ * Both the TensorFlow.js path and the wasm CPU path load through it.
+ */
+export function checkClassifierModel(where: string, raw: LoadedModel): ModelConfig {
+  const config = raw.config as unknown as ModelConfig;
+  checkTokenizer(where, config);
+  if (config.kind !== "classifier" || !config.head || !config.labels) {
+    throw new Error(
+      `Cannot load classifier from ${where}: it holds a ${config.kind} model; train the classifier stage first`,
+    );
+  }
+  checkTensors(where, raw.tensors, classifierSpecs(config), undefined, true);
+  return config;
+}
+
+/** Names and shapes of every tensor of a classifier (encoder, tied-decoder bias, head). */
+export function classifierSpecs(config: ModelConfig): Record<string, { shape: number[] }> {
+  return {
+    ...awdLstmSpecs(config.encoder),
+    ...headSpecs(config.head!, config.encoder.embSize),
+  };
+}
+
+/**
  * Loads a classifier folder, validating every tensor's name and shape.
  *
  * @example
@@ -227,21 +294,18 @@ export async function loadClassifierModel(
   ops: Ops,
   dir: string,
 ): Promise<{ clf: TextClassifier; config: ModelConfig; checksum: string }> {
-  const raw = await loadModelFolder(dir);
-  const config = raw.config as unknown as ModelConfig;
-  checkTokenizer(dir, config);
-  if (config.kind !== "classifier" || !config.head || !config.labels) {
-    throw new Error(
-      `Cannot load classifier from ${dir}: it holds a ${config.kind} model; train the classifier stage first`,
-    );
-  }
-  const specs = {
-    ...awdLstmSpecs(config.encoder),
-    ...headSpecs(config.head, config.encoder.embSize),
-  };
-  checkTensors(dir, raw.tensors, specs);
-  const clf = new TextClassifier(ops, config.encoder, config.head);
-  const data = asParamData(raw.tensors);
+  return classifierFromLoaded(ops, dir, await loadModelFolder(dir));
+}
+
+/** Builds the TensorFlow.js classifier of a decoded folder (from disk or memory). */
+export function classifierFromLoaded(
+  ops: Ops,
+  where: string,
+  raw: LoadedModel,
+): { clf: TextClassifier; config: ModelConfig; checksum: string } {
+  const config = checkClassifierModel(where, raw);
+  const clf = new TextClassifier(ops, config.encoder, config.head!);
+  const data = asParamData(widenTensors(raw.tensors));
   clf.encoder.params.load(data, { partial: true });
   clf.head.load(data, { partial: true });
   return { clf, config, checksum: raw.checksum };

@@ -19,6 +19,7 @@ import {
   checkFloat,
   copyIn,
   copyOut,
+  forwardWork,
   HEAP_BASE,
   kernels,
   sizeOf,
@@ -26,6 +27,8 @@ import {
   TASK_LSTM_FORWARD,
   type WasmBackendLike,
 } from "./wasm/pool.ts";
+
+export { forwardWork };
 
 /** Kernel names registered with tfjs for the wasm backend. */
 export const LSTM_FORWARD_KERNEL = "FitlamLstmForward";
@@ -107,20 +110,6 @@ export function registerLstmWasmKernels(): void {
       }
     },
   });
-}
-
-/**
- * The forward task's work as the pool weighs it (below its threshold: one
- * thread). Where the kernel would split hidden units (a barrier every step),
- * under 2^20 multiply-adds a step count as no work: at batch 1 on the small
- * preset (262k a step) the barrier, and on a busy machine the wait for the
- * other thread, cost more than the second thread saves (latency 53 → 33 ms
- * at load 3). The batch-row split (kernels.c `by_rows`) has no barriers.
- */
-export function forwardWork(threads: number, T: number, B: number, nIn: number, H: number) {
-  const G = 4 * H;
-  const byRows = B >= 4 * threads && 4 * H * H <= 1 << 20;
-  return byRows || B * G * H >= 1 << 20 ? T * B * G * (nIn + H) : 0;
 }
 
 /**

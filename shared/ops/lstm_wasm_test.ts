@@ -100,12 +100,18 @@ Deno.test("lstm wasm kernel: extreme pre-activations saturate without NaN", asyn
 });
 
 Deno.test("wasm kernels: the embedded module was built from the committed kernels.c", async () => {
-  const source = await Deno.readFile(new URL("./wasm/kernels.c", import.meta.url));
+  const parts = await Promise.all(
+    ["kernels.c", "kernels_q8.c"].map((f) =>
+      Deno.readFile(new URL(`./wasm/${f}`, import.meta.url))
+    ),
+  );
+  const source = new Uint8Array(parts[0].length + parts[1].length);
+  source.set(parts[0]), source.set(parts[1], parts[0].length);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
   assert.equal(
     hex,
     KERNELS_SOURCE_SHA256,
-    "kernels.c changed since kernels_wasm.ts was built: run shared/ops/wasm/build.sh",
+    "kernels.c or kernels_q8.c changed since kernels_wasm.ts was built: run shared/ops/wasm/build.sh",
   );
 });

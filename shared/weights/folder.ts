@@ -50,6 +50,8 @@ export interface FolderLoadOptions {
   expect?: ExpectedTensors;
   /** Widen F16 and BF16 tensors to F32. */
   toFloat32?: boolean;
+  /** Tensors as views into the file's bytes where aligned (see `DecodeOptions.views`). */
+  views?: boolean;
 }
 
 /** What {@linkcode loadModelFolder} returns. */
@@ -116,28 +118,49 @@ export async function saveModelFolder(
   dir: string,
   model: ModelToSave,
 ): Promise<{ checksum: string }> {
-  const where = `Cannot save model to ${dir}`;
+  const files = await encodeModelFolder(model, dir);
+  await writeDirAtomic(dir, files);
+  return { checksum: await sha256Hex(files[MODEL_FILE]) };
+}
+
+/**
+ * The two files of a model folder as bytes, as {@linkcode saveModelFolder}
+ * writes them (for a folder kept in memory or embedded in a bundle);
+ * `where` names the destination in errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeModelFolder } from "./folder.ts";
+ * const files = await encodeModelFolder({ tensors: {}, config: { a: 1 } });
+ * assert.equal(new TextDecoder().decode(files["config.json"]), '{\n  "a": 1\n}\n');
+ * ```
+ */
+export async function encodeModelFolder(
+  model: ModelToSave,
+  where = "memory",
+): Promise<Record<string, Uint8Array>> {
+  const fail = `Cannot save model to ${where}`;
   if (!isJsonObject(model.config)) {
     const got = model.config === null
       ? "null"
       : Array.isArray(model.config)
       ? "an array"
       : typeof model.config;
-    throw new Error(`${where}: config must be a JSON object, got ${got}`);
+    throw new Error(`${fail}: config must be a JSON object, got ${got}`);
   }
   let configText: string;
   try {
     configText = JSON.stringify(model.config, null, 2) + "\n";
   } catch (error) {
-    throw new Error(`${where}: config cannot be written as JSON (${(error as Error).message})`);
+    throw new Error(`${fail}: config cannot be written as JSON (${(error as Error).message})`);
   }
   const weights = encodeSafetensors(model.tensors, {
     format: MODEL_FORMAT,
     config_sha256: await sha256Hex(configText),
     tensors_sha256: await tensorsDigest(model.tensors),
   });
-  await writeDirAtomic(dir, { [MODEL_FILE]: weights, [CONFIG_FILE]: configText });
-  return { checksum: await sha256Hex(weights) };
+  return { [MODEL_FILE]: weights, [CONFIG_FILE]: new TextEncoder().encode(configText) };
 }
 
 /**
@@ -165,23 +188,47 @@ export async function loadModelFolder(
   dir: string,
   options: FolderLoadOptions = {},
 ): Promise<LoadedModel> {
-  const fail = (problem: string, cause?: unknown): never => {
-    throw new Error(`Cannot load model from ${dir}: ${problem}`, { cause });
-  };
-
   let files: Record<string, Uint8Array> = {};
   try {
     files = await readDirAtomic(dir, [MODEL_FILE, CONFIG_FILE]);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      fail(
-        "folder not found; train one with `deno task train`, or name the folder that has it " +
-          "(trainer: --out or --from; serve and predict: --weights)",
-        error,
+      throw new Error(
+        `Cannot load model from ${dir}: folder not found; train one with \`deno task train\`, ` +
+          "or name the folder that has it (trainer: --out or --from; serve and predict: --weights)",
+        { cause: error },
       );
     }
     throw error;
   }
+  return await decodeModelFolder(files, dir, options);
+}
+
+/**
+ * Checks and decodes a model folder's two files held in memory (what an edge
+ * bundle or a binary carries), with every check of {@linkcode loadModelFolder};
+ * `where` names the source in errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeModelFolder, encodeModelFolder } from "./folder.ts";
+ * const tensors = { w: { dtype: "F32" as const, shape: [2], data: new Float32Array([1, 2]) } };
+ * const files = await encodeModelFolder({ tensors, config: { hidden: 2 } });
+ * const { tensors: back, config } = await decodeModelFolder(files, "memory");
+ * assert.deepEqual([...back.w.data], [1, 2]);
+ * assert.equal(config.hidden, 2);
+ * await assert.rejects(decodeModelFolder({}, "memory"), /model.safetensors is missing/);
+ * ```
+ */
+export async function decodeModelFolder(
+  files: Record<string, Uint8Array>,
+  where: string,
+  options: FolderLoadOptions = {},
+): Promise<LoadedModel> {
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new Error(`Cannot load model from ${where}: ${problem}`, { cause });
+  };
   for (const name of [MODEL_FILE, CONFIG_FILE]) {
     if (!(name in files)) {
       fail(`${name} is missing; the folder is incomplete, so save or train the model again`);
@@ -200,7 +247,7 @@ export async function loadModelFolder(
 
   let decoded: ReturnType<typeof decodeSafetensors> = { tensors: {}, metadata: {} };
   try {
-    decoded = decodeSafetensors(weights);
+    decoded = decodeSafetensors(weights, { views: options.views });
   } catch (error) {
     if (!(error instanceof SafetensorsError)) throw error;
     fail(`${MODEL_FILE} is corrupt: ${error.problem}`, error);

@@ -10,7 +10,7 @@
 import { bf16ArrayToF32, f16ArrayToF32 } from "./half.ts";
 
 /** Element types this project reads and writes. */
-export type DType = "F32" | "F16" | "I32" | "I64" | "U8" | "BF16";
+export type DType = "F32" | "F16" | "I32" | "I64" | "U8" | "I8" | "BF16";
 
 /**
  * One tensor: row-major data plus its shape. F16 and BF16 data are raw 16-bit
@@ -22,7 +22,7 @@ export interface NamedTensor {
   /** Dimensions, outermost first. */
   shape: number[];
   /** The elements in row-major order. */
-  data: Float32Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
+  data: Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array | BigInt64Array;
 }
 
 /**
@@ -60,12 +60,19 @@ export interface DecodedSafetensors {
 export interface DecodeOptions {
   /** Convert F16 and BF16 tensors to F32 (dtype becomes "F32"). */
   toFloat32?: boolean;
+  /**
+   * Return views into `bytes` instead of copies where a tensor's data is
+   * aligned for its type (saves a copy of the weights; the caller must not
+   * change `bytes` afterwards). Misaligned tensors are still copied.
+   */
+  views?: boolean;
 }
 
 type TypedArrayCtor =
   | Float32ArrayConstructor
   | Int32ArrayConstructor
   | Uint8ArrayConstructor
+  | Int8ArrayConstructor
   | Uint16ArrayConstructor
   | BigInt64ArrayConstructor;
 
@@ -76,6 +83,7 @@ const DTYPES: Record<DType, { bytes: number; array: TypedArrayCtor }> = {
   I32: { bytes: 4, array: Int32Array },
   I64: { bytes: 8, array: BigInt64Array },
   U8: { bytes: 1, array: Uint8Array },
+  I8: { bytes: 1, array: Int8Array },
 };
 
 /** The largest header accepted; the reference implementation uses the same cap. */
@@ -321,15 +329,14 @@ export function decodeSafetensors(
   checkLayout(entries, dataLength, fail);
 
   const tensors = Object.fromEntries(entries.map((entry): [string, NamedTensor] => {
+    const { array, bytes: width } = DTYPES[entry.dtype];
+    const at = bytes.byteOffset + dataStart + entry.begin, n = (entry.end - entry.begin) / width;
     // slice() copies into a new buffer starting at 0, so the typed array is
     // aligned even when the tensor sits at an odd offset in the file.
-    const copy = bytes.slice(dataStart + entry.begin, dataStart + entry.end);
-    const { array, bytes: width } = DTYPES[entry.dtype];
-    const tensor = {
-      dtype: entry.dtype,
-      shape: entry.shape,
-      data: new array(copy.buffer, 0, copy.length / width),
-    };
+    const data = options.views && at % width === 0
+      ? new array(bytes.buffer as ArrayBuffer, at, n)
+      : new array(bytes.slice(dataStart + entry.begin, dataStart + entry.end).buffer, 0, n);
+    const tensor = { dtype: entry.dtype, shape: entry.shape, data };
     return [entry.name, options.toFloat32 ? toFloat32Tensor(tensor) : tensor];
   }));
   return { tensors, metadata };

@@ -174,7 +174,7 @@ Deno.test("toFloat32Tensor returns non-half tensors unchanged", () => {
 });
 
 Deno.test("dtype helpers", () => {
-  const sizes: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1 };
+  const sizes: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, I8: 1 };
   for (const [dtype, size] of Object.entries(sizes)) {
     assert.ok(isDType(dtype));
     assert.equal(dtypeBytes(dtype as DType), size);
@@ -340,4 +340,16 @@ Deno.test("encode refuses inconsistent tensors", () => {
     () => encodeSafetensors({}, { n: 1 as unknown as string }),
     /Cannot encode safetensors: metadata "n" is number; metadata values must be strings/,
   );
+});
+
+Deno.test("decode with views shares aligned tensors' bytes and copies misaligned ones", () => {
+  const bytes = encodeSafetensors({
+    a: { dtype: "I8", shape: [3], data: new Int8Array([1, 2, 3]) },
+    b: { dtype: "F32", shape: [1], data: new Float32Array([4]) },
+  });
+  const { tensors } = decodeSafetensors(bytes, { views: true });
+  assert.equal(tensors.a.data.buffer, bytes.buffer); // I8 is always aligned
+  assert.notEqual(tensors.b.data.buffer, bytes.buffer); // F32 at an odd offset: copied
+  assert.equal(tensors.b.data[0], 4);
+  assert.notEqual(decodeSafetensors(bytes).tensors.a.data.buffer, bytes.buffer);
 });

@@ -258,7 +258,7 @@ static void copy(float* dst, const float* src, int n) {
 // Threads: a control block in shared memory, a barrier, work splitting.
 // ---------------------------------------------------------------------------
 
-enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3, TASK_XENT_FORWARD = 4, TASK_XENT_BACKWARD = 5 };
+enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3, TASK_XENT_FORWARD = 4, TASK_XENT_BACKWARD = 5, TASK_LSTM_FORWARD_Q8 = 6 };
 
 typedef struct {
   volatile int gen;       // bumped by thread 0 to start a task
@@ -648,6 +648,8 @@ static void xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const fl
   }
 }
 
+#include "kernels_q8.c"
+
 // ---------------------------------------------------------------------------
 // Entry points. Arguments come in the control block: ints, and byte offsets
 // of float arrays in this memory.
@@ -683,6 +685,14 @@ static void dispatch(Ctl* c, int tid) {
       xent_backward(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
                     (const int*)c->args[6], F(7), scale.f, F(10), F(11), F(12), F(13), F(14),
                     F(15));
+      break;
+    }
+    case TASK_LSTM_FORWARD_Q8: {  // args[17], [18]: the activation code ranges as float bits
+      union { int i; float f; } qx = {c->args[17]}, qh = {c->args[18]};
+      lstm_forward_q8(c, tid, nt, c->args[0], c->args[1], c->args[2], c->args[3], F(4),
+                      (const i8*)c->args[5], F(6), (const i8*)c->args[7], F(8), F(9), F(10),
+                      F(11), F(12), qx.f, qh.f, (void*)c->args[13], F(14), F(15), F(16), F(19),
+                      F(20));
       break;
     }
     default:

@@ -11,6 +11,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { TensorInfo } from "@tensorflow/tfjs";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+import { threadsSupported, unsharedModuleBytes } from "./unshared.ts";
 
 /** The module's exports. */
 export interface KernelExports {
@@ -28,7 +29,8 @@ export interface WasmBackendLike {
 export const TASK_LSTM_FORWARD = 1,
   TASK_LSTM_BACKWARD = 2,
   TASK_XENT_FORWARD = 4,
-  TASK_XENT_BACKWARD = 5;
+  TASK_XENT_BACKWARD = 5,
+  TASK_LSTM_FORWARD_Q8 = 6;
 /** Byte offset of the control block (see `Ctl` in kernels.c) and of the first array. */
 export const CTL = 1024, HEAP_BASE = 65536, PAGE = 65536;
 const CTL_NTHREADS = 2, CTL_QUIT = 3, CTL_READY = 6, CTL_TASK = 1, CTL_ARGS = 8;
@@ -61,7 +63,7 @@ const WORKER_SOURCE = `const { parentPort } = require("node:worker_threads");
 parentPort.once("message", ({ module, memory, ctl, tid }) => {
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
   k.worker_loop(ctl, tid);
-  parentPort.close();
+  parentPort.close?.(); // Deno's parentPort has no close: terminate() ends it
 });`;
 
 /** fitlam's kernels with their own shared memory and worker threads. */
@@ -70,14 +72,23 @@ export class KernelPool {
   readonly k: KernelExports;
   readonly module: WebAssembly.Module;
   readonly workers: NodeWorker[] = [];
+  /** Where the arrays of a task start: above what {@linkcode keep} made permanent. */
+  base = HEAP_BASE;
   top = HEAP_BASE;
 
-  /** `wasm`: another build of kernels.c (benchmarks of variants); the embedded one by default. */
+  /**
+   * `wasm`: another build of kernels.c (benchmarks of variants); the embedded one by default.
+   * Where threads are unsupported (see `threadsSupported`) the pool runs on one thread on a
+   * plain memory, whatever `threads` asks.
+   */
   constructor(readonly threads: number, wasm?: Uint8Array) {
+    const bytes = wasm ?? decodeBase64(KERNELS_WASM_BASE64);
+    const shared = threads > 1 && threadsSupported();
+    if (!shared) this.threads = 1;
     this.module = new WebAssembly.Module(
-      (wasm ?? decodeBase64(KERNELS_WASM_BASE64)) as BufferSource,
+      (shared ? bytes : unsharedModuleBytes(bytes)) as BufferSource,
     );
-    this.memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    this.memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared });
     this.k = new WebAssembly.Instance(this.module, { env: { memory: this.memory } })
       .exports as unknown as KernelExports;
     for (let tid = 1; tid < threads; tid++) {
@@ -90,6 +101,11 @@ export class KernelPool {
         break; // no worker threads here: run on one thread
       }
     }
+  }
+
+  /** Keeps everything allocated so far (weights that stay resident) across tasks. */
+  keep(): void {
+    this.base = this.top;
   }
 
   ctl(): Int32Array {
@@ -125,7 +141,16 @@ export class KernelPool {
     c[CTL_ARGS + 30] = pack;
     c[CTL_ARGS + 31] = packK * 8;
     this.k.run(CTL);
-    this.top = HEAP_BASE;
+    this.top = this.base;
+  }
+
+  /** Waits (up to `timeoutMs`) until every worker waits for tasks; returns the threads usable now. */
+  async ready(timeoutMs = 10_000): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    while (Atomics.load(this.ctl(), CTL_READY) < this.workers.length && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return 1 + Math.min(Atomics.load(this.ctl(), CTL_READY), this.workers.length);
   }
 
   /** Stops the workers. */
@@ -135,6 +160,26 @@ export class KernelPool {
     for (const w of this.workers) w.terminate().catch(() => {});
     this.workers.length = 0;
   }
+}
+
+/**
+ * The forward task's work as the pool weighs it (below its threshold: one
+ * thread). Where the kernel would split hidden units (a barrier every step),
+ * under 2^20 multiply-adds a step count as no work: at batch 1 on the small
+ * preset (262k a step) the barrier, and on a busy machine the wait for the
+ * other thread, cost more than the second thread saves (latency 53 → 33 ms
+ * at load 3). The batch-row split (kernels.c `by_rows`) has no barriers.
+ */
+export function forwardWork(
+  threads: number,
+  T: number,
+  B: number,
+  nIn: number,
+  H: number,
+): number {
+  const G = 4 * H;
+  const byRows = B >= 4 * threads && 4 * H * H <= 1 << 20;
+  return byRows || B * G * H >= 1 << 20 ? T * B * G * (nIn + H) : 0;
 }
 
 let pool: KernelPool | undefined;
@@ -149,13 +194,8 @@ export function kernels(): KernelPool {
  * Starts the kernels' threads if needed and waits (up to `timeoutMs`) until
  * the workers are ready; returns how many threads the kernels can now use.
  */
-export async function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
-  const p = kernels();
-  const end = performance.now() + timeoutMs;
-  while (Atomics.load(p.ctl(), CTL_READY) < p.workers.length && performance.now() < end) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return 1 + Math.min(Atomics.load(p.ctl(), CTL_READY), p.workers.length);
+export function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
+  return kernels().ready(timeoutMs);
 }
 
 /** Stops the kernels' worker threads (they restart on the next kernel call). */

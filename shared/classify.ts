@@ -1,0 +1,80 @@
+/**
+ * What every loaded classifier offers, whichever engine runs it
+ * (TensorFlow.js in `pipeline.ts`, fitlam's wasm kernels in `infer/`): the
+ * types, and turning averaged probabilities into predictions. No
+ * TensorFlow.js.
+ *
+ * @module
+ */
+import type { Direction, ModelConfig } from "./model/io.ts";
+
+/** One text's prediction: the best label, its probability, and every label's. */
+export interface Prediction {
+  /** The most probable label. */
+  label: string;
+  /** Its probability. */
+  score: number;
+  /** Every label's probability (they sum to 1). */
+  scores: Record<string, number>;
+}
+
+/** What was loaded. */
+export interface ClassifierInfo {
+  /** The labels, in the order of each probability vector. */
+  labels: string[];
+  /** The reading directions loaded (their probabilities are averaged). */
+  directions: Direction[];
+  /** The engine the models run on (a TensorFlow.js backend, or `cpu-wasm`). */
+  backend: string;
+  /** Each direction's `config.json`. */
+  configs: Partial<Record<Direction, ModelConfig>>;
+  /** SHA-256 of each direction's `model.safetensors`. */
+  checksums: Partial<Record<Direction, string>>;
+}
+
+/** A loaded classifier. */
+export interface Classifier {
+  /** Classifies one text or many, in input order. */
+  classify(texts: string | string[]): Promise<Prediction[]>;
+  /** Probabilities [texts × labels] before picking the best label. */
+  probabilities(texts: string[]): Promise<Float32Array[]>;
+  /** What was loaded. */
+  readonly info: ClassifierInfo;
+  /** Frees the models' memory; the classifier cannot be used afterwards. */
+  dispose(): void;
+}
+
+/**
+ * The prediction of one probability vector: the first most probable label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toPrediction } from "./classify.ts";
+ * const p = toPrediction(["ham", "spam"], new Float32Array([0.25, 0.75]));
+ * assert.deepEqual(p, { label: "spam", score: 0.75, scores: { ham: 0.25, spam: 0.75 } });
+ * ```
+ */
+export function toPrediction(labels: string[], p: Float32Array): Prediction {
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  const scores = Object.fromEntries(labels.map((l, c) => [l, p[c]]));
+  return { label: labels[best], score: p[best], scores };
+}
+
+/** A {@linkcode Classifier} from its probabilities function. */
+export function makeClassifier(
+  info: ClassifierInfo,
+  probabilities: (texts: string[]) => Promise<Float32Array[]>,
+  dispose: () => void,
+): Classifier {
+  return {
+    info,
+    probabilities,
+    async classify(texts) {
+      const list = typeof texts === "string" ? [texts] : texts;
+      return (await probabilities(list)).map((p) => toPrediction(info.labels, p));
+    },
+    dispose,
+  };
+}
