@@ -27,6 +27,8 @@ export interface EncodeResult {
   raw: Tensor3D;
   /** Final states, detached: feed them to the next batch or chunk. */
   state: LstmState;
+  /** Every layer's output before dropout, [T, B, h_l] (the last one is `raw`), for probes. */
+  layers: Tensor3D[];
 }
 
 /** Options of {@linkcode AwdLstm.lmLoss}. */
@@ -133,6 +135,7 @@ export class AwdLstm {
     let x = lockedDropout(ops, embedded, masks.input);
     const h: Tensor2D[] = [], cs: Tensor2D[] = [];
     let raw = x;
+    const layers: Tensor3D[] = [];
     for (let l = 0; l < c.numLayers; l++) {
       const p = (n: string) => this.params.get(`rnns.${l}.${n}`);
       const out = ops.lstm({
@@ -146,9 +149,15 @@ export class AwdLstm {
       });
       h.push(out.h), cs.push(out.c);
       raw = out.y;
+      layers.push(out.y);
       x = l < c.numLayers - 1 ? lockedDropout(ops, out.y, masks.hidden?.[l]) : out.y;
     }
-    return { output: lockedDropout(ops, raw, masks.output), raw, state: { h, c: cs } };
+    return {
+      output: lockedDropout(ops, raw, masks.output),
+      raw,
+      state: { h, c: cs },
+      layers,
+    };
   }
 
   /** Decoder logits [B, T, V] for an encoder output [T, B, E] (inference and tests). */
