@@ -245,7 +245,8 @@ async function main(): Promise<void> {
   try {
     clf = await loadClassifier(v.weights!, { device, batchSize: batch });
   } catch (e) {
-    fail((e as Error).message, 1);
+    // shared/ names no flags; here the fix is one of these two.
+    fail((e as Error).message, 1, "See --weights and --device in --help.");
   }
   const bar = inputs.length > batch
     ? new ProgressBar({ label: "predict", total: inputs.length })

@@ -111,6 +111,12 @@ Deno.test({
     const missing = await predict(["--weights", weights, "--input", `${weights}/nope.txt`]);
     assert.equal(missing.code, 1);
     assert.match(new TextDecoder().decode(missing.stderr), /Cannot read .*nope\.txt: no such file/);
+    const noWeights = await predict(["--weights", `${weights}/nope`, "hello"]);
+    assert.equal(noWeights.code, 1);
+    assert.match(
+      new TextDecoder().decode(noWeights.stderr),
+      /^error: Cannot load classifier from .*nope: folder not found; .*\nSee --weights and --device in --help\.\n$/,
+    );
     const none = await predict(["--weights", weights]);
     assert.equal(none.code, 2);
     assert.match(new TextDecoder().decode(none.stderr), /Cannot predict: no texts/);
