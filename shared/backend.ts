@@ -119,7 +119,7 @@ let started: BackendInfo | undefined;
  * assert.equal(typeof ops.lstm, "function");
  * ```
  */
-export async function initBackend(device: Device | string = "auto"): Promise<BackendInfo> {
+export async function initBackend(device: Device | string = "wasm"): Promise<BackendInfo> {
   const wanted = parseDevice(device);
   let backend: BackendInfo["backend"];
   let description: string;
