@@ -123,3 +123,15 @@ Deno.test({
     await Deno.remove(weights, { recursive: true });
   },
 });
+
+Deno.test("parseInputs: labels follow the trainer's rule (trimmed; numbers and booleans as text; empty refused)", () => {
+  const rows = parseInputs('{"text":"a","y":" spam "}\n{"text":"b","y":true}\n', {
+    jsonl: true,
+    labelField: "y",
+  });
+  assert.deepEqual(rows.map((r) => r.label), ["spam", "true"]);
+  assert.throws(
+    () => parseInputs('{"text":"a","y":"  "}', { jsonl: true, labelField: "y", source: "f" }),
+    /^Error: Cannot read f:1: no label field "y" \(a non-empty string, number or boolean\)/,
+  );
+});
