@@ -44,4 +44,6 @@ export type {
   NamedTensor,
 } from "./shared/weights/mod.ts";
 export type { Direction, ModelConfig } from "./shared/model/io.ts";
+export { WEIGHT_DTYPES } from "./shared/weights/quantize.ts";
+export type { WeightDtype } from "./shared/weights/quantize.ts";
 export type { AwdLstmConfig, HeadConfig } from "./shared/model/config.ts";

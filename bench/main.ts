@@ -8,6 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { EXIT_USAGE, exitWithError, reportFailure } from "../shared/exit.ts";
 import {
   type BenchOptions,
   type BenchRow,
@@ -50,8 +51,7 @@ above 1 fitlam is better. The reference needs PyTorch; without it only
 fitlam's numbers are printed, with the command that installs it.`;
 
 function fail(message: string): never {
-  console.error(message);
-  Deno.exit(2);
+  exitWithError(message, EXIT_USAGE, "Run deno task bench --help for usage.");
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -119,24 +119,29 @@ if (import.meta.main) {
   const machine = machineInfo();
   const py = opts.noReference ? null : await findTorch();
   const rows: BenchRow[] = [];
-  for (const n of names) {
-    if (n === "train") rows.push(...await benchTrain(opts));
-    if (n === "infer") rows.push(...await benchInfer(opts));
-    if (n === "edge") rows.push(...await benchEdge(opts));
-    if (n === "tokenize") {
-      rows.push(
-        ...await benchTokenizeRows(opts, {
-          path: v.path,
-          megabytes: v.megabytes ? Number(v.megabytes) : (opts.quick ? 2 : undefined),
-        }),
-      );
+  try {
+    for (const n of names) {
+      if (n === "train") rows.push(...await benchTrain(opts));
+      if (n === "infer") rows.push(...await benchInfer(opts));
+      if (n === "edge") rows.push(...await benchEdge(opts));
+      if (n === "tokenize") {
+        rows.push(
+          ...await benchTokenizeRows(opts, {
+            path: v.path,
+            megabytes: v.megabytes ? Number(v.megabytes) : (opts.quick ? 2 : undefined),
+          }),
+        );
+      }
+      if (n === "serve") {
+        const seconds = positiveInt("duration", v.duration) ?? (opts.quick ? 5 : 15);
+        const concurrency = positiveInt("concurrency", v.concurrency) ?? (v.mixed ? 64 : 8);
+        const bench = v.mixed ? benchServeMixed : benchServe;
+        rows.push(...await bench(opts, { concurrency, seconds }));
+      }
     }
-    if (n === "serve") {
-      const seconds = positiveInt("duration", v.duration) ?? (opts.quick ? 5 : 15);
-      const concurrency = positiveInt("concurrency", v.concurrency) ?? (v.mixed ? 64 : 8);
-      const bench = v.mixed ? benchServeMixed : benchServe;
-      rows.push(...await bench(opts, { concurrency, seconds }));
-    }
+  } catch (e) {
+    // A benchmark that cannot run (e.g. no data on a fresh machine) ends in one line; a bug keeps its stack.
+    Deno.exit(reportFailure(e));
   }
   const loadEnd = loadAverage();
   const busy = (machine.loadStart ?? 0) > machine.cores * 0.5 ||

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+import { reportFailure } from "../shared/exit.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
 import { type BenchRow, findTorch, runReference, withRatio } from "./common.ts";
 
@@ -38,7 +40,12 @@ async function readGzipPrefix(path: string | URL, maxBytes: number): Promise<Uin
   try {
     file = await Deno.open(path);
   } catch (e) {
-    throw new Error(`Cannot open benchmark text ${path}: ${(e as Error).message}`);
+    const name = path instanceof URL ? fileURLToPath(path) : path;
+    // The default text lies beside the repository, so a fresh checkout has none.
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    throw new Error(
+      `Cannot open benchmark text ${name}: ${why}; pass --path FILE.gz (gzipped text, one document a line)`,
+    );
   }
   const buf = new Uint8Array(maxBytes);
   let filled = 0;
@@ -113,7 +120,12 @@ function parseArgs(args: string[]): BenchTokenizeOptions {
 }
 
 if (import.meta.main) {
-  const r = await benchTokenize(parseArgs(Deno.args));
+  let r: BenchTokenizeResult;
+  try {
+    r = await benchTokenize(parseArgs(Deno.args));
+  } catch (e) {
+    Deno.exit(reportFailure(e));
+  }
   console.log(
     `tokenize: ${r.tokens} tokens from ${r.megabytes.toFixed(1)} MiB in ${r.seconds.toFixed(3)} s` +
       ` (median of ${RUNS}) = ${(r.tokensPerSecond / 1e6).toFixed(2)}M tokens/s`,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -117,6 +117,58 @@ export function createApp(
   const maxChars = options.maxChars ?? 100_000;
   const maxQueueChars = options.maxQueueChars ?? 1_000_000;
   const deadlineMs = options.deadlineMs ?? 30_000;
+  const model = modelState(classifier);
+  const ready = model.ready;
+  let batcher: Batcher | undefined;
+  const spec = openApiSpec({ maxBodyBytes, maxTexts, maxChars, apiKey: !!options.apiKey });
+
+  const app = new Hono<Env>();
+  useMiddleware(app, options);
+
+  app.get("/", (c) => c.html(indexPage(!!options.apiKey)));
+  app.get("/docs", (c) => c.html(docsPage(spec)));
+  app.get("/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript" }));
+  app.get("/style.css", (c) => c.body(STYLE, 200, { "Content-Type": "text/css" }));
+  app.get("/openapi.json", (c) => c.json(spec));
+  const queue = () => batcher?.queued ?? { requests: 0, texts: 0, chars: 0 };
+  app.get(
+    "/healthz",
+    (c) =>
+      model.status() === "ok"
+        ? c.json({ status: "ok", queue: queue(), computing: batcher?.computing ?? 0 })
+        : c.json({ status: model.status() }, 503),
+  );
+  app.get("/v1/model", (c) => c.json(modelInfo(ready())));
+  app.post("/v1/classify", jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000), async (c) => {
+    const clf = ready();
+    const texts = parseTexts(c.get("body"), maxTexts, maxChars);
+    if (!batcher) {
+      batcher = new Batcher((t) => clf.probabilities(t), {
+        windowMs: options.batchWindowMs ?? 5,
+        maxBatch: options.maxBatch ?? 32,
+        maxQueueChars,
+      });
+      options.drain?.onStart(() => batcher?.flush());
+    }
+    const { probs, batchSize, queueMs, computeMs } = await runWithin(
+      batcher,
+      texts,
+      c.req.raw.signal,
+      { deadlineMs, maxQueueChars, drain: options.drain },
+    );
+    c.set("batchSize", batchSize);
+    c.set("queueMs", Math.round(queueMs * 100) / 100);
+    c.set("computeMs", Math.round(computeMs * 100) / 100);
+    return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
+  });
+
+  app.notFound(notFound);
+  app.onError((err, c) => internalError(err, c, options.log !== undefined));
+  return app;
+}
+
+/** Whether the model has loaded, and the classifier once it has (else a 503 to throw). */
+function modelState(classifier: Classifier | Promise<Classifier>) {
   let state: { status: "loading" } | { status: "ok"; clf: Classifier } | {
     status: "error";
     message: string;
@@ -130,21 +182,31 @@ export function createApp(
       (e) => state = { status: "error", message: (e as Error).message },
     );
   }
-  let batcher: Batcher | undefined;
-  const ready = (): Classifier => {
-    if (state.status === "ok") return state.clf;
-    throw new ApiError(
-      503,
-      state.status === "loading" ? "loading" : "load_failed",
-      state.status === "loading"
-        ? "Cannot serve request: the model is still loading; retry in a moment"
-        : `Cannot serve request: the model failed to load (${state.message}); fix the weights and restart`,
-      { "Retry-After": "1" },
-    );
+  return {
+    status: (): "loading" | "ok" | "error" => state.status,
+    ready: (): Classifier => {
+      if (state.status === "ok") return state.clf;
+      throw new ApiError(
+        503,
+        state.status === "loading" ? "loading" : "load_failed",
+        state.status === "loading"
+          ? "Cannot serve request: the model is still loading; retry in a moment"
+          : `Cannot serve request: the model failed to load (${state.message}); fix the weights and restart`,
+        { "Retry-After": "1" },
+      );
+    },
   };
-  const spec = openApiSpec({ maxBodyBytes, maxTexts, maxChars, apiKey: !!options.apiKey });
+}
 
-  const app = new Hono<Env>();
+/** What bounds one classify request's wait. */
+interface Limits {
+  deadlineMs: number;
+  maxQueueChars: number;
+  drain?: Drain;
+}
+
+/** The middleware every route passes: log, drain, HEAD, security headers, CORS, the key. */
+function useMiddleware(app: Hono<Env>, options: ServeOptions): void {
   if (options.log) app.use(requestLog(options.log));
   if (options.drain) app.use(options.drain.middleware());
   app.use(headLength());
@@ -166,135 +228,109 @@ export function createApp(
     app.use(cors({ origin: options.corsOrigins, allowHeaders: ["Content-Type", "Authorization"] }));
   }
   if (options.apiKey) app.use("/v1/*", bearerKey(options.apiKey));
+}
 
-  app.get("/", (c) => c.html(indexPage(!!options.apiKey)));
-  app.get("/docs", (c) => c.html(docsPage(spec)));
-  app.get("/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript" }));
-  app.get("/style.css", (c) => c.body(STYLE, 200, { "Content-Type": "text/css" }));
-  app.get("/openapi.json", (c) => c.json(spec));
-  const queue = () => batcher?.queued ?? { requests: 0, texts: 0, chars: 0 };
-  app.get(
-    "/healthz",
-    (c) =>
-      state.status === "ok"
-        ? c.json({ status: "ok", queue: queue(), computing: batcher?.computing ?? 0 })
-        : c.json({ status: state.status }, 503),
+/** Runs texts through the batcher, answering 503 when the queue is full or time runs out. */
+async function runWithin(
+  b: Batcher,
+  texts: string[],
+  client: AbortSignal,
+  limits: Limits,
+): Promise<BatchResult> {
+  const { deadlineMs, drain } = limits;
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException("deadline", "TimeoutError")),
+    deadlineMs,
   );
-  app.get("/v1/model", (c) => c.json(modelInfo(ready())));
-  app.post("/v1/classify", jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000), async (c) => {
-    const clf = ready();
-    const texts = parseTexts(c.get("body"), maxTexts, maxChars);
-    if (!batcher) {
-      batcher = new Batcher((t) => clf.probabilities(t), {
-        windowMs: options.batchWindowMs ?? 5,
-        maxBatch: options.maxBatch ?? 32,
-        maxQueueChars,
-      });
-      options.drain?.onStart(() => batcher?.flush());
-    }
-    const { probs, batchSize, queueMs, computeMs } = await runWithin(
-      batcher,
-      texts,
-      c.req.raw.signal,
-    );
-    c.set("batchSize", batchSize);
-    c.set("queueMs", Math.round(queueMs * 100) / 100);
-    c.set("computeMs", Math.round(computeMs * 100) / 100);
-    return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
-  });
-
-  /** Runs texts through the batcher, answering 503 when the queue is full or time runs out. */
-  async function runWithin(b: Batcher, texts: string[], client: AbortSignal): Promise<BatchResult> {
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException("deadline", "TimeoutError")),
-      deadlineMs,
-    );
-    const signals = [client, deadline.signal, ...(options.drain ? [options.drain.signal] : [])];
-    try {
-      return await b.run(texts, AbortSignal.any(signals));
-    } catch (e) {
-      throw refusal(e, b, { deadline: deadline.signal, client, drain: options.drain?.signal });
-    } finally {
-      clearTimeout(timer);
-    }
+  const signals = [client, deadline.signal, ...(drain ? [drain.signal] : [])];
+  try {
+    return await b.run(texts, AbortSignal.any(signals));
+  } catch (e) {
+    throw refusal(e, b, { deadline: deadline.signal, client, drain: drain?.signal }, limits);
+  } finally {
+    clearTimeout(timer);
   }
+}
 
-  function refusal(
-    e: unknown,
-    b: Batcher,
-    s: { deadline: AbortSignal; client: AbortSignal; drain?: AbortSignal },
-  ): unknown {
-    if (e instanceof Overloaded) {
-      return new ApiError(
-        503,
-        "overloaded",
-        `Cannot classify now: ${e.queuedChars} characters wait for the model and the queue ` +
-          `holds at most ${maxQueueChars}; retry after ${e.retryAfterS} s or send fewer texts`,
-        { "Retry-After": String(e.retryAfterS) },
-      );
-    }
-    if (s.deadline.aborted) {
-      const { texts, chars } = b.queued;
-      return new ApiError(
-        503,
-        "deadline_exceeded",
-        `Cannot classify: no answer within the ${deadlineMs} ms deadline (${texts} texts, ` +
-          `${chars} characters still queued); retry later or send fewer or shorter texts`,
-        { "Retry-After": "1" },
-      );
-    }
-    if (s.drain?.aborted) {
-      return new ApiError(
-        503,
-        "shutting_down",
-        "Cannot classify: the server stopped before this request was computed; retry",
-        { "Retry-After": "1" },
-      );
-    }
-    if (s.client.aborted) {
-      // Nobody reads this answer; the status tells the log the client left.
-      return new ApiError(
-        499 as ContentfulStatusCode,
-        "client_gone",
-        "Cannot classify: the client closed the connection; nothing to do",
-      );
-    }
-    return e;
+/** The 503 (or 499) a batcher's refusal answers, by which signal stopped it. */
+function refusal(
+  e: unknown,
+  b: Batcher,
+  s: { deadline: AbortSignal; client: AbortSignal; drain?: AbortSignal },
+  { maxQueueChars, deadlineMs }: Limits,
+): unknown {
+  if (e instanceof Overloaded) {
+    return new ApiError(
+      503,
+      "overloaded",
+      `Cannot classify now: ${e.queuedChars} characters wait for the model and the queue ` +
+        `holds at most ${maxQueueChars}; retry after ${e.retryAfterS} s or send fewer texts`,
+      { "Retry-After": String(e.retryAfterS) },
+    );
   }
+  if (s.deadline.aborted) {
+    const { texts, chars } = b.queued;
+    return new ApiError(
+      503,
+      "deadline_exceeded",
+      `Cannot classify: no answer within the ${deadlineMs} ms deadline (${texts} texts, ` +
+        `${chars} characters still queued); retry later or send fewer or shorter texts`,
+      { "Retry-After": "1" },
+    );
+  }
+  if (s.drain?.aborted) {
+    return new ApiError(
+      503,
+      "shutting_down",
+      "Cannot classify: the server stopped before this request was computed; retry",
+      { "Retry-After": "1" },
+    );
+  }
+  if (s.client.aborted) {
+    // Nobody reads this answer; the status tells the log the client left.
+    return new ApiError(
+      499 as ContentfulStatusCode,
+      "client_gone",
+      "Cannot classify: the client closed the connection; nothing to do",
+    );
+  }
+  return e;
+}
 
-  app.notFound((c) => {
-    const allowed = ROUTES[c.req.path];
-    const err = allowed
-      ? new ApiError(
-        405,
-        "method_not_allowed",
-        `Cannot ${c.req.method} ${c.req.path}: the route only answers ${
-          allowed.join(", ")
-        }; use one of those`,
-        { Allow: allowed.join(", ") },
-      )
-      : new ApiError(
-        404,
-        "not_found",
-        `Cannot find ${c.req.path}: no such route; see /docs for the routes`,
-      );
-    return errorResponse(c, err);
-  });
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return errorResponse(c, err);
-    // Unexpected: log the message, never show a stack to the client.
-    c.set("error", err.message);
-    if (!options.log) console.error(`fitlam serve: ${c.req.method} ${c.req.path}: ${err.message}`);
-    return c.json(
-      {
-        error: {
-          code: "internal",
-          message: "Cannot complete request: internal error; see the server log",
-        },
+/** 405 with Allow for a known route and another method, else 404. */
+function notFound(c: Context<Env>): Response {
+  const allowed = ROUTES[c.req.path];
+  const err = allowed
+    ? new ApiError(
+      405,
+      "method_not_allowed",
+      `Cannot ${c.req.method} ${c.req.path}: the route only answers ${
+        allowed.join(", ")
+      }; use one of those`,
+      { Allow: allowed.join(", ") },
+    )
+    : new ApiError(
+      404,
+      "not_found",
+      `Cannot find ${c.req.path}: no such route; see /docs for the routes`,
+    );
+  return errorResponse(c, err);
+}
+
+/** An ApiError as its envelope; anything else 500, its message logged, never its stack. */
+function internalError(err: Error, c: Context<Env>, logged: boolean): Response {
+  if (err instanceof ApiError) return errorResponse(c, err);
+  // Unexpected: log the message, never show a stack to the client.
+  c.set("error", err.message);
+  if (!logged) console.error(`fitlam serve: ${c.req.method} ${c.req.path}: ${err.message}`);
+  return c.json(
+    {
+      error: {
+        code: "internal",
+        message: "Cannot complete request: internal error; see the server log",
       },
-      500,
-    );
-  });
-  return app;
+    },
+    500,
+  );
 }

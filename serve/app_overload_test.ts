@@ -3,26 +3,13 @@ import { type Classifier, loadClassifier } from "../shared/pipeline.ts";
 import { createApp } from "./app.ts";
 import { Drain } from "./drain.ts";
 import type { LogEntry } from "./middleware/request_log.ts";
+import { errorOf, post } from "./test_http.ts";
 import { makeTestWeights } from "./test_weights.ts";
 
 // Admission control, deadlines, cancellation and the drain, through the app.
 
 const dir = await makeTestWeights(["fwd"]);
 const clf = await loadClassifier(dir);
-
-const post = (body: string) => ({
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body,
-});
-
-async function errorOf(res: Response, status: number, code: string): Promise<string> {
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.equal(body.error.code, code);
-  assert.match(body.error.message, /^Cannot /);
-  return body.error.message;
-}
 
 /** A classifier whose model calls wait until `release()`, to hold the queue full. */
 function slowClassifier() {

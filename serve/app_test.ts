@@ -2,24 +2,11 @@ import assert from "node:assert/strict";
 import { type Classifier, loadClassifier } from "../shared/pipeline.ts";
 import { createApp, type ServeOptions } from "./app.ts";
 import type { LogEntry } from "./middleware/request_log.ts";
+import { errorOf, post } from "./test_http.ts";
 import { makeTestWeights } from "./test_weights.ts";
 
 const dir = await makeTestWeights(["fwd", "bwd"]);
 const clf = await loadClassifier(dir);
-
-const post = (body: BodyInit, headers: Record<string, string> = {}) => ({
-  method: "POST",
-  headers: { "content-type": "application/json", ...headers },
-  body,
-});
-
-async function errorOf(res: Response, status: number, code: string): Promise<string> {
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.equal(body.error.code, code);
-  assert.match(body.error.message, /^Cannot /);
-  return body.error.message;
-}
 
 function app(options: ServeOptions = {}, c: Classifier | Promise<Classifier> = clf) {
   return createApp(c, options);

@@ -258,7 +258,8 @@ export async function main(workerEntry: string): Promise<void> {
     (clf) =>
       console.log(`fitlam model ready: ${clf.info.directions.join("+")} on ${clf.info.backend}`),
     (e) => {
-      console.error(errorText((e as Error).message));
+      // shared/ names no flags; here the fix is one of these two.
+      console.error(errorText((e as Error).message, "See --weights and --device in --help."));
       void stop(EXIT_FAILURE);
     },
   );

@@ -12,7 +12,8 @@
 import { parseArgs } from "node:util";
 import { exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
-import { formatConfusion } from "../shared/confusion.ts";
+import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
+import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
@@ -80,19 +81,15 @@ export function parseInputs(content: string, o: InputOptions): PredictInput[] {
       out.push({ line, text: raw });
       return;
     }
-    let row: unknown;
+    let r: Record<string, unknown>;
     try {
-      row = JSON.parse(raw);
+      r = parseJsonObject(raw);
     } catch (e) {
       throw new Error(
-        `Cannot read ${source}:${line}: not JSON (${(e as Error).message}); ` +
+        `Cannot read ${source}:${line}: ${(e as Error).message}; ` +
           "write one JSON object a line, or use a .txt file with one text a line",
       );
     }
-    if (!row || typeof row !== "object" || Array.isArray(row)) {
-      throw new Error(`Cannot read ${source}:${line}: expected a JSON object`);
-    }
-    const r = row as Record<string, unknown>;
     if (typeof r[textField] !== "string") {
       throw new Error(
         `Cannot read ${source}:${line}: no string field "${textField}" (fields: ${
@@ -102,14 +99,15 @@ export function parseInputs(content: string, o: InputOptions): PredictInput[] {
     }
     const item: PredictInput = { line, text: r[textField] as string };
     if (o.labelField !== undefined) {
-      const label = r[o.labelField];
-      if (typeof label !== "string" && typeof label !== "number") {
+      // The trainer's rule, so a label it stored trimmed matches here.
+      const label = labelText(r[o.labelField]);
+      if (label === undefined) {
         throw new Error(
-          `Cannot read ${source}:${line}: no label field "${o.labelField}"; ` +
+          `Cannot read ${source}:${line}: no label field "${o.labelField}" (${LABEL_RULE}); ` +
             "give every line a label, or drop --label-field",
         );
       }
-      item.label = String(label);
+      item.label = label;
     }
     out.push(item);
   });
@@ -146,21 +144,18 @@ export function scorePredictions(
   predictions: Prediction[],
 ): Score {
   const index = new Map(labels.map((l, i) => [l, i]));
-  const counts = labels.map(() => labels.map(() => 0));
-  const unknown = new Set<string>();
-  let correct = 0;
-  inputs.forEach((x, i) => {
-    const t = index.get(x.label!);
-    if (t === undefined) {
-      unknown.add(x.label!);
-      return;
-    }
-    counts[t][index.get(predictions[i].label)!]++;
-    if (predictions[i].label === x.label) correct++;
-  });
+  const known = inputs.flatMap((x, i) => index.has(x.label!) ? [i] : []);
+  const { confusion } = scoreLabels(
+    known.map((i) => index.get(inputs[i].label!)!),
+    known.map((i) => index.get(predictions[i].label)!),
+    labels.length,
+  );
+  // Texts whose true label the classifier does not know count as wrong.
+  const correct = confusion.reduce((a, row, t) => a + row[t], 0);
+  const unknown = new Set(inputs.filter((x) => !index.has(x.label!)).map((x) => x.label!));
   return {
     accuracy: correct / Math.max(1, inputs.length),
-    counts,
+    counts: confusion,
     unknownLabels: [...unknown],
   };
 }
@@ -245,7 +240,8 @@ async function main(): Promise<void> {
   try {
     clf = await loadClassifier(v.weights!, { device, batchSize: batch });
   } catch (e) {
-    fail((e as Error).message, 1);
+    // shared/ names no flags; here the fix is one of these two.
+    fail((e as Error).message, 1, "See --weights and --device in --help.");
   }
   const bar = inputs.length > batch
     ? new ProgressBar({ label: "predict", total: inputs.length })

@@ -111,9 +111,27 @@ Deno.test({
     const missing = await predict(["--weights", weights, "--input", `${weights}/nope.txt`]);
     assert.equal(missing.code, 1);
     assert.match(new TextDecoder().decode(missing.stderr), /Cannot read .*nope\.txt: no such file/);
+    const noWeights = await predict(["--weights", `${weights}/nope`, "hello"]);
+    assert.equal(noWeights.code, 1);
+    assert.match(
+      new TextDecoder().decode(noWeights.stderr),
+      /^error: Cannot load classifier from .*nope: folder not found; .*\nSee --weights and --device in --help\.\n$/,
+    );
     const none = await predict(["--weights", weights]);
     assert.equal(none.code, 2);
     assert.match(new TextDecoder().decode(none.stderr), /Cannot predict: no texts/);
     await Deno.remove(weights, { recursive: true });
   },
+});
+
+Deno.test("parseInputs: labels follow the trainer's rule (trimmed; numbers and booleans as text; empty refused)", () => {
+  const rows = parseInputs('{"text":"a","y":" spam "}\n{"text":"b","y":true}\n', {
+    jsonl: true,
+    labelField: "y",
+  });
+  assert.deepEqual(rows.map((r) => r.label), ["spam", "true"]);
+  assert.throws(
+    () => parseInputs('{"text":"a","y":"  "}', { jsonl: true, labelField: "y", source: "f" }),
+    /^Error: Cannot read f:1: no label field "y" \(a non-empty string, number or boolean\)/,
+  );
 });

@@ -95,7 +95,7 @@ function locateWasmFiles(wasm: { setWasmPaths(prefix: string): void }): void {
   } catch {
     throw new Error(
       `Cannot start the wasm backend: its .wasm files are not in ${dir}; ` +
-        "build the binary with `deno task compile` (it embeds them) or use --device cpu",
+        "build the binary with `deno task compile` (it embeds them) or use device cpu",
     );
   }
   // Emscripten's Node branch reads `__dirname` before any path override.
@@ -119,7 +119,7 @@ let started: BackendInfo | undefined;
  * assert.equal(typeof ops.lstm, "function");
  * ```
  */
-export async function initBackend(device: Device | string = "auto"): Promise<BackendInfo> {
+export async function initBackend(device: Device | string = "wasm"): Promise<BackendInfo> {
   const wanted = parseDevice(device);
   let backend: BackendInfo["backend"];
   let description: string;
@@ -127,7 +127,7 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
     const gpu = await probeGpu();
     if (wanted === "webgpu" && !gpu) {
       throw new Error(
-        "Cannot select device webgpu: no WebGPU adapter was found; install a Vulkan driver or use --device wasm",
+        "Cannot select device webgpu: no WebGPU adapter was found; install a Vulkan driver or use device wasm",
       );
     }
     if (gpu && (wanted === "webgpu" || !gpu.software)) {
@@ -154,7 +154,7 @@ export async function initBackend(device: Device | string = "auto"): Promise<Bac
   }
   const ok = await tf.setBackend(backend);
   if (!ok) {
-    throw new Error(`Cannot start the ${backend} backend: tfjs refused it; try --device cpu`);
+    throw new Error(`Cannot start the ${backend} backend: tfjs refused it; try device cpu`);
   }
   await tf.ready();
   // A kernel uses the threads ready at its call, and sums split across threads round

@@ -62,6 +62,29 @@ export function toPrediction(labels: string[], p: Float32Array): Prediction {
   return { label: labels[best], score: p[best], scores };
 }
 
+/**
+ * The mean of several models' probabilities per text (the forward and
+ * backward classifiers'), summed in model order as `p / models` so every
+ * caller gets the same bits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { averageProbabilities } from "./classify.ts";
+ * const fwd = [new Float32Array([0.25, 0.75])];
+ * const bwd = [new Float32Array([0.75, 0.25])];
+ * assert.deepEqual(averageProbabilities([fwd, bwd]), [new Float32Array([0.5, 0.5])]);
+ * ```
+ */
+export function averageProbabilities(perModel: Float32Array[][]): Float32Array[] {
+  const n = perModel.length;
+  return (perModel[0] ?? []).map((_, i) => {
+    const sum = new Float32Array(perModel[0][i].length);
+    for (const probs of perModel) probs[i].forEach((v, c) => sum[c] += v / n);
+    return sum;
+  });
+}
+
 /** A {@linkcode Classifier} from its probabilities function. */
 export function makeClassifier(
   info: ClassifierInfo,

@@ -9,7 +9,12 @@ import type { Tensor2D } from "@tensorflow/tfjs";
 import { type Device, initBackend } from "./backend.ts";
 import { classifierFromLoaded, type Direction } from "./model/io.ts";
 import { type ClassifierSource, encodeText, readClassifierSource } from "./model/source.ts";
-import { type Classifier, type ClassifierInfo, makeClassifier } from "./classify.ts";
+import {
+  averageProbabilities,
+  type Classifier,
+  type ClassifierInfo,
+  makeClassifier,
+} from "./classify.ts";
 import type { TextClassifier } from "./model/classifier.ts";
 import type { Ops } from "./ops/ops.ts";
 import { Vocab } from "./tokenizer/vocab.ts";
@@ -104,13 +109,12 @@ export async function loadClassifier(
   const batchSize = opts.batchSize ?? 32;
 
   async function probabilities(texts: string[]): Promise<Float32Array[]> {
-    const sums = texts.map(() => new Float32Array(info.labels.length));
+    const perModel: Float32Array[][] = [];
     for (const m of models) {
       const seqs = texts.map((t) => encodeText(m.vocab, t, m.direction));
-      const probs = await predictProbabilities(m.clf, seqs, batchSize);
-      probs.forEach((p, i) => p.forEach((v, c) => sums[i][c] += v / models.length));
+      perModel.push(await predictProbabilities(m.clf, seqs, batchSize));
     }
-    return sums;
+    return averageProbabilities(perModel);
   }
 
   return makeClassifier(info, probabilities, () => {

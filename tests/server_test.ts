@@ -100,6 +100,7 @@ Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights fol
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1);
   assert.match(stderr, /^error: Cannot load classifier from \/nonexistent-fitlam/);
+  assert.match(stderr, /\nSee --weights and --device in --help\.\n/);
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 

@@ -5,9 +5,10 @@ import { encoderPreset, headPreset } from "../shared/model/config.ts";
 import { Rng } from "../shared/rng.ts";
 import { type ClassifierStageOptions, type EncodedDoc, trainClassifier } from "./clf_train.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
-import { type MetricsEvent, MetricsLog } from "./metrics.ts";
+import { MetricsLog } from "./metrics.ts";
 import { ADAM_DEFAULTS } from "./optim.ts";
 import { StopSignal } from "./signals.ts";
+import { StopAtStep } from "./test_util.ts";
 
 const { ops } = await initBackend("wasm");
 const VOCAB = 30;
@@ -43,17 +44,6 @@ function options(dir: string, over: Partial<ClassifierStageOptions> = {}): Class
 
 const newClassifier = (seed: number) =>
   new TextClassifier(ops, encoderPreset("tiny", VOCAB), headPreset(2, 8), seed);
-
-/** A log that raises the stop flag (as Ctrl-C or SIGTERM would) once a given step is logged. */
-class StopAtStep extends MetricsLog {
-  constructor(readonly stop: StopSignal, readonly atStep: number) {
-    super();
-  }
-  override async add(row: MetricsEvent): Promise<void> {
-    await super.add(row);
-    if (row.type === "step" && row.step === this.atStep) this.stop.requested = true;
-  }
-}
 
 const losses = (log: MetricsLog) =>
   new Map(log.rows.filter((r) => r.type === "step").map((r) => [r.step, r.loss]));

@@ -47,20 +47,3 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
   }
   return parsed;
 }
-
-/**
- * Prints a failed command's error and returns exit status 1: a user's mistake (an error whose
- * message starts "Cannot") as one line, anything else, a bug, with its stack.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { reportFailure } from "./cli.ts";
- * assert.equal(reportFailure(new Error("Cannot read x: it is missing")), 1);
- * ```
- */
-export function reportFailure(e: unknown): number {
-  const err = e as Error;
-  console.error(err.message?.startsWith("Cannot") ? `error: ${err.message}` : err);
-  return 1;
-}

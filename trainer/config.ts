@@ -119,7 +119,8 @@ export interface TrainConfig {
 }
 
 const BASE: Omit<TrainConfig, "preset"> = {
-  device: "auto",
+  // The same default as serve, predict, bench and loadClassifier: the measured, tested path.
+  device: "wasm",
   seed: 42,
   out: "weights",
   directions: ["fwd", "bwd"],

@@ -18,7 +18,8 @@ import {
   paramSection,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { parseCommand, reportFailure } from "./cli.ts";
+import { reportFailure } from "../shared/exit.ts";
+import { parseCommand } from "./cli.ts";
 
 const USAGE = `Usage: deno task export-lm <checkpoint dir> --out DIR [--half] [--vocab FILE]
        deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR

@@ -8,9 +8,10 @@ import {
   type StageLearner,
   type StepInput,
 } from "./fit.ts";
-import { type MetricsEvent, MetricsLog } from "./metrics.ts";
+import { MetricsLog } from "./metrics.ts";
 import { ADAM_DEFAULTS } from "./optim.ts";
 import { StopSignal } from "./signals.ts";
+import { StopAtStep } from "./test_util.ts";
 
 const { ops } = await initBackend("wasm");
 
@@ -84,17 +85,6 @@ function options(dir: string, over: Partial<FitOptions> = {}): FitOptions {
     checkpointDir: `${dir}/ckpt`,
     ...over,
   };
-}
-
-/** A log that raises the stop flag (as Ctrl-C would) once a given step is logged. */
-class StopAtStep extends MetricsLog {
-  constructor(readonly stop: StopSignal, readonly atStep: number) {
-    super();
-  }
-  override async add(row: MetricsEvent): Promise<void> {
-    await super.add(row);
-    if (row.type === "step" && row.step === this.atStep) this.stop.requested = true;
-  }
 }
 
 const steps = (log: MetricsLog) =>

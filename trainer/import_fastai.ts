@@ -8,7 +8,8 @@
  * @module
  */
 import { basename } from "node:path";
-import { parseCommand, reportFailure } from "./cli.ts";
+import { reportFailure } from "../shared/exit.ts";
+import { parseCommand } from "./cli.ts";
 import { convertFastaiLm, type FastaiGeneration, parseItos } from "../shared/import/fastai.ts";
 import { readTorchCheckpoint } from "../shared/import/torch_checkpoint.ts";
 import { type Direction, saveLmParams } from "../shared/model/io.ts";

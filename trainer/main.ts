@@ -43,7 +43,7 @@ Options:
   } (default small; tiny takes seconds; paper is for a GPU host)
   --config FILE            JSON settings merged over the preset (same keys as OUT/metrics.jsonl's run row)
   --out DIR                output folder (default weights/)
-  --device NAME            auto | webgpu | wasm | cpu (default auto)
+  --device NAME            wasm | auto | webgpu | cpu (default wasm)
   --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin)
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
   --format NAME            auto | imdb | csv | zhang | trec | tsv | jsonl (default auto)

@@ -118,3 +118,12 @@ Deno.test("parseCommandLine: `lr-find STAGE` is the range test of that stage, as
   assert.deepEqual(verb.stages, ["classify"]);
   assert.equal(verb.config.lrFind, true);
 });
+
+Deno.test("parseCommandLine: the default device is wasm, as for serve, predict and loadClassifier", async () => {
+  const r = await parseCommandLine(["classify"]);
+  assert.ok(r !== "help");
+  assert.equal(r.config.device, "wasm");
+  const gpu = await parseCommandLine(["classify", "--device", "auto"]);
+  assert.ok(gpu !== "help");
+  assert.equal(gpu.config.device, "auto");
+});

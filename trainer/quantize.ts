@@ -17,7 +17,8 @@ import {
   type WeightDtype,
   widenTensors,
 } from "../shared/weights/quantize.ts";
-import { parseCommand, reportFailure } from "./cli.ts";
+import { reportFailure } from "../shared/exit.ts";
+import { parseCommand } from "./cli.ts";
 
 const USAGE = `Usage: deno task quantize <classifier dir> --out DIR [--dtype int8|f16|f32]
 

@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { type Classifier, type ClassifierInfo, makeClassifier } from "../classify.ts";
+import {
+  averageProbabilities,
+  type Classifier,
+  type ClassifierInfo,
+  makeClassifier,
+} from "../classify.ts";
 import type { Direction } from "../model/io.ts";
 import { type ClassifierSource, encodeText, readClassifierSource } from "../model/source.ts";
 import { KernelPool, kernelThreads } from "../ops/wasm/pool.ts";
@@ -71,21 +76,20 @@ export async function loadCpuClassifier(
 
   function probabilities(texts: string[]): Promise<Float32Array[]> {
     const C = info.labels.length;
-    const sums = texts.map(() => new Float32Array(C));
-    for (const m of models) {
+    const perModel = models.map((m) => {
       const seqs = texts.map((t) => encodeText(m.vocab, t, m.direction));
+      const out: Float32Array[] = new Array(seqs.length);
       // Shortest first, as loadClassifier batches: little padding per batch.
       const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
       for (let s = 0; s < order.length; s += batchSize) {
         const idx = order.slice(s, s + batchSize);
         const pooled = m.encoder.encode(idx.map((i) => seqs[i]), m.poolConfig);
         const probs = m.head.probabilities(pooled, idx.length);
-        idx.forEach((i, k) => {
-          for (let c = 0; c < C; c++) sums[i][c] += probs[k * C + c] / models.length;
-        });
+        idx.forEach((i, k) => out[i] = probs.slice(k * C, (k + 1) * C));
       }
-    }
-    return Promise.resolve(sums);
+      return out;
+    });
+    return Promise.resolve(averageProbabilities(perModel));
   }
 
   return makeClassifier(info, probabilities, () => pool.close());

@@ -232,7 +232,10 @@ export async function loadLm(ops: Ops, dir: string): Promise<{ lm: AwdLstm; conf
     lm.params.load(asParamData(own));
   } catch (e) {
     lm.params.dispose();
-    throw new Error(`Cannot load model from ${dir}: ${(e as Error).message}`);
+    // checkTensors' messages already name the folder; say it once.
+    const prefix = `Cannot load model from ${dir}: `;
+    const message = (e as Error).message;
+    throw message.startsWith(prefix) ? e : new Error(prefix + message, { cause: e });
   }
   return { lm, config };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Tensor, Variable } from "@tensorflow/tfjs";
+import type { Variable } from "@tensorflow/tfjs";
 import type { Ops } from "../ops/ops.ts";
 import type { Rng } from "../rng.ts";
 
@@ -138,9 +138,4 @@ let nextStoreId = 0;
  */
 export function paramName(variableName: string): string {
   return variableName.replace(/^p\d+\//, "");
-}
-
-/** Sums the elements of all given tensors' sizes. */
-export function countParams(tensors: Tensor[]): number {
-  return tensors.reduce((a, t) => a + t.size, 0);
 }

@@ -39,7 +39,7 @@ export async function findClassifierDirs(
 ): Promise<Partial<Record<Direction, string>>> {
   if (!(await exists(dir))) {
     throw new Error(
-      `Cannot load classifier from ${dir}: folder not found; train one with \`deno task train\` or pass --weights DIR`,
+      `Cannot load classifier from ${dir}: folder not found; train one with \`deno task train\` or name the folder that holds it`,
     );
   }
   if (await exists(`${dir}/config.json`)) {

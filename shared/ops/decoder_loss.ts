@@ -7,7 +7,7 @@
  * @module
  */
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from "@tensorflow/tfjs";
-import type { Ops } from "./ops.ts";
+import type { TfOps } from "./tf_ops.ts";
 
 /** Inputs of the fused decoder loss. */
 export interface DecoderLossInputs {
@@ -41,7 +41,7 @@ export interface DecoderLossInputs {
  * assert.ok(Math.abs(loss.dataSync()[0] - Math.log(4)) < 1e-6);
  * ```
  */
-export function decoderLossGeneric(ops: Ops, inputs: DecoderLossInputs): Scalar {
+export function decoderLossGeneric(ops: TfOps, inputs: DecoderLossInputs): Scalar {
   const { targets } = inputs;
   const [N, E] = inputs.h.shape;
   const V = inputs.weight.shape[0];

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tensorflow/tfjs";
-import type { Ops } from "./ops.ts";
+import type { TfOps } from "./tf_ops.ts";
 
 /** Inputs of one LSTM layer; weights in PyTorch layout. */
 export interface LstmInputs {
@@ -61,7 +61,7 @@ export interface LstmOutputs {
  * assert.equal(out.y.shape.join(), "3,2,5");
  * ```
  */
-export function lstmGeneric(ops: Ops, inputs: LstmInputs): LstmOutputs {
+export function lstmGeneric(ops: TfOps, inputs: LstmInputs): LstmOutputs {
   const { x, h0, c0 } = inputs;
   const [T, B] = x.shape;
   const H = inputs.wHh.shape[1];
@@ -111,7 +111,7 @@ export function lstmGeneric(ops: Ops, inputs: LstmInputs): LstmOutputs {
   return { y, h, c };
 }
 
-function backward(ops: Ops, dy: Tensor, saved: Tensor[]): Tensor[] {
+function backward(ops: TfOps, dy: Tensor, saved: Tensor[]): Tensor[] {
   const [x, wIh, wHh, ys, cells, gates, h0, c0] = saved as [
     Tensor3D,
     Tensor2D,

@@ -9,74 +9,9 @@
 import type * as tfNamespace from "@tensorflow/tfjs";
 import { lstmGeneric, type LstmInputs, type LstmOutputs } from "./lstm.ts";
 import { decoderLossGeneric, type DecoderLossInputs } from "./decoder_loss.ts";
+import { type Tf, TF_OPS, type TfOps } from "./tf_ops.ts";
 
-/** The TensorFlow.js namespace type. */
-export type Tf = typeof tfNamespace;
-
-/** Names of the tfjs functions the model may use. */
-export const TF_OPS = [
-  "abs",
-  "add",
-  "addN",
-  "cast",
-  "clone",
-  "concat",
-  "customGrad",
-  "dispose",
-  "div",
-  "equal",
-  "exp",
-  "expandDims",
-  "fill",
-  "gather",
-  "grads",
-  "greater",
-  "keep",
-  "less",
-  "log",
-  "logSoftmax",
-  "matMul",
-  "max",
-  "maximum",
-  "mean",
-  "memory",
-  "minimum",
-  "moments",
-  "mul",
-  "neg",
-  "oneHot",
-  "ones",
-  "range",
-  "relu",
-  "reshape",
-  "scalar",
-  "sigmoid",
-  "slice",
-  "softmax",
-  "split",
-  "sqrt",
-  "square",
-  "squeeze",
-  "stack",
-  "sub",
-  "sum",
-  "tanh",
-  "tensor",
-  "tensor1d",
-  "tensor2d",
-  "tensor3d",
-  "tidy",
-  "transpose",
-  "unstack",
-  "variable",
-  "variableGrads",
-  "where",
-  "zeros",
-  "zerosLike",
-] as const;
-
-/** The picked tfjs functions. */
-export type TfOps = Pick<Tf, typeof TF_OPS[number]>;
+export { type Tf, TF_OPS, type TfOps } from "./tf_ops.ts";
 
 /** A replaceable implementation of the LSTM layer op. */
 export type LstmKernel = (ops: Ops, inputs: LstmInputs) => LstmOutputs;

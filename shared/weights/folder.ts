@@ -195,7 +195,7 @@ export async function loadModelFolder(
     if (error instanceof Deno.errors.NotFound) {
       throw new Error(
         `Cannot load model from ${dir}: folder not found; train one with \`deno task train\`, ` +
-          "or name the folder that has it (trainer: --out or --from; serve and predict: --weights)",
+          "or name the folder that holds it",
         { cause: error },
       );
     }

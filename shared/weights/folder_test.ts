@@ -187,7 +187,7 @@ Deno.test("load refuses a missing folder, naming the fix", async () => {
     const dir = join(parent, "weights", "fwd");
     await assertRefused(
       loadModelFolder(dir),
-      `Cannot load model from ${dir}: folder not found; train one with \`deno task train\`, or name the folder that has it (trainer: --out or --from; serve and predict: --weights)`,
+      `Cannot load model from ${dir}: folder not found; train one with \`deno task train\`, or name the folder that holds it`,
     );
   });
 });

@@ -41,8 +41,10 @@ export interface NamedTensor {
  * ```
  */
 export class SafetensorsError extends Error {
+  /** What is wrong with the bytes, without the "Cannot decode safetensors: " prefix. */
   readonly problem: string;
 
+  /** An error for `problem`, its message prefixed "Cannot decode safetensors: ". */
   constructor(problem: string) {
     super(`Cannot decode safetensors: ${problem}`);
     this.name = "SafetensorsError";
@@ -52,7 +54,9 @@ export class SafetensorsError extends Error {
 
 /** What {@linkcode decodeSafetensors} returns. */
 export interface DecodedSafetensors {
+  /** Every tensor, by name. */
   tensors: Record<string, NamedTensor>;
+  /** The header's `__metadata__` strings (empty when the file has none). */
   metadata: Record<string, string>;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { LABEL_RULE, labelText, parseJsonObject } from "../../shared/jsonl.ts";
 import { readCsv } from "./csv.ts";
 import { rowError } from "./errors.ts";
 import { type Encoding, readLines } from "./text_io.ts";
@@ -95,16 +96,12 @@ export async function readJsonl(path: string, options: FieldOptions = {}): Promi
   for await (const line of readLines(path, options.encoding)) {
     lineNo++;
     if (!line.trim()) continue;
-    let obj: unknown;
+    let rec: Record<string, unknown>;
     try {
-      obj = JSON.parse(line);
+      rec = parseJsonObject(line);
     } catch (e) {
-      throw rowError(path, lineNo, `invalid JSON (${(e as Error).message})`);
+      throw rowError(path, lineNo, (e as Error).message);
     }
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-      throw rowError(path, lineNo, "expected a JSON object");
-    }
-    const rec = obj as Record<string, unknown>;
     const get = (name: string, option: string) => {
       if (!(name in rec)) {
         throw rowError(path, lineNo, `no field ${JSON.stringify(name)}; pass ${option}`);
@@ -115,17 +112,13 @@ export async function readJsonl(path: string, options: FieldOptions = {}): Promi
     if (texts.some((t) => typeof t !== "string")) {
       throw rowError(path, lineNo, "expected the text field to be a string");
     }
-    const label = get(labelField, "labelField");
-    if (!["string", "number", "boolean"].includes(typeof label)) {
-      throw rowError(path, lineNo, "expected the label to be a string, number or boolean");
-    }
-    rows.push(makeRow(texts as string[], String(label), path, lineNo));
+    rows.push(makeRow(texts as string[], get(labelField, "labelField"), path, lineNo));
   }
   return rows;
 }
 
-function makeRow(texts: string[], label: string, path: string, line: number): LabeledDoc {
-  const l = label.trim();
-  if (!l) throw rowError(path, line, "the label is empty");
+function makeRow(texts: string[], label: unknown, path: string, line: number): LabeledDoc {
+  const l = labelText(label);
+  if (l === undefined) throw rowError(path, line, `expected the label to be ${LABEL_RULE}`);
   return { text: texts.map((t) => t.trim()).filter((t) => t).join("\n"), label: l };
 }

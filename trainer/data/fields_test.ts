@@ -57,7 +57,7 @@ Deno.test("readJsonl: bad JSON, missing fields and wrong types name file and lin
     "array.jsonl": "[1,2]\n",
   });
   const p = dir.path;
-  await assert.rejects(readJsonl(`${p}/bad.jsonl`), /Cannot read .*bad\.jsonl:2: invalid JSON/);
+  await assert.rejects(readJsonl(`${p}/bad.jsonl`), /Cannot read .*bad\.jsonl:2: not JSON/);
   await assert.rejects(
     readJsonl(`${p}/nofield.jsonl`),
     /nofield\.jsonl:1: no field "label"; pass labelField/,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { averageProbabilities } from "../../shared/classify.ts";
 import type { TextClassifier } from "../../shared/model/classifier.ts";
 import { type Direction, loadClassifierModel } from "../../shared/model/io.ts";
 import { predictProbabilities } from "../../shared/pipeline.ts";
@@ -62,11 +63,7 @@ export async function scoreTest(
   const { task, log } = ctx;
   const dirs = Object.keys(probsOf) as Direction[];
   const truth = task.test.map((d) => task.labels.indexOf(d.label));
-  const avg = task.test.map((_, i) => {
-    const p = new Float32Array(task.labels.length);
-    for (const d of dirs) probsOf[d]![i].forEach((v, k) => p[k] += v / dirs.length);
-    return p;
-  });
+  const avg = averageProbabilities(dirs.map((d) => probsOf[d]!));
   const rows: [Direction | "avg", Float32Array[]][] = [
     ...dirs.map((d) => [d, probsOf[d]!] as [Direction, Float32Array[]]),
     ["avg", avg],

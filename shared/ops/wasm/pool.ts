@@ -198,12 +198,6 @@ export function kernelThreadsReady(timeoutMs = 10_000): Promise<number> {
   return kernels().ready(timeoutMs);
 }
 
-/** Stops the kernels' worker threads (they restart on the next kernel call). */
-export function closeKernelThreads(): void {
-  pool?.close();
-  pool = undefined;
-}
-
 /** Copies tfjs tensors into the pool's memory; returns their offsets. */
 export function copyIn(p: KernelPool, b: WasmBackendLike, ts: TensorInfo[]): number[] {
   const offs = ts.map((t) => p.alloc(sizeOf(t.shape)));
