@@ -14,6 +14,11 @@ import { startServer } from "./server_process.ts";
 const MAIN = new URL("../serve/main.ts", import.meta.url).pathname;
 const weights = await makeTestWeights(["fwd", "bwd"]);
 
+/** `deno task serve` on the test weights, with these extra flags. */
+function serveWeights(flags: string[]) {
+  return startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights, ...flags]);
+}
+
 function classify(base: string, text: string): Promise<Response> {
   return fetch(`${base}/v1/classify`, {
     method: "POST",
@@ -24,12 +29,7 @@ function classify(base: string, text: string): Promise<Response> {
 
 Deno.test("SIGTERM: every queued request is answered 200, then the server exits 0", async () => {
   // A one-minute batch window holds the requests in the queue until the drain flushes it.
-  const server = await startServer(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "--weights",
-    weights,
+  const server = await serveWeights([
     "--batch-window-ms",
     "60000",
     "--max-batch",
@@ -57,7 +57,7 @@ Deno.test("SIGTERM: every queued request is answered 200, then the server exits 
 });
 
 Deno.test("SIGTERM under continuous load: no request is cut off after it was sent", async () => {
-  const server = await startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights]);
+  const server = await serveWeights([]);
   const outcomes: string[] = [];
   // Each client sends until the server refuses it; a refusal must be the 503 envelope.
   const client = async (i: number) => {
@@ -86,12 +86,7 @@ Deno.test("SIGTERM under continuous load: no request is cut off after it was sen
 });
 
 Deno.test("a slow body is answered 408 body_timeout, not held open", async () => {
-  const server = await startServer(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "--weights",
-    weights,
+  const server = await serveWeights([
     "--body-timeout-ms",
     "300",
   ]);
@@ -142,12 +137,7 @@ async function healthOn(conn: Deno.Conn): Promise<string> {
 }
 
 Deno.test("slow headers: 408 header_timeout and the connection closes; a cut body is 400", async () => {
-  const server = await startServer(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "--weights",
-    weights,
+  const server = await serveWeights([
     "--header-timeout-ms",
     "300",
   ]);
@@ -173,12 +163,7 @@ Deno.test("slow headers: 408 header_timeout and the connection closes; a cut bod
 });
 
 Deno.test("beyond --max-connections a new connection is closed; open ones keep answering", async () => {
-  const server = await startServer(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "--weights",
-    weights,
+  const server = await serveWeights([
     "--max-connections",
     "4",
   ]);
@@ -235,7 +220,7 @@ Deno.test("ulimit -n 256: 1,000 idle connections do not end the server; it answe
 });
 
 Deno.test("/healthz and /v1/model answer while a large request computes", async () => {
-  const server = await startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights]);
+  const server = await serveWeights([]);
   // Ten texts of 100,000 characters: about a second of model time for the test weights.
   const texts = Array.from({ length: 10 }, (_, i) => `${i} ` + "meeting at noon ".repeat(6_000));
   let done = false;
