@@ -49,8 +49,9 @@ const HELP = `Usage: ${PROGRAM} [options]
   --header-timeout-ms N answer 408 and close when a request's headers are not all
                         there within N ms (default 10000)
   --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 5000)
-  --max-connections N   close connections beyond N open ones at once (default
-                        1024, less when the open-file limit is low)
+  --max-connections N   answer 503 (Retry-After: 1) and close connections beyond
+                        N open ones (default 1024, less when the open-file
+                        limit is low)
   --drain-ms N          on SIGTERM/SIGINT: refuse new requests, answer those in
                         flight for up to N ms, then exit 0 (default 20000)
   --cors-origin URL     allow this origin (repeatable)

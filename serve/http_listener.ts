@@ -22,11 +22,25 @@ export interface ConnectionLimits {
    * 408; a backstop behind the app's own body timeout, so set it longer.
    */
   requestTimeoutMs: number;
-  /** Connections beyond this many open ones are closed as soon as they are accepted. */
+  /**
+   * Connections beyond this many open ones are answered 503 `too_many_connections`
+   * (with `Retry-After`) without running the handler, and closed; beyond
+   * {@linkcode REFUSAL_ROOM} more they are closed unanswered.
+   */
   maxConnections: number;
   /** Connections the kernel holds until they are accepted (default {@linkcode BACKLOG}). */
   backlog?: number;
 }
+
+/**
+ * Connections beyond the cap that still get a 503 before they close; past
+ * these, Node closes new connections at once. Taken from the files reserved
+ * beside the connection budget, so refusing never exhausts descriptors.
+ */
+export const REFUSAL_ROOM = 32;
+
+/** How long a refused connection may take to send its request before it is cut. */
+const REFUSAL_MS = 1000;
 
 /** Connections the kernel holds until they are accepted, by default. */
 export const BACKLOG = 64;
@@ -81,7 +95,8 @@ export function listenHttp(handler: Handler, options: ListenOptions): Promise<Ht
     // Node checks the header and request timeouts only this often (30 s by default).
     connectionsCheckingInterval: Math.max(50, Math.min(1000, options.headerTimeoutMs / 4)),
   });
-  server.maxConnections = options.maxConnections;
+  server.maxConnections = options.maxConnections + REFUSAL_ROOM;
+  const refused = refuseBeyond(server, options.maxConnections);
   // Keep the answering side open after a client's FIN: a client that sends half a body and
   // half-closes then gets 400 body_incomplete rather than a silent close (see http_request.ts).
   (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -89,6 +104,7 @@ export function listenHttp(handler: Handler, options: ListenOptions): Promise<Ht
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     active.set(req.socket, res);
     res.on("close", () => active.delete(req.socket));
+    if (refused.has(req.socket)) return void send(tooManyConnections(options), req, res);
     void answer(handler, req, res);
   });
   server.on("clientError", (err: Error & { code?: string }, socket: Socket) => {
@@ -113,6 +129,34 @@ export function listenHttp(handler: Handler, options: ListenOptions): Promise<Ht
       });
     });
   });
+}
+
+/**
+ * Marks connections accepted beyond `cap` open ones: their request is
+ * answered 503 without the handler, and they are cut after {@linkcode REFUSAL_MS}
+ * whether or not a request came.
+ */
+function refuseBeyond(server: http.Server, cap: number): WeakSet<Socket> {
+  const refused = new WeakSet<Socket>();
+  // Runs before Node's own listener, while the count includes this connection.
+  server.prependListener("connection", (socket: Socket) => {
+    if ((server as unknown as { _connections: number })._connections <= cap) return;
+    refused.add(socket);
+    setTimeout(() => socket.destroy(), REFUSAL_MS).unref();
+  });
+  return refused;
+}
+
+function tooManyConnections(limits: ConnectionLimits): Response {
+  const response = errorEnvelope(
+    503,
+    "too_many_connections",
+    `Cannot accept connection: ${limits.maxConnections} connections are open, the most this ` +
+      "server takes; retry after a second or reuse an open connection",
+  );
+  response.headers.set("retry-after", "1");
+  response.headers.set("connection", "close");
+  return response;
 }
 
 /** Runs the handler on one request and writes its response. */
