@@ -13,6 +13,7 @@
  */
 import { type AwdLstmConfig, encoderPreset } from "../model/config.ts";
 import type { ParamData } from "../model/params.ts";
+import { transferVocabRows } from "../model/vocab_transfer.ts";
 import { SPECIAL_TOKENS, type SpecialToken } from "../tokenizer/special_tokens.ts";
 import { describePy, PickleError, PyObject, unpickle } from "./pickle.ts";
 import { TorchTensor } from "./torch_checkpoint.ts";
@@ -400,26 +401,10 @@ export function convertFastaiLm(
 
   // Vocabulary rows in fitlam's order; missing special tokens get the mean row.
   const { vocab, rowOf, renamed, duplicates } = mapFastaiVocab(itos);
-  const meanEmb = new Float32Array(E);
-  let meanBias = 0;
-  for (let r = 0; r < V; r++) {
-    for (let e = 0; e < E; e++) meanEmb[e] += emb.data[r * E + e] / V;
-    meanBias += bias[r] / V;
-  }
-  const newEmb = new Float32Array(vocab.length * E), newBias = new Float32Array(vocab.length);
-  const missing: string[] = [];
-  rowOf.forEach((row, id) => {
-    if (row < 0) {
-      newEmb.set(meanEmb, id * E);
-      newBias[id] = meanBias;
-      missing.push(vocab[id]);
-    } else {
-      newEmb.set(emb.data.subarray(row * E, (row + 1) * E), id * E);
-      newBias[id] = bias[row];
-    }
-  });
-  params["encoder.weight"] = { shape: [vocab.length, E], data: newEmb };
-  params["decoder.bias"] = { shape: [vocab.length], data: newBias };
+  params["encoder.weight"] = emb;
+  params["decoder.bias"] = { shape: [V], data: bias };
+  Object.assign(params, transferVocabRows(params, rowOf));
+  const missing = rowOf.flatMap((row, id) => (row < 0 ? [vocab[id]] : []));
   if (renamed.length) notes.push(`special tokens renamed: ${renamed.join(", ")}`);
   if (missing.length) {
     notes.push(
