@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { ExpectedTensors } from "./expected.ts";
 import {
   CONFIG_FILE,
-  type ExpectedTensors,
   loadModelFolder,
   MODEL_FILE,
   saveModelFolder,

@@ -43,9 +43,9 @@ export {
   f32ToF16,
 } from "./half.ts";
 export { readDirAtomic, recoverDir, writeDirAtomic, writeFileAtomic } from "./atomic.ts";
+export type { ExpectedTensors } from "./expected.ts";
 export {
   CONFIG_FILE,
-  type ExpectedTensors,
   type FolderLoadOptions,
   type LoadedModel,
   loadModelFolder,
