@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { type Series, svgLineChart } from "../shared/svg.ts";
+import type { Series } from "../trainer/report/chart.ts";
+import { chartFile } from "../trainer/report/chart_file.ts";
 import { SHIPPED_LMS } from "../trainer/config.ts";
 import { agNewsTask, exists, type Options, type RunSpec, trecTask } from "./common.ts";
 
@@ -398,16 +399,20 @@ export function sampleEfficiencyChart(cells: SampleEfficiencyCell[], baselineNam
         .sort((a, b) => a[0] - b[0]);
     const name = `${displayName(dataset)}${epochs}`;
     const f = line((c) => c.fitlam), b = line((c) => c.baseline);
-    if (f.length) series.push({ name: `${name} fitlam`, color, points: f });
-    if (b.length) series.push({ name: `${name} ${baselineName}`, color, points: b, dashed: true });
+    if (f.length) series.push({ label: `${name} fitlam`, color, segments: [f], dots: true });
+    if (b.length) {
+      const label = `${name} ${baselineName}`;
+      series.push({ label, color, segments: [b], dots: true, dash: "5 3" });
+    }
   }
-  return svgLineChart({
+  return chartFile({
     title: "Test error vs labelled training examples (mean over seeds)",
     xLabel: "labelled training examples (log scale)",
     yLabel: "test error %",
     series,
-    integerX: true,
-    xTickFormat: (t) => (10 ** t).toLocaleString("en-US"),
+    xIntegers: true,
+    xFormat: (t) => (10 ** t).toLocaleString("en-US"),
+    legend: "right",
   });
 }
 

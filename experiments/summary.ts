@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Series, svgLineChart } from "../shared/svg.ts";
+import type { Series } from "../trainer/report/chart.ts";
+import { chartFile } from "../trainer/report/chart_file.ts";
 
 type Row = Record<string, unknown>;
 
@@ -200,6 +201,9 @@ const COLORS: Record<string, string> = {
   bwd: "#d62728",
 };
 
+/** The backward direction's lines. */
+const DASH = "5 3";
+
 function colorOf(variant: string): string {
   return COLORS[variant.replace(/-e\d+$/, "")] ?? "#7f7f7f";
 }
@@ -207,7 +211,12 @@ function colorOf(variant: string): string {
 function stepSeries(rows: Row[], stage: string, dir: string, name: string, color: string): Series {
   const pts = rows.filter((r) => r.type === "step" && r.stage === stage && r.direction === dir)
     .map((r, i) => [i + 1, r.loss as number] as [number, number]);
-  return { name, color, points: smooth(pts, 25), dashed: dir === "bwd" };
+  return {
+    label: name,
+    color,
+    segments: [smooth(pts, 25)],
+    dash: dir === "bwd" ? DASH : undefined,
+  };
 }
 
 /**
@@ -246,7 +255,8 @@ export async function summarize(
       );
       await Deno.writeTextFile(
         `${plotDir}/wiki-lm-pretrain.svg`,
-        svgLineChart({
+        chartFile({
+          legend: "right",
           title: "Stage 1 on enwiki: training loss (25-step moving mean)",
           xLabel: "step",
           yLabel: "cross-entropy",
@@ -261,21 +271,23 @@ export async function summarize(
     for (const { run } of inGroup) {
       for (const [d, xs] of Object.entries(run.validAccuracy)) {
         acc.push({
-          name: `${run.variant} s${run.seed} ${d}`,
+          label: `${run.variant} s${run.seed} ${d}`,
           color: colorOf(run.variant),
-          dashed: d === "bwd",
-          points: xs.map((x, i) => [i + 1, 100 * x]),
+          dash: d === "bwd" ? DASH : undefined,
+          dots: true,
+          segments: [xs.map((x, i) => [i + 1, 100 * x])],
         });
       }
     }
     await Deno.writeTextFile(
       `${plotDir}/${g}-classifier-valid.svg`,
-      svgLineChart({
+      chartFile({
+        legend: "right",
         title: `${g}: classifier validation accuracy (solid fwd, dashed bwd)`,
         xLabel: "epoch",
         yLabel: "accuracy %",
         series: acc,
-        integerX: true,
+        xIntegers: true,
       }),
     );
     // Stage 2 and classifier training loss of the first seed of each variant.
@@ -293,13 +305,14 @@ export async function summarize(
             `${run.variant} s${run.seed} ${d}`,
             colorOf(run.variant),
           );
-          if (s.points.length) series.push(s);
+          if (s.segments[0].length) series.push(s);
         }
       }
       if (!series.length) continue;
       await Deno.writeTextFile(
         `${plotDir}/${g}-${stage}-loss.svg`,
-        svgLineChart({
+        chartFile({
+          legend: "right",
           title: `${g}: ${
             stage === "classify" ? "classifier" : "stage 2 LM"
           } training loss (25-step moving mean)`,
