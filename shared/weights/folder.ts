@@ -11,13 +11,9 @@
 
 import { readDirAtomic, writeDirAtomic } from "./atomic.ts";
 import { type ExpectedTensors, tensorMismatch } from "./expected.ts";
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  type NamedTensor,
-  SafetensorsError,
-  toFloat32Tensor,
-} from "./safetensors.ts";
+import { type NamedTensor, toFloat32Tensor } from "./safetensors.ts";
+import { decodeSafetensors, SafetensorsError } from "./safetensors_read.ts";
+import { encodeSafetensors } from "./safetensors_write.ts";
 import { sha256Hex } from "./sha256.ts";
 
 /** File name of the weights inside a model folder. */

@@ -8,7 +8,9 @@ import {
   saveModelFolder,
   tensorsDigest,
 } from "./folder.ts";
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+import type { NamedTensor } from "./safetensors.ts";
+import { decodeSafetensors } from "./safetensors_read.ts";
+import { encodeSafetensors } from "./safetensors_write.ts";
 import { sha256Hex } from "./sha256.ts";
 
 async function withTempDir(body: (parent: string) => Promise<void>): Promise<void> {
