@@ -16,7 +16,7 @@ import type { ParamData } from "../model/params.ts";
 import { transferVocabRows } from "../model/vocab_transfer.ts";
 import { mapFastaiVocab } from "./fastai_vocab.ts";
 import { describePy, PyObject } from "./pickle.ts";
-import { TorchTensor } from "./torch_checkpoint.ts";
+import { TorchTensor } from "./torch_tensor.ts";
 
 /** Which fastai release's key layout a checkpoint has. */
 export type FastaiGeneration = "fastai v1/v2" | "fastai 0.7";

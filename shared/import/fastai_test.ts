@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { convertFastaiLm } from "./fastai.ts";
-import { TorchStorage, TorchTensor } from "./torch_checkpoint.ts";
+import { TorchStorage, TorchTensor } from "./torch_tensor.ts";
 
 const V1 = "xxunk xxpad xxbos xxeos xxfld xxmaj xxup xxrep xxwrep".split(" ");
 
