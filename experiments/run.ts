@@ -15,13 +15,12 @@ import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 import { agNewsTask, exists, type Options, runOne, type RunSpec, trecTask } from "./common.ts";
 import {
   checkShippedLms,
-  readSampleEfficiencyRuns,
   SAMPLE_EFFICIENCY,
   SAMPLE_EFFICIENCY_SEEDS,
   sampleEfficiencySpecs,
-  sampleEfficiencySummary,
   STAGE2_VARIANT,
 } from "./sample_efficiency.ts";
+import { readSampleEfficiencyRuns, sampleEfficiencySummary } from "./sample_efficiency_summary.ts";
 import { summarize } from "./summary.ts";
 
 export { agNewsSplit } from "./common.ts";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Series, svgLineChart } from "../shared/svg.ts";
+import type { Series } from "../trainer/report/chart.ts";
+import { chartFile } from "../trainer/report/chart_file.ts";
 
 type Row = Record<string, unknown>;
 
@@ -40,6 +41,9 @@ export interface RunSummary {
   steps: Record<string, number>;
 }
 
+/** A run's summary with its metrics rows. */
+export type RunWithRows = { run: RunSummary; rows: Row[] };
+
 async function* walk(dir: string, skip: string[] = []): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const p = `${dir}/${e.name}`;
@@ -55,7 +59,7 @@ async function readRows(path: string): Promise<Row[]> {
 }
 
 /** Reads one run folder. */
-export async function readRun(dir: string): Promise<{ run: RunSummary; rows: Row[] }> {
+export async function readRun(dir: string): Promise<RunWithRows> {
   const exp = JSON.parse(await Deno.readTextFile(`${dir}/experiment.json`));
   const rows = await readRows(`${dir}/metrics.jsonl`);
   // A resumed run appends; the last "run" row describes the last process.
@@ -200,6 +204,9 @@ const COLORS: Record<string, string> = {
   bwd: "#d62728",
 };
 
+/** The backward direction's lines. */
+const DASH = "5 3";
+
 function colorOf(variant: string): string {
   return COLORS[variant.replace(/-e\d+$/, "")] ?? "#7f7f7f";
 }
@@ -207,7 +214,100 @@ function colorOf(variant: string): string {
 function stepSeries(rows: Row[], stage: string, dir: string, name: string, color: string): Series {
   const pts = rows.filter((r) => r.type === "step" && r.stage === stage && r.direction === dir)
     .map((r, i) => [i + 1, r.loss as number] as [number, number]);
-  return { name, color, points: smooth(pts, 25), dashed: dir === "bwd" };
+  return {
+    label: name,
+    color,
+    segments: [smooth(pts, 25)],
+    dash: dir === "bwd" ? DASH : undefined,
+  };
+}
+
+/** Stage 1 on enwiki: the LM table and the training-loss plot. */
+async function summarizeWikiLm({ run, rows }: RunWithRows, plotDir: string): Promise<void> {
+  console.log(lmTable(run));
+  const series = Object.keys(run.pretrainValidPerplexity).map((d) =>
+    stepSeries(rows, "pretrain", d, d, COLORS[d])
+  );
+  await Deno.writeTextFile(
+    `${plotDir}/wiki-lm-pretrain.svg`,
+    chartFile({
+      legend: "right",
+      title: "Stage 1 on enwiki: training loss (25-step moving mean)",
+      xLabel: "step",
+      yLabel: "cross-entropy",
+      series,
+    }),
+  );
+}
+
+/** Each run's classifier validation accuracy per epoch, one line per run and direction. */
+async function writeValidationPlot(g: string, inGroup: RunWithRows[], plotDir: string) {
+  const acc: Series[] = [];
+  for (const { run } of inGroup) {
+    for (const [d, xs] of Object.entries(run.validAccuracy)) {
+      acc.push({
+        label: `${run.variant} s${run.seed} ${d}`,
+        color: colorOf(run.variant),
+        dash: d === "bwd" ? DASH : undefined,
+        dots: true,
+        segments: [xs.map((x, i) => [i + 1, 100 * x])],
+      });
+    }
+  }
+  await Deno.writeTextFile(
+    `${plotDir}/${g}-classifier-valid.svg`,
+    chartFile({
+      legend: "right",
+      title: `${g}: classifier validation accuracy (solid fwd, dashed bwd)`,
+      xLabel: "epoch",
+      yLabel: "accuracy %",
+      series: acc,
+      xIntegers: true,
+    }),
+  );
+}
+
+/** Stage 2 and classifier training loss of the first seed of each variant, a plot per stage. */
+async function writeLossPlots(g: string, inGroup: RunWithRows[], plotDir: string) {
+  for (const stage of ["finetune-lm", "classify"]) {
+    const series: Series[] = [];
+    const seen = new Set<string>();
+    for (const { run, rows } of inGroup) {
+      if (seen.has(run.variant)) continue;
+      seen.add(run.variant);
+      for (const d of ["fwd", "bwd"]) {
+        const label = `${run.variant} s${run.seed} ${d}`;
+        const s = stepSeries(rows, stage, d, label, colorOf(run.variant));
+        if (s.segments[0].length) series.push(s);
+      }
+    }
+    if (!series.length) continue;
+    const what = stage === "classify" ? "classifier" : "stage 2 LM";
+    await Deno.writeTextFile(
+      `${plotDir}/${g}-${stage}-loss.svg`,
+      chartFile({
+        legend: "right",
+        title: `${g}: ${what} training loss (25-step moving mean)`,
+        xLabel: "step",
+        yLabel: "cross-entropy",
+        series,
+      }),
+    );
+  }
+}
+
+/** One group's table, and its plots. */
+async function summarizeGroup(g: string, inGroup: RunWithRows[], plotDir: string) {
+  console.log(`\n### ${g}\n`);
+  if (g === "wiki-lm-eval") {
+    console.log(lmEvalTable(inGroup[0].run));
+  } else if (g === "wiki-lm") {
+    await summarizeWikiLm(inGroup[0], plotDir);
+  } else {
+    console.log(accuracyTable(inGroup.map((a) => a.run)));
+    await writeValidationPlot(g, inGroup, plotDir);
+    await writeLossPlots(g, inGroup, plotDir);
+  }
 }
 
 /**
@@ -221,7 +321,7 @@ export async function summarize(
   plotDir: string,
   options: { skip?: string[]; allowEmpty?: boolean } = {},
 ): Promise<void> {
-  const all: { run: RunSummary; rows: Row[] }[] = [];
+  const all: RunWithRows[] = [];
   for await (const dir of walk(out, options.skip)) all.push(await readRun(dir));
   all.sort((a, b) => a.run.out < b.run.out ? -1 : 1);
   if (!all.length && options.allowEmpty) return;
@@ -230,85 +330,8 @@ export async function summarize(
   const runs = all.map((a) => a.run);
   await Deno.writeTextFile(jsonPath, JSON.stringify(runs, null, 2) + "\n");
   console.error(`wrote ${jsonPath} (${runs.length} runs)`);
-  const groups = [...new Set(runs.map((r) => r.group))];
-  for (const g of groups) {
-    const inGroup = all.filter((a) => a.run.group === g);
-    console.log(`\n### ${g}\n`);
-    if (g === "wiki-lm-eval") {
-      console.log(lmEvalTable(inGroup[0].run));
-      continue;
-    }
-    if (g === "wiki-lm") {
-      const { run, rows } = inGroup[0];
-      console.log(lmTable(run));
-      const series = Object.keys(run.pretrainValidPerplexity).map((d) =>
-        stepSeries(rows, "pretrain", d, d, COLORS[d])
-      );
-      await Deno.writeTextFile(
-        `${plotDir}/wiki-lm-pretrain.svg`,
-        svgLineChart({
-          title: "Stage 1 on enwiki: training loss (25-step moving mean)",
-          xLabel: "step",
-          yLabel: "cross-entropy",
-          series,
-        }),
-      );
-      continue;
-    }
-    console.log(accuracyTable(inGroup.map((a) => a.run)));
-    // Classifier validation accuracy per epoch.
-    const acc: Series[] = [];
-    for (const { run } of inGroup) {
-      for (const [d, xs] of Object.entries(run.validAccuracy)) {
-        acc.push({
-          name: `${run.variant} s${run.seed} ${d}`,
-          color: colorOf(run.variant),
-          dashed: d === "bwd",
-          points: xs.map((x, i) => [i + 1, 100 * x]),
-        });
-      }
-    }
-    await Deno.writeTextFile(
-      `${plotDir}/${g}-classifier-valid.svg`,
-      svgLineChart({
-        title: `${g}: classifier validation accuracy (solid fwd, dashed bwd)`,
-        xLabel: "epoch",
-        yLabel: "accuracy %",
-        series: acc,
-        integerX: true,
-      }),
-    );
-    // Stage 2 and classifier training loss of the first seed of each variant.
-    for (const stage of ["finetune-lm", "classify"]) {
-      const series: Series[] = [];
-      const seen = new Set<string>();
-      for (const { run, rows } of inGroup) {
-        if (seen.has(run.variant)) continue;
-        seen.add(run.variant);
-        for (const d of ["fwd", "bwd"]) {
-          const s = stepSeries(
-            rows,
-            stage,
-            d,
-            `${run.variant} s${run.seed} ${d}`,
-            colorOf(run.variant),
-          );
-          if (s.points.length) series.push(s);
-        }
-      }
-      if (!series.length) continue;
-      await Deno.writeTextFile(
-        `${plotDir}/${g}-${stage}-loss.svg`,
-        svgLineChart({
-          title: `${g}: ${
-            stage === "classify" ? "classifier" : "stage 2 LM"
-          } training loss (25-step moving mean)`,
-          xLabel: "step",
-          yLabel: "cross-entropy",
-          series,
-        }),
-      );
-    }
+  for (const g of new Set(runs.map((r) => r.group))) {
+    await summarizeGroup(g, all.filter((a) => a.run.group === g), plotDir);
   }
   // The repository's `deno fmt --check` covers JSON and SVG: leave both formatted.
   const fmt = await new Deno.Command(Deno.execPath(), {

@@ -14,7 +14,7 @@ import { exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
-import { loadClassifier, type Prediction } from "../shared/pipeline.ts";
+import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
 
@@ -170,11 +170,24 @@ async function readInput(path: string): Promise<string> {
   }
 }
 
-async function main(): Promise<void> {
-  let args;
+/** The command line, checked: the flags' values, the texts given as arguments, batch and device. */
+interface PredictArgs {
+  weights: string;
+  input?: string;
+  textField?: string;
+  labelField?: string;
+  out?: string;
+  device: Device;
+  batch: number;
+  texts: string[];
+}
+
+/** Parses and checks `args`; undefined after printing --help. Exits with a message on misuse. */
+function parseCommandLine(args: string[]): PredictArgs | undefined {
+  let parsed;
   try {
-    args = parseArgs({
-      args: Deno.args,
+    parsed = parseArgs({
+      args,
       allowPositionals: true,
       options: {
         weights: { type: "string", default: "weights" },
@@ -190,10 +203,10 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(`Cannot predict: ${(e as Error).message}; see --help`);
   }
-  const { values: v, positionals } = args;
+  const { values: v, positionals } = parsed;
   if (v.help) {
     console.log(HELP);
-    return;
+    return undefined;
   }
   if (!positionals.length && v.input === undefined) {
     fail("Cannot predict: no texts; pass them as arguments or with --input FILE (see --help)");
@@ -211,38 +224,49 @@ async function main(): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  return {
+    weights: v.weights!,
+    input: v.input,
+    textField: v["text-field"],
+    labelField: v["label-field"],
+    out: v.out,
+    device,
+    batch,
+    texts: positionals,
+  };
+}
 
+/** The texts to classify: the arguments, or the records of --input. */
+async function readInputs(a: PredictArgs): Promise<PredictInput[]> {
+  if (a.input === undefined) return a.texts.map((text) => ({ line: 0, text }));
+  const jsonl = /\.(jsonl|ndjson)$/i.test(a.input);
+  if (!jsonl && (a.textField || a.labelField)) {
+    fail(
+      `Cannot read ${a.input}: --text-field/--label-field need a .jsonl or .ndjson file; ` +
+        "this one is read as one text a line",
+    );
+  }
   let inputs: PredictInput[];
-  if (v.input !== undefined) {
-    const jsonl = /\.(jsonl|ndjson)$/i.test(v.input);
-    if (!jsonl && (v["text-field"] || v["label-field"])) {
-      fail(
-        `Cannot read ${v.input}: --text-field/--label-field need a .jsonl or .ndjson file; ` +
-          "this one is read as one text a line",
-      );
-    }
-    try {
-      inputs = parseInputs(await readInput(v.input), {
-        jsonl,
-        textField: v["text-field"],
-        labelField: v["label-field"],
-        source: v.input,
-      });
-    } catch (e) {
-      fail((e as Error).message, 1);
-    }
-    if (!inputs.length) fail(`Cannot predict: ${v.input} holds no texts`, 1);
-  } else {
-    inputs = positionals.map((text) => ({ line: 0, text }));
-  }
-
-  let clf;
   try {
-    clf = await loadClassifier(v.weights!, { device, batchSize: batch });
+    inputs = parseInputs(await readInput(a.input), {
+      jsonl,
+      textField: a.textField,
+      labelField: a.labelField,
+      source: a.input,
+    });
   } catch (e) {
-    // shared/ names no flags; here the fix is one of these two.
-    fail((e as Error).message, 1, "See --weights and --device in --help.");
+    fail((e as Error).message, 1);
   }
+  if (!inputs.length) fail(`Cannot predict: ${a.input} holds no texts`, 1);
+  return inputs;
+}
+
+/** Classifies the inputs `batch` at a time, with a progress bar when there is more than one batch. */
+async function classifyAll(
+  clf: Classifier,
+  inputs: PredictInput[],
+  batch: number,
+): Promise<Prediction[]> {
   const bar = inputs.length > batch
     ? new ProgressBar({ label: "predict", total: inputs.length })
     : undefined;
@@ -255,7 +279,15 @@ async function main(): Promise<void> {
     bar?.update(predictions.length, { "texts/s": predictions.length / Math.max(seconds, 1e-9) });
   }
   bar?.finish();
+  return predictions;
+}
 
+/** One JSON line per prediction, to `out` (atomically) or stdout. */
+async function writePredictions(
+  inputs: PredictInput[],
+  predictions: Prediction[],
+  out: string | undefined,
+): Promise<void> {
   const lines = predictions.map((p, i) =>
     JSON.stringify({
       index: i,
@@ -267,26 +299,43 @@ async function main(): Promise<void> {
     })
   );
   const text = lines.join("\n") + "\n";
-  if (v.out) {
+  if (out) {
     try {
-      await writeFileAtomic(v.out, text);
+      await writeFileAtomic(out, text);
     } catch (e) {
       fail((e as Error).message, 1);
     }
   } else await Deno.stdout.write(new TextEncoder().encode(text));
+}
 
-  if (v["label-field"] !== undefined) {
-    const s = scorePredictions(clf.info.labels, inputs, predictions);
-    console.error(formatConfusion(clf.info.labels, s.counts));
-    console.error(`accuracy ${(100 * s.accuracy).toFixed(2)}% on ${inputs.length} texts`);
-    if (s.unknownLabels.length) {
-      console.error(
-        `note: true labels the classifier does not know (counted wrong): ${
-          s.unknownLabels.join(", ")
-        }; it knows ${clf.info.labels.join(", ")}`,
-      );
-    }
+/** Prints the confusion matrix and accuracy against the inputs' true labels to stderr. */
+function reportScore(labels: string[], inputs: PredictInput[], predictions: Prediction[]): void {
+  const s = scorePredictions(labels, inputs, predictions);
+  console.error(formatConfusion(labels, s.counts));
+  console.error(`accuracy ${(100 * s.accuracy).toFixed(2)}% on ${inputs.length} texts`);
+  if (s.unknownLabels.length) {
+    console.error(
+      `note: true labels the classifier does not know (counted wrong): ${
+        s.unknownLabels.join(", ")
+      }; it knows ${labels.join(", ")}`,
+    );
   }
+}
+
+async function main(): Promise<void> {
+  const a = parseCommandLine(Deno.args);
+  if (!a) return;
+  const inputs = await readInputs(a);
+  let clf: Classifier;
+  try {
+    clf = await loadClassifier(a.weights, { device: a.device, batchSize: a.batch });
+  } catch (e) {
+    // shared/ names no flags; here the fix is one of these two.
+    fail((e as Error).message, 1, "See --weights and --device in --help.");
+  }
+  const predictions = await classifyAll(clf, inputs, a.batch);
+  await writePredictions(inputs, predictions, a.out);
+  if (a.labelField !== undefined) reportScore(clf.info.labels, inputs, predictions);
   clf.dispose();
 }
 

@@ -106,9 +106,49 @@ function locateWasmFiles(wasm: { setWasmPaths(prefix: string): void }): void {
 
 let started: BackendInfo | undefined;
 
+/** The tfjs backend a `device` resolves to, probing the GPU for `auto` and `webgpu`. */
+async function resolveDevice(
+  device: Device,
+): Promise<{ backend: BackendInfo["backend"]; description: string }> {
+  if (device === "cpu") return { backend: "cpu", description: "cpu (plain JavaScript)" };
+  if (device === "wasm") return { backend: "wasm", description: "wasm (SIMD)" };
+  const gpu = await probeGpu();
+  if (device === "webgpu" && !gpu) {
+    throw new Error(
+      "Cannot select device webgpu: no WebGPU adapter was found; install a Vulkan driver or use device wasm",
+    );
+  }
+  if (gpu && (device === "webgpu" || !gpu.software)) {
+    const software = gpu.software ? ", software renderer" : "";
+    return { backend: "webgpu", description: `webgpu (${gpu.description}${software})` };
+  }
+  return { backend: "wasm", description: "wasm (SIMD)" };
+}
+
 /**
- * Starts the backend for `device` (once per process; a second call with a
- * different device switches the engine) and returns the ops to hand the model.
+ * The name of the backend TensorFlow.js's global engine runs now, or
+ * undefined when none has been started in this process (or worker). Reading
+ * it starts nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, runningBackend } from "./backend.ts";
+ * await initBackend("cpu");
+ * assert.equal(runningBackend(), "cpu");
+ * ```
+ */
+export function runningBackend(): string | undefined {
+  return tf.engine().backendName || undefined;
+}
+
+/**
+ * Starts the backend for `device` and returns the ops to hand the model.
+ * TensorFlow.js has one global backend per process (or worker): a call with
+ * another device than the running one switches it, and every model already
+ * loaded then computes on the new one. Entry points that own the process
+ * (trainer, server, benchmarks, tests) call this; the library goes through
+ * {@linkcode startOrReuseBackend}, which never switches.
  *
  * @example
  * ```ts
@@ -120,28 +160,8 @@ let started: BackendInfo | undefined;
  * ```
  */
 export async function initBackend(device: Device | string = "wasm"): Promise<BackendInfo> {
-  const wanted = parseDevice(device);
-  let backend: BackendInfo["backend"];
-  let description: string;
-  if (wanted === "auto" || wanted === "webgpu") {
-    const gpu = await probeGpu();
-    if (wanted === "webgpu" && !gpu) {
-      throw new Error(
-        "Cannot select device webgpu: no WebGPU adapter was found; install a Vulkan driver or use device wasm",
-      );
-    }
-    if (gpu && (wanted === "webgpu" || !gpu.software)) {
-      backend = "webgpu";
-      description = `webgpu (${gpu.description}${gpu.software ? ", software renderer" : ""})`;
-    } else {
-      backend = "wasm";
-      description = "wasm (SIMD)";
-    }
-  } else {
-    backend = wanted;
-    description = wanted === "wasm" ? "wasm (SIMD)" : "cpu (plain JavaScript)";
-  }
-  if (started?.backend === backend) return started;
+  const { backend, description } = await resolveDevice(parseDevice(device));
+  if (started?.backend === backend && runningBackend() === backend) return started;
   // Production mode skips debug-only checks and the "install tfjs-node" banner.
   tf.enableProdMode();
   if (backend === "webgpu") {
@@ -160,7 +180,48 @@ export async function initBackend(device: Device | string = "wasm"): Promise<Bac
   // A kernel uses the threads ready at its call, and sums split across threads round
   // differently: waiting for all of them keeps a seeded run's losses identical run to run.
   if (backend === "wasm") await kernelThreadsReady();
+  if (started?.backend === backend) return started;
   started = { backend, description, ops: createOps(tf, backend) };
   if (backend === "webgpu") await verifyWebgpuKernels(started.ops);
   return started;
+}
+
+/**
+ * The backend for a library call such as `loadClassifier`: starts `device`
+ * (default wasm) when no TensorFlow.js backend runs yet, and otherwise keeps
+ * the running one, so that loading a model never moves models already loaded
+ * onto another backend. Without `device` the running backend is used
+ * whatever it is (if fitlam can run on it); with a `device` that resolves to
+ * another backend than the running one it throws instead of switching.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, startOrReuseBackend } from "./backend.ts";
+ * await initBackend("cpu");
+ * assert.equal((await startOrReuseBackend()).backend, "cpu");
+ * await assert.rejects(startOrReuseBackend("wasm"), /already runs the cpu backend/);
+ * ```
+ */
+export async function startOrReuseBackend(device?: Device): Promise<BackendInfo> {
+  const running = runningBackend();
+  if (running === undefined) return await initBackend(device ?? "wasm");
+  if (!["cpu", "wasm", "webgpu"].includes(running)) {
+    throw new Error(
+      `Cannot use the running TensorFlow.js backend: it is ${running}, and fitlam runs only on ` +
+        "cpu, wasm or webgpu; set one of those with tf.setBackend before loading",
+    );
+  }
+  const wanted = device === undefined
+    ? running
+    : (await resolveDevice(parseDevice(device))).backend;
+  if (wanted !== running) {
+    throw new Error(
+      `Cannot start the ${wanted} backend: TensorFlow.js already runs the ${running} backend, ` +
+        "and it has one backend per process, so switching would move every model loaded on it; " +
+        `load with device "${running}" (or without a device), or use device ${wanted} in a new ` +
+        "process or Worker",
+    );
+  }
+  return await initBackend(running);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Tensor2D } from "@tensorflow/tfjs";
-import { type Device, initBackend } from "./backend.ts";
+import { type Device, runningBackend, startOrReuseBackend } from "./backend.ts";
 import { classifierFromLoaded, type Direction } from "./model/io.ts";
 import { type ClassifierSource, encodeText, readClassifierSource } from "./model/source.ts";
 import {
@@ -24,7 +24,14 @@ export { type ClassifierSource, encodeText, findClassifierDirs } from "./model/s
 
 /** Options of {@linkcode loadClassifier}. */
 export interface ClassifierLoadOptions {
-  /** Backend to run on (default wasm). */
+  /**
+   * The TensorFlow.js backend to run on. TensorFlow.js has one backend per
+   * process (or worker), shared by every model in it, so this only chooses
+   * when none runs yet: then `device` is started (default wasm). When one
+   * already runs, it is kept: without `device` the classifier uses it, and a
+   * `device` that is another backend is refused rather than switched to,
+   * since switching would move every model loaded before.
+   */
   device?: Device;
   /** Documents per forward pass (default 32). */
   batchSize?: number;
@@ -81,6 +88,11 @@ export async function predictProbabilities(
 /**
  * Loads the classifiers in `source` (a trainer output folder, one classifier
  * folder, or each direction's folder files in memory) and returns a classifier.
+ * It starts a TensorFlow.js backend only when none runs yet (`opts.device`,
+ * default wasm) and never switches a running one: a `device` other than the
+ * running backend is refused (see {@linkcode ClassifierLoadOptions.device}),
+ * and the classifier refuses to compute if the global backend is switched
+ * after it was loaded.
  *
  * @example
  * ```ts ignore
@@ -94,7 +106,7 @@ export async function loadClassifier(
   source: ClassifierSource,
   opts: ClassifierLoadOptions = {},
 ): Promise<Classifier> {
-  const { ops, backend } = await initBackend(opts.device ?? "wasm");
+  const { ops, backend } = await startOrReuseBackend(opts.device);
   const loaded = await readClassifierSource(source, opts.directions);
   const models: { direction: Direction; clf: TextClassifier; vocab: Vocab }[] = [];
   const info: ClassifierInfo = { labels: [], directions: [], backend, configs: {}, checksums: {} };
@@ -109,6 +121,13 @@ export async function loadClassifier(
   const batchSize = opts.batchSize ?? 32;
 
   async function probabilities(texts: string[]): Promise<Float32Array[]> {
+    const now = runningBackend();
+    if (now !== backend) {
+      throw new Error(
+        `Cannot classify: the models were loaded on the ${backend} backend, but TensorFlow.js ` +
+          `now runs ${now}; switch back to ${backend} or load the classifier again`,
+      );
+    }
     const perModel: Float32Array[][] = [];
     for (const m of models) {
       const seqs = texts.map((t) => encodeText(m.vocab, t, m.direction));

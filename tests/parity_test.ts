@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import type { Tensor, Tensor1D, Tensor2D } from "@tensorflow/tfjs";
 import { initBackend, probeGpu } from "../shared/backend.ts";
-import { decodeSafetensors, type NamedTensor } from "../shared/weights/safetensors.ts";
+import type { NamedTensor } from "../shared/weights/safetensors.ts";
+import { decodeSafetensors } from "../shared/weights/safetensors_read.ts";
 import { AwdLstm } from "../shared/model/awd_lstm.ts";
 import { crossEntropy, TextClassifier } from "../shared/model/classifier.ts";
 import type { AwdLstmConfig, HeadConfig } from "../shared/model/config.ts";

@@ -10,7 +10,8 @@
 import { basename } from "node:path";
 import { reportFailure } from "../shared/exit.ts";
 import { parseCommand } from "./cli.ts";
-import { convertFastaiLm, type FastaiGeneration, parseItos } from "../shared/import/fastai.ts";
+import { convertFastaiLm, type FastaiGeneration } from "../shared/import/fastai.ts";
+import { parseItos } from "../shared/import/fastai_vocab.ts";
 import { readTorchCheckpoint } from "../shared/import/torch_checkpoint.ts";
 import { type Direction, saveLmParams } from "../shared/model/io.ts";
 

@@ -8,6 +8,7 @@
  */
 import { AwdLstm } from "../shared/model/awd_lstm.ts";
 import type { Direction } from "../shared/model/io.ts";
+import { rowsByToken, transferVocabRows } from "../shared/model/vocab_transfer.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
 import { Vocab } from "../shared/tokenizer/vocab.ts";
@@ -74,25 +75,9 @@ export async function remapVocab(
   fromVocab: readonly string[],
   to: Vocab,
 ): Promise<AwdLstm> {
-  const config = { ...from.config, vocabSize: to.size };
-  const lm = new AwdLstm(ops, config);
-  const old = await from.params.export();
-  const E = config.embSize;
-  const emb = old["encoder.weight"].data, bias = old["decoder.bias"].data;
-  const meanEmb = new Float32Array(E);
-  const rows = fromVocab.length;
-  for (let r = 0; r < rows; r++) for (let e = 0; e < E; e++) meanEmb[e] += emb[r * E + e] / rows;
-  const meanBias = bias.reduce((a, b) => a + b, 0) / rows;
-  const index = new Map(fromVocab.map((w, i) => [w, i]));
-  const newEmb = new Float32Array(to.size * E), newBias = new Float32Array(to.size);
-  to.itos.forEach((w, i) => {
-    const j = index.get(w);
-    if (j === undefined) newEmb.set(meanEmb, i * E), newBias[i] = meanBias;
-    else newEmb.set(emb.subarray(j * E, (j + 1) * E), i * E), newBias[i] = bias[j];
-  });
-  old["encoder.weight"] = { shape: [to.size, E], data: newEmb };
-  old["decoder.bias"] = { shape: [to.size], data: newBias };
-  lm.params.load(old);
+  const lm = new AwdLstm(ops, { ...from.config, vocabSize: to.size });
+  const rowOf = rowsByToken(fromVocab, to.itos);
+  lm.params.load(transferVocabRows(await from.params.export(), rowOf));
   return lm;
 }
 

@@ -10,7 +10,6 @@ import type { AwdLstm, LstmState } from "../shared/model/awd_lstm.ts";
 import type { TextClassifier } from "../shared/model/classifier.ts";
 import { paramName } from "../shared/model/params.ts";
 import { Rng } from "../shared/rng.ts";
-import { svgLineChart } from "../shared/svg.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import {
   classifierStep,
@@ -23,6 +22,8 @@ import { lmGroupOf, lmStep } from "./lm_train.ts";
 import { batchAt, drawSeqLen, toRows } from "./lm_batches.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
 import { discriminativeRates } from "./schedule.ts";
+import { chartFile } from "./report/chart_file.ts";
+import type { Series } from "./report/chart.ts";
 
 /** Settings of the range test. */
 export interface RangeTestOptions {
@@ -190,32 +191,27 @@ export function rangeTestSvg(title: string, r: RangeResult): string {
     r.points.forEach((p, i) => Math.abs(p.lr - lr) < Math.abs(r.points[k].lr - lr) && (k = i));
     return [Math.log10(lr), r.points[k].smoothed];
   };
-  const marks = [
-    ...(r.suggestion.steepest !== undefined
-      ? [{
-        name: `steepest ${r.suggestion.steepest.toExponential(1)}`,
-        color: "#d62728",
-        points: [at(r.suggestion.steepest)],
-      }]
-      : []),
-    {
-      name: `min/10 ${r.suggestion.minOver10.toExponential(1)}`,
-      color: "#2ca02c",
-      points: [at(r.suggestion.minOver10)],
-    },
-  ];
-  return svgLineChart({
+  const mark = (label: string, color: string, lr: number): Series => ({
+    label: `${label} ${lr.toExponential(1)}`,
+    color,
+    segments: [[at(lr)]],
+  });
+  return chartFile({
     title,
     xLabel: "learning rate",
     yLabel: "smoothed loss",
-    xTickFormat: (t) => Number.isInteger(t) ? `1e${t}` : "",
+    xFormat: (t) => Number.isInteger(t) ? `1e${t}` : "",
+    legend: "right",
     series: [
       {
-        name: "smoothed loss",
+        label: "smoothed loss",
         color: "#1f77b4",
-        points: r.points.map((p) => [Math.log10(p.lr), p.smoothed]),
+        segments: [r.points.map((p) => [Math.log10(p.lr), p.smoothed])],
       },
-      ...marks,
+      ...(r.suggestion.steepest !== undefined
+        ? [mark("steepest", "#d62728", r.suggestion.steepest)]
+        : []),
+      mark("min/10", "#2ca02c", r.suggestion.minOver10),
     ],
   });
 }

@@ -13,34 +13,13 @@
  */
 import { type AwdLstmConfig, encoderPreset } from "../model/config.ts";
 import type { ParamData } from "../model/params.ts";
-import { SPECIAL_TOKENS, type SpecialToken } from "../tokenizer/special_tokens.ts";
-import { describePy, PickleError, PyObject, unpickle } from "./pickle.ts";
-import { TorchTensor } from "./torch_checkpoint.ts";
+import { transferVocabRows } from "../model/vocab_transfer.ts";
+import { mapFastaiVocab } from "./fastai_vocab.ts";
+import { describePy, PyObject } from "./pickle.ts";
+import { TorchTensor } from "./torch_tensor.ts";
 
 /** Which fastai release's key layout a checkpoint has. */
 export type FastaiGeneration = "fastai v1/v2" | "fastai 0.7";
-
-/**
- * fastai 0.7's special tokens and the fitlam tokens they become. fastai v1
- * and v2 spell theirs as fitlam does (`xxunk` ... `xxwrep`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { FASTAI_07_SPECIALS } from "./fastai.ts";
- * assert.equal(FASTAI_07_SPECIALS._unk_, "xxunk");
- * assert.equal(FASTAI_07_SPECIALS.t_up, "xxup");
- * ```
- */
-export const FASTAI_07_SPECIALS: Readonly<Record<string, SpecialToken>> = {
-  _unk_: "xxunk",
-  _pad_: "xxpad",
-  xbos: "xxbos",
-  xfld: "xxfld",
-  t_up: "xxup",
-  tk_rep: "xxrep",
-  tk_wrep: "xxwrep",
-};
 
 /** A fastai language model in fitlam's terms. */
 export interface ImportedLm {
@@ -61,60 +40,6 @@ export interface ImportNames {
   model: string;
   /** The vocabulary pickle, e.g. `itos_wt103.pkl`. */
   itos: string;
-}
-
-/**
- * Reads a pickled fastai vocabulary: a list of strings (`itos_wt103.pkl`),
- * or a pickled object or dict with an `itos` list (fastai v1's `Vocab`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseItos } from "./fastai.ts";
- * // pickle.dumps(["xxunk", "the"], protocol=2)
- * const bytes = new Uint8Array([
- *   0x80, 2, 0x5d, 0x28, 0x58, 5, 0, 0, 0, ...new TextEncoder().encode("xxunk"),
- *   0x58, 3, 0, 0, 0, ...new TextEncoder().encode("the"), 0x65, 0x2e,
- * ]);
- * assert.equal(parseItos(bytes, "itos.pkl").join(), "xxunk,the");
- * ```
- */
-export function parseItos(data: Uint8Array, name: string): string[] {
-  const fail = (problem: string): never => {
-    throw new Error(`Cannot import ${name}: ${problem}`);
-  };
-  if (data.length >= 4 && data[0] === 0x50 && data[1] === 0x4b) {
-    fail(
-      "it is a zip file (a PyTorch checkpoint?), not the vocabulary; pass the model first, then the itos .pkl",
-    );
-  }
-  let value: unknown;
-  try {
-    value = unpickle(data, { label: name }).value;
-  } catch (e) {
-    if (!(e instanceof PickleError)) throw e;
-    fail(`it is not a readable Python pickle (${e.problem} at byte ${e.offset})`);
-  }
-  if (typeof value === "bigint") {
-    fail(
-      "it is a legacy PyTorch checkpoint, not the vocabulary; pass the model first, then the itos .pkl",
-    );
-  }
-  let list = value;
-  const itosOf = (m: unknown) => (m instanceof Map ? m.get("itos") : undefined);
-  if (value instanceof Map) list = itosOf(value);
-  else if (value instanceof PyObject) list = itosOf(value.state) ?? itosOf(value.entries);
-  if (!Array.isArray(list)) {
-    return fail(
-      `it holds ${describePy(value)}; expected the vocabulary as a pickled list of strings ` +
-        "(fastai's itos_wt103.pkl)",
-    );
-  }
-  list.forEach((t, i) => {
-    if (typeof t !== "string") fail(`vocabulary entry ${i} is ${describePy(t)}, not a str`);
-  });
-  if (list.length === 0) fail("the vocabulary is empty");
-  return list as string[];
 }
 
 /** Unwraps `{'model': state_dict, 'opt': ...}` and checks for a dict of tensors. */
@@ -180,104 +105,33 @@ function keyList(keys: string[], max = 12): string {
   return keys.length > max ? `${shown}, ... (${keys.length} in all)` : shown || "none";
 }
 
-/**
- * Builds fitlam's vocabulary from fastai's `itos`: fitlam's special tokens
- * first, then fastai's other tokens in order (a repeated token keeps its
- * first row). `rowOf[i]` is the fastai row of fitlam id `i`, or -1 for a
- * special token fastai's vocabulary lacks.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mapFastaiVocab } from "./fastai.ts";
- * const m = mapFastaiVocab(["_unk_", "_pad_", "the", "xbos"]);
- * assert.equal(m.vocab[9], "the");
- * assert.equal(m.rowOf[2], 3);
- * assert.equal(m.rowOf[3], -1);
- * ```
- */
-export function mapFastaiVocab(
-  itos: readonly string[],
-): { vocab: string[]; rowOf: number[]; renamed: string[]; duplicates: Map<string, number> } {
-  const v07 = itos.includes("_unk_") || itos.includes("_pad_");
-  const special = new Map<string, number>(SPECIAL_TOKENS.map((t, i) => [t, i]));
-  const vocab: string[] = [...SPECIAL_TOKENS];
-  const rowOf: number[] = SPECIAL_TOKENS.map(() => -1);
-  const seen = new Set<string>(SPECIAL_TOKENS);
-  const renamed: string[] = [];
-  const duplicates = new Map<string, number>();
-  itos.forEach((tok, row) => {
-    const target = v07 && Object.hasOwn(FASTAI_07_SPECIALS, tok) ? FASTAI_07_SPECIALS[tok] : tok;
-    const id = special.get(target);
-    if (id !== undefined && rowOf[id] === -1) {
-      rowOf[id] = row;
-      if (target !== tok) renamed.push(`${tok} → ${target}`);
-    } else if (id !== undefined || seen.has(tok)) {
-      duplicates.set(tok, (duplicates.get(tok) ?? 0) + 1);
-    } else {
-      seen.add(tok);
-      vocab.push(tok);
-      rowOf.push(row);
-    }
-  });
-  return { vocab, rowOf, renamed, duplicates };
-}
+type Fail = (problem: string) => never;
 
 /**
- * Converts an unpickled fastai language-model checkpoint (`value` from
- * {@linkcode readTorchCheckpoint}) and its vocabulary into fitlam's
- * parameters, encoder config and vocabulary. Errors read
- * "Cannot import <file>: <problem>; <fix>".
- *
- * @example
- * ```ts ignore
- * import { readTorchCheckpoint } from "./torch_checkpoint.ts";
- * import { convertFastaiLm, parseItos } from "./fastai.ts";
- * const { value } = readTorchCheckpoint(await Deno.readFile("lstm_fwd.pth"));
- * const itos = parseItos(await Deno.readFile("itos_wt103.pkl"), "itos_wt103.pkl");
- * const lm = convertFastaiLm(value, itos, { model: "lstm_fwd.pth", itos: "itos_wt103.pkl" });
- * console.log(lm.encoder.hiddenSize, lm.vocab.length, lm.notes);
- * ```
+ * Reads float tensors out of a state dict as fitlam parameters, remembering
+ * which keys were read (the rest are reported as ignored) and whether any
+ * had to be widened to float32.
  */
-export function convertFastaiLm(
-  value: unknown,
-  itos: readonly string[],
-  names: ImportNames,
-): ImportedLm {
-  const fail = (problem: string): never => {
-    throw new Error(`Cannot import ${names.model}: ${problem}`);
-  };
-  const notes: string[] = [];
-  const sd = findStateDict(value, fail, notes);
-  const keys = [...sd.keys()].map(String);
+class StateDictReader {
+  /** The state dict's keys, in its order. */
+  readonly keys: string[];
+  /** Keys read so far. */
+  readonly used = new Set<string>();
+  /** The last non-float32 dtype read, if any. */
+  widened: string | undefined;
 
-  // Key layout: an LM (`0.` encoder, `1.` decoder) or a bare encoder (save_encoder).
-  let found: { layout: Layout; prefix: string } | undefined;
-  for (const prefix of ["0.", ""]) {
-    for (const layout of LAYOUTS) {
-      if (sd.has(`${prefix}encoder.weight`) && sd.has(prefix + layout.hh(0))) {
-        found ??= { layout, prefix };
-      }
-    }
+  constructor(readonly sd: Map<string, unknown>, readonly fail: Fail) {
+    this.keys = [...sd.keys()].map(String);
   }
-  if (!found) {
-    if (keys.some((k) => k.startsWith("0.module.encoder"))) {
-      fail(
-        "it is a fastai text classifier (keys 0.module.*), not a language model; import the " +
-          "language model it was fine-tuned from (lstm_fwd.pth / fwd_wt103.h5)",
-      );
-    }
-    fail(
-      `its keys match no fastai AWD-LSTM language model (found: ${keyList(keys)}); expected ` +
-        "0.encoder.weight with 0.rnns.N.weight_hh_l0_raw (fastai v1/v2) or " +
-        "0.rnns.N.module.weight_hh_l0_raw (fastai 0.7)",
-    );
+
+  has(key: string): boolean {
+    return this.sd.has(key);
   }
-  const { layout, prefix } = found!;
-  const used = new Set<string>();
-  let widened: string | undefined;
-  const tensor = (key: string, rank: number): { shape: number[]; data: Float32Array } => {
-    const t = sd.get(key);
+
+  /** The tensor at `key` as float32, refused unless it is a floating-point tensor of `rank`. */
+  tensor(key: string, rank: number): ParamData {
+    const { fail } = this;
+    const t = this.sd.get(key);
     if (!(t instanceof TorchTensor)) {
       return fail(`"${key}" holds ${describePy(t)}, not a tensor`);
     }
@@ -288,47 +142,68 @@ export function convertFastaiLm(
       if (!["float16", "bfloat16", "float64"].includes(t.dtype)) {
         fail(`"${key}" holds ${t.dtype} numbers, not floating-point weights`);
       }
-      widened = t.dtype;
+      this.widened = t.dtype;
     }
-    used.add(key);
+    this.used.add(key);
     try {
       return { shape: t.shape.slice(), data: t.toFloat32() };
     } catch (e) {
       return fail(`"${key}": ${(e as Error).message}`);
     }
-  };
+  }
+}
 
-  const emb = tensor(`${prefix}encoder.weight`, 2);
-  const [V, E] = emb.shape;
-  if (V !== itos.length) {
-    fail(
-      `${prefix}encoder.weight has ${V} rows but ${names.itos} lists ${itos.length} tokens; ` +
-        "use the itos .pkl that was saved with this model",
+/** The key layout: an LM (`0.` encoder, `1.` decoder) or a bare encoder (save_encoder). */
+function findLayout(r: StateDictReader): { layout: Layout; prefix: string } {
+  for (const prefix of ["0.", ""]) {
+    for (const layout of LAYOUTS) {
+      if (r.has(`${prefix}encoder.weight`) && r.has(prefix + layout.hh(0))) {
+        return { layout, prefix };
+      }
+    }
+  }
+  if (r.keys.some((k) => k.startsWith("0.module.encoder"))) {
+    r.fail(
+      "it is a fastai text classifier (keys 0.module.*), not a language model; import the " +
+        "language model it was fine-tuned from (lstm_fwd.pth / fwd_wt103.h5)",
     );
   }
+  return r.fail(
+    `its keys match no fastai AWD-LSTM language model (found: ${keyList(r.keys)}); expected ` +
+      "0.encoder.weight with 0.rnns.N.weight_hh_l0_raw (fastai v1/v2) or " +
+      "0.rnns.N.module.weight_hh_l0_raw (fastai 0.7)",
+  );
+}
 
-  // LSTM layers: sizes from the shapes.
+/** Every LSTM layer's four tensors under fitlam's names, with each layer's hidden size. */
+function readLstmLayers(
+  r: StateDictReader,
+  layout: Layout,
+  prefix: string,
+  E: number,
+): { params: Record<string, ParamData>; hidden: number[] } {
   const params: Record<string, ParamData> = {};
   const hidden: number[] = [];
-  for (let l = 0; sd.has(prefix + layout.hh(l)) || sd.has(prefix + layout.ih(l)); l++) {
+  for (let l = 0; r.has(prefix + layout.hh(l)) || r.has(prefix + layout.ih(l)); l++) {
     const k = { ih: layout.ih(l), hh: layout.hh(l), bih: layout.bih(l), bhh: layout.bhh(l) };
-    const missing = Object.values(k).filter((n) => !sd.has(prefix + n));
+    const missing = Object.values(k).filter((n) => !r.has(prefix + n));
     if (missing.length) {
-      fail(
+      r.fail(
         `LSTM layer ${l} lacks ${missing.map((n) => prefix + n).join(", ")} ` +
           `(${layout.generation} layout; found: ${
-            keyList(keys.filter((n) => n.includes(`rnns.${l}.`)))
+            keyList(r.keys.filter((n) => n.includes(`rnns.${l}.`)))
           })`,
       );
     }
-    const ih = tensor(prefix + k.ih, 2), hh = tensor(prefix + k.hh, 2);
-    const bih = tensor(prefix + k.bih, 1), bhh = tensor(prefix + k.bhh, 1);
+    const ih = r.tensor(prefix + k.ih, 2), hh = r.tensor(prefix + k.hh, 2);
+    const bih = r.tensor(prefix + k.bih, 1), bhh = r.tensor(prefix + k.bhh, 1);
+    // Sizes come from the shapes: the hidden size from W_hh, the input from the layer below.
     const H = hh.shape[1];
     const nIn = l === 0 ? E : hidden[l - 1];
     const want = [[4 * H, nIn], [4 * H, H], [4 * H], [4 * H]];
     [ih, hh, bih, bhh].forEach((t, i) => {
       if (t.shape.join() !== want[i].join()) {
-        fail(
+        r.fail(
           `${prefix}${Object.values(k)[i]} has shape [${t.shape}], expected [${want[i]}] ` +
             `(layer ${l}: input ${nIn}, hidden ${H})`,
         );
@@ -340,6 +215,11 @@ export function convertFastaiLm(
     params[`rnns.${l}.bias_ih`] = bih;
     params[`rnns.${l}.bias_hh`] = bhh;
   }
+  return { params, hidden };
+}
+
+/** Refuses layer sizes fitlam's AWD-LSTM cannot hold: one inner size, the last one E. */
+function checkHiddenSizes(hidden: number[], E: number, fail: Fail): void {
   const numLayers = hidden.length;
   if (hidden[numLayers - 1] !== E) {
     fail(
@@ -356,70 +236,58 @@ export function convertFastaiLm(
         "every layer but the last",
     );
   }
+}
 
-  // Decoder: tied to the embedding; its bias, when there is one.
-  let bias: Float32Array = new Float32Array(V);
-  if (prefix === "0.") {
-    if (sd.has("1.decoder.weight")) {
-      const dec = tensor("1.decoder.weight", 2);
-      if (dec.shape.join() !== emb.shape.join()) {
-        fail(`1.decoder.weight has shape [${dec.shape}], the embedding [${emb.shape}]`);
-      }
-      let diff = 0, scale = 0;
-      for (let i = 0; i < dec.data.length; i++) {
-        diff = Math.max(diff, Math.abs(dec.data[i] - emb.data[i]));
-        scale = Math.max(scale, Math.abs(emb.data[i]));
-      }
-      if (diff > 1e-6 * Math.max(1, scale)) {
-        fail(
-          `1.decoder.weight differs from 0.encoder.weight (by up to ${diff.toPrecision(3)}): the ` +
-            "decoder is not tied to the embedding, and fitlam's AWD-LSTM always ties them",
-        );
-      }
-    }
-    if (sd.has("1.decoder.bias")) {
-      const b = tensor("1.decoder.bias", 1);
-      if (b.shape[0] !== V) fail(`1.decoder.bias has ${b.shape[0]} entries, the vocabulary ${V}`);
-      bias = b.data;
-    } else {
-      notes.push("the decoder has no bias (as in fastai 0.7): it starts at zero");
-    }
-  } else {
+/**
+ * The decoder's bias (zeros when the file has none), after checking that the
+ * decoder, if stored, is tied to the embedding `emb`.
+ */
+function readDecoderBias(
+  r: StateDictReader,
+  prefix: string,
+  emb: ParamData,
+  notes: string[],
+): Float32Array {
+  const V = emb.shape[0];
+  if (prefix !== "0.") {
     notes.push(
       "the file holds the encoder only (fastai's save_encoder): the decoder bias starts at zero",
     );
+    return new Float32Array(V);
   }
-  if (widened) notes.push(`converted ${widened} weights to float32`);
-  const ignored = keys.filter((k) => !used.has(k));
-  if (ignored.length) {
-    notes.push(
-      `ignored ${ignored.length} ${ignored.length === 1 ? "entry" : "entries"} ` +
-        `(dropout copies of the weights, ...): ${keyList(ignored, 4)}`,
-    );
-  }
-
-  // Vocabulary rows in fitlam's order; missing special tokens get the mean row.
-  const { vocab, rowOf, renamed, duplicates } = mapFastaiVocab(itos);
-  const meanEmb = new Float32Array(E);
-  let meanBias = 0;
-  for (let r = 0; r < V; r++) {
-    for (let e = 0; e < E; e++) meanEmb[e] += emb.data[r * E + e] / V;
-    meanBias += bias[r] / V;
-  }
-  const newEmb = new Float32Array(vocab.length * E), newBias = new Float32Array(vocab.length);
-  const missing: string[] = [];
-  rowOf.forEach((row, id) => {
-    if (row < 0) {
-      newEmb.set(meanEmb, id * E);
-      newBias[id] = meanBias;
-      missing.push(vocab[id]);
-    } else {
-      newEmb.set(emb.data.subarray(row * E, (row + 1) * E), id * E);
-      newBias[id] = bias[row];
+  if (r.has("1.decoder.weight")) {
+    const dec = r.tensor("1.decoder.weight", 2);
+    if (dec.shape.join() !== emb.shape.join()) {
+      r.fail(`1.decoder.weight has shape [${dec.shape}], the embedding [${emb.shape}]`);
     }
-  });
-  params["encoder.weight"] = { shape: [vocab.length, E], data: newEmb };
-  params["decoder.bias"] = { shape: [vocab.length], data: newBias };
+    let diff = 0, scale = 0;
+    for (let i = 0; i < dec.data.length; i++) {
+      diff = Math.max(diff, Math.abs(dec.data[i] - emb.data[i]));
+      scale = Math.max(scale, Math.abs(emb.data[i]));
+    }
+    if (diff > 1e-6 * Math.max(1, scale)) {
+      r.fail(
+        `1.decoder.weight differs from 0.encoder.weight (by up to ${diff.toPrecision(3)}): the ` +
+          "decoder is not tied to the embedding, and fitlam's AWD-LSTM always ties them",
+      );
+    }
+  }
+  if (!r.has("1.decoder.bias")) {
+    notes.push("the decoder has no bias (as in fastai 0.7): it starts at zero");
+    return new Float32Array(V);
+  }
+  const b = r.tensor("1.decoder.bias", 1);
+  if (b.shape[0] !== V) r.fail(`1.decoder.bias has ${b.shape[0]} entries, the vocabulary ${V}`);
+  return b.data;
+}
+
+/** What the vocabulary mapping changed: renamed, missing and repeated special tokens. */
+function vocabularyNotes(
+  names: ImportNames,
+  missing: string[],
+  { renamed, duplicates }: { renamed: string[]; duplicates: Map<string, number> },
+): string[] {
+  const notes: string[] = [];
   if (renamed.length) notes.push(`special tokens renamed: ${renamed.join(", ")}`);
   if (missing.length) {
     notes.push(
@@ -432,7 +300,68 @@ export function convertFastaiLm(
     const list = [...duplicates].map(([t, n]) => (n > 1 ? `${t} ×${n}` : t));
     notes.push(`dropped repeated vocabulary entries (the first row is kept): ${keyList(list, 6)}`);
   }
+  return notes;
+}
 
+/**
+ * Converts an unpickled fastai language-model checkpoint (`value` from
+ * {@linkcode readTorchCheckpoint}) and its vocabulary into fitlam's
+ * parameters, encoder config and vocabulary. Errors read
+ * "Cannot import <file>: <problem>; <fix>".
+ *
+ * @example
+ * ```ts ignore
+ * import { readTorchCheckpoint } from "./torch_checkpoint.ts";
+ * import { convertFastaiLm } from "./fastai.ts";
+ * import { parseItos } from "./fastai_vocab.ts";
+ * const { value } = readTorchCheckpoint(await Deno.readFile("lstm_fwd.pth"));
+ * const itos = parseItos(await Deno.readFile("itos_wt103.pkl"), "itos_wt103.pkl");
+ * const lm = convertFastaiLm(value, itos, { model: "lstm_fwd.pth", itos: "itos_wt103.pkl" });
+ * console.log(lm.encoder.hiddenSize, lm.vocab.length, lm.notes);
+ * ```
+ */
+export function convertFastaiLm(
+  value: unknown,
+  itos: readonly string[],
+  names: ImportNames,
+): ImportedLm {
+  const fail = (problem: string): never => {
+    throw new Error(`Cannot import ${names.model}: ${problem}`);
+  };
+  const notes: string[] = [];
+  const reader = new StateDictReader(findStateDict(value, fail, notes), fail);
+  const { layout, prefix } = findLayout(reader);
+  const emb = reader.tensor(`${prefix}encoder.weight`, 2);
+  const [V, E] = emb.shape;
+  if (V !== itos.length) {
+    fail(
+      `${prefix}encoder.weight has ${V} rows but ${names.itos} lists ${itos.length} tokens; ` +
+        "use the itos .pkl that was saved with this model",
+    );
+  }
+  const { params, hidden } = readLstmLayers(reader, layout, prefix, E);
+  checkHiddenSizes(hidden, E, fail);
+  const bias = readDecoderBias(reader, prefix, emb, notes);
+  if (reader.widened) notes.push(`converted ${reader.widened} weights to float32`);
+  const ignored = reader.keys.filter((k) => !reader.used.has(k));
+  if (ignored.length) {
+    notes.push(
+      `ignored ${ignored.length} ${ignored.length === 1 ? "entry" : "entries"} ` +
+        `(dropout copies of the weights, ...): ${keyList(ignored, 4)}`,
+    );
+  }
+
+  // Vocabulary rows in fitlam's order; missing special tokens get the mean row.
+  const { vocab, rowOf, renamed, duplicates } = mapFastaiVocab(itos);
+  params["encoder.weight"] = emb;
+  params["decoder.bias"] = { shape: [V], data: bias };
+  Object.assign(params, transferVocabRows(params, rowOf));
+  notes.push(...vocabularyNotes(names, rowOf.flatMap((row, id) => (row < 0 ? [vocab[id]] : [])), {
+    renamed,
+    duplicates,
+  }));
+
+  const numLayers = hidden.length;
   const encoder: AwdLstmConfig = {
     ...encoderPreset("paper", vocab.length),
     embSize: E,

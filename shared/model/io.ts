@@ -11,7 +11,8 @@ import { TOKENIZER_RULES_VERSION } from "../tokenizer/tokenizer.ts";
 import { type LoadedModel, loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { f32ArrayToF16 } from "../weights/half.ts";
 import { SCALE_SUFFIX, type WeightDtype, widenTensors } from "../weights/quantize.ts";
-import type { NamedTensor } from "../weights/safetensors.ts";
+import { type ExpectedTensors, tensorMismatch } from "../weights/expected.ts";
+import type { DType, NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
 import { type AwdLstmConfig, type HeadConfig, validateEncoderConfig } from "./config.ts";
@@ -97,24 +98,36 @@ export function isInt8Tensor(name: string): boolean {
     /^head\.\d+\.linear\.weight$/.test(name);
 }
 
-/** The problem with one stored tensor's dtype, if any (`lowPrecision`: F16, BF16, I8 allowed). */
-function dtypeProblem(
-  name: string,
+/** The dtypes a classifier tensor may be stored in besides I8; widened to F32 on load. */
+const LOW_PRECISION: DType[] = ["F32", "F16", "BF16"];
+
+/**
+ * What `tensors` must hold for `specs`: F32 everywhere, or with
+ * `lowPrecision` also F16 and BF16, and I8 (with an F32 scale per row,
+ * `NAME.scale`) for the matrices {@linkcode isInt8Tensor} allows.
+ */
+function expectedTensors(
+  specs: Record<string, { shape: number[] }>,
   tensors: Record<string, NamedTensor>,
   lowPrecision: boolean,
-): string | undefined {
-  const t = tensors[name];
-  if (t.dtype === "F32") return undefined;
-  if (!lowPrecision) return `has dtype ${t.dtype}, expected F32`;
-  if (t.dtype === "F16" || t.dtype === "BF16") return undefined;
-  if (t.dtype !== "I8" || !isInt8Tensor(name)) return `has dtype ${t.dtype}, expected F32 or F16`;
-  const scale = tensors[name + SCALE_SUFFIX];
-  if (scale?.dtype !== "F32" || scale.shape.join() !== String(t.shape[0])) {
-    return `is I8 without its F32 scales "${name}${SCALE_SUFFIX}" [${t.shape[0]}]`;
+): ExpectedTensors {
+  const expect: ExpectedTensors = {};
+  for (const [name, { shape }] of Object.entries(specs)) {
+    const int8 = lowPrecision && isInt8Tensor(name);
+    const dtype: DType[] = !lowPrecision
+      ? ["F32"]
+      : int8
+      ? [...LOW_PRECISION, "I8"]
+      : LOW_PRECISION;
+    expect[name] = { shape, dtype };
+    if (int8 && tensors[name]?.dtype === "I8") {
+      expect[name + SCALE_SUFFIX] = { shape: [shape[0]], dtype: "F32" };
+    }
   }
+  return expect;
 }
 
-/** Names the first tensor that is missing, misshapen, of another dtype or unexpected. */
+/** Throws "Cannot <action> <dir>: <the first tensor that does not fit specs>". */
 function checkTensors(
   dir: string,
   tensors: Record<string, NamedTensor>,
@@ -122,22 +135,8 @@ function checkTensors(
   action = "load model from",
   lowPrecision = false,
 ): void {
-  for (const [name, spec] of Object.entries(specs)) {
-    const t = tensors[name];
-    const where = `Cannot ${action} ${dir}: tensor "${name}"`;
-    if (!t) throw new Error(`${where} is missing`);
-    const problem = dtypeProblem(name, tensors, lowPrecision);
-    if (problem) throw new Error(`${where} ${problem}`);
-    if (t.shape.join(",") !== spec.shape.join(",")) {
-      throw new Error(`${where} has shape [${t.shape}], config expects [${spec.shape}]`);
-    }
-  }
-  for (const name of Object.keys(tensors)) {
-    const base = name.endsWith(SCALE_SUFFIX) ? name.slice(0, -SCALE_SUFFIX.length) : "";
-    if (!(name in specs) && !(lowPrecision && tensors[base]?.dtype === "I8")) {
-      throw new Error(`Cannot ${action} ${dir}: unexpected tensor "${name}"`);
-    }
-  }
+  const problem = tensorMismatch(tensors, expectedTensors(specs, tensors, lowPrecision));
+  if (problem !== null) throw new Error(`Cannot ${action} ${dir}: ${problem}`);
 }
 
 function checkTokenizer(dir: string, config: ModelConfig) {
@@ -224,18 +223,16 @@ export async function loadLm(ops: Ops, dir: string): Promise<{ lm: AwdLstm; conf
   const raw = await loadModelFolder(dir, { toFloat32: true });
   const config = raw.config as unknown as ModelConfig;
   checkTokenizer(dir, config);
+  const specs = awdLstmSpecs(config.encoder);
+  // A classifier folder holds the head too: only the encoder's tensors are read.
+  const own = Object.fromEntries(Object.entries(raw.tensors).filter(([n]) => n in specs));
+  checkTensors(dir, own, specs);
   const lm = new AwdLstm(ops, config.encoder);
   try {
-    const specs = awdLstmSpecs(config.encoder);
-    const own = Object.fromEntries(Object.entries(raw.tensors).filter(([n]) => n in specs));
-    checkTensors(dir, own, specs);
     lm.params.load(asParamData(own));
   } catch (e) {
     lm.params.dispose();
-    // checkTensors' messages already name the folder; say it once.
-    const prefix = `Cannot load model from ${dir}: `;
-    const message = (e as Error).message;
-    throw message.startsWith(prefix) ? e : new Error(prefix + message, { cause: e });
+    throw e;
   }
   return { lm, config };
 }

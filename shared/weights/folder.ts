@@ -10,14 +10,10 @@
  */
 
 import { readDirAtomic, writeDirAtomic } from "./atomic.ts";
-import {
-  decodeSafetensors,
-  type DType,
-  encodeSafetensors,
-  type NamedTensor,
-  SafetensorsError,
-  toFloat32Tensor,
-} from "./safetensors.ts";
+import { type ExpectedTensors, tensorMismatch } from "./expected.ts";
+import { type NamedTensor, toFloat32Tensor } from "./safetensors.ts";
+import { decodeSafetensors, SafetensorsError } from "./safetensors_read.ts";
+import { encodeSafetensors } from "./safetensors_write.ts";
 import { sha256Hex } from "./sha256.ts";
 
 /** File name of the weights inside a model folder. */
@@ -36,9 +32,6 @@ export interface ModelToSave {
   /** Any JSON object; written pretty-printed. */
   config: object;
 }
-
-/** The expected dtype and shape of each tensor, by name. */
-export type ExpectedTensors = Record<string, { shape: number[]; dtype: DType }>;
 
 /** Options for {@linkcode loadModelFolder}. */
 export interface FolderLoadOptions {
@@ -283,7 +276,7 @@ export async function decodeModelFolder(
     for (const name of Object.keys(tensors)) tensors[name] = toFloat32Tensor(tensors[name]);
   }
   if (options.expect !== undefined) {
-    const mismatch = firstMismatch(tensors, options.expect);
+    const mismatch = tensorMismatch(tensors, options.expect);
     if (mismatch !== null) fail(mismatch);
   }
   return {
@@ -291,37 +284,4 @@ export async function decodeModelFolder(
     config: config as Record<string, unknown>,
     checksum: await sha256Hex(weights),
   };
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((dim, i) => dim === b[i]);
-}
-
-/** The first difference between `tensors` and `expect`, in `expect`'s order, then extras. */
-function firstMismatch(
-  tensors: Record<string, NamedTensor>,
-  expect: ExpectedTensors,
-): string | null {
-  for (const [name, want] of Object.entries(expect)) {
-    if (!Object.hasOwn(tensors, name)) {
-      return `tensor "${name}" is missing; config expects ${want.dtype} ${
-        JSON.stringify(want.shape)
-      }`;
-    }
-    const have = tensors[name];
-    if (!sameShape(have.shape, want.shape)) {
-      return `tensor "${name}" has shape ${JSON.stringify(have.shape)}, config expects ${
-        JSON.stringify(want.shape)
-      }`;
-    }
-    if (have.dtype !== want.dtype) {
-      return `tensor "${name}" has dtype ${have.dtype}, config expects ${want.dtype}`;
-    }
-  }
-  for (const name of Object.keys(tensors).sort()) {
-    if (!Object.hasOwn(expect, name)) {
-      return `tensor "${name}" is present but config does not expect it`;
-    }
-  }
-  return null;
 }

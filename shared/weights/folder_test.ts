@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { ExpectedTensors } from "./expected.ts";
 import {
   CONFIG_FILE,
-  type ExpectedTensors,
   loadModelFolder,
   MODEL_FILE,
   saveModelFolder,
   tensorsDigest,
 } from "./folder.ts";
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+import type { NamedTensor } from "./safetensors.ts";
+import { decodeSafetensors } from "./safetensors_read.ts";
+import { encodeSafetensors } from "./safetensors_write.ts";
 import { sha256Hex } from "./sha256.ts";
 
 async function withTempDir(body: (parent: string) => Promise<void>): Promise<void> {

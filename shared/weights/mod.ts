@@ -23,17 +23,19 @@
  */
 
 export {
+  type DType,
+  dtypeBytes,
+  isDType,
+  type NamedTensor,
+  toFloat32Tensor,
+} from "./safetensors.ts";
+export {
   type DecodedSafetensors,
   type DecodeOptions,
   decodeSafetensors,
-  type DType,
-  dtypeBytes,
-  encodeSafetensors,
-  isDType,
-  type NamedTensor,
   SafetensorsError,
-  toFloat32Tensor,
-} from "./safetensors.ts";
+} from "./safetensors_read.ts";
+export { encodeSafetensors } from "./safetensors_write.ts";
 export {
   bf16ArrayToF32,
   bf16ToF32,
@@ -43,9 +45,9 @@ export {
   f32ToF16,
 } from "./half.ts";
 export { readDirAtomic, recoverDir, writeDirAtomic, writeFileAtomic } from "./atomic.ts";
+export type { ExpectedTensors } from "./expected.ts";
 export {
   CONFIG_FILE,
-  type ExpectedTensors,
   type FolderLoadOptions,
   type LoadedModel,
   loadModelFolder,

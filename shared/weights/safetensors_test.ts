@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import {
-  decodeSafetensors,
   type DType,
   dtypeBytes,
-  encodeSafetensors,
   isDType,
   type NamedTensor,
-  SafetensorsError,
   toFloat32Tensor,
 } from "./safetensors.ts";
+import { decodeSafetensors, SafetensorsError } from "./safetensors_read.ts";
+import { encodeSafetensors } from "./safetensors_write.ts";
 
 /** The raw bytes behind a typed array, for bit-exact comparisons (NaN, -0). */
 function rawBytes(data: NamedTensor["data"]): Uint8Array {

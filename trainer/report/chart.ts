@@ -1,6 +1,7 @@
 /**
- * The training report's inline SVG line chart: nice ticks, stage markers, a
- * legend, dots for short series, and thinning so long runs stay small.
+ * fitlam's SVG line chart: nice ticks, stage markers, a legend, dots for
+ * short series. The training report inlines it ({@linkcode lineChart});
+ * `chart_file.ts` makes a standalone file of it (range tests, experiments).
  *
  * @module
  */
@@ -55,10 +56,17 @@ export interface ChartSpec {
   xIntegers?: boolean;
   /** Labelled vertical lines, e.g. stage starts. */
   markers?: Marker[];
+  /** x tick labels (default {@linkcode formatTick}), e.g. `1e-3` for a log10 axis. */
+  xFormat?: (v: number, step: number) => string;
   /** y tick labels (default {@linkcode formatTick}). */
   yFormat?: (v: number, step: number) => string;
   /** Clamp the y range to this interval (e.g. accuracy to [0, 1]). */
   yClamp?: [number, number];
+  /**
+   * Where the labelled series are listed: in a row above the plot (default),
+   * or in a column right of it, which holds many series.
+   */
+  legend?: "top" | "right";
 }
 
 /** Result of {@linkcode niceTicks}. */
@@ -72,9 +80,6 @@ export interface Ticks {
   /** The ticks from `lo` to `hi`. */
   values: number[];
 }
-
-/** Series are thinned to about this many x buckets (one per pixel column). */
-export const MAX_BUCKETS = 900;
 
 /** Tick label with as many digits as the tick step needs. */
 export function formatTick(v: number, step: number): string {
@@ -149,13 +154,22 @@ function frameOf(spec: ChartSpec): Frame {
   const width = spec.width ?? 1000;
   const height = spec.height ?? 300;
   const small = width < 600;
-  // Top margin: legend row, then a row for stage labels above the plot.
-  const m = { left: small ? 58 : 70, right: 16, top: spec.markers?.length ? 46 : 30, bottom: 44 };
+  const right = spec.legend === "right";
+  // Top margin: legend row (unless the legend is at the right), then a row for stage labels.
+  const m = {
+    left: small ? 58 : 70,
+    right: right ? 16 + RIGHT_LEGEND_WIDTH : 16,
+    top: (right ? 14 : 30) + (spec.markers?.length ? 16 : 0),
+    bottom: 44,
+  };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const all = spec.series.flatMap((s) => s.segments.flat());
-  const xs = extent(spec.xDomain ?? all.map((p) => p[0]))!;
-  let ys = extent(all.map((p) => p[1]))!;
+  // No points at all: an empty frame rather than a failure.
+  const xs = extent(spec.xDomain ?? all.map((p) => p[0])) ?? [0, 1];
+  let ys = extent(all.map((p) => p[1])) ?? [0, 1];
+  // A range of rounding noise only is drawn as flat, or it would get millions of ticks.
+  if (ys[1] - ys[0] <= 1e-9 * Math.max(Math.abs(ys[0]), Math.abs(ys[1]))) ys = [ys[0], ys[0]];
   if (spec.yClamp) {
     ys = [Math.max(spec.yClamp[0], ys[0]), Math.min(spec.yClamp[1], ys[1])];
   }
@@ -183,7 +197,7 @@ function yGrid(f: Frame, yFormat: (v: number, step: number) => string): string[]
 }
 
 /** x tick marks with their labels, for ticks inside the drawn x range. */
-function xTicks(f: Frame): string[] {
+function xTicks(f: Frame, xFormat: (v: number, step: number) => string): string[] {
   const { m, ph, xt } = f;
   return xt.values.flatMap((v) => {
     if (v < f.x0 - 1e-9 || v > f.x1 + 1e-9) return [];
@@ -191,7 +205,7 @@ function xTicks(f: Frame): string[] {
     return [
       `<line x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 5}" class="axis"/>`,
       `<text x="${x}" y="${m.top + ph + 18}" class="tick" text-anchor="middle">${
-        escapeHtml(formatTick(v, xt.step))
+        escapeHtml(xFormat(v, xt.step))
       }</text>`,
     ];
   });
@@ -256,6 +270,31 @@ function axes(spec: ChartSpec, f: Frame): string[] {
   ];
 }
 
+/** Width of a legend column right of the plot. */
+const RIGHT_LEGEND_WIDTH = 190;
+
+/** The legend's line sample for one series. */
+function legendLine(s: Series, x: number, y: number): string {
+  return `<line x1="${x}" x2="${x + 20}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="3"` +
+    (s.opacity !== undefined ? ` stroke-opacity="${Math.max(s.opacity, 0.4)}"` : "") +
+    (s.dash ? ` stroke-dasharray="5 3"` : "") + `/>`;
+}
+
+/** Legend in a column right of the plot, one series a row, as many as fit its height. */
+function rightLegend(series: Series[], f: Frame): string[] {
+  const x = f.width - RIGHT_LEGEND_WIDTH;
+  return series.filter((s) => s.label).flatMap((s, i) => {
+    const y = f.m.top + 8 + i * 16;
+    if (y > f.m.top + f.ph) return [];
+    return [
+      legendLine(s, x, y),
+      `<text x="${x + 25}" y="${y}" class="legend" dominant-baseline="middle">${
+        escapeHtml(s.label!)
+      }</text>`,
+    ];
+  });
+}
+
 /** Legend along the top, right-aligned; widths are estimated from text length. */
 function legend(series: Series[], f: Frame): string[] {
   const out: string[] = [];
@@ -264,9 +303,7 @@ function legend(series: Series[], f: Frame): string[] {
     const w = 28 + s.label!.length * 7;
     lx -= w;
     out.push(
-      `<line x1="${lx}" x2="${lx + 20}" y1="14" y2="14" stroke="${s.color}" stroke-width="3"` +
-        (s.opacity !== undefined ? ` stroke-opacity="${Math.max(s.opacity, 0.4)}"` : "") +
-        (s.dash ? ` stroke-dasharray="5 3"` : "") + `/>`,
+      legendLine(s, lx, 14),
       `<text x="${lx + 25}" y="14" class="legend" dominant-baseline="middle">${
         escapeHtml(s.label!)
       }</text>`,
@@ -277,8 +314,33 @@ function legend(series: Series[], f: Frame): string[] {
 }
 
 /**
+ * The elements of a line chart for `spec` (everything inside its `<svg>`),
+ * clipped to the plot by the clip path `clipId`.
+ */
+export function chartElements(spec: ChartSpec, clipId: string): string[] {
+  const f = frameOf(spec);
+  const { m, pw, ph } = f;
+  const { lines, dots } = seriesLines(spec.series, f);
+  return [
+    `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" class="plot"/>`,
+    ...yGrid(f, spec.yFormat ?? formatTick),
+    ...xTicks(f, spec.xFormat ?? formatTick),
+    ...markerLines(spec.markers ?? [], f),
+    `<clipPath id="${clipId}"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/>`,
+    `</clipPath><g clip-path="url(#${clipId})">`,
+    ...lines,
+    `</g>`,
+    // Dots are drawn unclipped: points on the plot edge would otherwise be cut in half.
+    ...dots,
+    ...axes(spec, f),
+    ...(spec.legend === "right" ? rightLegend(spec.series, f) : legend(spec.series, f)),
+  ];
+}
+
+/**
  * Renders series as an inline SVG line chart: grid, ticks, stage markers,
- * clipped polylines, dots, axis labels and a legend.
+ * clipped polylines, dots, axis labels and a legend. Its look comes from the
+ * page's style sheet (`CHART_CSS` in style.ts).
  *
  * @example
  * ```ts
@@ -294,27 +356,13 @@ function legend(series: Series[], f: Frame): string[] {
  * ```
  */
 export function lineChart(spec: ChartSpec): string {
-  const f = frameOf(spec);
-  const { m, pw, ph } = f;
-  const { lines, dots } = seriesLines(spec.series, f);
-  const out = [
-    `<svg class="chart" viewBox="0 0 ${f.width} ${f.height}" width="${f.width}" height="${f.height}" role="img">`,
-    `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" class="plot"/>`,
-    ...yGrid(f, spec.yFormat ?? formatTick),
-    ...xTicks(f),
-    ...markerLines(spec.markers ?? [], f),
-    `<clipPath id="clip"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/>`,
-    `</clipPath><g clip-path="url(#clip)">`,
-    ...lines,
-    `</g>`,
-    // Dots are drawn unclipped: points on the plot edge would otherwise be cut in half.
-    ...dots,
-    ...axes(spec, f),
-    ...legend(spec.series, f),
-    `</svg>`,
-  ];
+  const width = spec.width ?? 1000, height = spec.height ?? 300;
   // Each chart gets its own clip id so several charts can share a page.
-  return uniqueClip(out.join("\n"));
+  return [
+    `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`,
+    ...chartElements(spec, `clip${clipCounter++}`),
+    `</svg>`,
+  ].join("\n");
 }
 
 let clipCounter = 0;
@@ -322,53 +370,4 @@ let clipCounter = 0;
 /** Restarts the chart clip ids at `clip0`, so the same rows render the same page. */
 export function resetClipIds(): void {
   clipCounter = 0;
-}
-
-function uniqueClip(svg: string): string {
-  const id = `clip${clipCounter++}`;
-  return svg.replace(`<clipPath id="clip">`, `<clipPath id="${id}">`).replace(
-    `clip-path="url(#clip)"`,
-    `clip-path="url(#${id})"`,
-  );
-}
-
-/** Keeps min and max of each x bucket, so spikes survive thinning. */
-export function thinEnvelope(points: Point[], x0: number, x1: number): Point[] {
-  if (points.length <= 2 * MAX_BUCKETS) return points;
-  const width = (x1 - x0) / MAX_BUCKETS || 1;
-  const out: Point[] = [];
-  let bucket = NaN;
-  let lo: Point | undefined, hi: Point | undefined;
-  const flush = () => {
-    if (!lo || !hi) return;
-    if (lo === hi) out.push(lo);
-    else if (lo[0] <= hi[0]) out.push(lo, hi);
-    else out.push(hi, lo);
-  };
-  for (const p of points) {
-    const b = Math.floor((p[0] - x0) / width);
-    if (b !== bucket) {
-      flush();
-      bucket = b;
-      lo = hi = p;
-    } else {
-      if (p[1] < lo![1]) lo = p;
-      if (p[1] > hi![1]) hi = p;
-    }
-  }
-  flush();
-  return out;
-}
-
-/** Keeps the last point of each x bucket (for smooth series). */
-export function thinLast(points: Point[], x0: number, x1: number): Point[] {
-  if (points.length <= MAX_BUCKETS) return points;
-  const width = (x1 - x0) / MAX_BUCKETS || 1;
-  const out: Point[] = [];
-  for (let i = 0; i < points.length; i++) {
-    const next = points[i + 1];
-    const b = Math.floor((points[i][0] - x0) / width);
-    if (!next || Math.floor((next[0] - x0) / width) !== b || i === 0) out.push(points[i]);
-  }
-  return out;
 }

@@ -1,14 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  formatTick,
-  lineChart,
-  MAX_BUCKETS,
-  niceTicks,
-  type Point,
-  resetClipIds,
-  thinEnvelope,
-  thinLast,
-} from "./chart.ts";
+import { formatTick, lineChart, niceTicks, resetClipIds } from "./chart.ts";
 
 Deno.test("niceTicks: 1, 2, 5 × 10^k steps covering the range", () => {
   // [0, 1] in 5: raw step 0.2, already nice.
@@ -31,24 +22,6 @@ Deno.test("formatTick: digits follow the tick step", () => {
   assert.equal(formatTick(0.25, 0.05), "0.25");
   assert.equal(formatTick(0.003, 0.001), "3e-3");
   assert.equal(formatTick(0.0025, 0.0005), "2.5e-3");
-});
-
-Deno.test("thinEnvelope keeps a spike; short series are left alone", () => {
-  const points: Point[] = Array.from({ length: 10_000 }, (_, i) => [i, i === 4321 ? 100 : 1]);
-  const thin = thinEnvelope(points, 0, 9_999);
-  assert.ok(thin.length <= 2 * (MAX_BUCKETS + 1), `${thin.length} points`);
-  assert.ok(thin.some(([x, y]) => x === 4321 && y === 100));
-  assert.ok(thin.every((p, i) => i === 0 || p[0] > thin[i - 1][0]), "x stays increasing");
-  const short: Point[] = [[0, 1], [1, 2]];
-  assert.equal(thinEnvelope(short, 0, 1), short);
-});
-
-Deno.test("thinLast keeps about one point per bucket, first and last included", () => {
-  const points: Point[] = Array.from({ length: 10_000 }, (_, i) => [i, i]);
-  const thin = thinLast(points, 0, 9_999);
-  assert.ok(thin.length <= MAX_BUCKETS + 2, `${thin.length} points`);
-  assert.deepEqual(thin[0], [0, 0]);
-  assert.deepEqual(thin.at(-1), [9_999, 9_999]);
 });
 
 Deno.test("lineChart: one polyline per non-empty segment, escaped labels, unique clip ids", () => {

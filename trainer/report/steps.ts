@@ -7,14 +7,8 @@
 
 import { escapeHtml } from "../../shared/html.ts";
 import { groupThousands } from "../../shared/progress.ts";
-import {
-  lineChart,
-  type Marker,
-  type Point,
-  type Series,
-  thinEnvelope,
-  thinLast,
-} from "./chart.ts";
+import { lineChart, type Marker, type Point, type Series } from "./chart.ts";
+import { thinEnvelope, thinLast } from "./thin.ts";
 import {
   byKnownOrder,
   colorFor,

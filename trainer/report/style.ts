@@ -1,8 +1,21 @@
 /**
- * The training report's style sheet, inlined in the page's `<style>`.
+ * The training report's style sheet, inlined in the page's `<style>`, and
+ * the part of it a chart file carries in its own.
  *
  * @module
  */
+
+/** How a chart's parts look, in the report page and in a standalone chart file. */
+export const CHART_CSS: string = `svg.chart .plot { fill: #fff; stroke: none; }
+svg.chart .grid { stroke: #e2e8f0; }
+svg.chart .axis { stroke: #64748b; }
+svg.chart .tick { font-size: 11px; fill: #475569; }
+svg.chart .label { font-size: 12px; fill: #334155; }
+svg.chart .legend { font-size: 12px; fill: #0f172a; }
+svg.chart .marker { stroke: #94a3b8; stroke-dasharray: 4 3; }
+svg.chart .marker-label { font-size: 11px; fill: #475569; font-weight: 600; }
+svg.chart text { font-family: inherit; }
+`;
 
 /** CSS for the report page, its tables and its SVG charts. */
 export const REPORT_CSS: string = `
@@ -36,16 +49,7 @@ table.kv td { padding: 2px 0; word-break: break-word; font-family: ui-monospace,
   monospace; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 svg.chart { width: 100%; height: auto; display: block; }
-svg.chart .plot { fill: #fff; stroke: none; }
-svg.chart .grid { stroke: #e2e8f0; }
-svg.chart .axis { stroke: #64748b; }
-svg.chart .tick { font-size: 11px; fill: #475569; }
-svg.chart .label { font-size: 12px; fill: #334155; }
-svg.chart .legend { font-size: 12px; fill: #0f172a; }
-svg.chart .marker { stroke: #94a3b8; stroke-dasharray: 4 3; }
-svg.chart .marker-label { font-size: 11px; fill: #475569; font-weight: 600; }
-svg.chart text { font-family: inherit; }
-.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 12px; }
+${CHART_CSS}.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 12px; }
 .cms { display: flex; flex-wrap: wrap; gap: 24px; }
 table.confusion { font-variant-numeric: tabular-nums; }
 table.confusion th, table.confusion td { border: 1px solid #e2e8f0; padding: 6px 10px; }
