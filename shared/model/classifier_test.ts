@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor3D } from "@tensorflow/tfjs";
 import { createOps } from "../ops/ops.ts";
+import { PoolAccumulator } from "../infer/encoder.ts";
 import type { EncodeResult } from "./awd_lstm.ts";
 import { headSpecs, poolSteps, TextClassifier } from "./classifier.ts";
 import { encoderPreset, type HeadConfig, headPreset } from "./config.ts";
@@ -49,6 +50,15 @@ Deno.test("pooling every layer: [last, max, mean] over the layers' outputs side 
     assert.deepEqual(got, want.flat(), mode);
     clf.dispose();
   }
+});
+
+Deno.test("the CPU path's accumulator lays out every layer's pooled features as tfjs does", () => {
+  const seqs = LENGTHS.map((n) => new Int32Array(n));
+  const acc = new PoolAccumulator(seqs, 3, 2);
+  acc.add(new Float32Array(LAYER0.flat(2)), 0, 2, 0, 2);
+  acc.add(new Float32Array(LAYER0.slice(2).flat(2)), 2, 1, 0, 2);
+  acc.add(new Float32Array(LAYER1.flat(2)), 0, 3, 2, 1);
+  assert.deepEqual(round(acc.result(true)), ALL_POOLED.flat());
 });
 
 Deno.test("headSpecs: pooling all of small's layers feeds 3 × (256 + 256 + 64) = 1728 features", () => {
