@@ -201,7 +201,7 @@ export function withHeadDefaults(
  * );
  * ```
  */
-export function headConfigProblem(h: HeadConfig): string | undefined {
+export function headConfigProblem(h: Pick<HeadConfig, "poolLayers">): string | undefined {
   if (!(POOL_LAYERS as readonly unknown[]).includes(h.poolLayers)) {
     return `poolLayers = ${JSON.stringify(h.poolLayers)} must be "last" or "all"`;
   }
