@@ -1,7 +1,8 @@
 /**
  * The FitLaM classifier: the AWD-LSTM encoder, concat pooling
  * [h_T, max, mean] over each document's last states (padding masked out) of
- * the last layer or of every layer, and linear blocks of BatchNorm → Dropout → Linear with ReLU between them.
+ * the last layer or of every layer, and linear blocks of BatchNorm → Dropout
+ * → Linear with ReLU between them.
  * Long documents run in BPTT-sized chunks with the state carried (BPT3C).
  *
  * @module
@@ -111,7 +112,8 @@ export function poolingMasks(
  * The per-step features the head pools from one encoder pass [T, B, F]: the
  * last layer's output (after its output dropout), or with "all" every lower
  * layer's raw output before it along the feature axis, lowest first. The
- * lower layers get no dropout of their own here, as in the measured recipe.
+ * lower layers get no dropout of their own here, as in the measured recipe;
+ * with "all", BPT3C keeps every layer's outputs of the pooled chunks.
  */
 export function poolSteps(ops: Ops, enc: EncodeResult, poolLayers: PoolLayers): Tensor3D {
   if (poolLayers !== "all" || enc.layers.length === 1) return enc.output;
