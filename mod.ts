@@ -46,4 +46,5 @@ export type {
 export type { Direction, ModelConfig } from "./shared/model/io.ts";
 export { WEIGHT_DTYPES } from "./shared/weights/quantize.ts";
 export type { WeightDtype } from "./shared/weights/quantize.ts";
-export type { AwdLstmConfig, HeadConfig } from "./shared/model/config.ts";
+export { POOL_LAYERS } from "./shared/model/config.ts";
+export type { AwdLstmConfig, HeadConfig, PoolLayers } from "./shared/model/config.ts";

@@ -45,6 +45,7 @@ const headConfig = (bptt: number): HeadConfig => ({
   maxLen: 1400,
   bptt,
   concatPool: true,
+  poolLayers: "last",
 });
 
 function get(name: string): NamedTensor {

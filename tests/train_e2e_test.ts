@@ -4,6 +4,10 @@ import assert from "node:assert/strict";
 import { presetConfig } from "../trainer/config.ts";
 import { runTraining } from "../trainer/run.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
+import { loadCpuClassifier } from "../shared/infer/cpu_classifier.ts";
+import { loadModelFolder } from "../shared/weights/folder.ts";
+import { createApp } from "../serve/app.ts";
+import { post } from "../serve/test_http.ts";
 import { Rng } from "../shared/rng.ts";
 
 const POSITIVE = ["wonderful", "great", "excellent", "lovely", "superb", "delightful"];
@@ -173,6 +177,59 @@ Deno.test({
     }
     const test = async (out: string) => JSON.parse(await Deno.readTextFile(`${out}/test.json`));
     assert.deepEqual((await test(`${dir}/killed`)).accuracy, (await test(`${dir}/whole`)).accuracy);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "trainer CLI: --pool-layers all trains a classifier on every layer's outputs that both engines and serve answer with",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-pool-all-" });
+    await writeTask(dir);
+    const out = `${dir}/out`;
+    const run = await trainCommand([
+      "--preset=tiny",
+      "--device=wasm",
+      "--direction=fwd",
+      "--pool-layers",
+      "all",
+      "--classify-epochs=6",
+      `--corpus=${dir}/corpus.txt`,
+      `--data=${dir}/train.tsv`,
+      `--test=${dir}/test.tsv`,
+      `--out=${out}`,
+    ]).output();
+    const log = new TextDecoder().decode(run.stderr);
+    assert.equal(run.code, 0, log);
+    assert.match(log, /pooling every layer's outputs \(classify\.poolLayers\)/);
+    const config = JSON.parse(await Deno.readTextFile(`${out}/classifier-fwd/config.json`));
+    assert.equal(config.head.poolLayers, "all");
+    // tiny: layers of 32 and 16 units, [last, max, mean] of each.
+    const saved = await loadModelFolder(`${out}/classifier-fwd`);
+    assert.deepEqual(saved.tensors["head.0.linear.weight"].shape, [50, 3 * (32 + 16)]);
+    const test = JSON.parse(await Deno.readTextFile(`${out}/test.json`));
+    assert.ok(test.accuracy.fwd >= 0.9, `test accuracy ${test.accuracy.fwd}`);
+
+    const texts = ["a wonderful superb film, lovely actors", "an awful boring plot, terrible"];
+    const cpu = await loadCpuClassifier(out), tfjs = await loadClassifier(out);
+    const [a, b] = [await cpu.probabilities(texts), await tfjs.probabilities(texts)];
+    a.forEach((p, i) => p.forEach((v, c) => assert.ok(Math.abs(v - b[i][c]) < 1e-4)));
+    const res = await createApp(cpu).request("/v1/classify", post(JSON.stringify({ texts })));
+    assert.equal(res.status, 200);
+    const { results } = await res.json();
+    assert.deepEqual(results.map((r: { label: string }) => r.label), ["pos", "neg"]);
+    cpu.dispose();
+    tfjs.dispose();
+
+    const bad = await trainCommand(["--pool-layers", "every", `--out=${dir}/bad`]).output();
+    assert.equal(bad.code, 2);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /Cannot use --pool-layers every: use last or all/,
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });

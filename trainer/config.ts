@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PresetName } from "../shared/model/config.ts";
+import type { PoolLayers, PresetName } from "../shared/model/config.ts";
 import { fileURLToPath } from "node:url";
 import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
 
@@ -99,6 +99,8 @@ export interface TrainConfig {
      * few hundred labelled documents still get enough steps between validations. */
     minEpochBatches: number;
     concatPool: boolean;
+    /** Pool the last LSTM layer's outputs (the paper), or every layer's side by side. */
+    poolLayers: PoolLayers;
   };
   /** Lower layer group's rate = upper × this (paper 0.3; ULMFiT 1/2.6). */
   discriminativeFactor: number;
@@ -170,6 +172,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     maxTrainDocs: 0,
     minEpochBatches: 25,
     concatPool: true,
+    poolLayers: "last",
   },
   discriminativeFactor: 0.3,
   alpha: 2,

@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type PresetName, PRESETS } from "../shared/model/config.ts";
+import { POOL_LAYERS, type PoolLayers, type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
 import { type LrFindReport, type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
 import { RANGE_TEST_STAGES, type RangeTestStage } from "./stages/find_lr.ts";
@@ -66,6 +66,8 @@ Options:
   --lr-find                the same as \`lr-find STAGE\` (e.g. \`train classify --lr-find\`)
   --no-baseline            skip the bag-of-words baseline (TF-IDF + logistic regression) that
                            evaluate trains on the same split and prints beside fitlam's accuracy
+  --pool-layers last|all   stage 3 pools the last LSTM layer's outputs (default) or every layer's
+                           side by side (a narrow last layer carries little of the task)
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
              --no-cosine --concat-pool=false
   -h, --help               this text
@@ -113,6 +115,7 @@ const OPTIONS = {
   "no-gradual-unfreeze": { type: "boolean" },
   "no-cosine": { type: "boolean" },
   "concat-pool": { type: "string" },
+  "pool-layers": { type: "string" },
 } as const;
 
 function parseFlags(args: string[]) {
@@ -229,6 +232,13 @@ function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
       fail("Cannot use --concat-pool: use true or false");
     }
     c.classify.concatPool = values["concat-pool"] === "true";
+  }
+  const poolLayers = values["pool-layers"];
+  if (poolLayers !== undefined) {
+    if (!(POOL_LAYERS as readonly string[]).includes(poolLayers)) {
+      fail(`Cannot use --pool-layers ${poolLayers}: use ${POOL_LAYERS.join(" or ")}`);
+    }
+    c.classify.poolLayers = poolLayers as PoolLayers;
   }
 }
 

@@ -26,6 +26,21 @@ Deno.test("parseCommandLine: stage, --from, repeated --lm-eval, ablations", asyn
   assert.equal(r.config.pretrain.bs, 8);
 });
 
+Deno.test("parseCommandLine: --pool-layers, or classify.poolLayers in --config; last by default", async () => {
+  const parsed = async (args: string[]) => {
+    const r = await parseCommandLine(args);
+    assert.ok(r !== "help");
+    return r.config.classify.poolLayers;
+  };
+  assert.equal(await parsed([]), "last");
+  assert.equal(await parsed(["classify", "--pool-layers", "all"]), "all");
+  assert.equal(await parsed(["--pool-layers=last"]), "last");
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-cli-" });
+  await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ classify: { poolLayers: "all" } }));
+  assert.equal(await parsed(["--config", `${dir}/c.json`]), "all");
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("parseCommandLine: IMDb subsets from flags, hold-out share from --config", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fitlam-cli-" });
   await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ pretrain: { validFraction: 0.02 } }));

@@ -21,6 +21,12 @@ const FREE = new Set([
   "checkpointEvery",
 ]);
 
+/**
+ * Settings added after runs were made, with the value such runs had in effect, so that a run
+ * started before a setting existed still resumes with it at that value.
+ */
+const ADDED: Record<string, unknown> = { "classify.poolLayers": "last" };
+
 /** The config section of each stage's own settings. */
 const STAGE_SECTIONS: Record<string, string> = {
   pretrain: "pretrain",
@@ -57,6 +63,9 @@ export function changedSettings(
   const json = (c: object) =>
     new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));
   const a = json(before), b = json(now);
+  for (const [key, value] of Object.entries(ADDED)) {
+    for (const m of [a, b]) if (!m.has(key)) m.set(key, JSON.stringify(value));
+  }
   const changed: string[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     const head = key.split(".")[0];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
 import { MetricsLog } from "./metrics.ts";
-import { checkResumeSettings } from "./resume_guard.ts";
+import { changedSettings, checkResumeSettings } from "./resume_guard.ts";
 
 Deno.test("checkResumeSettings: refuses changed seed and rate, allows device and --resume", async () => {
   const out = await Deno.makeTempDir({ prefix: "fitlam-resume-" });
@@ -36,4 +36,15 @@ Deno.test("checkResumeSettings: refuses changed seed and rate, allows device and
     /classify\.lr/,
   );
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("changedSettings: classify.poolLayers is a stage-3 setting; runs from before it had last", () => {
+  const now = presetConfig("tiny");
+  const { poolLayers: _, ...oldClassify } = now.classify;
+  const before = { ...now, classify: oldClassify };
+  assert.deepEqual(changedSettings(before, now), []);
+  const all = { ...now, classify: { ...now.classify, poolLayers: "all" } };
+  assert.deepEqual(changedSettings(before, all), ['classify.poolLayers "last" → "all"']);
+  assert.deepEqual(changedSettings(now, all, ["classify"]), ['classify.poolLayers "last" → "all"']);
+  assert.deepEqual(changedSettings(now, all, ["pretrain", "finetune-lm"]), []);
 });

@@ -133,6 +133,25 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "runTraining: a bad classify.poolLayers (e.g. from --config) is refused before any stage runs",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fitlam-pool-" });
+    const c = presetConfig("tiny");
+    Object.assign(c, { device: "wasm", out: `${dir}/o` });
+    c.classify.poolLayers = "every" as "all";
+    await assert.rejects(
+      () => runTraining(c),
+      /^Error: Cannot start the run: classify\.poolLayers = "every" must be "last" or "all"$/,
+    );
+    await assert.rejects(() => Deno.stat(`${dir}/o`), Deno.errors.NotFound);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
   name: "runTraining --lr-find: one stage tested per direction, plot written, nothing trained",
   sanitizeResources: false,
   sanitizeOps: false,

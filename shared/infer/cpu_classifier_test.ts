@@ -52,6 +52,20 @@ Deno.test("CPU path matches loadClassifier with odd sizes, chunks and windows, 1
   }
 });
 
+Deno.test("CPU path matches loadClassifier when the head pools every layer (3 layers: 37 + 37 + 18)", async () => {
+  const dir = await makeOddModels(undefined, ["fwd", "bwd"], { poolLayers: "all" });
+  try {
+    const cpu = await loadCpuClassifier(dir);
+    assert.equal(cpu.info.configs.fwd!.head!.poolLayers, "all");
+    cpu.dispose();
+    for (const [threads, batch] of [[1, 32], [2, 3], [1, 1]]) {
+      await compare(dir, threads, batch);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("CPU path matches loadClassifier on two threads (units split and batch rows split)", async () => {
   const dir = await makeOddModels(...THREADED_SIZES);
   try {

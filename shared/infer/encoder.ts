@@ -3,12 +3,13 @@
  * TensorFlow.js): the LSTM weights stay resident in the kernel pool's memory,
  * each batch runs in BPTT-sized chunks with every layer's state carried, and
  * the pooled features [h_T, max, mean] over each document's last `maxLen`
- * states are accumulated chunk by chunk, so no [T, B, E] output is kept.
+ * states (of the last layer, or of every layer side by side) are accumulated
+ * chunk by chunk, so no [T, B, F] output is kept.
  * The same computation as `TextClassifier.encodeChunks` + `pool`.
  *
  * @module
  */
-import { type AwdLstmConfig, type HeadConfig, layerSizes } from "../model/config.ts";
+import { type AwdLstmConfig, type HeadConfig, layerSizes, poolStepSize } from "../model/config.ts";
 import {
   forwardWork,
   type KernelPool,
@@ -62,7 +63,7 @@ const GATE_BUDGET = 1 << 18;
 const floatBits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
 
 /** What pooling needs of the head's config. */
-export type PoolConfig = Pick<HeadConfig, "maxLen" | "bptt" | "concatPool">;
+export type PoolConfig = Pick<HeadConfig, "maxLen" | "bptt" | "concatPool" | "poolLayers">;
 
 /** The encoder of one direction, its weights copied once into `pool`'s memory. */
 export class ResidentEncoder {
@@ -107,8 +108,8 @@ export class ResidentEncoder {
   }
 
   /**
-   * Pooled features [B × 3E] (or [B × E] without concat pooling) of the
-   * documents `seqs` (token ids, each at least one long).
+   * Pooled features [B × 3F] (or [B × F] without concat pooling; F is
+   * `poolStepSize`) of the documents `seqs` (token ids, each at least one long).
    */
   encode(seqs: Int32Array[], pc: PoolConfig): Float32Array {
     const p = this.pool, B = seqs.length, E = this.config.embSize;
@@ -129,7 +130,8 @@ export class ResidentEncoder {
       states.forEach((s, i) => p.f32(s[0], 2 * B * this.layers[i].H).fill(0));
       states.forEach((s, i) => p.f32(s[1], B * this.layers[i].H).fill(0));
       const top = p.top;
-      const acc = new PoolAccumulator(seqs, E, pc.maxLen);
+      const acc = new PoolAccumulator(seqs, poolStepSize(this.config, pc), pc.maxLen);
+      const offsets = this.poolOffsets(pc);
       for (let s = 0; s < T; s += steps) {
         const len = Math.min(steps, T - s);
         this.embed(seqs, s, len, p.f32(x, len * B * E));
@@ -153,13 +155,21 @@ export class ResidentEncoder {
           p.top = top;
           states[l] = [hT, cT, h0, c0];
           [x, y] = [y, x];
+          if (offsets[l] >= 0) acc.add(p.f32(x, len * B * H), s, len, offsets[l], H);
         }
-        acc.add(p.f32(x, len * B * E), s, len);
       }
       return acc.result(pc.concatPool);
     } finally {
       p.top = mark;
     }
+  }
+
+  /** Where each layer's outputs start within a pooled step (-1: not pooled). */
+  private poolOffsets(pc: PoolConfig): number[] {
+    const last = this.layers.length - 1;
+    if (pc.poolLayers !== "all") return this.layers.map((_, l) => l === last ? 0 : -1);
+    let at = 0;
+    return this.layers.map((l) => (at += l.H) - l.H);
   }
 
   /** Writes the embeddings of steps [s, s + len) time-major into `x` [len, B, E]. */
@@ -207,48 +217,65 @@ function scaleOf(tensors: Record<string, NamedTensor>, name: string): Float32Arr
   return tensors[name + SCALE_SUFFIX].data as Float32Array;
 }
 
-/** Running last state, maximum and sum of each document's pooling window. */
-class PoolAccumulator {
+/**
+ * Running last state, maximum and sum of each document's pooling window, over
+ * `F` features per step that one or more layers fill.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PoolAccumulator } from "./encoder.ts";
+ * // One document of 2 steps; a 1-wide and a 2-wide layer fill features [0] and [1, 2].
+ * const acc = new PoolAccumulator([new Int32Array(2)], 3, 10);
+ * acc.add(new Float32Array([1, 5]), 0, 2, 0, 1);
+ * acc.add(new Float32Array([2, 3, 4, -1]), 0, 2, 1, 2);
+ * assert.deepEqual([...acc.result(true)], [5, 4, -1, 5, 4, 3, 3, 3, 1]);
+ * ```
+ */
+export class PoolAccumulator {
   readonly last: Float32Array;
   readonly max: Float32Array;
   readonly sum: Float32Array;
 
-  constructor(readonly seqs: Int32Array[], readonly E: number, readonly maxLen: number) {
-    const n = seqs.length * E;
+  constructor(readonly seqs: Int32Array[], readonly F: number, readonly maxLen: number) {
+    const n = seqs.length * F;
     this.last = new Float32Array(n);
     this.max = new Float32Array(n).fill(-Infinity);
     this.sum = new Float32Array(n);
   }
 
-  /** Adds the outputs `out` [len, B, E] of steps [s, s + len). */
-  add(out: Float32Array, s: number, len: number): void {
-    const { E, seqs } = this, B = seqs.length;
+  /**
+   * Adds one layer's outputs `out` [len, B, W] of steps [s, s + len) as
+   * features [offset, offset + W) of each step (default: all F).
+   */
+  add(out: Float32Array, s: number, len: number, offset = 0, W = this.F): void {
+    const { F, seqs } = this, B = seqs.length;
     for (let b = 0; b < B; b++) {
       const n = seqs[b].length, start = Math.max(s, n - this.maxLen, 0);
-      const o = b * E;
+      const o = b * F + offset;
       for (let pos = start; pos < Math.min(n, s + len); pos++) {
-        const at = ((pos - s) * B + b) * E;
-        for (let e = 0; e < E; e++) {
+        const at = ((pos - s) * B + b) * W;
+        for (let e = 0; e < W; e++) {
           const v = out[at + e];
           if (v > this.max[o + e]) this.max[o + e] = v;
           this.sum[o + e] += v;
         }
-        if (pos === n - 1) this.last.set(out.subarray(at, at + E), o);
+        if (pos === n - 1) this.last.set(out.subarray(at, at + W), o);
       }
     }
   }
 
   /** [last, max, mean] per document, or the last state alone. */
   result(concat: boolean): Float32Array {
-    const { E, seqs } = this, B = seqs.length;
+    const { F, seqs } = this, B = seqs.length;
     if (!concat) return this.last;
-    const out = new Float32Array(B * 3 * E);
+    const out = new Float32Array(B * 3 * F);
     for (let b = 0; b < B; b++) {
       const count = Math.min(seqs[b].length, this.maxLen);
-      const o = b * 3 * E;
-      out.set(this.last.subarray(b * E, (b + 1) * E), o);
-      out.set(this.max.subarray(b * E, (b + 1) * E), o + E);
-      for (let e = 0; e < E; e++) out[o + 2 * E + e] = this.sum[b * E + e] / count;
+      const o = b * 3 * F;
+      out.set(this.last.subarray(b * F, (b + 1) * F), o);
+      out.set(this.max.subarray(b * F, (b + 1) * F), o + F);
+      for (let e = 0; e < F; e++) out[o + 2 * F + e] = this.sum[b * F + e] / count;
     }
     return out;
   }

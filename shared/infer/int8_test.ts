@@ -64,6 +64,23 @@ Deno.test("int8 kernels on two threads (hidden units split, then batch rows spli
   }
 });
 
+Deno.test("int8 kernels agree with the dequantized model when the head pools every layer", async () => {
+  const all = await makeOddModels(undefined, ["fwd"], { poolLayers: "all" });
+  try {
+    await quantizeClassifier(all, `${all}/int8`, "int8");
+    const q = await loadModelFolder(`${all}/int8/classifier-fwd`);
+    // [last, max, mean] of 37 + 37 + 18 features.
+    assert.deepEqual(q.tensors["head.0.linear.weight"].shape, [11, 3 * 92]);
+    const want = await probs(`${all}/int8`, false);
+    for (const [threads, batch] of [[1, 32], [2, 3]]) {
+      const d = maxDiff(await probs(`${all}/int8`, true, threads, batch), want);
+      assert.ok(d < 2e-4, `threads ${threads} batch ${batch}: max |Δp| = ${d}`);
+    }
+  } finally {
+    await Deno.remove(all, { recursive: true });
+  }
+});
+
 Deno.test("int8 probabilities stay within 0.01 of fp32", async () => {
   const d = maxDiff(await probs(`${out}/int8`, true), await probs(dir, true));
   assert.ok(d < 0.01, `max |Δp| = ${d}`);

@@ -1,7 +1,8 @@
 /**
  * The FitLaM classifier: the AWD-LSTM encoder, concat pooling
- * [h_T, max, mean] over each document's last states (padding masked out),
- * and linear blocks of BatchNorm → Dropout → Linear with ReLU between them.
+ * [h_T, max, mean] over each document's last states (padding masked out) of
+ * the last layer or of every layer, and linear blocks of BatchNorm → Dropout
+ * → Linear with ReLU between them.
  * Long documents run in BPTT-sized chunks with the state carried (BPT3C).
  *
  * @module
@@ -9,8 +10,15 @@
 import type { Tensor, Tensor2D, Tensor3D, Variable } from "@tensorflow/tfjs";
 import type { Ops } from "../ops/ops.ts";
 import { Rng } from "../rng.ts";
-import { AwdLstm, type LstmState } from "./awd_lstm.ts";
-import type { AwdLstmConfig, HeadConfig } from "./config.ts";
+import { AwdLstm, type EncodeResult, type LstmState } from "./awd_lstm.ts";
+import {
+  type AwdLstmConfig,
+  type HeadConfig,
+  pooledFeatureSize,
+  type PoolLayers,
+  poolStepSize,
+  validateHeadConfig,
+} from "./config.ts";
 import { type EncoderMasks, featureDropout, sampleMask } from "./dropout.ts";
 import { type ParamSpec, ParamStore } from "./params.ts";
 
@@ -32,7 +40,7 @@ export interface ForwardOptions {
 export interface ForwardResult {
   /** Unnormalised class scores [B, C]. */
   logits: Tensor2D;
-  /** Pooled features [B, 3E] (or [B, E] without concat pooling). */
+  /** Pooled features [B, 3F] (or [B, F] without concat pooling), F = `poolStepSize`. */
   pooled: Tensor2D;
   /** Training only: the new running statistics, to apply after the step. */
   runningUpdates: [Variable, Tensor][];
@@ -45,14 +53,14 @@ export interface ForwardResult {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { headPreset } from "./config.ts";
+ * import { encoderPreset, headPreset } from "./config.ts";
  * import { headSpecs } from "./classifier.ts";
- * const s = headSpecs(headPreset(2), 400);
+ * const s = headSpecs(headPreset(2), encoderPreset("paper", 100));
  * assert.equal(s["head.0.linear.weight"].shape.join(), "50,1200");
  * ```
  */
-export function headSpecs(h: HeadConfig, embSize: number): Record<string, ParamSpec> {
-  const sizes = [(h.concatPool ? 3 : 1) * embSize, ...h.hiddenSizes, h.numClasses];
+export function headSpecs(h: HeadConfig, encoder: AwdLstmConfig): Record<string, ParamSpec> {
+  const sizes = [pooledFeatureSize(encoder, h), ...h.hiddenSizes, h.numClasses];
   if (h.dropouts.length !== sizes.length - 1) {
     throw new Error(
       `Cannot build the classifier head: ${h.dropouts.length} dropouts given for ${
@@ -101,6 +109,18 @@ export function poolingMasks(
 }
 
 /**
+ * The per-step features the head pools from one encoder pass [T, B, F]: the
+ * last layer's output (after its output dropout), or with "all" every lower
+ * layer's raw output before it along the feature axis, lowest first. The
+ * lower layers get no dropout of their own here, as in the measured recipe;
+ * with "all", BPT3C keeps every layer's outputs of the pooled chunks.
+ */
+export function poolSteps(ops: Ops, enc: EncodeResult, poolLayers: PoolLayers): Tensor3D {
+  if (poolLayers !== "all" || enc.layers.length === 1) return enc.output;
+  return ops.concat([...enc.layers.slice(0, -1), enc.output], 2) as Tensor3D;
+}
+
+/**
  * Encoder + pooling head.
  *
  * @example
@@ -120,6 +140,8 @@ export class TextClassifier {
   readonly encoder: AwdLstm;
   readonly head: ParamStore;
   readonly blocks: number;
+  /** Features per step that the head pools (`poolStepSize`). */
+  readonly poolWidth: number;
 
   constructor(
     readonly ops: Ops,
@@ -127,13 +149,11 @@ export class TextClassifier {
     readonly headConfig: HeadConfig,
     seed = 0,
   ) {
+    validateHeadConfig(headConfig);
     this.encoder = new AwdLstm(ops, encoderConfig, seed);
-    this.head = new ParamStore(
-      ops,
-      headSpecs(headConfig, encoderConfig.embSize),
-      new Rng(seed + 1),
-    );
+    this.head = new ParamStore(ops, headSpecs(headConfig, encoderConfig), new Rng(seed + 1));
     this.blocks = headConfig.hiddenSizes.length + 1;
+    this.poolWidth = poolStepSize(encoderConfig, headConfig);
   }
 
   /** Samples the head's dropout masks for a batch (probabilities × `scale`). */
@@ -150,9 +170,9 @@ export class TextClassifier {
 
   /**
    * Runs the encoder over `tokens` [B, T] (right-padded, int32) in chunks of
-   * `bptt` with the state carried, and returns the last layer's outputs
-   * [T, B, E]. Chunks that end before every document's pooling window are
-   * replaced by zeros so no gradient is computed through them.
+   * `bptt` with the state carried, and returns the features to pool [T, B, F]
+   * ({@linkcode poolSteps}). Chunks that end before every document's pooling
+   * window are replaced by zeros so no gradient is computed through them.
    */
   encodeChunks(tokens: Tensor2D, lengths: number[], masks?: EncoderMasks): Tensor3D {
     const { ops } = this;
@@ -168,17 +188,17 @@ export class TextClassifier {
       this.encoder.disposeState(state);
       state = enc.state;
       if (s + len <= firstPooled) {
-        outs.push(ops.zeros([len, B, enc.output.shape[2]]));
+        outs.push(ops.zeros([len, B, this.poolWidth]));
         ops.dispose([enc.output, enc.raw]);
       } else {
-        outs.push(enc.output);
+        outs.push(poolSteps(ops, enc, this.headConfig.poolLayers));
       }
     }
     this.encoder.disposeState(state);
     return outs.length === 1 ? outs[0] : ops.concat(outs, 0) as Tensor3D;
   }
 
-  /** Concat pooling over each document's window; `out` is [T, B, E]. */
+  /** Concat pooling over each document's window; `out` is [T, B, F]. */
   pool(out: Tensor3D, lengths: number[]): Tensor2D {
     const { ops } = this;
     const [T, B] = out.shape;

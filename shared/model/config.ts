@@ -47,7 +47,17 @@ export interface HeadConfig {
   bptt: number;
   /** Concat pooling [h_T, max, mean]; false pools the last state only. */
   concatPool: boolean;
+  /**
+   * Which LSTM layers' outputs are pooled: the last one (the paper), or every
+   * layer's concatenated per step, lowest first (the lower layers are wider).
+   */
+  poolLayers: PoolLayers;
 }
+
+/** The choices of {@linkcode HeadConfig.poolLayers}. */
+export const POOL_LAYERS = ["last", "all"] as const;
+/** One of {@linkcode POOL_LAYERS}. */
+export type PoolLayers = typeof POOL_LAYERS[number];
 
 /** Names of the built-in presets. */
 export const PRESETS = ["tiny", "small", "paper"] as const;
@@ -106,6 +116,7 @@ export function headPreset(numClasses: number, bptt = 70): HeadConfig {
     maxLen: 1400,
     bptt,
     concatPool: true,
+    poolLayers: "last",
   };
 }
 
@@ -114,6 +125,93 @@ export function layerSizes(c: AwdLstmConfig, l: number): [number, number] {
   const nIn = l === 0 ? c.embSize : c.hiddenSize;
   const nHid = l === c.numLayers - 1 ? c.embSize : c.hiddenSize;
   return [nIn, nHid];
+}
+
+/**
+ * Features per time step that the head pools: the last layer's (embSize), or
+ * with `poolLayers` "all" every layer's side by side.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encoderPreset, headPreset, poolStepSize } from "./config.ts";
+ * const small = encoderPreset("small", 100);
+ * assert.equal(poolStepSize(small, headPreset(2)), 64);
+ * assert.equal(poolStepSize(small, { ...headPreset(2), poolLayers: "all" }), 256 + 256 + 64);
+ * ```
+ */
+export function poolStepSize(c: AwdLstmConfig, h: Pick<HeadConfig, "poolLayers">): number {
+  if (h.poolLayers !== "all") return c.embSize;
+  let n = 0;
+  for (let l = 0; l < c.numLayers; l++) n += layerSizes(c, l)[1];
+  return n;
+}
+
+/**
+ * Width of the pooled features, the head's input: [h_T, max, mean] of
+ * {@linkcode poolStepSize} features each, or h_T alone without concat pooling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encoderPreset, headPreset, pooledFeatureSize } from "./config.ts";
+ * const small = encoderPreset("small", 100);
+ * assert.equal(pooledFeatureSize(small, headPreset(2)), 3 * 64);
+ * assert.equal(pooledFeatureSize(small, { ...headPreset(2), poolLayers: "all" }), 1728);
+ * assert.equal(pooledFeatureSize(small, { ...headPreset(2), concatPool: false }), 64);
+ * ```
+ */
+export function pooledFeatureSize(
+  c: AwdLstmConfig,
+  h: Pick<HeadConfig, "concatPool" | "poolLayers">,
+): number {
+  return (h.concatPool ? 3 : 1) * poolStepSize(c, h);
+}
+
+/**
+ * A head config as stored in a model folder, with what older folders lack
+ * filled in: `poolLayers` came later, and they pooled the last layer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headPreset, withHeadDefaults } from "./config.ts";
+ * const { poolLayers: _, ...old } = headPreset(2);
+ * assert.equal(withHeadDefaults(old).poolLayers, "last");
+ * assert.equal(withHeadDefaults({ ...old, poolLayers: "all" }).poolLayers, "all");
+ * ```
+ */
+export function withHeadDefaults(
+  h: Omit<HeadConfig, "poolLayers"> & Partial<HeadConfig>,
+): HeadConfig {
+  return { ...h, poolLayers: h.poolLayers ?? "last" };
+}
+
+/**
+ * What is wrong with a head config's choices, naming the field, if anything.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headConfigProblem, headPreset } from "./config.ts";
+ * assert.equal(headConfigProblem(headPreset(2)), undefined);
+ * assert.equal(
+ *   headConfigProblem({ ...headPreset(2), poolLayers: "every" as "all" }),
+ *   'poolLayers = "every" must be "last" or "all"',
+ * );
+ * ```
+ */
+export function headConfigProblem(h: Pick<HeadConfig, "poolLayers">): string | undefined {
+  if (!(POOL_LAYERS as readonly unknown[]).includes(h.poolLayers)) {
+    return `poolLayers = ${JSON.stringify(h.poolLayers)} must be "last" or "all"`;
+  }
+}
+
+/** Checks the head's choices, throwing an error that names the bad field. */
+export function validateHeadConfig(h: HeadConfig): HeadConfig {
+  const problem = headConfigProblem(h);
+  if (problem) throw new Error(`Cannot build the classifier head: ${problem}`);
+  return h;
 }
 
 /** Checks a config, throwing an error that names the first bad field. */

@@ -15,7 +15,13 @@ import { type ExpectedTensors, tensorMismatch } from "../weights/expected.ts";
 import type { DType, NamedTensor } from "../weights/safetensors.ts";
 import { AwdLstm, awdLstmSpecs } from "./awd_lstm.ts";
 import { headSpecs, TextClassifier } from "./classifier.ts";
-import { type AwdLstmConfig, type HeadConfig, validateEncoderConfig } from "./config.ts";
+import {
+  type AwdLstmConfig,
+  type HeadConfig,
+  headConfigProblem,
+  validateEncoderConfig,
+  withHeadDefaults,
+} from "./config.ts";
 import type { ParamData, ParamStore } from "./params.ts";
 
 /** Reading direction of a model: backward models read each document reversed. */
@@ -259,17 +265,24 @@ export async function saveClassifier(
 /**
  * Checks a decoded classifier folder against the model definition (the
  * tokenizer rules, its kind, and every tensor's name and shape from
- * {@linkcode awdLstmSpecs} and {@linkcode headSpecs}) and returns its config.
- * Both the TensorFlow.js path and the wasm CPU path load through it.
+ * {@linkcode awdLstmSpecs} and {@linkcode headSpecs}) and returns its config,
+ * the head's settings that older folders lack filled in. Both the
+ * TensorFlow.js path and the wasm CPU path load through it.
  */
 export function checkClassifierModel(where: string, raw: LoadedModel): ModelConfig {
-  const config = raw.config as unknown as ModelConfig;
-  checkTokenizer(where, config);
-  if (config.kind !== "classifier" || !config.head || !config.labels) {
+  const stored = raw.config as unknown as ModelConfig;
+  checkTokenizer(where, stored);
+  if (stored.kind !== "classifier" || !stored.head || !stored.labels) {
     throw new Error(
-      `Cannot load classifier from ${where}: it holds a ${config.kind} model; train the classifier stage first`,
+      `Cannot load classifier from ${where}: it holds a ${stored.kind} model; train the classifier stage first`,
     );
   }
+  const head = withHeadDefaults(stored.head);
+  const problem = headConfigProblem(head);
+  if (problem) {
+    throw new Error(`Cannot load classifier from ${where}: config.json has head.${problem}`);
+  }
+  const config = { ...stored, head };
   checkTensors(where, raw.tensors, classifierSpecs(config), undefined, true);
   return config;
 }
@@ -278,7 +291,7 @@ export function checkClassifierModel(where: string, raw: LoadedModel): ModelConf
 export function classifierSpecs(config: ModelConfig): Record<string, { shape: number[] }> {
   return {
     ...awdLstmSpecs(config.encoder),
-    ...headSpecs(config.head!, config.encoder.embSize),
+    ...headSpecs(config.head!, config.encoder),
   };
 }
 

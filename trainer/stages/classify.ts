@@ -77,6 +77,7 @@ export async function classifierInputs(
   const head = {
     ...headPreset(task.labels.length, c.finetune.bptt),
     concatPool: c.classify.concatPool,
+    poolLayers: c.classify.poolLayers,
   };
   const clf = new TextClassifier(ctx.ops, lm.config, head, directionSeed(c, dir));
   clf.encoder.params.load(await lm.params.export());
@@ -150,5 +151,6 @@ function classifySummary(
           "batches: classify.minEpochBatches); "
         : ""
     }up to ${epochsNote(epochs, k.epochs, "classify")}` +
-    (k.patience ? `, stopping after ${k.patience} without gain` : "");
+    (k.patience ? `, stopping after ${k.patience} without gain` : "") +
+    (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "");
 }

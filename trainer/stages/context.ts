@@ -5,6 +5,7 @@
  * @module
  */
 import { initBackend } from "../../shared/backend.ts";
+import { headConfigProblem } from "../../shared/model/config.ts";
 import type { Direction } from "../../shared/model/io.ts";
 import type { Ops } from "../../shared/ops/ops.ts";
 import { tokenize } from "../../shared/tokenizer/tokenizer.ts";
@@ -58,6 +59,9 @@ export function directionSeed(c: TrainConfig, dir: Direction): number {
  */
 export async function openSession(c: TrainConfig, stages: readonly Stage[]): Promise<RunSession> {
   if (c.resume) await checkResumeSettings(c, stages);
+  // A bad stage-3 choice fails now, not after stages 1 and 2 have run.
+  const problem = stages.includes("classify") ? headConfigProblem(c.classify) : undefined;
+  if (problem) throw new Error(`Cannot start the run: classify.${problem}`);
   const { ops, description } = await initBackend(c.device);
   await Deno.mkdir(c.out, { recursive: true });
   const log = new MetricsLog(`${c.out}/metrics.jsonl`);
