@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Tensor, Variable } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Variable } from "@tensorflow/tfjs";
 import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
@@ -159,9 +159,16 @@ export async function classifierStep(
     encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, batch.length, dropMult),
     head: clf.sampleHeadMasks(rng, batch.length, dropMult),
   };
+  // Outside the gradient scope: gradients stop where the pooled chunks begin (BPT3C).
+  const { state, offset } = clf.skipToWindow(x, lengths, masks.encoder);
+  const window = offset > 0 ? ops.slice(x, [0, offset], [-1, -1]) as Tensor2D : x;
   let updates: [Variable, Tensor][] = [];
   const { value, grads } = ops.variableGrads(() => {
-    const out = clf.forward(x, lengths, { training: true, masks });
+    const out = clf.forward(window, lengths.map((n) => n - offset), {
+      training: true,
+      masks,
+      state,
+    });
     updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
     return crossEntropy(ops, out.logits, labels) as never;
   }, active);
@@ -173,6 +180,7 @@ export async function classifierStep(
   ops.dispose([
     value,
     x,
+    window,
     labels,
     ...Object.values(grads),
     ...(masks.head.filter(Boolean) as Tensor[]),

@@ -34,6 +34,11 @@ export interface ForwardOptions {
   /** BatchNorm from batch statistics (training) or running statistics (inference). */
   training?: boolean;
   masks?: ClassifierMasks;
+  /**
+   * The encoder's state before `tokens` (from {@linkcode TextClassifier.skipToWindow});
+   * the forward pass takes ownership and frees it. Zeros when absent.
+   */
+  state?: LstmState;
 }
 
 /** Result of a forward pass. */
@@ -140,8 +145,6 @@ export class TextClassifier {
   readonly encoder: AwdLstm;
   readonly head: ParamStore;
   readonly blocks: number;
-  /** Features per step that the head pools (`poolStepSize`). */
-  readonly poolWidth: number;
 
   constructor(
     readonly ops: Ops,
@@ -153,7 +156,6 @@ export class TextClassifier {
     this.encoder = new AwdLstm(ops, encoderConfig, seed);
     this.head = new ParamStore(ops, headSpecs(headConfig, encoderConfig), new Rng(seed + 1));
     this.blocks = headConfig.hiddenSizes.length + 1;
-    this.poolWidth = poolStepSize(encoderConfig, headConfig);
   }
 
   /** Samples the head's dropout masks for a batch (probabilities × `scale`). */
@@ -170,17 +172,24 @@ export class TextClassifier {
 
   /**
    * Runs the encoder over `tokens` [B, T] (right-padded, int32) in chunks of
-   * `bptt` with the state carried, and returns the features to pool [T, B, F]
-   * ({@linkcode poolSteps}). Chunks that end before every document's pooling
-   * window are replaced by zeros so no gradient is computed through them.
+   * `bptt` with the state carried, and returns the features to pool
+   * ({@linkcode poolSteps}) from step `offset` on: chunks that end before
+   * every document's pooling window are dropped, so no gradient is computed
+   * through them and long documents keep only their windows' steps.
    */
-  encodeChunks(tokens: Tensor2D, lengths: number[], masks?: EncoderMasks): Tensor3D {
+  encodeChunks(
+    tokens: Tensor2D,
+    lengths: number[],
+    masks?: EncoderMasks,
+    initial?: LstmState,
+  ): { out: Tensor3D; offset: number } {
     const { ops } = this;
     const [B, T] = tokens.shape;
-    const { bptt, maxLen } = this.headConfig;
-    const firstPooled = Math.min(...lengths.map((n) => Math.max(0, n - maxLen)));
-    let state: LstmState | undefined;
+    const firstPooled = this.firstPooledStep(lengths);
+    const { bptt } = this.headConfig;
+    let state = initial;
     const outs: Tensor3D[] = [];
+    let offset = 0;
     for (let s = 0; s < T; s += bptt) {
       const len = Math.min(bptt, T - s);
       const chunk = ops.slice(tokens, [0, s], [B, len]) as Tensor2D;
@@ -188,21 +197,61 @@ export class TextClassifier {
       this.encoder.disposeState(state);
       state = enc.state;
       if (s + len <= firstPooled) {
-        outs.push(ops.zeros([len, B, this.poolWidth]));
-        ops.dispose([enc.output, enc.raw]);
+        // Before every document's window: nothing of it is pooled, so it is not kept.
+        ops.dispose([enc.output, enc.raw, ...enc.layers]);
+        offset = s + len;
       } else {
         outs.push(poolSteps(ops, enc, this.headConfig.poolLayers));
       }
     }
     this.encoder.disposeState(state);
-    return outs.length === 1 ? outs[0] : ops.concat(outs, 0) as Tensor3D;
+    return { out: outs.length === 1 ? outs[0] : ops.concat(outs, 0) as Tensor3D, offset };
   }
 
-  /** Concat pooling over each document's window; `out` is [T, B, F]. */
-  pool(out: Tensor3D, lengths: number[]): Tensor2D {
+  /** The first step of any document's pooling window (0 when one is shorter than `maxLen`). */
+  firstPooledStep(lengths: number[]): number {
+    return Math.min(...lengths.map((n) => Math.max(0, n - this.headConfig.maxLen)));
+  }
+
+  /**
+   * Runs the encoder over the whole chunks of `tokens` [B, T] that end before
+   * every document's pooling window and returns the state after them and
+   * where they end (`offset`). Called outside a gradient scope, this is the
+   * paper's BPT3C: gradients reach only the chunks whose states are pooled,
+   * and a long document's earlier chunks hold no memory for the backward
+   * pass. `forward(tokens[:, offset:], lengths − offset, { state })` then
+   * gives the same output as `forward(tokens, lengths)`.
+   */
+  skipToWindow(
+    tokens: Tensor2D,
+    lengths: number[],
+    masks?: EncoderMasks,
+  ): { state?: LstmState; offset: number } {
+    const { ops } = this;
+    const [B, T] = tokens.shape;
+    const { bptt } = this.headConfig;
+    const firstPooled = this.firstPooledStep(lengths);
+    let state: LstmState | undefined;
+    let offset = 0;
+    for (let s = 0; s + bptt <= firstPooled && s < T; s += bptt) {
+      const chunk = ops.slice(tokens, [0, s], [B, bptt]) as Tensor2D;
+      const enc = this.encoder.encode(chunk, state, masks);
+      ops.dispose([chunk, enc.output, enc.raw, ...enc.layers]);
+      this.encoder.disposeState(state);
+      state = enc.state;
+      offset = s + bptt;
+    }
+    return { state, offset };
+  }
+
+  /**
+   * Concat pooling over each document's window; `out` is [T, B, F] and holds
+   * the steps from `offset` on (every window starts at or after it).
+   */
+  pool(out: Tensor3D, lengths: number[], offset = 0): Tensor2D {
     const { ops } = this;
     const [T, B] = out.shape;
-    const m = poolingMasks(lengths, T, this.headConfig.maxLen);
+    const m = poolingMasks(lengths.map((n) => n - offset), T, this.headConfig.maxLen);
     const last = ops.sum(ops.mul(out, ops.tensor(m.last, [T, B, 1])), 0) as Tensor2D;
     if (!this.headConfig.concatPool) return last;
     const pool = ops.tensor(m.pool, [T, B, 1]);
@@ -215,7 +264,8 @@ export class TextClassifier {
   /** Classifies right-padded `tokens` [B, T] with true `lengths`. */
   forward(tokens: Tensor2D, lengths: number[], opts: ForwardOptions = {}): ForwardResult {
     const { ops, headConfig: hc } = this;
-    const pooled = this.pool(this.encodeChunks(tokens, lengths, opts.masks?.encoder), lengths);
+    const { out, offset } = this.encodeChunks(tokens, lengths, opts.masks?.encoder, opts.state);
+    const pooled = this.pool(out, lengths, offset);
     const runningUpdates: [Variable, Tensor][] = [];
     let x: Tensor2D = pooled;
     for (let k = 0; k < this.blocks; k++) {

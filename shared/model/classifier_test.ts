@@ -108,3 +108,22 @@ Deno.test("a head config with an unknown poolLayers is refused, naming the choic
     /^Error: Cannot build the classifier head: poolLayers = "every" must be "last" or "all"$/,
   );
 });
+
+Deno.test("skipToWindow + forward from its state equals one forward over the whole documents", () => {
+  for (const poolLayers of ["last", "all"] as const) {
+    const head = { ...headPreset(3), maxLen: 4, bptt: 3, poolLayers };
+    const clf = new TextClassifier(ops, encoderPreset("tiny", 30), head, 7);
+    const lengths = [13, 11];
+    const ids = [...Array(26)].map((_, i) => 2 + (i * 7) % 27);
+    ids[24] = ids[25] = 1; // document 1 padded to 13
+    const tokens = tf.tensor2d(ids, [2, 13], "int32");
+    const whole = clf.forward(tokens, lengths).logits.arraySync();
+    const { state, offset } = clf.skipToWindow(tokens, lengths);
+    // The windows start at 9 and 7: chunks [0, 3) and [3, 6) are skipped.
+    assert.equal(offset, 6);
+    const rest = tf.slice(tokens, [0, offset], [-1, -1]);
+    const windowed = clf.forward(rest, lengths.map((n) => n - offset), { state }).logits;
+    assert.deepEqual(round(windowed.dataSync()), round(whole.flat()));
+    clf.dispose();
+  }
+});
