@@ -16,7 +16,6 @@ import {
   type HeadConfig,
   pooledFeatureSize,
   type PoolLayers,
-  poolStepSize,
   validateHeadConfig,
 } from "./config.ts";
 import { type EncoderMasks, featureDropout, sampleMask } from "./dropout.ts";
