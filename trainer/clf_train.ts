@@ -163,15 +163,21 @@ export async function classifierStep(
   const { state, offset } = clf.skipToWindow(x, lengths, masks.encoder);
   const window = offset > 0 ? ops.slice(x, [0, offset], [-1, -1]) as Tensor2D : x;
   let updates: [Variable, Tensor][] = [];
-  const { value, grads } = ops.variableGrads(() => {
-    const out = clf.forward(window, lengths.map((n) => n - offset), {
-      training: true,
-      masks,
-      state,
-    });
-    updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
-    return crossEntropy(ops, out.logits, labels) as never;
-  }, active);
+  const { value, grads } = withMemoryHint(
+    batch.length,
+    x.shape[1] - offset,
+    clf,
+    () =>
+      ops.variableGrads(() => {
+        const out = clf.forward(window, lengths.map((n) => n - offset), {
+          training: true,
+          masks,
+          state,
+        });
+        updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
+        return crossEntropy(ops, out.logits, labels) as never;
+      }, active),
+  );
   const loss = (await value.data())[0];
   if (Number.isFinite(loss)) {
     await adam.step(grads, lr, rateOf);
@@ -187,6 +193,30 @@ export async function classifierStep(
   ]);
   disposeMasks(ops, masks.encoder);
   return { loss, tokens: lengths.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Runs `step`; when the TF.js wasm heap runs out (its 4 GB; it aborts with
+ * "memory access out of bounds" or "Aborted()"), says which batch and what to change.
+ */
+export function withMemoryHint<T>(
+  docs: number,
+  steps: number,
+  clf: TextClassifier,
+  step: () => T,
+): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    const all = clf.headConfig.poolLayers === "all";
+    throw new Error(
+      `Cannot train the classifier: a batch of ${docs} documents with ${steps} steps to ` +
+        `backpropagate ran out of the wasm backend's memory (${e.message}); lower classify.bs ` +
+        `(--config with {"classify": {"bs": ${Math.max(1, docs >> 1)}}})` +
+        (all ? ` or pool the last layer only (--pool-layers last)` : ""),
+    );
+  }
 }
 
 /** Stage 3 as a {@linkcode StageLearner}: length-sorted batches, accuracy, the best epoch. */

@@ -5,7 +5,7 @@
  * the pooled features [h_T, max, mean] over each document's last `maxLen`
  * states (of the last layer, or of every layer side by side) are accumulated
  * chunk by chunk, so no [T, B, F] output is kept.
- * The same computation as `TextClassifier.encodeChunks` + `pool`.
+ * The same computation as `TextClassifier.encodePooled`.
  *
  * @module
  */

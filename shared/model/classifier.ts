@@ -20,6 +20,7 @@ import {
 } from "./config.ts";
 import { type EncoderMasks, featureDropout, sampleMask } from "./dropout.ts";
 import { type ParamSpec, ParamStore } from "./params.ts";
+import { ChunkPooler } from "./pooling.ts";
 
 /** Masks of one classifier forward pass. */
 export interface ClassifierMasks {
@@ -113,15 +114,12 @@ export function poolingMasks(
 }
 
 /**
- * The per-step features the head pools from one encoder pass [T, B, F]: the
- * last layer's output (after its output dropout), or with "all" every lower
- * layer's raw output before it along the feature axis, lowest first. The
- * lower layers get no dropout of their own here, as in the measured recipe;
- * with "all", BPT3C keeps every layer's outputs of the pooled chunks.
+ * The outputs a head pools from one encoder pass: the last layer's (with its
+ * output dropout), or with `"all"` every layer's, lowest first (the lower
+ * ones raw, as they go into the next layer before its dropout).
  */
-export function poolSteps(ops: Ops, enc: EncodeResult, poolLayers: PoolLayers): Tensor3D {
-  if (poolLayers !== "all" || enc.layers.length === 1) return enc.output;
-  return ops.concat([...enc.layers.slice(0, -1), enc.output], 2) as Tensor3D;
+export function pooledLayers(enc: EncodeResult, poolLayers: PoolLayers): Tensor3D[] {
+  return poolLayers === "all" ? [...enc.layers.slice(0, -1), enc.output] : [enc.output];
 }
 
 /**
@@ -171,26 +169,24 @@ export class TextClassifier {
 
   /**
    * Runs the encoder over `tokens` [B, T] (right-padded, int32) in chunks of
-   * `bptt` with the state carried, and returns the features to pool
-   * ({@linkcode poolSteps}) from step `offset` on: chunks that end before
-   * every document's pooling window are dropped, so no gradient is computed
-   * through them and long documents keep only their windows' steps.
+   * `bptt` with the state carried (from `initial`, which it frees) and
+   * concat-pools each document's window chunk by chunk ({@linkcode ChunkPooler}).
+   * Chunks that end before every window are run but not pooled.
    */
-  encodeChunks(
+  encodePooled(
     tokens: Tensor2D,
     lengths: number[],
     masks?: EncoderMasks,
     initial?: LstmState,
-  ): { out: Tensor3D; offset: number } {
-    const { ops } = this;
+  ): Tensor2D {
+    const { ops, headConfig: hc } = this;
     const [B, T] = tokens.shape;
+    const m = poolingMasks(lengths, T, hc.maxLen);
     const firstPooled = this.firstPooledStep(lengths);
-    const { bptt } = this.headConfig;
+    const pooler = new ChunkPooler(ops, m.counts);
     let state = initial;
-    const outs: Tensor3D[] = [];
-    let offset = 0;
-    for (let s = 0; s < T; s += bptt) {
-      const len = Math.min(bptt, T - s);
+    for (let s = 0; s < T; s += hc.bptt) {
+      const len = Math.min(hc.bptt, T - s);
       const chunk = ops.slice(tokens, [0, s], [B, len]) as Tensor2D;
       const enc = this.encoder.encode(chunk, state, masks);
       this.encoder.disposeState(state);
@@ -198,13 +194,14 @@ export class TextClassifier {
       if (s + len <= firstPooled) {
         // Before every document's window: nothing of it is pooled, so it is not kept.
         ops.dispose([enc.output, enc.raw, ...enc.layers]);
-        offset = s + len;
-      } else {
-        outs.push(poolSteps(ops, enc, this.headConfig.poolLayers));
+        continue;
       }
+      const part = (mask: Float32Array) =>
+        ops.tensor3d(mask.subarray(s * B, (s + len) * B), [len, B, 1]);
+      pooler.add(pooledLayers(enc, hc.poolLayers), part(m.pool), part(m.last));
     }
     this.encoder.disposeState(state);
-    return { out: outs.length === 1 ? outs[0] : ops.concat(outs, 0) as Tensor3D, offset };
+    return pooler.result(hc.concatPool);
   }
 
   /** The first step of any document's pooling window (0 when one is shorter than `maxLen`). */
@@ -243,28 +240,20 @@ export class TextClassifier {
     return { state, offset };
   }
 
-  /**
-   * Concat pooling over each document's window; `out` is [T, B, F] and holds
-   * the steps from `offset` on (every window starts at or after it).
-   */
-  pool(out: Tensor3D, lengths: number[], offset = 0): Tensor2D {
+  /** Concat pooling of whole outputs `ys` (one [T, B, H_l] per pooled layer) over each window. */
+  pool(ys: Tensor3D[], lengths: number[]): Tensor2D {
     const { ops } = this;
-    const [T, B] = out.shape;
-    const m = poolingMasks(lengths.map((n) => n - offset), T, this.headConfig.maxLen);
-    const last = ops.sum(ops.mul(out, ops.tensor(m.last, [T, B, 1])), 0) as Tensor2D;
-    if (!this.headConfig.concatPool) return last;
-    const pool = ops.tensor(m.pool, [T, B, 1]);
-    // Positions outside the window get -1e30 so they never win the max.
-    const maxed = ops.max(ops.add(out, ops.mul(ops.sub(pool, 1), 1e30)), 0) as Tensor2D;
-    const mean = ops.div(ops.sum(ops.mul(out, pool), 0), ops.tensor(m.counts, [B, 1]));
-    return ops.concat([last, maxed, mean], 1) as Tensor2D;
+    const [T, B] = ys[0].shape;
+    const m = poolingMasks(lengths, T, this.headConfig.maxLen);
+    const pooler = new ChunkPooler(ops, m.counts);
+    pooler.add(ys, ops.tensor3d(m.pool, [T, B, 1]), ops.tensor3d(m.last, [T, B, 1]));
+    return pooler.result(this.headConfig.concatPool);
   }
 
   /** Classifies right-padded `tokens` [B, T] with true `lengths`. */
   forward(tokens: Tensor2D, lengths: number[], opts: ForwardOptions = {}): ForwardResult {
     const { ops, headConfig: hc } = this;
-    const { out, offset } = this.encodeChunks(tokens, lengths, opts.masks?.encoder, opts.state);
-    const pooled = this.pool(out, lengths, offset);
+    const pooled = this.encodePooled(tokens, lengths, opts.masks?.encoder, opts.state);
     const runningUpdates: [Variable, Tensor][] = [];
     let x: Tensor2D = pooled;
     for (let k = 0; k < this.blocks; k++) {

@@ -4,7 +4,7 @@ import type { Tensor3D } from "@tensorflow/tfjs";
 import { createOps } from "../ops/ops.ts";
 import { PoolAccumulator } from "../infer/encoder.ts";
 import type { EncodeResult } from "./awd_lstm.ts";
-import { headSpecs, poolSteps, TextClassifier } from "./classifier.ts";
+import { headSpecs, pooledLayers, TextClassifier } from "./classifier.ts";
 import { encoderPreset, type HeadConfig, headPreset } from "./config.ts";
 
 await tf.setBackend("cpu");
@@ -44,7 +44,7 @@ function handClassifier(poolLayers: "last" | "all"): TextClassifier {
 Deno.test("pooling every layer: [last, max, mean] over the layers' outputs side by side, worked by hand", async () => {
   for (const [mode, want] of [["all", ALL_POOLED], ["last", LAST_POOLED]] as const) {
     const clf = handClassifier(mode);
-    const pooled = clf.pool(poolSteps(ops, fakeEncode(), mode), LENGTHS);
+    const pooled = clf.pool(pooledLayers(fakeEncode(), mode), LENGTHS);
     assert.deepEqual(pooled.shape, [2, want[0].length]);
     const got = round(await pooled.data());
     assert.deepEqual(got, want.flat(), mode);
