@@ -205,8 +205,7 @@ Deno.test("trainClassifier: passes 3 makes an epoch read every document three ti
   assert.equal(log.rows.filter((r) => r.type === "valid").length, 2);
 });
 
-Deno.test("withMemoryHint: a wasm heap abort becomes an error naming the batch and the fix", async () => {
-  const { ops } = await initBackend("cpu");
+Deno.test("withMemoryHint: a wasm heap abort becomes an error naming the batch and the fix", () => {
   const clf = new TextClassifier(ops, encoderPreset("tiny", 30), {
     ...headPreset(2),
     poolLayers: "all",
