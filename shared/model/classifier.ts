@@ -171,7 +171,7 @@ export class TextClassifier {
    * Runs the encoder over `tokens` [B, T] (right-padded, int32) in chunks of
    * `bptt` with the state carried (from `initial`, which it frees) and
    * concat-pools each document's window chunk by chunk ({@linkcode ChunkPooler}).
-   * Chunks that end before every window are run but not pooled.
+   * Chunks that end before every window are run ({@linkcode skipToWindow}) but not pooled.
    */
   encodePooled(
     tokens: Tensor2D,
@@ -181,53 +181,46 @@ export class TextClassifier {
   ): Tensor2D {
     const { ops, headConfig: hc } = this;
     const [B, T] = tokens.shape;
-    const m = poolingMasks(lengths, T, hc.maxLen);
-    const firstPooled = this.firstPooledStep(lengths);
+    let { state, offset } = this.skipToWindow(tokens, lengths, masks, initial);
+    const m = poolingMasks(lengths.map((n) => n - offset), T - offset, hc.maxLen);
     const pooler = new ChunkPooler(ops, m.counts);
-    let state = initial;
-    for (let s = 0; s < T; s += hc.bptt) {
+    for (let s = offset; s < T; s += hc.bptt) {
       const len = Math.min(hc.bptt, T - s);
       const chunk = ops.slice(tokens, [0, s], [B, len]) as Tensor2D;
       const enc = this.encoder.encode(chunk, state, masks);
       this.encoder.disposeState(state);
       state = enc.state;
-      if (s + len <= firstPooled) {
-        // Before every document's window: nothing of it is pooled, so it is not kept.
-        ops.dispose([enc.output, enc.raw, ...enc.layers]);
-        continue;
-      }
+      const at = (s - offset) * B;
       const part = (mask: Float32Array) =>
-        ops.tensor3d(mask.subarray(s * B, (s + len) * B), [len, B, 1]);
+        ops.tensor3d(mask.subarray(at, at + len * B), [len, B, 1]);
       pooler.add(pooledLayers(enc, hc.poolLayers), part(m.pool), part(m.last));
     }
     this.encoder.disposeState(state);
     return pooler.result(hc.concatPool);
   }
 
-  /** The first step of any document's pooling window (0 when one is shorter than `maxLen`). */
-  firstPooledStep(lengths: number[]): number {
-    return Math.min(...lengths.map((n) => Math.max(0, n - this.headConfig.maxLen)));
-  }
-
   /**
-   * Runs the encoder over the whole chunks of `tokens` [B, T] that end before
-   * every document's pooling window and returns the state after them and
-   * where they end (`offset`). Called outside a gradient scope, this is the
-   * paper's BPT3C: gradients reach only the chunks whose states are pooled,
-   * and a long document's earlier chunks hold no memory for the backward
-   * pass. `forward(tokens[:, offset:], lengths − offset, { state })` then
-   * gives the same output as `forward(tokens, lengths)`.
+   * Runs the encoder (from `initial`, which it frees) over the whole chunks of
+   * `tokens` [B, T] that end before every document's pooling window and
+   * returns the state after them and where they end (`offset`). Called
+   * outside a gradient scope, this is the paper's BPT3C: gradients reach only
+   * the chunks whose states are pooled, and a long document's earlier chunks
+   * hold no memory for the backward pass.
+   * `forward(tokens[:, offset:], lengths − offset, { state })` then gives the
+   * same output as `forward(tokens, lengths)`.
    */
   skipToWindow(
     tokens: Tensor2D,
     lengths: number[],
     masks?: EncoderMasks,
+    initial?: LstmState,
   ): { state?: LstmState; offset: number } {
     const { ops } = this;
     const [B, T] = tokens.shape;
-    const { bptt } = this.headConfig;
-    const firstPooled = this.firstPooledStep(lengths);
-    let state: LstmState | undefined;
+    const { bptt, maxLen } = this.headConfig;
+    // The first step of any document's window (0 when one is no longer than maxLen).
+    const firstPooled = Math.min(...lengths.map((n) => Math.max(0, n - maxLen)));
+    let state = initial;
     let offset = 0;
     for (let s = 0; s + bptt <= firstPooled && s < T; s += bptt) {
       const chunk = ops.slice(tokens, [0, s], [B, bptt]) as Tensor2D;
