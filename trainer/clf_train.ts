@@ -8,6 +8,7 @@
  */
 import type { Tensor, Tensor2D, Variable } from "@tensorflow/tfjs";
 import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts";
+import type { PoolLayers } from "../shared/model/config.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
@@ -166,7 +167,7 @@ export async function classifierStep(
   const { value, grads } = withMemoryHint(
     batch.length,
     x.shape[1] - offset,
-    clf,
+    clf.headConfig.poolLayers,
     () =>
       ops.variableGrads(() => {
         const out = clf.forward(window, lengths.map((n) => n - offset), {
@@ -202,14 +203,14 @@ export async function classifierStep(
 export function withMemoryHint<T>(
   docs: number,
   steps: number,
-  clf: TextClassifier,
+  poolLayers: PoolLayers,
   step: () => T,
 ): T {
   try {
     return step();
   } catch (e) {
     if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-    const all = clf.headConfig.poolLayers === "all";
+    const all = poolLayers === "all";
     throw new Error(
       `Cannot train the classifier: a batch of ${docs} documents with ${steps} steps to ` +
         `backpropagate ran out of the wasm backend's memory (${e.message}); lower classify.bs ` +
