@@ -107,6 +107,47 @@ const EMOJI_SEQ = new RegExp(
     `(?:\\u200D\\p{Extended_Pictographic}${EMOJI_MODS})*`,
   "uy",
 );
+
+/**
+ * Whether the joiner at `j` (kind `kind`: `'` `’` `.` `,` `:` `-` `&` `@` `_`)
+ * keeps the word going: it needs a word character after it, and `.` `'` `,`
+ * `:` have their own conditions (see the module doc). `k1` is the class of the
+ * word's last character before the joiner.
+ */
+function joinsWord(text: string, j: number, kind: number, k1: number): boolean {
+  if (j + 1 >= text.length) return false;
+  const nk = classAt(text, j + 1);
+  const nkind = nk & MASK;
+  if (nkind < LETTER || nkind > MARK) return false;
+  if (kind === DOT) return (k1 & LOWER) === 0 || (nk & UPPER) === 0;
+  if (kind === APOS) return nkind === LETTER;
+  if (kind === COMMA || kind === COLON) return (k1 & MASK) === DIGIT && nkind === DIGIT;
+  return true;
+}
+
+/**
+ * End of the word `text[start..end)` once a `.` right after it is taken in,
+ * if the word keeps it (an abbreviation or initial, and no word or `.` follows).
+ * `k1` and `k2` are the classes of the word's last two characters.
+ */
+function withFinalPeriod(text: string, start: number, end: number, k1: number, k2: number): number {
+  const n = text.length;
+  if (end >= n || text.charCodeAt(end) !== 0x2e) return end;
+  const after = end + 1 < n ? classAt(text, end + 1) & MASK : WS;
+  if (
+    (after < LETTER || after > MARK) && after !== DOT && keepsPeriod(text, start, end, k1, k2)
+  ) return end + 1;
+  return end;
+}
+
+/**
+ * Case marker of the word at `start` with `upper` upper-case and `lower`
+ * lower-case letters (the first character is looked at only if needed).
+ */
+function caseMarker(text: string, start: number, upper: number, lower: number): number {
+  return upper === 0 ? KEEP : markerOf(upper, lower, (classAt(text, start) & UPPER) !== 0);
+}
+
 /**
  * Scans the word starting at `start` (its first `skip` characters, a sign or
  * a decimal point, are already known to belong to it) and emits it.
@@ -154,45 +195,19 @@ function scanWord(text: string, start: number, skip: number, em: Emitter): numbe
       j += len;
       continue;
     }
-    if (kind >= APOS && kind <= JOIN && j + 1 < n) {
-      const nk = classAt(text, j + 1);
-      const nkind = nk & MASK;
-      if (nkind >= LETTER && nkind <= MARK) {
-        let joins = true;
-        if (kind === DOT) joins = (k1 & LOWER) === 0 || (nk & UPPER) === 0;
-        else if (kind === APOS) {
-          joins = nkind === LETTER;
-          if (joins) apos = true;
-        } else if (kind === COMMA || kind === COLON) {
-          joins = (k1 & MASK) === DIGIT && nkind === DIGIT;
-        }
-        if (joins) {
-          k2 = k1;
-          k1 = k;
-          runCode = -1;
-          j++;
-          continue;
-        }
-      }
-    }
-    break;
+    if (kind < APOS || kind > JOIN || !joinsWord(text, j, kind, k1)) break;
+    if (kind === APOS) apos = true;
+    k2 = k1;
+    k1 = k;
+    runCode = -1;
+    j++;
   }
-  if (j < n && text.charCodeAt(j) === 0x2e) {
-    const after = j + 1 < n ? classAt(text, j + 1) & MASK : WS;
-    if (
-      (after < LETTER || after > MARK) && after !== DOT && keepsPeriod(text, start, j, k1, k2)
-    ) j++;
-  }
+  j = withFinalPeriod(text, start, j, k1, k2);
   let src = text.slice(start, j);
   if (mark) src = src.normalize("NFC");
   if (rep && ROMAN.test(src)) rep = false;
   if (apos) emitWithClitics(src, em);
-  else {
-    const marker = upper === 0
-      ? KEEP
-      : markerOf(upper, lower, (classAt(text, start) & UPPER) !== 0);
-    em.word(src, marker, rep);
-  }
+  else em.word(src, caseMarker(text, start, upper, lower), rep);
   return j;
 }
 
