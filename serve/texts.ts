@@ -6,6 +6,9 @@
  */
 import { ApiError } from "./errors.ts";
 
+/** How to send a valid body; ends the messages about its shape. */
+const FIX = 'send {"text": "..."} or {"texts": ["...", ...]}';
+
 /**
  * Checks the classify body and returns its texts, or throws a 4xx ApiError.
  *
@@ -18,51 +21,8 @@ import { ApiError } from "./errors.ts";
  * ```
  */
 export function parseTexts(body: unknown, maxTexts: number, maxChars: number): string[] {
-  const fix = 'send {"text": "..."} or {"texts": ["...", ...]}';
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(
-      422,
-      "invalid_body",
-      `Cannot classify: the body is not a JSON object; ${fix}`,
-    );
-  }
-  const b = body as Record<string, unknown>;
-  if ("text" in b && "texts" in b) {
-    throw new ApiError(
-      400,
-      "ambiguous_body",
-      `Cannot classify: both "text" and "texts" were sent; ${fix}`,
-    );
-  }
-  let texts: unknown[];
-  if ("text" in b) {
-    if (typeof b.text !== "string") {
-      throw new ApiError(
-        422,
-        "invalid_text",
-        `Cannot classify: "text" is a ${typeName(b.text)}, not a string; ${fix}`,
-      );
-    }
-    texts = [b.text];
-  } else if ("texts" in b) {
-    if (!Array.isArray(b.texts)) {
-      throw new ApiError(
-        422,
-        "invalid_texts",
-        `Cannot classify: "texts" is a ${typeName(b.texts)}, not an array; ${fix}`,
-      );
-    }
-    if (b.texts.length === 0) {
-      throw new ApiError(400, "empty_texts", `Cannot classify: "texts" is empty; ${fix}`);
-    }
-    texts = b.texts;
-  } else {
-    throw new ApiError(
-      400,
-      "missing_text",
-      `Cannot classify: the body has no "text" or "texts"; ${fix}`,
-    );
-  }
+  const b = bodyObject(body);
+  const texts = textsOf(b);
   if (texts.length > maxTexts) {
     throw new ApiError(
       413,
@@ -70,33 +30,93 @@ export function parseTexts(body: unknown, maxTexts: number, maxChars: number): s
       `Cannot classify: ${texts.length} texts were sent, the limit is ${maxTexts}; split them over several requests`,
     );
   }
-  texts.forEach((t, i) => {
-    const where = "texts" in b ? `texts[${i}]` : "text";
-    if (typeof t !== "string") {
+  texts.forEach((t, i) => checkText(t, "texts" in b ? `texts[${i}]` : "text", maxChars));
+  return texts as string[];
+}
+
+/** The body as an object with at most one of "text" and "texts", or a 4xx ApiError. */
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(
+      422,
+      "invalid_body",
+      `Cannot classify: the body is not a JSON object; ${FIX}`,
+    );
+  }
+  const b = body as Record<string, unknown>;
+  if ("text" in b && "texts" in b) {
+    throw new ApiError(
+      400,
+      "ambiguous_body",
+      `Cannot classify: both "text" and "texts" were sent; ${FIX}`,
+    );
+  }
+  return b;
+}
+
+/**
+ * The body's texts, unchecked: `[text]`, or `texts` if it is a non-empty
+ * array; otherwise a 4xx ApiError.
+ */
+function textsOf(b: Record<string, unknown>): unknown[] {
+  if ("text" in b) {
+    if (typeof b.text !== "string") {
       throw new ApiError(
         422,
         "invalid_text",
-        `Cannot classify: ${where} is a ${typeName(t)}, not a string; ${fix}`,
+        `Cannot classify: "text" is a ${typeName(b.text)}, not a string; ${FIX}`,
       );
     }
-    // Whitespace, control and format characters (NUL, zero-width spaces, BOM) carry no words.
-    if (t.replace(/[\s\p{Cc}\p{Cf}]/gu, "") === "") {
+    return [b.text];
+  }
+  if ("texts" in b) {
+    if (!Array.isArray(b.texts)) {
       throw new ApiError(
-        400,
-        "empty_text",
-        `Cannot classify: ${where} is empty (only blank, control or zero-width characters); ` +
-          "send some words",
+        422,
+        "invalid_texts",
+        `Cannot classify: "texts" is a ${typeName(b.texts)}, not an array; ${FIX}`,
       );
     }
-    if (t.length > maxChars) {
-      throw new ApiError(
-        413,
-        "text_too_long",
-        `Cannot classify: ${where} has ${t.length} characters, the limit is ${maxChars}; shorten or split it`,
-      );
+    if (b.texts.length === 0) {
+      throw new ApiError(400, "empty_texts", `Cannot classify: "texts" is empty; ${FIX}`);
     }
-  });
-  return texts as string[];
+    return b.texts;
+  }
+  throw new ApiError(
+    400,
+    "missing_text",
+    `Cannot classify: the body has no "text" or "texts"; ${FIX}`,
+  );
+}
+
+/**
+ * Throws a 4xx ApiError unless `t` (named `where` in the messages) is a string
+ * with some words in it and at most `maxChars` characters.
+ */
+function checkText(t: unknown, where: string, maxChars: number): void {
+  if (typeof t !== "string") {
+    throw new ApiError(
+      422,
+      "invalid_text",
+      `Cannot classify: ${where} is a ${typeName(t)}, not a string; ${FIX}`,
+    );
+  }
+  // Whitespace, control and format characters (NUL, zero-width spaces, BOM) carry no words.
+  if (t.replace(/[\s\p{Cc}\p{Cf}]/gu, "") === "") {
+    throw new ApiError(
+      400,
+      "empty_text",
+      `Cannot classify: ${where} is empty (only blank, control or zero-width characters); ` +
+        "send some words",
+    );
+  }
+  if (t.length > maxChars) {
+    throw new ApiError(
+      413,
+      "text_too_long",
+      `Cannot classify: ${where} has ${t.length} characters, the limit is ${maxChars}; shorten or split it`,
+    );
+  }
 }
 
 function typeName(v: unknown): string {
