@@ -188,6 +188,76 @@ function rows(
   ];
 }
 
+/** Starts fitlam's server (serve/main.ts) on the classifier folders in `dir`. */
+function startFitlamServer(
+  dir: string,
+  device: string,
+): Promise<{ child: Deno.ChildProcess; url: string }> {
+  const main = new URL("../serve/main.ts", import.meta.url).pathname;
+  return startServer(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-net",
+        "--allow-sys",
+        main,
+        "--port",
+        "0",
+        "--weights",
+        dir,
+        "--device",
+        device,
+        "--max-chars",
+        "1000000",
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }),
+    /serving on http:\/\/[^:]+:(\d+)\//,
+  );
+}
+
+/** Starts the PyTorch reference server (bench/torch_serve.py) on `dir/classifier-fwd`. */
+function startTorchServer(
+  exe: string,
+  dir: string,
+  preset: PresetName,
+  threads: number,
+): Promise<{ child: Deno.ChildProcess; url: string }> {
+  return startServer(
+    new Deno.Command(exe, {
+      args: [
+        new URL("./torch_serve.py", import.meta.url).pathname,
+        "--weights",
+        `${dir}/classifier-fwd`,
+        "--preset",
+        preset,
+        "--threads",
+        String(threads),
+      ],
+      env: referenceEnv(threads),
+      stdout: "piped",
+      stderr: "inherit",
+    }),
+    /"port": (\d+)/,
+  );
+}
+
+/** Load-tests a started server, then stops it, whether the load test succeeded or not. */
+async function loadTestThenStop(
+  server: { child: Deno.ChildProcess; url: string },
+  texts: string[],
+  load: ServeLoad,
+): Promise<LoadResult> {
+  try {
+    return await loadTest(server.url, texts, load);
+  } finally {
+    await stopServer(server.child);
+  }
+}
+
 /** Runs the server benchmark. */
 export async function benchServe(o: BenchOptions, load: ServeLoad): Promise<BenchRow[]> {
   const preset = o.preset ?? "small";
@@ -203,65 +273,15 @@ export async function benchServe(o: BenchOptions, load: ServeLoad): Promise<Benc
       device: o.device,
     };
     o.log(`serve ${preset}: fitlam server, ${load.concurrency} clients, ${load.seconds} s…`);
-    const main = new URL("../serve/main.ts", import.meta.url).pathname;
-    const fitlam = await startServer(
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-env",
-          "--allow-net",
-          "--allow-sys",
-          main,
-          "--port",
-          "0",
-          "--weights",
-          dir,
-          "--device",
-          o.device,
-          "--max-chars",
-          "1000000",
-        ],
-        stdout: "piped",
-        stderr: "inherit",
-      }),
-      /serving on http:\/\/[^:]+:(\d+)\//,
-    );
-    let f: LoadResult;
-    try {
-      f = await loadTest(fitlam.url, texts, load);
-    } finally {
-      await stopServer(fitlam.child);
-    }
+    const f = await loadTestThenStop(await startFitlamServer(dir, o.device), texts, load);
     const py = o.noReference ? null : await findTorch();
     if (!py) {
       if (!o.noReference) o.log(NO_TORCH);
       return rows(base, f, undefined, undefined);
     }
     o.log(`serve ${preset}: PyTorch server, ${o.threads} threads…`);
-    const ref = await startServer(
-      new Deno.Command(py.exe, {
-        args: [
-          new URL("./torch_serve.py", import.meta.url).pathname,
-          "--weights",
-          `${dir}/classifier-fwd`,
-          "--preset",
-          preset,
-          "--threads",
-          String(o.threads),
-        ],
-        env: referenceEnv(o.threads),
-        stdout: "piped",
-        stderr: "inherit",
-      }),
-      /"port": (\d+)/,
-    );
-    let r: LoadResult;
-    try {
-      r = await loadTest(ref.url, texts, load);
-    } finally {
-      await stopServer(ref.child);
-    }
+    const ref = await startTorchServer(py.exe, dir, preset, o.threads);
+    const r = await loadTestThenStop(ref, texts, load);
     const name =
       `PyTorch ${py.torch} + http.server.ThreadingHTTPServer, ${o.threads} threads, no batching (bench/torch_serve.py)`;
     const out = rows(base, f, r, name);
