@@ -29,6 +29,8 @@ export interface SampleEfficiencyRun {
   fitlam?: number;
   baseline?: number;
   baselineName?: string;
+  /** Test accuracy of what the folder serves: the average with the baseline blended in. */
+  served?: number;
   wallSeconds?: number;
 }
 
@@ -63,6 +65,7 @@ export async function readSampleEfficiencyRun(dir: string): Promise<SampleEffici
       (Object.keys(acc).length === 1 ? num(Object.values(acc)[0]) : undefined),
     baseline: num(baseline.accuracy),
     baselineName: typeof baseline.name === "string" ? baseline.name : undefined,
+    served: num((test.blend as Record<string, unknown> | undefined)?.accuracy),
     wallSeconds: num(exp.wallSeconds),
   };
 }
@@ -124,6 +127,8 @@ export interface SampleEfficiencyCell {
   fitlam: Stat | null;
   baseline: Stat | null;
   difference: Stat | null;
+  /** Test accuracy of the blend the folder serves (runs that have one). */
+  served: Stat | null;
 }
 
 const SIZE_ORDER = SIZES.map(sizeVariant);
@@ -163,6 +168,7 @@ export function sampleEfficiencyCells(runs: SampleEfficiencyRun[]): SampleEffici
       seeds: rs.map((r) => r.seed),
       fitlam: stat(values((r) => r.fitlam)),
       baseline: stat(values((r) => r.baseline)),
+      served: stat(values((r) => r.served)),
       difference: stat(
         values((r) =>
           r.fitlam !== undefined && r.baseline !== undefined ? r.fitlam - r.baseline : undefined
@@ -193,12 +199,13 @@ function sizeLabel(c: SampleEfficiencyCell): string {
 /**
  * Markdown table: test error % of fitlam and of the baseline (mean ± sample
  * std over seeds) and fitlam − baseline in error points per seed (below 0:
- * fitlam is better); `-` where a run has no baseline.
+ * fitlam is better), then the error of what the folder serves (the average with the baseline
+ * blended in at the weight chosen on validation); `-` where a run has no baseline or blend.
  */
 export function sampleEfficiencyTable(cells: SampleEfficiencyCell[], baselineName: string): string {
   const lines = [
-    `| data set | labelled examples | seeds | test docs | fitlam error % | ${baselineName} error % | fitlam − ${baselineName} (error points) |`,
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    `| data set | labelled examples | seeds | test docs | fitlam error % | ${baselineName} error % | fitlam − ${baselineName} (error points) | served (blend) error % |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const c of cells) {
     lines.push(
@@ -206,7 +213,7 @@ export function sampleEfficiencyTable(cells: SampleEfficiencyCell[], baselineNam
         c.testDocs ?? "-"
       } | ${pct(c.fitlam, (m) => 1 - m)} | ${pct(c.baseline, (m) => 1 - m)} | ${
         pct(c.difference, (m) => -m)
-      } |`,
+      } | ${pct(c.served, (m) => 1 - m)} |`,
     );
   }
   return lines.join("\n");

@@ -44,6 +44,7 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
   await writeRun(out, "trec-all-s42", { variant: "all", seed: 42 }, {
     ...acc(0.9),
     baseline: baseline(0.85, 4907),
+    blend: { weight: 0.3, accuracy: 0.92 },
   });
   await writeRun(out, "imdb-n100-s42", { dataset: "imdb", variant: "n100", seed: 42 }, acc(0.75));
   // A failed run leaves experiment-failed.json only.
@@ -78,11 +79,11 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
 
   const table = log.join("\n").split("\n").filter((l) => l.startsWith("| "));
   assert.deepEqual(table, [
-    "| data set | labelled examples | seeds | test docs | fitlam error % | tfidf-lr error % | fitlam − tfidf-lr (error points) |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    "| IMDb | 100 | 42 | 500 | 25.0 | - | - |",
-    "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 |",
-    "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 |",
+    "| data set | labelled examples | seeds | test docs | fitlam error % | tfidf-lr error % | fitlam − tfidf-lr (error points) | served (blend) error % |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| IMDb | 100 | 42 | 500 | 25.0 | - | - | - |",
+    "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 | - |",
+    "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 | 8.0 |",
   ]);
 
   const svg = await Deno.readTextFile(`${plots}/sample-efficiency.svg`);

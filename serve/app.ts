@@ -72,7 +72,7 @@ const ROUTES: Record<string, string[]> = {
 
 /** Model info without the vocabulary (its size instead) and with a note for one direction. */
 function modelInfo(clf: Classifier) {
-  const { labels, directions, backend, configs, checksums } = clf.info;
+  const { labels, directions, backend, configs, checksums, blend } = clf.info;
   const slim: Record<string, unknown> = {};
   const metrics: Record<string, unknown> = {};
   for (const [d, config] of Object.entries(configs)) {
@@ -94,6 +94,8 @@ function modelInfo(clf: Classifier) {
     configs: slim,
     checksums,
     metrics,
+    // The bag-of-words model blended into the answers, when the folder has one.
+    ...(blend ? { blend } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export interface ClassifierInfo {
   configs: Partial<Record<Direction, ModelConfig>>;
   /** SHA-256 of each direction's `model.safetensors`. */
   checksums: Partial<Record<Direction, string>>;
+  /** The bag-of-words model blended in, when the folder has one (`baseline/`). */
+  blend?: { weight: number; features: number; checksum: string };
 }
 
 /** A loaded classifier. */
@@ -83,6 +85,34 @@ export function averageProbabilities(perModel: Float32Array[][]): Float32Array[]
     for (const probs of perModel) probs[i].forEach((v, c) => sum[c] += v / n);
     return sum;
   });
+}
+
+/**
+ * `(1 − weight) · lm + weight · bow` per text: the LSTM classifiers' averaged probabilities with a
+ * bag-of-words model's blended in (`weight` 0 leaves them unchanged).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { blendProbabilities } from "./classify.ts";
+ * const lm = [new Float32Array([0.25, 0.75])];
+ * const bow = [new Float32Array([0.75, 0.25])];
+ * assert.deepEqual(blendProbabilities(lm, bow, 0.5), [new Float32Array([0.5, 0.5])]);
+ * assert.deepEqual(blendProbabilities(lm, bow, 0), lm);
+ * ```
+ */
+export function blendProbabilities(
+  lm: readonly Float32Array[],
+  bow: readonly Float32Array[],
+  weight: number,
+): Float32Array[] {
+  if (lm.length !== bow.length) {
+    throw new Error(
+      `Cannot blend probabilities: ${lm.length} texts from the classifiers, ${bow.length} ` +
+        "from the bag-of-words model; score the same texts with both",
+    );
+  }
+  return lm.map((p, i) => p.map((v, c) => (1 - weight) * v + weight * bow[i][c]));
 }
 
 /** A {@linkcode Classifier} from its probabilities function. */

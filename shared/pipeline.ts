@@ -9,6 +9,7 @@ import type { Tensor2D } from "@tensorflow/tfjs";
 import { type Device, runningBackend, startOrReuseBackend } from "./backend.ts";
 import { classifierFromLoaded, type Direction } from "./model/io.ts";
 import { type ClassifierSource, encodeText, readClassifierSource } from "./model/source.ts";
+import { withBlend } from "./blend.ts";
 import {
   averageProbabilities,
   type Classifier,
@@ -37,6 +38,11 @@ export interface ClassifierLoadOptions {
   batchSize?: number;
   /** Load only these directions (default: every one the folder has; an incomplete one is refused). */
   directions?: Direction[];
+  /**
+   * Blend in the folder's bag-of-words model (`baseline/`) at the weight the trainer chose on
+   * validation, when it has one (default true); false: the LSTM classifiers alone.
+   */
+  blend?: boolean;
 }
 
 /** Right-pads id sequences into one [B, T] int32 batch. */
@@ -136,7 +142,14 @@ export async function loadClassifier(
     return averageProbabilities(perModel);
   }
 
-  return makeClassifier(info, probabilities, () => {
+  const dispose = () => {
     for (const m of models) m.clf.dispose();
-  });
+  };
+  try {
+    const blended = await withBlend(source, info, opts.blend ?? true, probabilities);
+    return makeClassifier(info, blended, dispose);
+  } catch (error) {
+    dispose();
+    throw error;
+  }
 }

@@ -104,7 +104,25 @@ Deno.test({
     assert.equal(p.label, "pos");
     assert.equal(n.label, "neg");
     assert.ok(Math.abs(p.scores.pos + p.scores.neg - 1) < 1e-5);
+
+    // The folder serves the blend the evaluation scored: the same test accuracy through the API.
+    const scored = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    assert.ok(scored.blend.weight >= 0 && scored.blend.weight <= 1, JSON.stringify(scored.blend));
+    assert.equal(clf.info.blend?.weight, scored.blend.weight);
+    const rows2 = (await Deno.readTextFile(`${dir}/test.tsv`)).trim().split("\n").map((l) =>
+      l.split("\t")
+    );
+    const answers = await clf.classify(rows2.map((r) => r[0]));
+    const right = answers.filter((a, i) => a.label === rows2[i][1]).length;
+    assert.equal(right / rows2.length, scored.blend.accuracy);
     clf.dispose();
+
+    // --no-blend: evaluate again, and the folder serves the classifiers alone.
+    await runTraining({ ...c, blend: false }, ["evaluate"]);
+    await assert.rejects(Deno.stat(`${dir}/out/baseline`), Deno.errors.NotFound);
+    const alone = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    assert.equal(alone.blend, undefined);
+    assert.equal(alone.accuracy.avg, scored.accuracy.avg);
     await Deno.remove(dir, { recursive: true });
   },
 });

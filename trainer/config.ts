@@ -5,7 +5,12 @@
  *
  * @module
  */
-import type { PoolLayers, PresetName } from "../shared/model/config.ts";
+import {
+  type AwdLstmConfig,
+  encoderPreset,
+  type PoolLayers,
+  type PresetName,
+} from "../shared/model/config.ts";
 import { fileURLToPath } from "node:url";
 import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
 
@@ -20,6 +25,8 @@ export const SHIPPED_LMS: string = fileURLToPath(new URL("../weights/enwiki", im
  */
 export interface TrainConfig {
   preset: PresetName;
+  /** Encoder sizes of a model this run creates, each 0 for the preset's (stage 1 or --no-pretrain). */
+  model: { embSize: number; hiddenSize: number; numLayers: number };
   device: string;
   seed: number;
   out: string;
@@ -112,6 +119,12 @@ export interface TrainConfig {
   noLmFinetune: boolean;
   /** Train and score the bag-of-words baseline (TF-IDF + logistic regression) beside the test. */
   baseline: boolean;
+  /**
+   * Blend the baseline into the classifiers' averaged probabilities at the weight that does best
+   * on validation (0 to 1 in tenths; 0 keeps the LSTMs alone) and save it as `OUT/baseline/`,
+   * which loaders then apply.
+   */
+  blend: boolean;
   checkpointEvery: number;
   resume: boolean;
   /** Run the learning-rate range test on the one requested stage instead of training it. */
@@ -121,6 +134,7 @@ export interface TrainConfig {
 }
 
 const BASE: Omit<TrainConfig, "preset"> = {
+  model: { embSize: 0, hiddenSize: 0, numLayers: 0 },
   // The same default as serve, predict, bench and loadClassifier: the measured, tested path.
   device: "wasm",
   seed: 42,
@@ -182,6 +196,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   noPretrain: false,
   noLmFinetune: false,
   baseline: true,
+  blend: true,
   checkpointEvery: 200,
   resume: false,
   lrFind: false,
@@ -261,6 +276,37 @@ export function presetConfig(preset: PresetName): TrainConfig {
     });
   }
   return c;
+}
+
+/**
+ * The encoder a run creates for a vocabulary size: the preset's, with any sizes `model` sets.
+ * A model loaded from a folder keeps its own sizes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encoderFor, presetConfig } from "./config.ts";
+ * const c = presetConfig("small");
+ * assert.equal(encoderFor(c, 100).embSize, 64);
+ * c.model.embSize = 200;
+ * const e = encoderFor(c, 100);
+ * assert.deepEqual([e.embSize, e.hiddenSize, e.numLayers, e.vocabSize], [200, 256, 3, 100]);
+ * ```
+ */
+export function encoderFor(c: TrainConfig, vocabSize: number): AwdLstmConfig {
+  const e = encoderPreset(c.preset, vocabSize);
+  const { embSize, hiddenSize, numLayers } = c.model;
+  for (const [k, v] of Object.entries(c.model)) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new Error(`Cannot size the model: "model.${k}" must be a whole number ≥ 0, got ${v}`);
+    }
+  }
+  return {
+    ...e,
+    embSize: embSize || e.embSize,
+    hiddenSize: hiddenSize || e.hiddenSize,
+    numLayers: numLayers || e.numLayers,
+  };
 }
 
 type Json = Record<string, unknown>;

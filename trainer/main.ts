@@ -66,6 +66,9 @@ Options:
   --lr-find                the same as \`lr-find STAGE\` (e.g. \`train classify --lr-find\`)
   --no-baseline            skip the bag-of-words baseline (TF-IDF + logistic regression) that
                            evaluate trains on the same split and prints beside fitlam's accuracy
+  --no-blend               serve the LSTM classifiers alone: by default evaluate blends the
+                           baseline in at the weight that does best on validation (0 keeps the
+                           LSTMs alone) and saves it as OUT/baseline/, which loaders apply
   --pool-layers last|all   stage 3 pools the last LSTM layer's outputs (default) or every layer's
                            side by side (a narrow last layer carries little of the task)
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
@@ -111,6 +114,7 @@ const OPTIONS = {
   "no-pretrain": { type: "boolean" },
   "no-lm-finetune": { type: "boolean" },
   "no-baseline": { type: "boolean" },
+  "no-blend": { type: "boolean" },
   "no-discriminative": { type: "boolean" },
   "no-gradual-unfreeze": { type: "boolean" },
   "no-cosine": { type: "boolean" },
@@ -222,6 +226,7 @@ function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
   if (values["no-pretrain"]) c.noPretrain = true;
   if (values["no-lm-finetune"]) c.noLmFinetune = true;
   if (values["no-baseline"]) c.baseline = false;
+  if (values["no-blend"]) c.blend = false;
   if (values["no-discriminative"]) c.finetune.discriminative = c.classify.discriminative = false;
   if (values["no-gradual-unfreeze"]) {
     c.finetune.gradualUnfreeze = c.classify.gradualUnfreeze = false;
@@ -294,6 +299,23 @@ export function baselineLine(r: RunResult): string {
     `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }
 
+/** What the folder now serves when the baseline is blended in, and how it was chosen. */
+export function blendLine(r: RunResult): string {
+  if (!r.blend) return "";
+  const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  if (b.weight === 0) {
+    return `\nBlend: none (validation: classifiers ${pct(b.valid.lm)}, baseline ${
+      pct(b.valid.baseline)
+    }; blending did not help), so the classifiers serve alone`;
+  }
+  return `\nServed: classifiers + ${
+    b.weight.toFixed(1)
+  } × baseline (weight chosen on validation: ` +
+    `classifiers ${pct(b.valid.lm)}, baseline ${pct(b.valid.baseline)}, blend ${
+      pct(b.valid.blend)
+    }): test ${pct(b.accuracy)}; \`--no-blend\` serves the classifiers alone`;
+}
+
 /** Prints the range tests' suggestions and where their plots are. */
 function printRangeTests(reports: LrFindReport[]): void {
   for (const f of reports) {
@@ -324,7 +346,7 @@ function printResult(r: RunResult): void {
   console.log(
     `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
       pct(r.test.avg)
-    }` + baselineLine(r) +
+    }` + baselineLine(r) + blendLine(r) +
       `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
   );
   for (const w of r.warnings ?? []) console.log(`warning: ${w}`);

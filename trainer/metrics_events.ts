@@ -98,6 +98,21 @@ export interface BaselineEvent extends BaselineRow {
   features: number;
 }
 
+/**
+ * The deployed classifier when the bag-of-words model is blended in: the weight chosen on
+ * validation, the validation accuracies it was chosen on, and the blend's test score.
+ */
+export interface BlendEvent {
+  type: "blend";
+  /** Share of the probabilities that comes from the bag-of-words model (0: the LSTMs alone). */
+  weight: number;
+  valid: { lm: number; baseline: number; blend: number };
+  accuracy: number;
+  error: number;
+  labels: string[];
+  confusion: number[][];
+}
+
 /** A pretrained LM's perplexity on a held-out or `--lm-eval` corpus. */
 export interface LmEvalEvent {
   type: "lm-eval";
@@ -146,6 +161,7 @@ export type MetricsEvent =
   | ValidEvent
   | TestEvent
   | BaselineEvent
+  | BlendEvent
   | LmEvalEvent
   | LrFindEvent
   | WarningEvent
@@ -281,6 +297,15 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     labels: arrayOf(isString),
     trainDocs: number,
     features: number,
+  },
+  "blend": {
+    weight: number,
+    valid: (v): v is BlendEvent["valid"] =>
+      isRecord(v) && number(v.lm) && number(v.baseline) && number(v.blend),
+    accuracy: number,
+    error: number,
+    labels: arrayOf(isString),
+    confusion: arrayOf(arrayOf(number)),
   },
   "lm-eval": {
     direction,

@@ -53,6 +53,15 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
     trainDocs: 40,
     features: 300,
   },
+  "blend": {
+    type: "blend",
+    weight: 0.3,
+    valid: { lm: 0.7, baseline: 0.6, blend: 0.75 },
+    accuracy: 0.8,
+    error: 0.2,
+    labels,
+    confusion,
+  },
   "lm-eval": {
     type: "lm-eval",
     direction: "fwd",

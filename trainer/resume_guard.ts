@@ -18,6 +18,7 @@ const FREE = new Set([
   "lrFind",
   "lrFindSteps",
   "baseline",
+  "blend",
   "checkpointEvery",
 ]);
 
@@ -25,7 +26,12 @@ const FREE = new Set([
  * Settings added after runs were made, with the value such runs had in effect, so that a run
  * started before a setting existed still resumes with it at that value.
  */
-const ADDED: Record<string, unknown> = { "classify.poolLayers": "last" };
+const ADDED: Record<string, unknown> = {
+  "classify.poolLayers": "last",
+  "model.embSize": 0,
+  "model.hiddenSize": 0,
+  "model.numLayers": 0,
+};
 
 /** The config section of each stage's own settings. */
 const STAGE_SECTIONS: Record<string, string> = {

@@ -18,7 +18,13 @@ import {
   type Stage,
   STAGES,
 } from "./stages/context.ts";
-import { scoreTest, testProbabilities, type TestScores, writeTestJson } from "./stages/evaluate.ts";
+import {
+  scoreTest,
+  type SplitProbabilities,
+  splitProbabilities,
+  type TestScores,
+  writeTestJson,
+} from "./stages/evaluate.ts";
 import { findLearningRates, type LrFindReport, type RangeTestStage } from "./stages/find_lr.ts";
 import { finetuneLm, type StartingLm, startingLm } from "./stages/finetune.ts";
 import { pretrain, rescorePretrained } from "./stages/pretrain.ts";
@@ -52,7 +58,7 @@ export async function runTraining(
   const result: RunResult = { test: {}, seconds: 0, out: c.out };
   try {
     const ctx = await prepareTask(session, stages);
-    const probs: Partial<Record<Direction, Float32Array[]>> = {};
+    const probs: Partial<Record<Direction, SplitProbabilities>> = {};
     for (const dir of c.directions) {
       const r = await runDirection(ctx, dir, result);
       if ("stopped" in r) return { ...result, stopped: r.stopped };
@@ -84,7 +90,7 @@ async function rangeTestAlias(c: TrainConfig, stages: readonly Stage[]): Promise
 }
 
 /** What one direction's stages leave: test probabilities, or where a stop saved its state. */
-type DirectionOutcome = { probs?: Float32Array[] } | { stopped: string };
+type DirectionOutcome = { probs?: SplitProbabilities } | { stopped: string };
 
 /** Runs the requested stages for one direction, stage after stage. */
 async function runDirection(
@@ -125,5 +131,5 @@ async function runDirection(
   }
 
   if (!has("evaluate") && !has("classify")) return {};
-  return { probs: await testProbabilities(ctx, dir, trained) };
+  return { probs: await splitProbabilities(ctx, dir, trained) };
 }

@@ -1,12 +1,10 @@
 /**
  * The target task as the stages use it: loading it, stage 2's text order,
- * stage 3's (optionally sampled) documents encoded per direction, the
- * bag-of-words baseline on the same documents, and the plain warning for a
- * classifier at chance level.
+ * stage 3's (optionally sampled) documents encoded per direction, and the
+ * plain warning for a classifier at chance level.
  *
  * @module
  */
-import { baselineRow, evaluateBaseline } from "../shared/baseline/mod.ts";
 import type { Direction } from "../shared/model/io.ts";
 import { Rng } from "../shared/rng.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
@@ -20,16 +18,6 @@ import {
   type TaskData,
   type TaskFormat,
 } from "./data/mod.ts";
-import type { MetricsLog } from "./metrics.ts";
-
-/** What `test.json` keeps of the baseline. */
-export interface BaselineSummary {
-  name: string;
-  accuracy: number;
-  C: number;
-  seconds: number;
-  trainDocs: number;
-}
 
 /** Loads the target task named by the config (or the embedded default). */
 export async function targetTask(c: TrainConfig): Promise<TaskData> {
@@ -66,30 +54,6 @@ export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
     if (i < b.length) out.push(b[i]);
   }
   return out;
-}
-
-/**
- * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
- * the report shows, and returns what `test.json` keeps.
- */
-export async function scoreBaseline(
-  train: readonly { text: string; label: string }[],
-  task: TaskData,
-  log: MetricsLog,
-): Promise<BaselineSummary> {
-  console.error(
-    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
-      "training documents, C chosen on 10% of them…",
-  );
-  const r = evaluateBaseline(train, task.test, task.labels);
-  await log.add({ ...baselineRow(r), trainDocs: train.length, features: r.features });
-  return {
-    name: r.name,
-    accuracy: r.accuracy,
-    C: r.C,
-    seconds: r.seconds,
-    trainDocs: train.length,
-  };
 }
 
 /**

@@ -22,8 +22,12 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { Direction } from "../../shared/model/io.ts";
-import { type ModelFiles, readClassifierSource } from "../../shared/model/source.ts";
+import { BASELINE_DIR } from "../../shared/baseline/saved.ts";
+import {
+  type ClassifierFiles,
+  readBaselineSource,
+  readClassifierSource,
+} from "../../shared/model/source.ts";
 import { CONFIG_FILE, MODEL_FILE } from "../../shared/weights/folder.ts";
 import { exitWithError } from "../../shared/exit.ts";
 import { packWeights } from "./server.ts";
@@ -53,12 +57,15 @@ export interface EdgeBuildOptions {
 export async function writeEdgeEntry(o: EdgeBuildOptions): Promise<string[]> {
   const loaded = await readClassifierSource(o.weights);
   // The files as they are on disk (readClassifierSource checked them): their checksums stay.
-  const files: Partial<Record<Direction, ModelFiles>> = {};
-  for (const d of loaded) {
-    files[d.direction] = {
-      [MODEL_FILE]: await Deno.readFile(join(d.where, MODEL_FILE)),
-      [CONFIG_FILE]: await Deno.readFile(join(d.where, CONFIG_FILE)),
-    };
+  const files: ClassifierFiles = {};
+  const folderFiles = async (dir: string) => ({
+    [MODEL_FILE]: await Deno.readFile(join(dir, MODEL_FILE)),
+    [CONFIG_FILE]: await Deno.readFile(join(dir, CONFIG_FILE)),
+  });
+  for (const d of loaded) files[d.direction] = await folderFiles(d.where);
+  // The bag-of-words model the trainer blends in, checked as the loaders will read it.
+  if (await readBaselineSource(o.weights, loaded[0].config.labels!)) {
+    files.baseline = await folderFiles(join(o.weights, BASELINE_DIR));
   }
   const packed = packWeights(files);
   await Deno.mkdir(o.out, { recursive: true });

@@ -10,8 +10,7 @@
  */
 import type { Classifier } from "../../shared/classify.ts";
 import { loadCpuClassifier } from "../../shared/infer/cpu_classifier.ts";
-import type { ClassifierSource, ModelFiles } from "../../shared/model/source.ts";
-import type { Direction } from "../../shared/model/io.ts";
+import type { ClassifierFiles, ClassifierSource, ModelFiles } from "../../shared/model/source.ts";
 import { threadsSupported } from "../../shared/ops/wasm/unshared.ts";
 import { apiKeyFromEnv } from "../api_key.ts";
 import { createApp, type ServeOptions } from "../app.ts";
@@ -103,7 +102,7 @@ export async function fetchWeights(url: string): Promise<ClassifierSource> {
  * assert.deepEqual(unpackWeights(packWeights(files), "test"), files);
  * ```
  */
-export function packWeights(source: Partial<Record<Direction, ModelFiles>>): Uint8Array {
+export function packWeights(source: ClassifierFiles): Uint8Array {
   const header: Record<string, Record<string, [number, number]>> = {};
   const parts: [number, Uint8Array][] = [];
   let at = 0;
@@ -130,7 +129,7 @@ export function packWeights(source: Partial<Record<Direction, ModelFiles>>): Uin
 export function unpackWeights(
   bytes: Uint8Array,
   where: string,
-): Partial<Record<Direction, ModelFiles>> {
+): ClassifierFiles {
   const fail = (why: string): never => {
     throw new Error(
       `Cannot load classifier from ${where}: ${why}; rebuild it with serve/edge/build.ts`,
@@ -145,13 +144,13 @@ export function unpackWeights(
     fail("its header is not JSON");
   }
   const body = bytes.subarray(4 + n);
-  const out: Partial<Record<Direction, ModelFiles>> = {};
+  const out: ClassifierFiles = {};
   for (const [d, files] of Object.entries(header)) {
-    if (d !== "fwd" && d !== "bwd") fail(`unknown direction "${d}"`);
-    out[d as Direction] = {};
+    if (d !== "fwd" && d !== "bwd" && d !== "baseline") fail(`unknown folder "${d}"`);
+    const folder: ModelFiles = out[d as keyof ClassifierFiles] = {};
     for (const [name, [a, b]] of Object.entries(files)) {
       if (!(a >= 0 && b >= a && b <= body.length)) fail(`${d}/${name} lies outside the file`);
-      out[d as Direction]![name] = body.subarray(a, b); // decoding copies what it keeps
+      folder[name] = body.subarray(a, b); // decoding copies what it keeps
     }
   }
   return out;

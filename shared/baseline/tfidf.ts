@@ -118,6 +118,24 @@ export class TfidfVectorizer {
     this.#index = new Map(terms.map((t, i) => [t, i]));
   }
 
+  /**
+   * A vectorizer from a saved vocabulary: `terms` in feature order (as {@linkcode fit} sorted
+   * them) and their idf.
+   */
+  static fromVocabulary(
+    terms: readonly string[],
+    idf: ArrayLike<number>,
+    options: TfidfOptions = {},
+  ): TfidfVectorizer {
+    if (terms.length !== idf.length || terms.length === 0) {
+      throw new Error(
+        `Cannot build the TF-IDF vectorizer: ${terms.length} terms and ${idf.length} idf values; ` +
+          "save the vocabulary and its idf together",
+      );
+    }
+    return new TfidfVectorizer([...terms], Float64Array.from(idf), checkOptions(options));
+  }
+
   /** Learns the vocabulary and idf from `texts` (scikit-learn's `fit`). */
   static fit(texts: readonly string[], options: TfidfOptions = {}): TfidfVectorizer {
     const o = checkOptions(options);

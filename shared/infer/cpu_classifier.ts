@@ -16,6 +16,7 @@ import {
 } from "../classify.ts";
 import type { Direction } from "../model/io.ts";
 import { type ClassifierSource, encodeText, readClassifierSource } from "../model/source.ts";
+import { withBlend } from "../blend.ts";
 import { KernelPool, kernelThreads } from "../ops/wasm/pool.ts";
 import { Vocab } from "../tokenizer/vocab.ts";
 import { ResidentEncoder } from "./encoder.ts";
@@ -31,6 +32,8 @@ export interface CpuClassifierOptions {
   threads?: number;
   /** Wait until the worker threads run before returning (tests; default: they join when ready). */
   waitForThreads?: boolean;
+  /** Blend in the source's bag-of-words model when it has one (default true; see `loadClassifier`). */
+  blend?: boolean;
 }
 
 /** The name {@linkcode ClassifierInfo.backend} reports for this engine. */
@@ -92,5 +95,11 @@ export async function loadCpuClassifier(
     return Promise.resolve(averageProbabilities(perModel));
   }
 
-  return makeClassifier(info, probabilities, () => pool.close());
+  try {
+    const blended = await withBlend(source, info, opts.blend ?? true, probabilities);
+    return makeClassifier(info, blended, () => pool.close());
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
 }

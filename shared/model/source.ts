@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { BASELINE_DIR, baselineFromLoaded, type BlendBaseline } from "../baseline/saved.ts";
 import { exists } from "../exists.ts";
 import { tokenize } from "../tokenizer/tokenizer.ts";
 import type { Vocab } from "../tokenizer/vocab.ts";
@@ -16,8 +17,14 @@ import { checkClassifierModel, type Direction, type ModelConfig } from "./io.ts"
 /** One classifier folder's files in memory: `model.safetensors` and `config.json`. */
 export type ModelFiles = Record<string, Uint8Array>;
 
-/** A folder path, or each direction's folder files in memory. */
-export type ClassifierSource = string | Partial<Record<Direction, ModelFiles>>;
+/**
+ * A folder path, or each direction's folder files in memory (and, under `baseline`, the files of
+ * the bag-of-words model blended in, when the trained folder has one).
+ */
+export type ClassifierSource = string | ClassifierFiles;
+
+/** Each direction's folder files in memory, and the bag-of-words model's under `baseline`. */
+export type ClassifierFiles = Partial<Record<Direction | "baseline", ModelFiles>>;
 
 /** One direction, decoded and checked against the model definition. */
 export interface LoadedDirection {
@@ -115,6 +122,28 @@ export async function readClassifierSource(
     );
   }
   return out;
+}
+
+/**
+ * The bag-of-words model of a classifier source (`DIR/baseline/`, or `baseline` files in memory),
+ * checked against the classifiers' `labels`; undefined when the source has none.
+ */
+export async function readBaselineSource(
+  source: ClassifierSource,
+  labels: readonly string[],
+): Promise<{ baseline: BlendBaseline; checksum: string } | undefined> {
+  let raw: LoadedModel, where: string;
+  if (typeof source === "string") {
+    where = `${source}/${BASELINE_DIR}`;
+    // One classifier folder (config.json inside) never has one: only a trainer's output does.
+    if (await exists(`${source}/config.json`) || !(await exists(where))) return undefined;
+    raw = await loadModelFolder(where);
+  } else {
+    if (!source.baseline) return undefined;
+    where = "memory (baseline)";
+    raw = await decodeModelFolder(source.baseline, where);
+  }
+  return { baseline: baselineFromLoaded(raw, where, labels), checksum: raw.checksum };
 }
 
 function check(direction: Direction, where: string, raw: LoadedModel): LoadedDirection {

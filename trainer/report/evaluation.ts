@@ -73,11 +73,15 @@ function confusionOf(row: MetricsRow): Pick<TestResult, "labels" | "confusion" |
 export function collectTests(rows: MetricsRow[]): TestResult[] {
   const out: TestResult[] = [];
   for (const row of rows) {
-    if (row.type !== "test") continue;
+    if (row.type !== "test" && row.type !== "blend") continue;
     const { labels, confusion, total, trace } = confusionOf(row);
     const accuracy = num(row.accuracy) ?? (total ? trace! / total : undefined);
+    // The blend row is what the folder serves: avg with the baseline mixed in at its weight.
+    const name = row.type === "blend"
+      ? `served: avg + ${formatNumber(num(row.weight) ?? 0)} × baseline`
+      : str(row.direction) ?? "all";
     out.push({
-      direction: str(row.direction) ?? "all",
+      direction: name,
       accuracy,
       error: num(row.error) ?? (accuracy === undefined ? undefined : 1 - accuracy),
       labels,

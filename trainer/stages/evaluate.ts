@@ -1,6 +1,7 @@
 /**
  * The test evaluation: each direction's classifier on the test split, their average, the
- * bag-of-words baseline on the same documents, and `test.json`.
+ * bag-of-words baseline on the same documents, their blend (weighted on validation), and
+ * `test.json`.
  *
  * @module
  */
@@ -13,8 +14,10 @@ import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../clf_train.ts";
 import { count } from "../lm_data.ts";
-import { type BaselineSummary, encodeDocs, scoreBaseline } from "../task_prep.ts";
+import { encodeDocs } from "../task_prep.ts";
+import { type BaselineSummary, blendIn, type BlendSummary, scoreBaseline } from "./baseline.ts";
 import type { RunContext } from "./context.ts";
+import { BASELINE_DIR } from "../../shared/baseline/saved.ts";
 
 /** The test scores a run reports. */
 export interface TestScores {
@@ -23,22 +26,49 @@ export interface TestScores {
   confusion?: { labels: string[]; counts: number[][] };
   /** The bag-of-words baseline on the same split (TF-IDF 1-2-grams + logistic regression). */
   baseline?: BaselineSummary;
+  /** The classifiers' average with the baseline blended in: what `OUT/` now serves. */
+  blend?: BlendSummary;
+}
+
+/** One direction's class probabilities on the validation and test splits. */
+export interface SplitProbabilities {
+  valid: Float32Array[];
+  test: Float32Array[];
 }
 
 /**
- * Class probabilities of each test document under a direction's classifier: `trained` (which
- * this frees), else the one saved in OUT/classifier-DIR.
+ * Class probabilities of each validation and test document under a direction's classifier:
+ * `trained` (which this frees), else the one saved in OUT/classifier-DIR.
  */
-export async function testProbabilities(
+export async function splitProbabilities(
   ctx: RunContext,
   dir: Direction,
   trained?: { clf: TextClassifier; vocab: Vocab },
-): Promise<Float32Array[]> {
+): Promise<SplitProbabilities> {
   const { clf, vocab } = trained ?? await savedClassifier(ctx, dir);
-  const docs = encodeDocs(vocab, ctx.task.test, ctx.task.labels, dir);
+  try {
+    const { task } = ctx;
+    const valid = await scored(
+      clf,
+      encodeDocs(vocab, task.valid ?? [], task.labels, dir),
+      `valid ${dir}`,
+    );
+    const test = await scored(clf, encodeDocs(vocab, task.test, task.labels, dir), `test ${dir}`);
+    return { valid, test };
+  } finally {
+    clf.dispose();
+  }
+}
+
+async function scored(
+  clf: TextClassifier,
+  docs: { ids: Int32Array }[],
+  label: string,
+): Promise<Float32Array[]> {
+  if (!docs.length) return [];
   // Progress in tokens: the batches run shortest first, so documents would mislead the ETA.
   const ids = docs.map((d) => d.ids);
-  const bar = new ProgressBar({ label: `test ${dir}`, total: count(ids) });
+  const bar = new ProgressBar({ label, total: count(ids) });
   const started = performance.now();
   const probs = await predictProbabilities(clf, ids, 32, (n, tok) =>
     bar.update(tok, {
@@ -46,7 +76,6 @@ export async function testProbabilities(
       "tok/s": Math.round(tok / ((performance.now() - started) / 1000)),
     }));
   bar.finish();
-  clf.dispose();
   return probs;
 }
 
@@ -55,18 +84,24 @@ async function savedClassifier(ctx: RunContext, dir: Direction) {
   return { clf: loaded.clf, vocab: Vocab.fromItos(loaded.config.vocab) };
 }
 
-/** Scores each direction and their average on the test split, logging each, then the baseline. */
+/**
+ * Scores each direction and their average on the test split, logging each, then the baseline
+ * and the blend of the two (or, with `blend` off, removes a stale `OUT/baseline/`).
+ */
 export async function scoreTest(
   ctx: RunContext,
-  probsOf: Partial<Record<Direction, Float32Array[]>>,
+  probsOf: Partial<Record<Direction, SplitProbabilities>>,
 ): Promise<TestScores> {
-  const { task, log } = ctx;
+  const { task, log, c } = ctx;
   const dirs = Object.keys(probsOf) as Direction[];
   const truth = task.test.map((d) => task.labels.indexOf(d.label));
-  const avg = averageProbabilities(dirs.map((d) => probsOf[d]!));
+  const avg = {
+    valid: averageProbabilities(dirs.map((d) => probsOf[d]!.valid)),
+    test: averageProbabilities(dirs.map((d) => probsOf[d]!.test)),
+  };
   const rows: [Direction | "avg", Float32Array[]][] = [
-    ...dirs.map((d) => [d, probsOf[d]!] as [Direction, Float32Array[]]),
-    ["avg", avg],
+    ...dirs.map((d) => [d, probsOf[d]!.test] as [Direction, Float32Array[]]),
+    ["avg", avg.test],
   ];
   const scores: TestScores = { test: {} };
   for (const [name, probs] of rows) {
@@ -82,7 +117,18 @@ export async function scoreTest(
       confusion,
     });
   }
-  if (ctx.c.baseline) scores.baseline = await scoreBaseline(ctx.stage3Docs, task, log);
+  const blend = c.blend && c.baseline;
+  if (!blend) await Deno.remove(`${c.out}/${BASELINE_DIR}`, { recursive: true }).catch(() => {});
+  if (!c.baseline) return scores;
+  const baseline = await scoreBaseline(ctx);
+  scores.baseline = baseline.summary;
+  if (!blend) return scores;
+  if (!task.valid?.length) {
+    console.error("blend: no validation documents to weigh it on; the classifiers serve alone");
+    await Deno.remove(`${c.out}/${BASELINE_DIR}`, { recursive: true }).catch(() => {});
+    return scores;
+  }
+  scores.blend = await blendIn(ctx, avg, baseline);
   return scores;
 }
 
@@ -100,6 +146,7 @@ export async function writeTestJson(
         n: ctx.task.test.length,
         accuracy: scores.test,
         ...(scores.baseline ? { baseline: scores.baseline } : {}),
+        ...(scores.blend ? { blend: scores.blend } : {}),
         ...(warnings ? { warnings } : {}),
       },
       null,

@@ -5,11 +5,10 @@
  * @module
  */
 import { AwdLstm } from "../../shared/model/awd_lstm.ts";
-import { encoderPreset } from "../../shared/model/config.ts";
 import { type Direction, loadLm, saveLm } from "../../shared/model/io.ts";
 import { tokenize } from "../../shared/tokenizer/tokenizer.ts";
 import type { Vocab } from "../../shared/tokenizer/vocab.ts";
-import type { TrainConfig } from "../config.ts";
+import { encoderFor, type TrainConfig } from "../config.ts";
 import { capDocs, concatStreams, count, remapVocab, reportPerplexity } from "../lm_data.ts";
 import { type LmStageOptions, trainLm } from "../lm_train.ts";
 import { epochsWithin } from "../schedule.ts";
@@ -74,7 +73,7 @@ export async function startingLm(
   if (c.noPretrain) {
     const vocab = ctx.taskVocab();
     return {
-      lm: new AwdLstm(ops, encoderPreset(c.preset, vocab.size), directionSeed(c, dir)),
+      lm: new AwdLstm(ops, encoderFor(c, vocab.size), directionSeed(c, dir)),
       vocab,
     };
   }

@@ -5,11 +5,10 @@
  * @module
  */
 import { AwdLstm } from "../../shared/model/awd_lstm.ts";
-import { encoderPreset } from "../../shared/model/config.ts";
 import { type Direction, loadLm, saveLm } from "../../shared/model/io.ts";
 import { countTokens, Vocab } from "../../shared/tokenizer/vocab.ts";
 import type { CheckpointModel } from "../checkpoint.ts";
-import type { TrainConfig } from "../config.ts";
+import { encoderFor, type TrainConfig } from "../config.ts";
 import { concatStreams, count, heldOutCount, reportPerplexity } from "../lm_data.ts";
 import { type LmStageOptions, trainLm } from "../lm_train.ts";
 import { directionSeed, type RunContext } from "./context.ts";
@@ -82,7 +81,7 @@ export async function pretrainInputs(ctx: RunContext, dir: Direction): Promise<P
   const vocab = Vocab.build(countTokens(docs), { maxSize: c.maxVocab, minFreq: c.minFreq });
   const encoded = docs.map((d) => vocab.encode(d));
   const heldOut = heldOutCount(c, encoded.length);
-  const lm = new AwdLstm(ctx.ops, encoderPreset(c.preset, vocab.size), directionSeed(c, dir));
+  const lm = new AwdLstm(ctx.ops, encoderFor(c, vocab.size), directionSeed(c, dir));
   return { lm, vocab, encoded, heldOut };
 }
 

@@ -1,0 +1,142 @@
+/**
+ * The bag-of-words model a classifier folder may carry beside its LSTM
+ * classifiers (`OUT/baseline/`): the TF-IDF vocabulary with its idf, the
+ * logistic regression's weights, and the weight with which its probabilities
+ * are blended into the LSTM classifiers' average (chosen on validation by the
+ * trainer). A model folder like any other (`model.safetensors` +
+ * `config.json`, checksummed), so the TensorFlow.js path, the wasm CPU path
+ * and an edge bundle read it the same way.
+ *
+ * @module
+ */
+import { tensorMismatch } from "../weights/expected.ts";
+import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
+import { type LogRegModel, predictProba } from "./logreg.ts";
+import type { Baseline } from "./mod.ts";
+import { type TfidfOptions, TfidfVectorizer } from "./tfidf.ts";
+
+/** The folder name inside a trainer output folder. */
+export const BASELINE_DIR = "baseline";
+
+/** `config.json`'s `kind` of this model. */
+export const BASELINE_KIND = "tfidf-lr";
+
+/** What `config.json` of a saved baseline holds. */
+export interface BaselineConfig {
+  kind: typeof BASELINE_KIND;
+  /** Class names, in the order of the probabilities (the LSTM classifiers' order). */
+  labels: string[];
+  /** Share of the blended probabilities that comes from this model (0–1). */
+  blendWeight: number;
+  /** The logistic regression's C. */
+  C: number;
+  /** How the TF-IDF rows are made. */
+  tfidf: Required<TfidfOptions>;
+  /** The vocabulary, in feature order. */
+  terms: string[];
+}
+
+/** A loaded bag-of-words model, ready to blend. */
+export interface BlendBaseline {
+  labels: string[];
+  /** Share of the blended probabilities that comes from this model. */
+  weight: number;
+  /** Vocabulary size. */
+  features: number;
+  /** Class probabilities per text. */
+  predictProba(texts: readonly string[]): Float32Array[];
+}
+
+/** The folder to save for a trained baseline blended in with `weight`. */
+export function baselineToSave(b: Baseline, weight: number): ModelToSave {
+  const { vectorizer, model } = b;
+  const config: BaselineConfig = {
+    kind: BASELINE_KIND,
+    labels: b.labels,
+    blendWeight: weight,
+    C: b.C,
+    tfidf: { ...vectorizer.options },
+    terms: [...vectorizer.terms],
+  };
+  const V = vectorizer.size, K = model.classes;
+  return {
+    config,
+    tensors: {
+      idf: { dtype: "F32", shape: [V], data: Float32Array.from(vectorizer.idf) },
+      weights: { dtype: "F32", shape: [V, K], data: Float32Array.from(model.weights) },
+      bias: { dtype: "F32", shape: [K], data: Float32Array.from(model.bias) },
+    },
+  };
+}
+
+/**
+ * Checks a loaded baseline folder and makes it predict; `labels`, when given, must be the
+ * classifiers' labels in the same order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBaseline } from "./mod.ts";
+ * import { baselineFromLoaded, baselineToSave } from "./saved.ts";
+ * const train = ["good fun", "good film", "bad film", "bad plot"].map((text) => ({
+ *   text,
+ *   label: text.startsWith("good") ? "pos" : "neg",
+ * }));
+ * const b = trainBaseline(train, { grid: [10] });
+ * const { config, tensors } = baselineToSave(b, 0.4);
+ * const saved = baselineFromLoaded({ config: { ...config }, tensors, checksum: "" }, "memory");
+ * assert.equal(saved.weight, 0.4);
+ * const [p] = saved.predictProba(["a good plot"]);
+ * assert.ok(Math.abs(p[1] - b.predictProba(["a good plot"])[0][1]) < 1e-6);
+ * ```
+ */
+export function baselineFromLoaded(
+  raw: LoadedModel,
+  where: string,
+  labels?: readonly string[],
+): BlendBaseline {
+  const fail = (problem: string): never => {
+    throw new Error(`Cannot load the bag-of-words model from ${where}: ${problem}`);
+  };
+  const c = raw.config as Partial<BaselineConfig>;
+  if (c.kind !== BASELINE_KIND) fail(`config.json's kind is ${c.kind}, not ${BASELINE_KIND}`);
+  if (!Array.isArray(c.labels) || c.labels.length < 2) fail("config.json lists no labels");
+  if (labels && c.labels!.join("\n") !== labels.join("\n")) {
+    fail(
+      `its labels ${JSON.stringify(c.labels)} differ from the classifiers' ` +
+        `${JSON.stringify(labels)}; train them together`,
+    );
+  }
+  const weight = c.blendWeight;
+  if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
+    fail(`config.json's blendWeight is ${weight}; it must be a number from 0 to 1`);
+  }
+  if (!Array.isArray(c.terms) || c.terms.some((t) => typeof t !== "string")) {
+    fail("config.json's terms are not a list of strings");
+  }
+  const V = c.terms!.length, K = c.labels!.length;
+  const mismatch = tensorMismatch(raw.tensors, {
+    idf: { dtype: "F32", shape: [V] },
+    weights: { dtype: "F32", shape: [V, K] },
+    bias: { dtype: "F32", shape: [K] },
+  });
+  if (mismatch) fail(mismatch);
+  const vectorizer = TfidfVectorizer.fromVocabulary(
+    c.terms!,
+    raw.tensors.idf.data as Float32Array,
+    c.tfidf,
+  );
+  const model: LogRegModel = {
+    classes: K,
+    features: V,
+    weights: Float64Array.from(raw.tensors.weights.data as Float32Array),
+    bias: Float64Array.from(raw.tensors.bias.data as Float32Array),
+  };
+  return {
+    labels: c.labels!,
+    weight: weight!,
+    features: V,
+    predictProba: (texts) =>
+      texts.map((t) => Float32Array.from(predictProba(model, vectorizer.transformOne(t)))),
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Blending a trained folder's bag-of-words model (`baseline/`) into a loaded classifier's
+ * probabilities, the same way for every engine (TensorFlow.js and the wasm CPU path).
+ *
+ * @module
+ */
+import { blendProbabilities, type ClassifierInfo } from "./classify.ts";
+import { type ClassifierSource, readBaselineSource } from "./model/source.ts";
+
+/** A function from texts to probabilities [texts × labels]. */
+export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
+
+/**
+ * `probabilities` with the source's bag-of-words model blended in at its saved weight, noting it
+ * in `info.blend`; `probabilities` itself when the source has none or `enabled` is false.
+ */
+export async function withBlend(
+  source: ClassifierSource,
+  info: ClassifierInfo,
+  enabled: boolean,
+  probabilities: ProbabilitiesFn,
+): Promise<ProbabilitiesFn> {
+  const found = enabled ? await readBaselineSource(source, info.labels) : undefined;
+  if (!found) return probabilities;
+  const { baseline, checksum } = found;
+  info.blend = { weight: baseline.weight, features: baseline.features, checksum };
+  if (baseline.weight === 0) return probabilities;
+  return async (texts) =>
+    blendProbabilities(await probabilities(texts), baseline.predictProba(texts), baseline.weight);
+}

@@ -1,0 +1,118 @@
+/**
+ * The bag-of-words model beside the LSTM classifiers: trained on the documents stage 3 trained
+ * on and scored on the test split (the baseline every evaluation prints), then blended into the
+ * classifiers' averaged probabilities at the weight that does best on validation and saved as
+ * `OUT/baseline/`, so the deployed classifier is the blend the test scored.
+ *
+ * @module
+ */
+import { trainBaseline } from "../../shared/baseline/mod.ts";
+import {
+  BASELINE_DIR,
+  baselineFromLoaded,
+  baselineToSave,
+  type BlendBaseline,
+} from "../../shared/baseline/saved.ts";
+import { blendProbabilities } from "../../shared/classify.ts";
+import { argmax, scoreLabels } from "../../shared/confusion.ts";
+import { saveModelFolder } from "../../shared/weights/folder.ts";
+import { chooseBlendWeight } from "../blend.ts";
+import type { LabeledDoc } from "../data/mod.ts";
+import type { RunContext } from "./context.ts";
+
+/** What `test.json` keeps of the baseline. */
+export interface BaselineSummary {
+  name: string;
+  accuracy: number;
+  C: number;
+  seconds: number;
+  trainDocs: number;
+}
+
+/** What `test.json` keeps of the blend. */
+export interface BlendSummary {
+  weight: number;
+  valid: { lm: number; baseline: number; blend: number };
+  accuracy: number;
+  features: number;
+}
+
+/**
+ * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
+ * the report shows, and returns the summary and the model (as it will be saved: float32).
+ */
+export async function scoreBaseline(
+  ctx: RunContext,
+): Promise<{ summary: BaselineSummary; model: BlendBaseline; save: () => Promise<void> }> {
+  const { task, log } = ctx, train = ctx.stage3Docs;
+  console.error(
+    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
+      "training documents, C chosen on 10% of them…",
+  );
+  const b = trainBaseline(train, { labels: task.labels });
+  const toSave = baselineToSave(b, 0);
+  const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
+  const { accuracy, confusion } = score(model.predictProba(texts(task.test)), task.test, ctx);
+  await log.add({
+    type: "baseline",
+    name: "tfidf-lr",
+    accuracy,
+    C: b.C,
+    seconds: b.seconds,
+    confusion,
+    labels: task.labels,
+    trainDocs: train.length,
+    features: b.features,
+  });
+  const summary = {
+    name: "tfidf-lr",
+    accuracy,
+    C: b.C,
+    seconds: b.seconds,
+    trainDocs: train.length,
+  };
+  const save = async () => {
+    (toSave.config as { blendWeight: number }).blendWeight = model.weight;
+    await saveModelFolder(`${ctx.c.out}/${BASELINE_DIR}`, toSave);
+  };
+  return { summary, model, save };
+}
+
+/**
+ * Chooses the blend weight on validation, scores the blend on the test split, logs it and saves
+ * the bag-of-words model with its weight (`OUT/baseline/`), which every loader then applies.
+ */
+export async function blendIn(
+  ctx: RunContext,
+  lm: { valid: Float32Array[]; test: Float32Array[] },
+  baseline: { model: BlendBaseline; save: () => Promise<void> },
+): Promise<BlendSummary> {
+  const { task, log } = ctx, valid = task.valid!;
+  const { model } = baseline;
+  const truth = valid.map((d) => task.labels.indexOf(d.label));
+  const choice = chooseBlendWeight(lm.valid, model.predictProba(texts(valid)), truth);
+  model.weight = choice.weight;
+  const blended = blendProbabilities(lm.test, model.predictProba(texts(task.test)), choice.weight);
+  const { accuracy, confusion } = score(blended, task.test, ctx);
+  await log.add({
+    type: "blend",
+    weight: choice.weight,
+    valid: choice.valid,
+    accuracy,
+    error: 1 - accuracy,
+    labels: task.labels,
+    confusion,
+  });
+  await baseline.save();
+  return { weight: choice.weight, valid: choice.valid, accuracy, features: model.features };
+}
+
+function texts(docs: readonly LabeledDoc[]): string[] {
+  return docs.map((d) => d.text);
+}
+
+function score(probs: readonly Float32Array[], docs: readonly LabeledDoc[], ctx: RunContext) {
+  const { labels } = ctx.task;
+  const truth = docs.map((d) => labels.indexOf(d.label));
+  return scoreLabels(truth, probs.map(argmax), labels.length);
+}
