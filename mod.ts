@@ -20,7 +20,7 @@ export type {
   ClassifierLoadOptions,
   Prediction,
 } from "./shared/pipeline.ts";
-export type { ClassifierSource, ModelFiles } from "./shared/model/source.ts";
+export type { ClassifierFiles, ClassifierSource, ModelFiles } from "./shared/model/source.ts";
 export { loadCpuClassifier } from "./shared/infer/cpu_classifier.ts";
 export type { CpuClassifierOptions } from "./shared/infer/cpu_classifier.ts";
 export { DEVICES } from "./shared/backend.ts";
