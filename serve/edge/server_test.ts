@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { loadClassifier } from "../../shared/pipeline.ts";
 import { makeOddModels, TEST_TEXTS } from "../../shared/infer/test_models.ts";
+import { trainBaseline } from "../../shared/baseline/mod.ts";
+import { BASELINE_DIR, baselineToSave } from "../../shared/baseline/saved.ts";
+import { saveModelFolder } from "../../shared/weights/folder.ts";
 import { bundleEdge, writeEdgeEntry } from "./build.ts";
 import { edgeServer, fetchWeights } from "./server.ts";
 
@@ -72,6 +75,15 @@ async function classify(url: string, texts: string[], key = "edge-key") {
 }
 
 const dir = await makeOddModels();
+// A bag-of-words model blended in at 0.3: the bundle must carry it to answer as loadClassifier.
+const BOW = ["free cruise now", "meeting tomorrow", "spam and eggs"].map((text, i) => ({
+  text,
+  label: ["spam", "ham", "eggs"][i],
+}));
+await saveModelFolder(
+  `${dir}/${BASELINE_DIR}`,
+  baselineToSave(trainBaseline(BOW, { labels: ["ham", "spam", "eggs"], grid: [10] }), 0.3),
+);
 const out = await Deno.makeTempDir({ prefix: "fitlam-edge-test-" });
 await writeEdgeEntry({ weights: dir, out, embed: "base64", threads: 2 });
 const reference = await loadClassifier(dir);
@@ -93,6 +105,7 @@ async function checkServer(entry: string, threads: RegExp) {
       headers: { authorization: "Bearer edge-key" },
     })).json();
     assert.match(model.backend, threads);
+    assert.equal(model.blend.weight, 0.3);
   } finally {
     await stop();
   }
