@@ -73,7 +73,14 @@ export async function scoreBaseline(
   };
   const save = async () => {
     (toSave.config as { blendWeight: number }).blendWeight = model.weight;
-    await saveModelFolder(`${ctx.c.out}/${BASELINE_DIR}`, toSave);
+    const dir = `${ctx.c.out}/${BASELINE_DIR}`;
+    await saveModelFolder(dir, toSave);
+    let bytes = 0;
+    for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
+    console.error(
+      `blend: saved ${dir}/ (${b.features.toLocaleString("en-US")} n-grams, ` +
+        `${(bytes / 2 ** 20).toFixed(1)} MB), blended in at weight ${model.weight}`,
+    );
   };
   return { summary, model, save };
 }
