@@ -15,6 +15,7 @@
  */
 export { findClassifierDirs, loadClassifier } from "./shared/pipeline.ts";
 export type {
+  BlendWeights,
   Classifier,
   ClassifierInfo,
   ClassifierLoadOptions,

@@ -44,7 +44,7 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
   await writeRun(out, "trec-all-s42", { variant: "all", seed: 42 }, {
     ...acc(0.9),
     baseline: baseline(0.85, 4907),
-    blend: { weight: 0.3, accuracy: 0.92 },
+    blend: { weights: { lm: 1, baseline: 0.5 }, accuracy: 0.92 },
   });
   await writeRun(out, "imdb-n100-s42", { dataset: "imdb", variant: "n100", seed: 42 }, acc(0.75));
   // A failed run leaves experiment-failed.json only.

@@ -11,8 +11,8 @@ import { type ClassifierSource, readBaselineSource } from "./model/source.ts";
 export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
 
 /**
- * `probabilities` with the source's bag-of-words model blended in at its saved weight, noting it
- * in `info.blend`; `probabilities` itself when the source has none or `enabled` is false.
+ * `probabilities` with the source's bag-of-words model blended in with its saved weights, noting
+ * them in `info.blend`; `probabilities` itself when the source has none or `enabled` is false.
  */
 export async function withBlend(
   source: ClassifierSource,
@@ -23,8 +23,8 @@ export async function withBlend(
   const found = enabled ? await readBaselineSource(source, info.labels) : undefined;
   if (!found) return probabilities;
   const { baseline, checksum } = found;
-  info.blend = { weight: baseline.weight, features: baseline.features, checksum };
-  if (baseline.weight === 0) return probabilities;
+  const { weights } = baseline;
+  info.blend = { weights, features: baseline.features, checksum };
   return async (texts) =>
-    blendProbabilities(await probabilities(texts), baseline.predictProba(texts), baseline.weight);
+    blendProbabilities(await probabilities(texts), baseline.predictProba(texts), weights);
 }

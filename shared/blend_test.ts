@@ -5,6 +5,7 @@ import { BASELINE_DIR, baselineToSave } from "./baseline/saved.ts";
 import { loadCpuClassifier } from "./infer/cpu_classifier.ts";
 import { readClassifierSource } from "./model/source.ts";
 import { loadClassifier } from "./pipeline.ts";
+import type { BlendWeights } from "./classify.ts";
 import { encodeModelFolder, loadModelFolder, saveModelFolder } from "./weights/folder.ts";
 
 const TEXTS = ["win a free cruise now", "meeting at noon tomorrow", "cheap pills", "thanks"];
@@ -16,13 +17,13 @@ const TRAIN = [
     (text) => ({ text, label: "ham" }),
   ),
 ];
-const WEIGHT = 0.4;
+const WEIGHTS: BlendWeights = { lm: 0.7, baseline: 2.5 };
 
-/** The serve test weights with a bag-of-words model saved beside them at WEIGHT. */
+/** The serve test weights with a bag-of-words model saved beside them with WEIGHTS. */
 async function weightsWithBaseline(): Promise<{ dir: string; bow: Float32Array[] }> {
   const dir = await makeTestWeights(["fwd", "bwd"]);
   const b = trainBaseline(TRAIN, { labels: ["ham", "spam"], grid: [10] });
-  await saveModelFolder(`${dir}/${BASELINE_DIR}`, baselineToSave(b, WEIGHT));
+  await saveModelFolder(`${dir}/${BASELINE_DIR}`, baselineToSave(b, WEIGHTS));
   return { dir, bow: b.predictProba(TEXTS) };
 }
 
@@ -33,12 +34,16 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
   return d;
 }
 
-/** Hand-blended: (1 − w)·lm + w·bow, in float64. */
+/** Hand-blended: lm^a · bow^b, normalised, in float64. */
 function expected(lm: Float32Array[], bow: Float32Array[]): Float32Array[] {
-  return lm.map((p, i) => p.map((v, c) => (1 - WEIGHT) * v + WEIGHT * bow[i][c]));
+  return lm.map((p, i) => {
+    const u = Array.from(p, (v, c) => v ** WEIGHTS.lm * bow[i][c] ** WEIGHTS.baseline);
+    const sum = u.reduce((a, b) => a + b, 0);
+    return Float32Array.from(u, (x) => x / sum);
+  });
 }
 
-Deno.test("both engines blend the folder's bag-of-words model in at its saved weight", async () => {
+Deno.test("both engines blend the folder's bag-of-words model in with its saved weights", async () => {
   const { dir, bow } = await weightsWithBaseline();
   try {
     for (const load of [loadClassifier, loadCpuClassifier]) {
@@ -47,7 +52,7 @@ Deno.test("both engines blend the folder's bag-of-words model in at its saved we
       const lm = await alone.probabilities(TEXTS);
       const got = await blended.probabilities(TEXTS);
       assert.equal(alone.info.blend, undefined);
-      assert.equal(blended.info.blend?.weight, WEIGHT);
+      assert.deepEqual(blended.info.blend?.weights, WEIGHTS);
       // The LSTM pair is untrained: its answers differ from the bag of words', so a missing or
       // wrong blend shows.
       assert.ok(maxDiff(lm, bow) > 0.05);
@@ -93,7 +98,7 @@ Deno.test("a bag-of-words model with other labels is refused, naming the fix", a
       TRAIN.map((d) => ({ ...d, label: d.label === "ham" ? "good" : "bad" })),
       { grid: [10] },
     );
-    await saveModelFolder(`${dir}/${BASELINE_DIR}`, baselineToSave(b, WEIGHT));
+    await saveModelFolder(`${dir}/${BASELINE_DIR}`, baselineToSave(b, WEIGHTS));
     await assert.rejects(
       loadClassifier(dir),
       /Cannot load the bag-of-words model from .*baseline: its labels \["bad","good"\] differ from the classifiers' \["ham","spam"\]; train them together/,

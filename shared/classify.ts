@@ -30,8 +30,8 @@ export interface ClassifierInfo {
   configs: Partial<Record<Direction, ModelConfig>>;
   /** SHA-256 of each direction's `model.safetensors`. */
   checksums: Partial<Record<Direction, string>>;
-  /** The bag-of-words model blended in, when the folder has one (`baseline/`). */
-  blend?: { weight: number; features: number; checksum: string };
+  /** The bag-of-words model blended in, when the folder has one (`baseline/`), and the weights. */
+  blend?: { weights: BlendWeights; features: number; checksum: string };
 }
 
 /** A loaded classifier. */
@@ -88,23 +88,41 @@ export function averageProbabilities(perModel: Float32Array[][]): Float32Array[]
 }
 
 /**
- * `(1 − weight) · lm + weight · bow` per text: the LSTM classifiers' averaged probabilities with a
- * bag-of-words model's blended in (`weight` 0 leaves them unchanged).
+ * How the LSTM classifiers' averaged probabilities and a bag-of-words model's are combined: each
+ * model's log-probabilities times its weight, then a softmax. Fitted on validation by the trainer,
+ * the weights also calibrate: a bag-of-words model trained on few documents answers with nearly
+ * flat probabilities, and a weight above 1 sharpens them.
+ */
+export interface BlendWeights {
+  lm: number;
+  baseline: number;
+}
+
+/** Log of a probability, floored so that a probability that underflowed to 0 stays finite. */
+function safeLog(p: number): number {
+  return Math.log(Math.max(p, 1e-12));
+}
+
+/**
+ * `softmax(w.lm · log lm + w.baseline · log bow)` per text.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { blendProbabilities } from "./classify.ts";
- * const lm = [new Float32Array([0.25, 0.75])];
- * const bow = [new Float32Array([0.75, 0.25])];
- * assert.deepEqual(blendProbabilities(lm, bow, 0.5), [new Float32Array([0.5, 0.5])]);
- * assert.deepEqual(blendProbabilities(lm, bow, 0), lm);
+ * const lm = [new Float32Array([0.2, 0.8])];
+ * const bow = [new Float32Array([0.8, 0.2])];
+ * // Equal weights: the two opinions cancel.
+ * assert.deepEqual(blendProbabilities(lm, bow, { lm: 1, baseline: 1 }), [new Float32Array([0.5, 0.5])]);
+ * // The LSTMs alone at weight 1 are unchanged (within float rounding).
+ * const [p] = blendProbabilities(lm, bow, { lm: 1, baseline: 0 });
+ * assert.ok(Math.abs(p[1] - 0.8) < 1e-6);
  * ```
  */
 export function blendProbabilities(
   lm: readonly Float32Array[],
   bow: readonly Float32Array[],
-  weight: number,
+  w: BlendWeights,
 ): Float32Array[] {
   if (lm.length !== bow.length) {
     throw new Error(
@@ -112,7 +130,13 @@ export function blendProbabilities(
         "from the bag-of-words model; score the same texts with both",
     );
   }
-  return lm.map((p, i) => p.map((v, c) => (1 - weight) * v + weight * bow[i][c]));
+  return lm.map((p, i) => {
+    const z = Array.from(p, (v, c) => w.lm * safeLog(v) + w.baseline * safeLog(bow[i][c]));
+    const max = Math.max(...z);
+    let sum = 0;
+    for (let c = 0; c < z.length; c++) sum += z[c] = Math.exp(z[c] - max);
+    return Float32Array.from(z, (e) => e / sum);
+  });
 }
 
 /** A {@linkcode Classifier} from its probabilities function. */

@@ -20,7 +20,7 @@ import type { TextClassifier } from "./model/classifier.ts";
 import type { Ops } from "./ops/ops.ts";
 import { Vocab } from "./tokenizer/vocab.ts";
 
-export type { Classifier, ClassifierInfo, Prediction } from "./classify.ts";
+export type { BlendWeights, Classifier, ClassifierInfo, Prediction } from "./classify.ts";
 export { type ClassifierSource, encodeText, findClassifierDirs } from "./model/source.ts";
 
 /** Options of {@linkcode loadClassifier}. */

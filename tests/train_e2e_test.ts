@@ -107,8 +107,9 @@ Deno.test({
 
     // The folder serves the blend the evaluation scored: the same test accuracy through the API.
     const scored = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
-    assert.ok(scored.blend.weight >= 0 && scored.blend.weight <= 1, JSON.stringify(scored.blend));
-    assert.equal(clf.info.blend?.weight, scored.blend.weight);
+    const { weights } = scored.blend;
+    assert.ok(weights.lm >= 0 && weights.baseline >= 0, JSON.stringify(scored.blend));
+    assert.deepEqual(clf.info.blend?.weights, weights);
     const rows2 = (await Deno.readTextFile(`${dir}/test.tsv`)).trim().split("\n").map((l) =>
       l.split("\t")
     );

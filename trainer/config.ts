@@ -120,9 +120,8 @@ export interface TrainConfig {
   /** Train and score the bag-of-words baseline (TF-IDF + logistic regression) beside the test. */
   baseline: boolean;
   /**
-   * Blend the baseline into the classifiers' averaged probabilities at the weight that does best
-   * on validation (0 to 1 in tenths; 0 keeps the LSTMs alone) and save it as `OUT/baseline/`,
-   * which loaders then apply.
+   * Blend the baseline's and the classifiers' averaged log-probabilities with weights fitted on
+   * validation (`trainer/blend.ts`) and save it as `OUT/baseline/`, which loaders then apply.
    */
   blend: boolean;
   checkpointEvery: number;

@@ -66,9 +66,9 @@ Options:
   --lr-find                the same as \`lr-find STAGE\` (e.g. \`train classify --lr-find\`)
   --no-baseline            skip the bag-of-words baseline (TF-IDF + logistic regression) that
                            evaluate trains on the same split and prints beside fitlam's accuracy
-  --no-blend               serve the LSTM classifiers alone: by default evaluate blends the
-                           baseline in at the weight that does best on validation (0 keeps the
-                           LSTMs alone) and saves it as OUT/baseline/, which loaders apply
+  --no-blend               serve the LSTM classifiers alone: by default evaluate blends their
+                           and the baseline's log-probabilities with weights fitted on validation
+                           and saves the baseline as OUT/baseline/, which loaders apply
   --pool-layers last|all   stage 3 pools the last LSTM layer's outputs (default) or every layer's
                            side by side (a narrow last layer carries little of the task)
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
@@ -299,21 +299,15 @@ export function baselineLine(r: RunResult): string {
     `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }
 
-/** What the folder now serves when the baseline is blended in, and how it was chosen. */
+/** What the folder now serves when the baseline is blended in, and how it was fitted. */
 export function blendLine(r: RunResult): string {
   if (!r.blend) return "";
   const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  if (b.weight === 0) {
-    return `\nBlend: none (validation: classifiers ${pct(b.valid.lm)}, baseline ${
+  return `\nServed: classifiers and baseline blended (log-probability weights ${b.weights.lm} / ` +
+    `${b.weights.baseline}, fitted on validation: classifiers ${pct(b.valid.lm)}, baseline ${
       pct(b.valid.baseline)
-    }; blending did not help), so the classifiers serve alone`;
-  }
-  return `\nServed: classifiers + ${
-    b.weight.toFixed(1)
-  } × baseline (weight chosen on validation: ` +
-    `classifiers ${pct(b.valid.lm)}, baseline ${pct(b.valid.baseline)}, blend ${
-      pct(b.valid.blend)
-    }): test ${pct(b.accuracy)}; \`--no-blend\` serves the classifiers alone`;
+    }, blend ${pct(b.valid.blend)}): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +
+    "classifiers alone";
 }
 
 /** Prints the range tests' suggestions and where their plots are. */

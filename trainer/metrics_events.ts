@@ -99,13 +99,13 @@ export interface BaselineEvent extends BaselineRow {
 }
 
 /**
- * The deployed classifier when the bag-of-words model is blended in: the weight chosen on
- * validation, the validation accuracies it was chosen on, and the blend's test score.
+ * The deployed classifier when the bag-of-words model is blended in: the weights fitted on
+ * validation, the validation accuracies, and the blend's test score.
  */
 export interface BlendEvent {
   type: "blend";
-  /** Share of the probabilities that comes from the bag-of-words model (0: the LSTMs alone). */
-  weight: number;
+  /** Weights of the LSTMs' and the bag of words' log-probabilities (`blendProbabilities`). */
+  weights: { lm: number; baseline: number };
   valid: { lm: number; baseline: number; blend: number };
   accuracy: number;
   error: number;
@@ -299,7 +299,7 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     features: number,
   },
   "blend": {
-    weight: number,
+    weights: (v): v is BlendEvent["weights"] => isRecord(v) && number(v.lm) && number(v.baseline),
     valid: (v): v is BlendEvent["valid"] =>
       isRecord(v) && number(v.lm) && number(v.baseline) && number(v.blend),
     accuracy: number,

@@ -55,7 +55,7 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
   },
   "blend": {
     type: "blend",
-    weight: 0.3,
+    weights: { lm: 0.5, baseline: 1.5 },
     valid: { lm: 0.7, baseline: 0.6, blend: 0.75 },
     accuracy: 0.8,
     error: 0.2,

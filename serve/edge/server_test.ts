@@ -75,14 +75,17 @@ async function classify(url: string, texts: string[], key = "edge-key") {
 }
 
 const dir = await makeOddModels();
-// A bag-of-words model blended in at 0.3: the bundle must carry it to answer as loadClassifier.
+// A bag-of-words model blended in: the bundle must carry it to answer as loadClassifier.
 const BOW = ["free cruise now", "meeting tomorrow", "spam and eggs"].map((text, i) => ({
   text,
   label: ["spam", "ham", "eggs"][i],
 }));
 await saveModelFolder(
   `${dir}/${BASELINE_DIR}`,
-  baselineToSave(trainBaseline(BOW, { labels: ["ham", "spam", "eggs"], grid: [10] }), 0.3),
+  baselineToSave(trainBaseline(BOW, { labels: ["ham", "spam", "eggs"], grid: [10] }), {
+    lm: 0.7,
+    baseline: 2,
+  }),
 );
 const out = await Deno.makeTempDir({ prefix: "fitlam-edge-test-" });
 await writeEdgeEntry({ weights: dir, out, embed: "base64", threads: 2 });
@@ -105,7 +108,7 @@ async function checkServer(entry: string, threads: RegExp) {
       headers: { authorization: "Bearer edge-key" },
     })).json();
     assert.match(model.backend, threads);
-    assert.equal(model.blend.weight, 0.3);
+    assert.deepEqual(model.blend.weights, { lm: 0.7, baseline: 2 });
   } finally {
     await stop();
   }

@@ -1,14 +1,15 @@
 /**
  * The bag-of-words model a classifier folder may carry beside its LSTM
  * classifiers (`OUT/baseline/`): the TF-IDF vocabulary with its idf, the
- * logistic regression's weights, and the weight with which its probabilities
- * are blended into the LSTM classifiers' average (chosen on validation by the
- * trainer). A model folder like any other (`model.safetensors` +
+ * logistic regression's weights, and the weights with which its
+ * log-probabilities and the LSTM classifiers' averaged ones are combined
+ * (fitted on validation by the trainer; see `blendProbabilities`). A model folder like any other (`model.safetensors` +
  * `config.json`, checksummed), so the TensorFlow.js path, the wasm CPU path
  * and an edge bundle read it the same way.
  *
  * @module
  */
+import type { BlendWeights } from "../classify.ts";
 import { tensorMismatch } from "../weights/expected.ts";
 import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
 import { type LogRegModel, predictProba } from "./logreg.ts";
@@ -26,8 +27,8 @@ export interface BaselineConfig {
   kind: typeof BASELINE_KIND;
   /** Class names, in the order of the probabilities (the LSTM classifiers' order). */
   labels: string[];
-  /** Share of the blended probabilities that comes from this model (0–1). */
-  blendWeight: number;
+  /** The weights of the classifiers' and this model's log-probabilities in the blend. */
+  blend: BlendWeights;
   /** The logistic regression's C. */
   C: number;
   /** How the TF-IDF rows are made. */
@@ -39,21 +40,21 @@ export interface BaselineConfig {
 /** A loaded bag-of-words model, ready to blend. */
 export interface BlendBaseline {
   labels: string[];
-  /** Share of the blended probabilities that comes from this model. */
-  weight: number;
+  /** The weights of the classifiers' and this model's log-probabilities in the blend. */
+  weights: BlendWeights;
   /** Vocabulary size. */
   features: number;
   /** Class probabilities per text. */
   predictProba(texts: readonly string[]): Float32Array[];
 }
 
-/** The folder to save for a trained baseline blended in with `weight`. */
-export function baselineToSave(b: Baseline, weight: number): ModelToSave {
+/** The folder to save for a trained baseline blended in with `weights`. */
+export function baselineToSave(b: Baseline, weights: BlendWeights): ModelToSave {
   const { vectorizer, model } = b;
   const config: BaselineConfig = {
     kind: BASELINE_KIND,
     labels: b.labels,
-    blendWeight: weight,
+    blend: { ...weights },
     C: b.C,
     tfidf: { ...vectorizer.options },
     terms: [...vectorizer.terms],
@@ -83,9 +84,9 @@ export function baselineToSave(b: Baseline, weight: number): ModelToSave {
  *   label: text.startsWith("good") ? "pos" : "neg",
  * }));
  * const b = trainBaseline(train, { grid: [10] });
- * const { config, tensors } = baselineToSave(b, 0.4);
+ * const { config, tensors } = baselineToSave(b, { lm: 0.5, baseline: 2 });
  * const saved = baselineFromLoaded({ config: { ...config }, tensors, checksum: "" }, "memory");
- * assert.equal(saved.weight, 0.4);
+ * assert.deepEqual(saved.weights, { lm: 0.5, baseline: 2 });
  * const [p] = saved.predictProba(["a good plot"]);
  * assert.ok(Math.abs(p[1] - b.predictProba(["a good plot"])[0][1]) < 1e-6);
  * ```
@@ -107,9 +108,13 @@ export function baselineFromLoaded(
         `${JSON.stringify(labels)}; train them together`,
     );
   }
-  const weight = c.blendWeight;
-  if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
-    fail(`config.json's blendWeight is ${weight}; it must be a number from 0 to 1`);
+  const w = c.blend;
+  if (!w || ![w.lm, w.baseline].every((x) => typeof x === "number" && x >= 0 && x < Infinity)) {
+    fail(
+      `config.json's blend is ${
+        JSON.stringify(w)
+      }; it must be { "lm": x, "baseline": y }, x, y ≥ 0`,
+    );
   }
   if (!Array.isArray(c.terms) || c.terms.some((t) => typeof t !== "string")) {
     fail("config.json's terms are not a list of strings");
@@ -134,7 +139,7 @@ export function baselineFromLoaded(
   };
   return {
     labels: c.labels!,
-    weight: weight!,
+    weights: { lm: w!.lm, baseline: w!.baseline },
     features: V,
     predictProba: (texts) =>
       texts.map((t) => Float32Array.from(predictProba(model, vectorizer.transformOne(t)))),

@@ -76,9 +76,9 @@ export function collectTests(rows: MetricsRow[]): TestResult[] {
     if (row.type !== "test" && row.type !== "blend") continue;
     const { labels, confusion, total, trace } = confusionOf(row);
     const accuracy = num(row.accuracy) ?? (total ? trace! / total : undefined);
-    // The blend row is what the folder serves: avg with the baseline mixed in at its weight.
+    // The blend row is what the folder serves: avg and the baseline, weighted.
     const name = row.type === "blend"
-      ? `served: avg + ${formatNumber(num(row.weight) ?? 0)} × baseline`
+      ? `served: avg + baseline ${blendWeights(row)}`
       : str(row.direction) ?? "all";
     out.push({
       direction: name,
@@ -90,6 +90,13 @@ export function collectTests(rows: MetricsRow[]): TestResult[] {
     });
   }
   return out;
+}
+
+/** "(weights 0.5 / 1.5)" of a blend row's log-probability weights (LSTMs / baseline). */
+function blendWeights(row: MetricsRow): string {
+  const w = (row.weights ?? {}) as Record<string, unknown>;
+  const f = (x: unknown) => formatNumber(num(x) ?? 0);
+  return `(weights ${f(w.lm)} / ${f(w.baseline)})`;
 }
 
 /** The last baseline row of each name, in order of first appearance. */

@@ -1,7 +1,7 @@
 /**
  * The bag-of-words model beside the LSTM classifiers: trained on the documents stage 3 trained
- * on and scored on the test split (the baseline every evaluation prints), then blended into the
- * classifiers' averaged probabilities at the weight that does best on validation and saved as
+ * on and scored on the test split (the baseline every evaluation prints), then blended with the
+ * classifiers' averaged probabilities by weights fitted on validation and saved as
  * `OUT/baseline/`, so the deployed classifier is the blend the test scored.
  *
  * @module
@@ -13,10 +13,10 @@ import {
   baselineToSave,
   type BlendBaseline,
 } from "../../shared/baseline/saved.ts";
-import { blendProbabilities } from "../../shared/classify.ts";
+import { blendProbabilities, type BlendWeights } from "../../shared/classify.ts";
 import { argmax, scoreLabels } from "../../shared/confusion.ts";
 import { saveModelFolder } from "../../shared/weights/folder.ts";
-import { chooseBlendWeight } from "../blend.ts";
+import { chooseBlendWeights } from "../blend.ts";
 import type { LabeledDoc } from "../data/mod.ts";
 import type { RunContext } from "./context.ts";
 
@@ -31,7 +31,7 @@ export interface BaselineSummary {
 
 /** What `test.json` keeps of the blend. */
 export interface BlendSummary {
-  weight: number;
+  weights: BlendWeights;
   valid: { lm: number; baseline: number; blend: number };
   accuracy: number;
   features: number;
@@ -50,7 +50,7 @@ export async function scoreBaseline(
       "training documents, C chosen on 10% of them…",
   );
   const b = trainBaseline(train, { labels: task.labels });
-  const toSave = baselineToSave(b, 0);
+  const toSave = baselineToSave(b, { lm: 1, baseline: 0 });
   const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
   const { accuracy, confusion } = score(model.predictProba(texts(task.test)), task.test, ctx);
   await log.add({
@@ -72,22 +72,24 @@ export async function scoreBaseline(
     trainDocs: train.length,
   };
   const save = async () => {
-    (toSave.config as { blendWeight: number }).blendWeight = model.weight;
+    (toSave.config as { blend: BlendWeights }).blend = { ...model.weights };
     const dir = `${ctx.c.out}/${BASELINE_DIR}`;
     await saveModelFolder(dir, toSave);
     let bytes = 0;
     for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
     console.error(
       `blend: saved ${dir}/ (${b.features.toLocaleString("en-US")} n-grams, ` +
-        `${(bytes / 2 ** 20).toFixed(1)} MB), blended in at weight ${model.weight}`,
+        `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${
+          JSON.stringify(model.weights)
+        }`,
     );
   };
   return { summary, model, save };
 }
 
 /**
- * Chooses the blend weight on validation, scores the blend on the test split, logs it and saves
- * the bag-of-words model with its weight (`OUT/baseline/`), which every loader then applies.
+ * Fits the blend weights on validation, scores the blend on the test split, logs it and saves
+ * the bag-of-words model with the weights (`OUT/baseline/`), which every loader then applies.
  */
 export async function blendIn(
   ctx: RunContext,
@@ -97,13 +99,13 @@ export async function blendIn(
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
   const truth = valid.map((d) => task.labels.indexOf(d.label));
-  const choice = chooseBlendWeight(lm.valid, model.predictProba(texts(valid)), truth);
-  model.weight = choice.weight;
-  const blended = blendProbabilities(lm.test, model.predictProba(texts(task.test)), choice.weight);
+  const choice = chooseBlendWeights(lm.valid, model.predictProba(texts(valid)), truth);
+  model.weights = choice.weights;
+  const blended = blendProbabilities(lm.test, model.predictProba(texts(task.test)), choice.weights);
   const { accuracy, confusion } = score(blended, task.test, ctx);
   await log.add({
     type: "blend",
-    weight: choice.weight,
+    weights: choice.weights,
     valid: choice.valid,
     accuracy,
     error: 1 - accuracy,
@@ -111,7 +113,7 @@ export async function blendIn(
     confusion,
   });
   await baseline.save();
-  return { weight: choice.weight, valid: choice.valid, accuracy, features: model.features };
+  return { weights: choice.weights, valid: choice.valid, accuracy, features: model.features };
 }
 
 function texts(docs: readonly LabeledDoc[]): string[] {
