@@ -94,7 +94,9 @@ export function averageProbabilities(perModel: Float32Array[][]): Float32Array[]
  * flat probabilities, and a weight above 1 sharpens them.
  */
 export interface BlendWeights {
+  /** Weight of the LSTM classifiers' averaged log-probabilities. */
   lm: number;
+  /** Weight of the bag-of-words model's log-probabilities. */
   baseline: number;
 }
 
