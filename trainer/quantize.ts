@@ -9,8 +9,10 @@
  * @module
  */
 import { isInt8Tensor } from "../shared/model/io.ts";
-import { readClassifierSource } from "../shared/model/source.ts";
-import { saveModelFolder } from "../shared/weights/folder.ts";
+import { BASELINE_DIR } from "../shared/baseline/saved.ts";
+import { readBaselineSource, readClassifierSource } from "../shared/model/source.ts";
+import { readDirAtomic, writeDirAtomic } from "../shared/weights/atomic.ts";
+import { CONFIG_FILE, MODEL_FILE, saveModelFolder } from "../shared/weights/folder.ts";
 import {
   convertTensors,
   WEIGHT_DTYPES,
@@ -24,6 +26,7 @@ const USAGE = `Usage: deno task quantize <classifier dir> --out DIR [--dtype int
 
 Writes the classifier-fwd/ and classifier-bwd/ of a trained classifier folder into DIR in another
 precision: int8 (default; per-row scales, ~4x smaller) or f16 (~2x smaller); f32 widens back.
+The blended bag-of-words model (baseline/), when there is one, is copied unchanged.
 
 Options:
   --out DIR      the folder to write
@@ -33,7 +36,8 @@ Options:
 
 /**
  * Writes every direction of `from` into `out/classifier-<direction>` in
- * `dtype`; returns the folders written.
+ * `dtype`, and copies the blended bag-of-words model as it is (so the
+ * quantized folder answers with the same blend); returns the folders written.
  */
 export async function quantizeClassifier(
   from: string,
@@ -47,6 +51,12 @@ export async function quantizeClassifier(
     const dir = `${out}/classifier-${direction}`;
     await saveModelFolder(dir, { tensors, config });
     written.push(dir);
+  }
+  const [first] = await readClassifierSource(from);
+  if (await readBaselineSource(from, first.config.labels!)) {
+    const files = await readDirAtomic(`${from}/${BASELINE_DIR}`, [MODEL_FILE, CONFIG_FILE]);
+    await writeDirAtomic(`${out}/${BASELINE_DIR}`, files);
+    written.push(`${out}/${BASELINE_DIR}`);
   }
   return written;
 }

@@ -1,10 +1,24 @@
 import assert from "node:assert/strict";
 import { makeTestWeights } from "../serve/test_weights.ts";
-import { loadModelFolder } from "../shared/weights/folder.ts";
+import { trainBaseline } from "../shared/baseline/mod.ts";
+import { BASELINE_DIR, baselineToSave } from "../shared/baseline/saved.ts";
+import { loadModelFolder, saveModelFolder } from "../shared/weights/folder.ts";
 import { main } from "./quantize.ts";
 
 Deno.test("deno task quantize writes both directions in int8 or f16, and refuses bad usage", async () => {
   const dir = await makeTestWeights(["fwd", "bwd"]);
+  const train = ["free cruise", "cheap pills", "meeting at noon", "report attached"].map((
+    text,
+    i,
+  ) => ({
+    text,
+    label: i < 2 ? "spam" : "ham",
+  }));
+  const bow = baselineToSave(trainBaseline(train, { labels: ["ham", "spam"], grid: [10] }), {
+    lm: 0.5,
+    baseline: 1.5,
+  });
+  await saveModelFolder(`${dir}/${BASELINE_DIR}`, bow);
   const out = await Deno.makeTempDir({ prefix: "fitlam-quantize-test-" });
   try {
     assert.equal(await main([dir, "--out", `${out}/q8`]), 0);
@@ -13,6 +27,11 @@ Deno.test("deno task quantize writes both directions in int8 or f16, and refuses
       assert.equal(q.tensors["rnns.0.weight_ih"].dtype, "I8");
       assert.equal(q.config.weightDtype, "int8");
     }
+    // The blend travels unchanged, byte for byte.
+    const [a, b] = [`${dir}/${BASELINE_DIR}`, `${out}/q8/${BASELINE_DIR}`].map((d) =>
+      Deno.readFile(`${d}/model.safetensors`)
+    );
+    assert.deepEqual(await b, await a);
     assert.equal(await main([dir, "--out", `${out}/h`, "--dtype", "f16"]), 0);
     const h = await loadModelFolder(`${out}/h/classifier-fwd`);
     assert.equal(h.tensors["rnns.0.bias_ih"].dtype, "F16");
