@@ -100,8 +100,19 @@ export interface BlendWeights {
   baseline: number;
 }
 
-/** Log of a probability, floored so that a probability that underflowed to 0 stays finite. */
-function safeLog(p: number): number {
+/**
+ * Log of a probability, floored so that a probability that underflowed to 0 stays finite; the
+ * blend and its fit both take logs through here.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { safeLog } from "./classify.ts";
+ * assert.equal(safeLog(1), 0);
+ * assert.ok(Number.isFinite(safeLog(0)));
+ * ```
+ */
+export function safeLog(p: number): number {
   return Math.log(Math.max(p, 1e-12));
 }
 

@@ -68,3 +68,22 @@ export function argmax(values: ArrayLike<number>): number {
   for (let k = 1; k < values.length; k++) if (values[k] > values[best]) best = k;
   return best;
 }
+
+/**
+ * Accuracy and confusion matrix of predicted probabilities (the most probable class wins).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoreProbabilities } from "./confusion.ts";
+ * const probs = [Float32Array.of(0.9, 0.1), Float32Array.of(0.3, 0.7)];
+ * assert.deepEqual(scoreProbabilities(probs, [0, 0], 2), { accuracy: 0.5, confusion: [[1, 1], [0, 0]] });
+ * ```
+ */
+export function scoreProbabilities(
+  probs: readonly Float32Array[],
+  labels: readonly number[],
+  numClasses: number,
+): { accuracy: number; confusion: number[][] } {
+  return scoreLabels(labels, probs.map(argmax), numClasses);
+}

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { argmax } from "../shared/confusion.ts";
-import { blendProbabilities, type BlendWeights } from "../shared/classify.ts";
+import { blendProbabilities, type BlendWeights, safeLog } from "../shared/classify.ts";
+import { scoreProbabilities } from "../shared/confusion.ts";
 
 /** The fitted weights and the validation accuracies of each model and of the blend. */
 export interface BlendChoice {
@@ -21,9 +21,7 @@ export interface BlendChoice {
 }
 
 function accuracy(probs: readonly Float32Array[], truth: readonly number[]): number {
-  let right = 0;
-  probs.forEach((p, i) => right += argmax(p) === truth[i] ? 1 : 0);
-  return right / probs.length;
+  return scoreProbabilities(probs, truth, probs[0].length).accuracy;
 }
 
 /** Mean log loss of the blend with weights (a, b), from precomputed log-probabilities. */
@@ -82,8 +80,7 @@ export function chooseBlendWeights(
         `${truth.length} labels; score the validation split with both models`,
     );
   }
-  const logs = (ps: readonly Float32Array[]) =>
-    ps.map((p) => Float64Array.from(p, (v) => Math.log(Math.max(v, 1e-12))));
+  const logs = (ps: readonly Float32Array[]) => ps.map((p) => Float64Array.from(p, safeLog));
   const logLm = logs(lm), logBow = logs(bow);
   let best = { a: 1, b: 0, loss: logLoss(logLm, logBow, truth, 1, 0) };
   for (const { span, step } of SEARCH) {

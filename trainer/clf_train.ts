@@ -12,7 +12,7 @@ import type { PoolLayers } from "../shared/model/config.ts";
 import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
-import { argmax, scoreLabels } from "../shared/confusion.ts";
+import { scoreProbabilities } from "../shared/confusion.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import type { Rng } from "../shared/rng.ts";
 import { type Checkpoint, paramSection, paramTensors } from "./checkpoint.ts";
@@ -126,15 +126,6 @@ export function epochsSinceBest(accuracies: readonly number[]): number {
     if (a > accuracies[bestAt]) bestAt = i;
   });
   return accuracies.length ? accuracies.length - 1 - bestAt : 0;
-}
-
-/** Accuracy and confusion matrix of predicted probabilities (the most probable class wins). */
-export function scoreProbabilities(
-  probs: Float32Array[],
-  labels: number[],
-  numClasses: number,
-): { accuracy: number; confusion: number[][] } {
-  return scoreLabels(labels, probs.map(argmax), numClasses);
 }
 
 /**

@@ -45,15 +45,15 @@ export async function quantizeClassifier(
   dtype: WeightDtype,
 ): Promise<string[]> {
   const written: string[] = [];
-  for (const { direction, raw } of await readClassifierSource(from)) {
+  const loaded = await readClassifierSource(from);
+  for (const { direction, raw } of loaded) {
     const tensors = convertTensors(widenTensors(raw.tensors), dtype, isInt8Tensor);
     const config = { ...raw.config, weightDtype: dtype };
     const dir = `${out}/classifier-${direction}`;
     await saveModelFolder(dir, { tensors, config });
     written.push(dir);
   }
-  const [first] = await readClassifierSource(from);
-  if (await readBaselineSource(from, first.config.labels!)) {
+  if (await readBaselineSource(from, loaded[0].config.labels!)) {
     const files = await readDirAtomic(`${from}/${BASELINE_DIR}`, [MODEL_FILE, CONFIG_FILE]);
     await writeDirAtomic(`${out}/${BASELINE_DIR}`, files);
     written.push(`${out}/${BASELINE_DIR}`);

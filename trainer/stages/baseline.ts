@@ -14,9 +14,9 @@ import {
   type BlendBaseline,
 } from "../../shared/baseline/saved.ts";
 import { blendProbabilities, type BlendWeights } from "../../shared/classify.ts";
-import { argmax, scoreLabels } from "../../shared/confusion.ts";
-import { saveModelFolder } from "../../shared/weights/folder.ts";
+import { type ModelToSave, saveModelFolder } from "../../shared/weights/folder.ts";
 import { chooseBlendWeights } from "../blend.ts";
+import { scoreProbabilities } from "../../shared/confusion.ts";
 import type { LabeledDoc } from "../data/mod.ts";
 import type { RunContext } from "./context.ts";
 
@@ -37,13 +37,20 @@ export interface BlendSummary {
   features: number;
 }
 
+/** The trained baseline: its summary, the model as saved (float32), its test probabilities. */
+export interface ScoredBaseline {
+  summary: BaselineSummary;
+  model: BlendBaseline;
+  test: Float32Array[];
+  toSave: ModelToSave;
+}
+
 /**
- * Trains and scores the bag-of-words baseline on the documents stage 3 trained on, logs the row
- * the report shows, and returns the summary and the model (as it will be saved: float32).
+ * Trains and scores the bag-of-words baseline on the documents stage 3 trained on and logs the
+ * row the report shows. It scores the model as it will be saved (float32), so the blend fitted
+ * on its answers is the one loaders compute.
  */
-export async function scoreBaseline(
-  ctx: RunContext,
-): Promise<{ summary: BaselineSummary; model: BlendBaseline; save: () => Promise<void> }> {
+export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
   const { task, log } = ctx, train = ctx.stage3Docs;
   console.error(
     `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
@@ -52,7 +59,8 @@ export async function scoreBaseline(
   const b = trainBaseline(train, { labels: task.labels });
   const toSave = baselineToSave(b, { lm: 1, baseline: 0 });
   const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
-  const { accuracy, confusion } = score(model.predictProba(texts(task.test)), task.test, ctx);
+  const test = model.predictProba(texts(task.test));
+  const { accuracy, confusion } = score(test, task.test, ctx);
   await log.add({
     type: "baseline",
     name: "tfidf-lr",
@@ -71,20 +79,7 @@ export async function scoreBaseline(
     seconds: b.seconds,
     trainDocs: train.length,
   };
-  const save = async () => {
-    (toSave.config as { blend: BlendWeights }).blend = { ...model.weights };
-    const dir = `${ctx.c.out}/${BASELINE_DIR}`;
-    await saveModelFolder(dir, toSave);
-    let bytes = 0;
-    for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
-    console.error(
-      `blend: saved ${dir}/ (${b.features.toLocaleString("en-US")} n-grams, ` +
-        `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${
-          JSON.stringify(model.weights)
-        }`,
-    );
-  };
-  return { summary, model, save };
+  return { summary, model, test, toSave };
 }
 
 /**
@@ -94,34 +89,54 @@ export async function scoreBaseline(
 export async function blendIn(
   ctx: RunContext,
   lm: { valid: Float32Array[]; test: Float32Array[] },
-  baseline: { model: BlendBaseline; save: () => Promise<void> },
+  baseline: ScoredBaseline,
 ): Promise<BlendSummary> {
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
   const truth = valid.map((d) => task.labels.indexOf(d.label));
-  const choice = chooseBlendWeights(lm.valid, model.predictProba(texts(valid)), truth);
-  model.weights = choice.weights;
-  const blended = blendProbabilities(lm.test, model.predictProba(texts(task.test)), choice.weights);
+  const { weights, valid: validAccuracy } = chooseBlendWeights(
+    lm.valid,
+    model.predictProba(texts(valid)),
+    truth,
+  );
+  const blended = blendProbabilities(lm.test, baseline.test, weights);
   const { accuracy, confusion } = score(blended, task.test, ctx);
   await log.add({
     type: "blend",
-    weights: choice.weights,
-    valid: choice.valid,
+    weights,
+    valid: validAccuracy,
     accuracy,
     error: 1 - accuracy,
     labels: task.labels,
     confusion,
   });
-  await baseline.save();
-  return { weights: choice.weights, valid: choice.valid, accuracy, features: model.features };
+  await saveBaseline(ctx, baseline.toSave, weights, model.features);
+  return { weights, valid: validAccuracy, accuracy, features: model.features };
+}
+
+/** Writes `OUT/baseline/` with the fitted weights and says where, how large and how weighted. */
+async function saveBaseline(
+  ctx: RunContext,
+  toSave: ModelToSave,
+  weights: BlendWeights,
+  features: number,
+): Promise<void> {
+  const dir = `${ctx.c.out}/${BASELINE_DIR}`;
+  await saveModelFolder(dir, { ...toSave, config: { ...toSave.config, blend: weights } });
+  let bytes = 0;
+  for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
+  console.error(
+    `blend: saved ${dir}/ (${features.toLocaleString("en-US")} n-grams, ` +
+      `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(weights)}`,
+  );
 }
 
 function texts(docs: readonly LabeledDoc[]): string[] {
   return docs.map((d) => d.text);
 }
 
-function score(probs: readonly Float32Array[], docs: readonly LabeledDoc[], ctx: RunContext) {
+/** Accuracy and confusion of `probs` against `docs`' labels. */
+function score(probs: Float32Array[], docs: readonly LabeledDoc[], ctx: RunContext) {
   const { labels } = ctx.task;
-  const truth = docs.map((d) => labels.indexOf(d.label));
-  return scoreLabels(truth, probs.map(argmax), labels.length);
+  return scoreProbabilities(probs, docs.map((d) => labels.indexOf(d.label)), labels.length);
 }

@@ -12,7 +12,7 @@ import { predictProbabilities } from "../../shared/pipeline.ts";
 import { ProgressBar } from "../../shared/progress.ts";
 import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
-import { scoreProbabilities } from "../clf_train.ts";
+import { scoreProbabilities } from "../../shared/confusion.ts";
 import { count } from "../lm_data.ts";
 import { encodeDocs } from "../task_prep.ts";
 import { type BaselineSummary, blendIn, type BlendSummary, scoreBaseline } from "./baseline.ts";
@@ -117,19 +117,26 @@ export async function scoreTest(
       confusion,
     });
   }
-  const blend = c.blend && c.baseline;
-  if (!blend) await Deno.remove(`${c.out}/${BASELINE_DIR}`, { recursive: true }).catch(() => {});
+  const blend = c.blend && c.baseline && !!task.valid?.length;
+  if (c.blend && c.baseline && !blend) {
+    console.error("blend: no validation documents to weigh it on; the classifiers serve alone");
+  }
+  // A bag-of-words model from an earlier evaluation must not be served beside these classifiers.
+  if (!blend) await removeBaseline(c.out);
   if (!c.baseline) return scores;
   const baseline = await scoreBaseline(ctx);
   scores.baseline = baseline.summary;
-  if (!blend) return scores;
-  if (!task.valid?.length) {
-    console.error("blend: no validation documents to weigh it on; the classifiers serve alone");
-    await Deno.remove(`${c.out}/${BASELINE_DIR}`, { recursive: true }).catch(() => {});
-    return scores;
-  }
-  scores.blend = await blendIn(ctx, avg, baseline);
+  if (blend) scores.blend = await blendIn(ctx, avg, baseline);
   return scores;
+}
+
+/** Removes `out/baseline/` if it is there. */
+async function removeBaseline(out: string): Promise<void> {
+  try {
+    await Deno.remove(`${out}/${BASELINE_DIR}`, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 /** Writes `test.json`: the task, the test size, the accuracies, the baseline and any warnings. */
