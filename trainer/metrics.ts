@@ -3,8 +3,8 @@
  * and test result. Each row is written whole with one write call.
  *
  * {@linkcode MetricsLog.add} takes only a {@linkcode MetricsEvent}, so a
- * misspelt type or field fails `deno check`. The events, their checks and
- * the reader live in `metrics_events.ts` and are exported here too.
+ * misspelt type or field fails `deno check`. The events (`metrics_events.ts`)
+ * and their checks and reader (`metrics_read.ts`) are exported here too.
  *
  * @module
  */
@@ -12,6 +12,7 @@
 import type { Logged, MetricsEvent } from "./metrics_events.ts";
 
 export * from "./metrics_events.ts";
+export * from "./metrics_read.ts";
 
 /** A metrics log on disk (or in memory when `path` is undefined). */
 export class MetricsLog {

@@ -6,7 +6,7 @@
  * Every piece of text from the metrics (labels, config values) is escaped.
  *
  * Rows understood (the `MetricsEvent` types of `metrics_events.ts`, read
- * with `parseMetricsLines`; fields may be missing or odd, as in an older or
+ * with `parseMetricsLines` of `metrics_read.ts`; fields may be missing or odd, as in an older or
  * cut-short log, and unknown rows are ignored):
  *
  * - `{"type":"step","stage","direction","epoch","step","loss","lr","tokensPerSec","time"}`
@@ -42,7 +42,7 @@ import { groupThousands } from "../shared/progress.ts";
 import type { RangeResult } from "./lr_find.ts";
 import { rangeTestSvg } from "./lr_find.ts";
 import { settingEntries } from "./config.ts";
-import { isRangeResult, parseMetricsLines } from "./metrics_events.ts";
+import { isRangeResult, parseMetricsLines } from "./metrics_read.ts";
 import { resetClipIds } from "./report/chart.ts";
 import { formatSeconds, isRecord, type MetricsRow, num, str } from "./report/common.ts";
 import {
@@ -81,7 +81,7 @@ export interface ParsedMetrics {
 /**
  * Parses `metrics.jsonl` text, skipping (and counting) lines that are not
  * JSON objects, e.g. a last line cut short by a crash: `parseMetricsLines`
- * (`metrics_events.ts`), kept here for the report's callers.
+ * (`metrics_read.ts`), kept here for the report's callers.
  *
  * @example
  * ```ts

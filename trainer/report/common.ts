@@ -2,20 +2,15 @@
  * Helpers shared by the training report's sections: field access that
  * tolerates missing or odd fields (the report draws old and partial logs
  * too), stage and direction names, orders and colours, number formatting.
- * The row types and the reader are `../metrics_events.ts`.
+ * The row types are `../metrics_events.ts`, the reader `../metrics_read.ts`.
  *
  * @module
  */
 
 import { escapeHtml } from "../../shared/html.ts";
 import { formatNumber } from "../../shared/progress.ts";
-import {
-  DIRECTIONS,
-  isFiniteNumber,
-  isRecord,
-  type MetricsRow,
-  TRAINING_STAGES,
-} from "../metrics_events.ts";
+import { DIRECTIONS, type MetricsRow, TRAINING_STAGES } from "../metrics_events.ts";
+import { isFiniteNumber, isRecord } from "../metrics_read.ts";
 
 export { isRecord, type MetricsRow };
 

@@ -7,7 +7,7 @@
 
 import { escapeHtml } from "../../shared/html.ts";
 import { formatNumber, groupThousands } from "../../shared/progress.ts";
-import { isFiniteNumber } from "../metrics_events.ts";
+import { isFiniteNumber } from "../metrics_read.ts";
 import {
   dirBadge,
   DIRECTION_ORDER,
