@@ -25,6 +25,7 @@ import {
   withRatio,
 } from "./common.ts";
 import { BENCH_VOCAB } from "./train.ts";
+import { serveArgs } from "../serve/command.ts";
 
 /** Load-test settings. */
 export interface ServeLoad {
@@ -193,16 +194,9 @@ function startFitlamServer(
   dir: string,
   device: string,
 ): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const main = new URL("../serve/main.ts", import.meta.url).pathname;
   return startServer(
     new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        "--allow-net",
-        "--allow-sys",
-        main,
+      args: serveArgs(
         "--port",
         "0",
         "--weights",
@@ -211,7 +205,7 @@ function startFitlamServer(
         device,
         "--max-chars",
         "1000000",
-      ],
+      ),
       stdout: "piped",
       stderr: "inherit",
     }),

@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
 import { makeTestWeights } from "../serve/test_weights.ts";
 import { freePort, startServer } from "./server_process.ts";
-
-const MAIN = new URL("../serve/main.ts", import.meta.url).pathname;
+import { SERVE_MAIN, serveArgs } from "../serve/command.ts";
 
 Deno.test("serve/main.ts answers real HTTP requests and exits 0 on SIGTERM", async () => {
   const weights = await makeTestWeights(["fwd", "bwd"]);
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      MAIN,
-      "--port",
-      String(port),
-      "--weights",
-      weights,
-    ],
+    args: serveArgs("--port", String(port), "--weights", weights),
     stdout: "piped",
     stderr: "piped",
     env: { FITLAM_API_KEY: "" },
@@ -82,18 +70,7 @@ Deno.test("serve/main.ts answers real HTTP requests and exits 0 on SIGTERM", asy
 
 Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights folder", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      MAIN,
-      "--port",
-      String(freePort()),
-      "--weights",
-      "/nonexistent-fitlam",
-    ],
+    args: serveArgs("--port", String(freePort()), "--weights", "/nonexistent-fitlam"),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -107,7 +84,7 @@ Deno.test("serve/main.ts exits 1 with the loader's message for a bad weights fol
 /** Runs serve/main.ts with `flags` until it exits (for start-up errors). */
 async function serveUntilExit(...flags: string[]): Promise<{ code: number; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", MAIN, ...flags],
+    args: serveArgs(...flags),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -150,9 +127,13 @@ Deno.test("serve/main.ts: a port in use or out of range is one clear line, no st
 
 Deno.test("serve/main.ts trims an API key pasted with a trailing newline, and says so", async () => {
   const weights = await makeTestWeights(["fwd"]);
-  const server = await startServer(Deno.execPath(), ["run", "-A", MAIN, "--weights", weights], {
-    env: { FITLAM_API_KEY: "s3cret\n" },
-  });
+  const server = await startServer(
+    Deno.execPath(),
+    ["run", "-A", SERVE_MAIN, "--weights", weights],
+    {
+      env: { FITLAM_API_KEY: "s3cret\n" },
+    },
+  );
   const classify = (key: string) =>
     fetch(`${server.base}/v1/classify`, {
       method: "POST",
@@ -174,7 +155,7 @@ Deno.test("serve/main.ts refuses --max-connections beyond what the open-file lim
   const out = await new Deno.Command("bash", {
     args: [
       "-c",
-      `ulimit -n 256 && exec "${Deno.execPath()}" run -A "${MAIN}" --weights /nonexistent-fitlam ` +
+      `ulimit -n 256 && exec "${Deno.execPath()}" run -A "${SERVE_MAIN}" --weights /nonexistent-fitlam ` +
       "--max-connections 1000",
     ],
     stdout: "piped",
