@@ -124,6 +124,25 @@ Deno.test({
     const alone = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(alone.blend, undefined);
     assert.equal(alone.accuracy.avg, scored.accuracy.avg);
+
+    // Stage 3 drops the blend fitted for the old classifiers: while the backward one trains
+    // (the forward one already new), no baseline folder sits beside them; evaluate refits it.
+    await runTraining(c, ["evaluate"]);
+    await Deno.stat(`${dir}/out/baseline`);
+    const before = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).length;
+    let done = false;
+    const rerun = runTraining({ ...c, classify: { ...c.classify, epochs: 2 } }, ["classify"])
+      .finally(() => done = true);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 10));
+      assert.ok(!done, "the backward classifier's training was never seen");
+      const log = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).slice(before);
+      if (!/"stage":"classify","direction":"bwd","epoch":\d+,"step"/.test(log)) continue;
+      await assert.rejects(Deno.stat(`${dir}/out/baseline`), Deno.errors.NotFound);
+      break;
+    }
+    await rerun;
+    await Deno.stat(`${dir}/out/baseline`);
     await Deno.remove(dir, { recursive: true });
   },
 });

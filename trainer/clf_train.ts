@@ -6,16 +6,15 @@
  *
  * @module
  */
-import type { Tensor, Tensor2D, Variable } from "@tensorflow/tfjs";
-import { crossEntropy, type TextClassifier } from "../shared/model/classifier.ts";
-import type { PoolLayers } from "../shared/model/config.ts";
-import { disposeMasks, sampleEncoderMasks } from "../shared/model/dropout.ts";
+import type { Variable } from "@tensorflow/tfjs";
+import type { TextClassifier } from "../shared/model/classifier.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
-import { padBatch, predictProbabilities } from "../shared/pipeline.ts";
+import { predictProbabilities } from "../shared/pipeline.ts";
 import { scoreProbabilities } from "../shared/confusion.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import type { Rng } from "../shared/rng.ts";
 import { type Checkpoint, paramSection, paramTensors } from "./checkpoint.ts";
+import { classifierStep, maxDocSteps } from "./clf_step.ts";
 import {
   fit,
   type LearnerState,
@@ -24,7 +23,7 @@ import {
   type StepOutcome,
 } from "./fit.ts";
 import type { MetricsLog } from "./metrics.ts";
-import type { Adam, AdamConfig } from "./optim.ts";
+import type { AdamConfig } from "./optim.ts";
 import type { StopSignal } from "./signals.ts";
 
 /** A document as token ids (already reversed for the backward model) and its label index. */
@@ -51,6 +50,8 @@ export interface ClassifierStageOptions {
   patience?: number;
   /** Share of each epoch's steps with the rate rising before the cosine fall (undefined: none). */
   rampShare?: number;
+  /** Memory a step's backward pass may take; longer batches run in parts (0: never split). */
+  stepMemoryMB?: number;
   /** Passes over the training documents in one epoch (default 1; see `passesPerEpoch`). */
   passes?: number;
   /** Where to keep a checkpoint after each epoch (none when undefined). */
@@ -128,89 +129,6 @@ export function epochsSinceBest(accuracies: readonly number[]): number {
   return accuracies.length ? accuracies.length - 1 - bestAt : 0;
 }
 
-/**
- * One optimizer step of the classifier on `batch` (fresh dropout masks from
- * `rng`; BatchNorm running statistics updated). Returns the loss, not finite
- * when the step diverged (then nothing was updated), and the tokens read.
- * Shared by the training loop and the learning-rate range test.
- */
-export async function classifierStep(
-  clf: TextClassifier,
-  adam: Adam,
-  rng: Rng,
-  batch: EncodedDoc[],
-  active: Variable[],
-  lr: number,
-  rateOf: (name: string) => number,
-  dropMult: number,
-): Promise<{ loss: number; tokens: number }> {
-  const { ops } = clf;
-  const { tokens: x, lengths } = padBatch(ops, batch.map((d) => d.ids), clf.encoder.config.padId);
-  const labels = ops.tensor1d(batch.map((d) => d.label), "int32");
-  const masks = {
-    encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, batch.length, dropMult),
-    head: clf.sampleHeadMasks(rng, batch.length, dropMult),
-  };
-  // Outside the gradient scope: gradients stop where the pooled chunks begin (BPT3C).
-  const { state, offset } = clf.skipToWindow(x, lengths, masks.encoder);
-  const window = offset > 0 ? ops.slice(x, [0, offset], [-1, -1]) as Tensor2D : x;
-  let updates: [Variable, Tensor][] = [];
-  const { value, grads } = withMemoryHint(
-    batch.length,
-    x.shape[1] - offset,
-    clf.headConfig.poolLayers,
-    () =>
-      ops.variableGrads(() => {
-        const out = clf.forward(window, lengths.map((n) => n - offset), {
-          training: true,
-          masks,
-          state,
-        });
-        updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
-        return crossEntropy(ops, out.logits, labels) as never;
-      }, active),
-  );
-  const loss = (await value.data())[0];
-  if (Number.isFinite(loss)) {
-    await adam.step(grads, lr, rateOf);
-    clf.applyRunningUpdates(updates);
-  } else ops.dispose(updates.map(([, t]) => t));
-  ops.dispose([
-    value,
-    x,
-    window,
-    labels,
-    ...Object.values(grads),
-    ...(masks.head.filter(Boolean) as Tensor[]),
-  ]);
-  disposeMasks(ops, masks.encoder);
-  return { loss, tokens: lengths.reduce((a, b) => a + b, 0) };
-}
-
-/**
- * Runs `step`; when the TF.js wasm heap runs out (its 4 GB; it aborts with
- * "memory access out of bounds" or "Aborted()"), says which batch and what to change.
- */
-export function withMemoryHint<T>(
-  docs: number,
-  steps: number,
-  poolLayers: PoolLayers,
-  step: () => T,
-): T {
-  try {
-    return step();
-  } catch (e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-    const all = poolLayers === "all";
-    throw new Error(
-      `Cannot train the classifier: a batch of ${docs} documents with ${steps} steps to ` +
-        `backpropagate ran out of the wasm backend's memory (${e.message}); lower classify.bs ` +
-        `(--config with {"classify": {"bs": ${Math.max(1, docs >> 1)}}})` +
-        (all ? ` or pool the last layer only (--pool-layers last)` : ""),
-    );
-  }
-}
-
 /** Stage 3 as a {@linkcode StageLearner}: length-sorted batches, accuracy, the best epoch. */
 class ClassifierLearner implements StageLearner {
   readonly ops: Ops;
@@ -224,6 +142,8 @@ class ClassifierLearner implements StageLearner {
   #batches: number[][] = [];
   #next = 0;
   #best = -1;
+  #maxSteps: number;
+  #splitNoted = false;
   #bestParams?: { enc: Record<string, ParamData>; head: Record<string, ParamData> };
 
   constructor(
@@ -240,6 +160,7 @@ class ClassifierLearner implements StageLearner {
     this.#lengths = this.#docs.map((d) => d.ids.length);
     const passes = o.passes ?? 1;
     this.work = { unit: "tokens", perEpoch: passes * this.#lengths.reduce((a, n) => a + n, 0) };
+    this.#maxSteps = maxDocSteps(clf, o.stepMemoryMB ?? 0);
   }
 
   groupOf(name: string): number {
@@ -267,7 +188,17 @@ class ClassifierLearner implements StageLearner {
       s.scheduledLr,
       s.rateOf,
       o.dropMult,
+      this.#maxSteps,
     );
+    if (r.parts > 1 && !this.#splitNoted) {
+      this.#splitNoted = true;
+      // Once a stage, on its own line below the progress bar.
+      console.error(
+        `\nclassify ${o.direction}: a batch of ${batch.length} long documents ran in ${r.parts} ` +
+          `parts of at most ${this.#maxSteps} document-steps, gradients averaged ` +
+          `(classify.stepMemoryMB ${o.stepMemoryMB}); later long batches split the same way`,
+      );
+    }
     return { loss: r.loss, lr: s.scheduledLr, tokens: r.tokens };
   }
 

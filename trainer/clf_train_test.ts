@@ -3,12 +3,7 @@ import { initBackend } from "../shared/backend.ts";
 import { TextClassifier } from "../shared/model/classifier.ts";
 import { encoderPreset, headPreset } from "../shared/model/config.ts";
 import { Rng } from "../shared/rng.ts";
-import {
-  type ClassifierStageOptions,
-  type EncodedDoc,
-  trainClassifier,
-  withMemoryHint,
-} from "./clf_train.ts";
+import { type ClassifierStageOptions, type EncodedDoc, trainClassifier } from "./clf_train.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { MetricsLog } from "./metrics.ts";
 import { ADAM_DEFAULTS } from "./optim.ts";
@@ -203,20 +198,4 @@ Deno.test("trainClassifier: passes 3 makes an epoch read every document three ti
   }
   // Validation still runs once an epoch.
   assert.equal(log.rows.filter((r) => r.type === "valid").length, 2);
-});
-
-Deno.test("withMemoryHint: a wasm heap abort becomes an error naming the batch and the fix", () => {
-  const abort = () => {
-    throw new WebAssembly.RuntimeError("memory access out of bounds");
-  };
-  assert.throws(
-    () => withMemoryHint(32, 3400, "all", abort),
-    /^Error: Cannot train the classifier: a batch of 32 documents with 3400 steps to backpropagate ran out of the wasm backend's memory \(memory access out of bounds\); lower classify\.bs \(--config with \{"classify": \{"bs": 16\}\}\) or pool the last layer only \(--pool-layers last\)$/,
-  );
-  // Other errors pass through unchanged; a step that works returns its value.
-  assert.throws(() =>
-    withMemoryHint(1, 1, "all", () => {
-      throw new TypeError("x");
-    }), TypeError);
-  assert.equal(withMemoryHint(1, 1, "all", () => 7), 7);
 });

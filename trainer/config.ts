@@ -108,6 +108,9 @@ export interface TrainConfig {
     concatPool: boolean;
     /** Pool the last LSTM layer's outputs (the paper), or every layer's side by side. */
     poolLayers: PoolLayers;
+    /** Memory (MB, estimated) one step's backward pass may take: a batch of long documents that
+     * needs more runs in parts with their gradients averaged (0: never split). */
+    stepMemoryMB: number;
   };
   /** Lower layer group's rate = upper × this (paper 0.3; ULMFiT 1/2.6). */
   discriminativeFactor: number;
@@ -186,6 +189,8 @@ const BASE: Omit<TrainConfig, "preset"> = {
     minEpochBatches: 25,
     concatPool: true,
     poolLayers: "last",
+    // Half the wasm backend's 4 GB heap: the estimate (clf_step.ts) is rough.
+    stepMemoryMB: 2048,
   },
   discriminativeFactor: 0.3,
   alpha: 2,

@@ -11,13 +11,8 @@ import type { TextClassifier } from "../shared/model/classifier.ts";
 import { paramName } from "../shared/model/params.ts";
 import { Rng } from "../shared/rng.ts";
 import { ProgressBar } from "../shared/progress.ts";
-import {
-  classifierStep,
-  clfGroupOf,
-  type EncodedDoc,
-  sortishBatches,
-  trainingDocs,
-} from "./clf_train.ts";
+import { clfGroupOf, type EncodedDoc, sortishBatches, trainingDocs } from "./clf_train.ts";
+import { classifierStep, maxDocSteps } from "./clf_step.ts";
 import { lmGroupOf, lmStep } from "./lm_train.ts";
 import { batchAt, drawSeqLen, toRows } from "./lm_batches.ts";
 import { Adam, type AdamConfig } from "./optim.ts";
@@ -281,7 +276,7 @@ export async function lmRangeTest(
 export async function classifierRangeTest(
   clf: TextClassifier,
   docs: EncodedDoc[],
-  o: ModelRangeOptions & { trainMaxTokens?: number },
+  o: ModelRangeOptions & { trainMaxTokens?: number; stepMemoryMB?: number },
 ): Promise<RangeResult> {
   const L = clf.encoder.config.numLayers;
   const saved = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
@@ -292,12 +287,14 @@ export async function classifierRangeTest(
   adam.track(vars);
   const rng = new Rng(o.seed);
   const cut = trainingDocs(docs, o.trainMaxTokens);
+  const maxSteps = maxDocSteps(clf, o.stepMemoryMB ?? 0);
   let batches: number[][] = [];
   try {
     return await rangeTest(async (lr) => {
       if (!batches.length) batches = sortishBatches(cut.map((d) => d.ids.length), o.bs, rng);
       const batch = batches.pop()!.map((i) => cut[i]);
-      return (await classifierStep(clf, adam, rng, batch, vars, lr, rateOf, o.dropMult)).loss;
+      const r = await classifierStep(clf, adam, rng, batch, vars, lr, rateOf, o.dropMult, maxSteps);
+      return r.loss;
     }, withoutModel(o));
   } finally {
     adam.dispose();

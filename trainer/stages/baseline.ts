@@ -131,6 +131,18 @@ async function saveBaseline(
   );
 }
 
+/**
+ * Removes `out/baseline/` if it is there: its blend weights were fitted for other classifiers
+ * (stage 3 calls this before saving new ones; evaluate when it will not blend).
+ */
+export async function removeBaseline(out: string): Promise<void> {
+  try {
+    await Deno.remove(`${out}/${BASELINE_DIR}`, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
 function texts(docs: readonly LabeledDoc[]): string[] {
   return docs.map((d) => d.text);
 }

@@ -19,6 +19,7 @@ import type { TrainConfig } from "../config.ts";
 import { count } from "../lm_data.ts";
 import { epochsWithin, passesPerEpoch } from "../schedule.ts";
 import { chanceWarning, encodeDocs } from "../task_prep.ts";
+import { removeBaseline } from "./baseline.ts";
 import { directionSeed, type RunContext } from "./context.ts";
 import { epochsNote, groupFactor, type StartingLm } from "./finetune.ts";
 
@@ -44,6 +45,7 @@ export function classifyOptions(
     trainMaxTokens: k.trainMaxTokens || undefined,
     patience: k.patience || undefined,
     rampShare: k.rampShare || undefined,
+    stepMemoryMB: k.stepMemoryMB,
     passes,
     checkpointDir: `${c.out}/checkpoints/classify-${dir}`,
     resume: c.resume,
@@ -117,6 +119,8 @@ export async function classify(
     await log.add({ type: "warning", stage: "classify", direction: dir, message: warning });
   }
   const folder = `${c.out}/classifier-${dir}`;
+  // Until evaluate refits the blend, loaders serve the new classifiers alone.
+  await removeBaseline(c.out);
   await saveClassifier(folder, clf, {
     direction: dir,
     vocab: [...start.vocab.itos],

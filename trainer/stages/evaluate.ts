@@ -15,9 +15,14 @@ import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
 import { count } from "../lm_data.ts";
 import { encodeDocs } from "../task_prep.ts";
-import { type BaselineSummary, blendIn, type BlendSummary, scoreBaseline } from "./baseline.ts";
+import {
+  type BaselineSummary,
+  blendIn,
+  type BlendSummary,
+  removeBaseline,
+  scoreBaseline,
+} from "./baseline.ts";
 import type { RunContext } from "./context.ts";
-import { BASELINE_DIR } from "../../shared/baseline/saved.ts";
 
 /** The test scores a run reports. */
 export interface TestScores {
@@ -128,15 +133,6 @@ export async function scoreTest(
   scores.baseline = baseline.summary;
   if (blend) scores.blend = await blendIn(ctx, avg, baseline);
   return scores;
-}
-
-/** Removes `out/baseline/` if it is there. */
-async function removeBaseline(out: string): Promise<void> {
-  try {
-    await Deno.remove(`${out}/${BASELINE_DIR}`, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 /** Writes `test.json`: the task, the test size, the accuracies, the baseline and any warnings. */

@@ -132,6 +132,7 @@ async function rangeTestOn(
     dropMult: c.classify.dropMult,
     discriminativeFactor: groupFactor(c, c.classify.discriminative),
     trainMaxTokens: c.classify.trainMaxTokens,
+    stepMemoryMB: c.classify.stepMemoryMB,
   };
   return await classifierRangeTest(clf, train, o).finally(() => clf.dispose());
 }
