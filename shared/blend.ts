@@ -5,14 +5,16 @@
  * @module
  */
 import { blendProbabilities, type ClassifierInfo } from "./classify.ts";
+import { blendWeightsFor } from "./baseline/saved.ts";
 import { type ClassifierSource, readBaselineSource } from "./model/source.ts";
 
 /** A function from texts to probabilities [texts × labels]. */
 export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
 
 /**
- * `probabilities` with the source's bag-of-words model blended in with its saved weights, noting
- * them in `info.blend`; `probabilities` itself when the source has none or `enabled` is false.
+ * `probabilities` with the source's bag-of-words model blended in with its saved weights for the
+ * loaded directions (`blendWeightsFor`), noting them in `info.blend`; `probabilities` itself when
+ * the source has none or `enabled` is false.
  */
 export async function withBlend(
   source: ClassifierSource,
@@ -23,7 +25,8 @@ export async function withBlend(
   const found = enabled ? await readBaselineSource(source, info.labels) : undefined;
   if (!found) return probabilities;
   const { baseline, checksum } = found;
-  const { weights } = baseline;
+  // One direction loaded alone gets the weights fitted for it, where the folder has them.
+  const weights = blendWeightsFor(baseline, info.directions);
   info.blend = { weights, features: baseline.features, checksum };
   return async (texts) =>
     blendProbabilities(await probabilities(texts), baseline.predictProba(texts), weights);

@@ -68,6 +68,37 @@ Deno.test("both engines blend the folder's bag-of-words model in with its saved 
   }
 });
 
+Deno.test("one direction loaded alone blends with the weights fitted for it", async () => {
+  const dir = await makeTestWeights(["fwd", "bwd"]);
+  const FWD: BlendWeights = { lm: 0.2, baseline: 3 };
+  try {
+    const b = trainBaseline(TRAIN, { labels: ["ham", "spam"], grid: [10] });
+    await saveModelFolder(`${dir}/${BASELINE_DIR}`, baselineToSave(b, WEIGHTS, { fwd: FWD }));
+    for (const load of [loadClassifier, loadCpuClassifier]) {
+      const fwd = await load(dir, { directions: ["fwd"] });
+      const bwd = await load(dir, { directions: ["bwd"] });
+      const both = await load(dir);
+      // The backward classifier has no weights of its own: the averaged pair's apply.
+      assert.deepEqual(
+        [fwd.info.blend?.weights, bwd.info.blend?.weights, both.info.blend?.weights],
+        [FWD, WEIGHTS, WEIGHTS],
+        load.name,
+      );
+      const alone = await load(dir, { directions: ["fwd"], blend: false });
+      const lm = await alone.probabilities(TEXTS);
+      const bow = b.predictProba(TEXTS);
+      const hand = lm.map((p, i) => {
+        const u = Array.from(p, (v, c) => v ** FWD.lm * bow[i][c] ** FWD.baseline);
+        return Float32Array.from(u, (x) => x / u.reduce((a, y) => a + y, 0));
+      });
+      assert.ok(maxDiff(await fwd.probabilities(TEXTS), hand) < 1e-6, load.name);
+      for (const c of [fwd, bwd, both, alone]) c.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a classifier in memory blends its `baseline` files the same way", async () => {
   const { dir } = await weightsWithBaseline();
   try {

@@ -110,6 +110,9 @@ Deno.test({
     const { weights } = scored.blend;
     assert.ok(weights.lm >= 0 && weights.baseline >= 0, JSON.stringify(scored.blend));
     assert.deepEqual(clf.info.blend?.weights, weights);
+    // Each direction's own weights, for a classifier loaded with one direction.
+    const bowConfig = JSON.parse(await Deno.readTextFile(`${dir}/out/baseline/config.json`));
+    assert.deepEqual(Object.keys(bowConfig.blendByDirection).sort(), ["bwd", "fwd"]);
     const rows2 = (await Deno.readTextFile(`${dir}/test.tsv`)).trim().split("\n").map((l) =>
       l.split("\t")
     );

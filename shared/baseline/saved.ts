@@ -29,6 +29,9 @@ export interface BaselineConfig {
   labels: string[];
   /** The weights of the classifiers' and this model's log-probabilities in the blend. */
   blend: BlendWeights;
+  /** The weights for one direction's classifier alone (loaded with only that direction);
+   * folders from before these were fitted lack them, and `blend` then applies. */
+  blendByDirection?: DirectionWeights;
   /** The logistic regression's C. */
   C: number;
   /** How the TF-IDF rows are made. */
@@ -37,11 +40,16 @@ export interface BaselineConfig {
   terms: string[];
 }
 
+/** Blend weights fitted for one reading direction's classifier alone. */
+export type DirectionWeights = { fwd?: BlendWeights; bwd?: BlendWeights };
+
 /** A loaded bag-of-words model, ready to blend. */
 export interface BlendBaseline {
   labels: string[];
-  /** The weights of the classifiers' and this model's log-probabilities in the blend. */
+  /** The weights of the classifiers' (averaged) and this model's log-probabilities. */
   weights: BlendWeights;
+  /** The weights for one direction alone, where fitted. */
+  byDirection: DirectionWeights;
   /** Vocabulary size. */
   features: number;
   /** Class probabilities per text. */
@@ -49,12 +57,17 @@ export interface BlendBaseline {
 }
 
 /** The folder to save for a trained baseline blended in with `weights`. */
-export function baselineToSave(b: Baseline, weights: BlendWeights): ModelToSave {
+export function baselineToSave(
+  b: Baseline,
+  weights: BlendWeights,
+  byDirection: DirectionWeights = {},
+): ModelToSave {
   const { vectorizer, model } = b;
   const config: BaselineConfig = {
     kind: BASELINE_KIND,
     labels: b.labels,
     blend: { ...weights },
+    ...(Object.keys(byDirection).length ? { blendByDirection: structuredClone(byDirection) } : {}),
     C: b.C,
     tfidf: { ...vectorizer.options },
     terms: [...vectorizer.terms],
@@ -108,14 +121,26 @@ export function baselineFromLoaded(
         `${JSON.stringify(labels)}; train them together`,
     );
   }
-  const w = c.blend;
-  if (!w || ![w.lm, w.baseline].every((x) => typeof x === "number" && x >= 0 && x < Infinity)) {
-    fail(
-      `config.json's blend is ${
-        JSON.stringify(w)
-      }; it must be { "lm": x, "baseline": y }, x, y ≥ 0`,
-    );
+  const badWeights = (w: unknown, key: string) => {
+    const { lm, baseline } = (w ?? {}) as Partial<BlendWeights>;
+    if (![lm, baseline].every((x) => typeof x === "number" && x >= 0 && x < Infinity)) {
+      fail(
+        `config.json's ${key} is ${
+          JSON.stringify(w)
+        }; it must be { "lm": x, "baseline": y }, x, y ≥ 0`,
+      );
+    }
+  };
+  badWeights(c.blend, "blend");
+  const byDirection: DirectionWeights = {};
+  for (const [dir, w] of Object.entries(c.blendByDirection ?? {})) {
+    if (dir !== "fwd" && dir !== "bwd") {
+      fail(`config.json's blendByDirection has "${dir}"; use fwd, bwd`);
+    }
+    badWeights(w, `blendByDirection.${dir}`);
+    byDirection[dir as "fwd"] = { lm: w.lm, baseline: w.baseline };
   }
+  const w = c.blend;
   if (!Array.isArray(c.terms) || c.terms.some((t) => typeof t !== "string")) {
     fail("config.json's terms are not a list of strings");
   }
@@ -140,8 +165,31 @@ export function baselineFromLoaded(
   return {
     labels: c.labels!,
     weights: { lm: w!.lm, baseline: w!.baseline },
+    byDirection,
     features: V,
     predictProba: (texts) =>
       texts.map((t) => Float32Array.from(predictProba(model, vectorizer.transformOne(t)))),
   };
+}
+
+/**
+ * The weights to blend a classifier of `directions` with: one direction's own where they were
+ * fitted, else those fitted for the average of both.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { blendWeightsFor } from "./saved.ts";
+ * const b = { weights: { lm: 1, baseline: 1 }, byDirection: { fwd: { lm: 0.5, baseline: 2 } } };
+ * assert.deepEqual(blendWeightsFor(b, ["fwd"]), { lm: 0.5, baseline: 2 });
+ * assert.deepEqual(blendWeightsFor(b, ["bwd"]), { lm: 1, baseline: 1 });
+ * assert.deepEqual(blendWeightsFor(b, ["fwd", "bwd"]), { lm: 1, baseline: 1 });
+ * ```
+ */
+export function blendWeightsFor(
+  b: Pick<BlendBaseline, "weights" | "byDirection">,
+  directions: readonly string[],
+): BlendWeights {
+  const one = directions.length === 1 ? b.byDirection[directions[0] as "fwd"] : undefined;
+  return one ?? b.weights;
 }

@@ -12,7 +12,9 @@ import {
   baselineFromLoaded,
   baselineToSave,
   type BlendBaseline,
+  type DirectionWeights,
 } from "../../shared/baseline/saved.ts";
+import type { Direction } from "../../shared/model/io.ts";
 import { blendProbabilities, type BlendWeights } from "../../shared/classify.ts";
 import { type ModelToSave, saveModelFolder } from "../../shared/weights/folder.ts";
 import { chooseBlendWeights } from "../blend.ts";
@@ -90,15 +92,18 @@ export async function blendIn(
   ctx: RunContext,
   lm: { valid: Float32Array[]; test: Float32Array[] },
   baseline: ScoredBaseline,
+  validByDirection: Partial<Record<Direction, Float32Array[]>> = {},
 ): Promise<BlendSummary> {
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
   const truth = valid.map((d) => task.labels.indexOf(d.label));
-  const { weights, valid: validAccuracy } = chooseBlendWeights(
-    lm.valid,
-    model.predictProba(texts(valid)),
-    truth,
-  );
+  const bow = model.predictProba(texts(valid));
+  const { weights, valid: validAccuracy } = chooseBlendWeights(lm.valid, bow, truth);
+  // For a classifier loaded with one direction only (serve --direction).
+  const byDirection: DirectionWeights = {};
+  for (const [dir, probs] of Object.entries(validByDirection)) {
+    byDirection[dir as Direction] = chooseBlendWeights(probs, bow, truth).weights;
+  }
   const blended = blendProbabilities(lm.test, baseline.test, weights);
   const { accuracy, confusion } = score(blended, task.test, ctx);
   await log.add({
@@ -110,7 +115,7 @@ export async function blendIn(
     labels: task.labels,
     confusion,
   });
-  await saveBaseline(ctx, baseline.toSave, weights, model.features);
+  await saveBaseline(ctx, baseline.toSave, weights, byDirection, model.features);
   return { weights, valid: validAccuracy, accuracy, features: model.features };
 }
 
@@ -119,15 +124,18 @@ async function saveBaseline(
   ctx: RunContext,
   toSave: ModelToSave,
   weights: BlendWeights,
+  byDirection: DirectionWeights,
   features: number,
 ): Promise<void> {
   const dir = `${ctx.c.out}/${BASELINE_DIR}`;
-  await saveModelFolder(dir, { ...toSave, config: { ...toSave.config, blend: weights } });
+  const config = { ...toSave.config, blend: weights, blendByDirection: byDirection };
+  await saveModelFolder(dir, { ...toSave, config });
   let bytes = 0;
   for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
   console.error(
     `blend: saved ${dir}/ (${features.toLocaleString("en-US")} n-grams, ` +
-      `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(weights)}`,
+      `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(weights)}` +
+      Object.entries(byDirection).map(([d, w]) => `, ${d} alone ${JSON.stringify(w)}`).join(""),
   );
 }
 

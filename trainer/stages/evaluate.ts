@@ -131,7 +131,13 @@ export async function scoreTest(
   if (!c.baseline) return scores;
   const baseline = await scoreBaseline(ctx);
   scores.baseline = baseline.summary;
-  if (blend) scores.blend = await blendIn(ctx, avg, baseline);
+  if (blend) {
+    // Each direction's own weights too, when the average is of two.
+    const byDirection = dirs.length > 1
+      ? Object.fromEntries(dirs.map((d) => [d, probsOf[d]!.valid]))
+      : {};
+    scores.blend = await blendIn(ctx, avg, baseline, byDirection);
+  }
   return scores;
 }
 
