@@ -57,6 +57,14 @@ export function assembleTask(parts: TaskParts, options: AssembleOptions): TaskDa
     throw new Error(`Cannot load ${where}: a label is listed twice in [${labels}]; list each once`);
   }
   checkKnown(train, "train", labels, where, "add it to the class list");
+  // Texts read as labels (swapped or wrong columns) give nearly one class per row.
+  if (!parts.labels && train.length >= 20 && labels.length > train.length / 2) {
+    throw new Error(
+      `Cannot load ${where}: ${labels.length} different labels in ${train.length} train rows ` +
+        `(e.g. ${JSON.stringify(labels[0].slice(0, 40))}); the label column is probably the ` +
+        "text: check the file's column order, or name the fields (--text-field, --label-field)",
+    );
+  }
   let test = parts.test;
   if (!test) [train, test] = stratifiedSplit(train, [1 - testFraction, testFraction], seed);
   let valid = parts.valid;

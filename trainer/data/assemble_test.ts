@@ -66,3 +66,14 @@ Deno.test("sortLabels: numeric when all integers, else code-unit order", () => {
   assert.deepEqual(sortLabels(["10", "9", "1"]), ["1", "9", "10"]);
   assert.deepEqual(sortLabels(["b", "B", "a"]), ["B", "a", "b"]);
 });
+
+Deno.test("assembleTask: nearly one label per row means the text was read as the label", () => {
+  const train = Array.from({ length: 30 }, (_, i) => ({ text: "x", label: `review number ${i}` }));
+  assert.throws(
+    () => assembleTask({ train }, { name: "t", source: "t.tsv" }),
+    /Cannot load task t \(t\.tsv\): 30 different labels in 30 train rows \(e\.g\. "review number 0"\); the label column is probably the text/,
+  );
+  // Many classes with a few rows each are fine.
+  const many = Array.from({ length: 30 }, (_, i) => ({ text: "x", label: `c${i % 15}` }));
+  assert.equal(assembleTask({ train: many }, { name: "t", source: "t.tsv" }).labels.length, 15);
+});

@@ -8,6 +8,7 @@
 import { LABEL_RULE, labelText, parseJsonObject } from "../../shared/jsonl.ts";
 import { readCsv } from "./csv.ts";
 import { rowError } from "./errors.ts";
+import { chooseFields, type ChosenFields } from "./field_names.ts";
 import { type Encoding, readLines } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
 
@@ -41,8 +42,6 @@ export async function readFieldCsv(
   path: string,
   options: FieldOptions = {},
 ): Promise<LabeledDoc[]> {
-  const textFields = [options.textField ?? "text"].flat();
-  const labelField = options.labelField ?? "label";
   const rows: LabeledDoc[] = [];
   let header: string[] | undefined;
   let textAt: number[] = [];
@@ -50,19 +49,9 @@ export async function readFieldCsv(
   for await (const { fields, line } of readCsv(path, options)) {
     if (!header) {
       header = fields.map((f) => f.trim());
-      const find = (name: string, option: string) => {
-        const at = header!.indexOf(name);
-        if (at < 0) {
-          throw rowError(
-            path,
-            line,
-            `no column ${JSON.stringify(name)} in header (${header!.join(", ")}); pass ${option}`,
-          );
-        }
-        return at;
-      };
-      textAt = textFields.map((f) => find(f, "textField"));
-      labelAt = find(labelField, "labelField");
+      const chosen = namedFields(header, options, path, line);
+      textAt = chosen.text.map((name) => header!.indexOf(name));
+      labelAt = header.indexOf(chosen.label);
       continue;
     }
     if (fields.length !== header.length) {
@@ -89,9 +78,8 @@ export async function readFieldCsv(
  * ```
  */
 export async function readJsonl(path: string, options: FieldOptions = {}): Promise<LabeledDoc[]> {
-  const textFields = [options.textField ?? "text"].flat();
-  const labelField = options.labelField ?? "label";
   const rows: LabeledDoc[] = [];
+  let fields: ChosenFields | undefined;
   let lineNo = 0;
   for await (const line of readLines(path, options.encoding)) {
     lineNo++;
@@ -108,13 +96,31 @@ export async function readJsonl(path: string, options: FieldOptions = {}): Promi
       }
       return rec[name];
     };
-    const texts = textFields.map((f) => get(f, "textField"));
+    fields ??= namedFields(Object.keys(rec), options, path, lineNo);
+    const texts = fields.text.map((f) => get(f, "--text-field"));
     if (texts.some((t) => typeof t !== "string")) {
       throw rowError(path, lineNo, "expected the text field to be a string");
     }
-    rows.push(makeRow(texts as string[], get(labelField, "labelField"), path, lineNo));
+    rows.push(makeRow(texts as string[], get(fields.label, "--label-field"), path, lineNo));
   }
   return rows;
+}
+
+/** The fields to read from a file whose first row or record has `names`; says any guess. */
+function namedFields(
+  names: string[],
+  options: FieldOptions,
+  path: string,
+  line: number,
+): ChosenFields {
+  let fields: ChosenFields;
+  try {
+    fields = chooseFields(names, options);
+  } catch (e) {
+    throw rowError(path, line, (e as Error).message);
+  }
+  if (fields.note) console.error(`${path}: ${fields.note}`);
+  return fields;
 }
 
 function makeRow(texts: string[], label: unknown, path: string, line: number): LabeledDoc {

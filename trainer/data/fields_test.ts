@@ -24,7 +24,7 @@ Deno.test("readFieldCsv: a missing column or short row fails with file and line"
   await using dir = await tempFiles({ "r.csv": "text,label\nok,1\nshort\n" });
   await assert.rejects(
     readFieldCsv(`${dir.path}/r.csv`, { textField: "review" }),
-    /r\.csv:1: no column "review" in header \(text, label\); pass textField/,
+    /r\.csv:1: no "review" among its fields \(text, label\); name them with --text-field NAME and --label-field NAME$/,
   );
   await assert.rejects(
     readFieldCsv(`${dir.path}/r.csv`),
@@ -60,11 +60,41 @@ Deno.test("readJsonl: bad JSON, missing fields and wrong types name file and lin
   await assert.rejects(readJsonl(`${p}/bad.jsonl`), /Cannot read .*bad\.jsonl:2: not JSON/);
   await assert.rejects(
     readJsonl(`${p}/nofield.jsonl`),
-    /nofield\.jsonl:1: no field "label"; pass labelField/,
+    /nofield\.jsonl:1: no label field by a usual name among its fields \(text\); name them with --text-field NAME and --label-field NAME$/,
   );
   await assert.rejects(
     readJsonl(`${p}/type.jsonl`),
     /type\.jsonl:2: expected the text field to be a string/,
   );
   await assert.rejects(readJsonl(`${p}/array.jsonl`), /array\.jsonl:1: expected a JSON object/);
+});
+
+Deno.test("readFieldCsv, readJsonl: usual column names are found without flags, and said", async () => {
+  await using dir = await tempFiles({
+    "imdb.csv": 'review,sentiment\n"Loved it, truly",positive\nDull,negative\n',
+    "news.jsonl": '{"id":1,"Content":"Stocks rose","Category":"business"}\n',
+    "odd.csv": "a,b\nx,y\n",
+  });
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (m: string) => said.push(m);
+  try {
+    assert.deepEqual(await readFieldCsv(`${dir.path}/imdb.csv`), [
+      { text: "Loved it, truly", label: "positive" },
+      { text: "Dull", label: "negative" },
+    ]);
+    assert.deepEqual(await readJsonl(`${dir.path}/news.jsonl`), [
+      { text: "Stocks rose", label: "business" },
+    ]);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(said, [
+    `${dir.path}/imdb.csv: text from "review", label from "sentiment" (--text-field, --label-field choose others)`,
+    `${dir.path}/news.jsonl: text from "Content", label from "Category" (--text-field, --label-field choose others)`,
+  ]);
+  await assert.rejects(
+    readFieldCsv(`${dir.path}/odd.csv`),
+    /odd\.csv:1: no text field by a usual name among its fields \(a, b\); name them with --text-field NAME and --label-field NAME/,
+  );
 });

@@ -26,7 +26,7 @@ export { type AssembleOptions, assembleTask, sortLabels, type TaskParts } from "
 export { cleanReview, type ImdbOptions, readImdb } from "./imdb.ts";
 export { type LabeledRows, readClasses, readZhangCsv, type ZhangOptions } from "./zhang.ts";
 export { readTrec, type TrecOptions } from "./trec.ts";
-export { isTsvHeader, readTsv, type TsvOptions } from "./tsv.ts";
+export { guessOrder, readTsv, tsvHeader, type TsvOptions } from "./tsv.ts";
 export { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 export { CsvParser, type CsvRecord, parseCsv, readCsv } from "./csv.ts";
 export { readTar, type TarEntry } from "./tar.ts";

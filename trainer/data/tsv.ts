@@ -1,6 +1,6 @@
 /**
  * Tab-separated `text<TAB>label` files (SST-2 style), with an optional
- * header line such as `sentence<TAB>label`.
+ * header line such as `sentence<TAB>label`; `label<TAB>text` files are read too.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { rowError } from "./errors.ts";
 import { type Encoding, readLines } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
+import { LABEL_NAMES, TEXT_NAMES } from "./field_names.ts";
 
 /** Options of {@linkcode readTsv}. */
 export interface TsvOptions {
@@ -17,26 +18,53 @@ export interface TsvOptions {
   encoding?: Encoding;
 }
 
-const TEXT_NAMES = new Set(["sentence", "text", "review", "document", "phrase", "content"]);
-
 /**
- * True for a header line like `sentence<TAB>label` or `text<TAB>label`.
+ * How a header line names the two columns: `"text-label"` for `sentence<TAB>label` and the like,
+ * `"label-text"` for `label<TAB>text`, undefined when the line is not a header.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isTsvHeader } from "./tsv.ts";
- * assert.ok(isTsvHeader("sentence\tlabel"));
- * assert.ok(!isTsvHeader("good film\t1"));
+ * import { tsvHeader } from "./tsv.ts";
+ * assert.equal(tsvHeader("sentence\tlabel"), "text-label");
+ * assert.equal(tsvHeader("Label\tText"), "label-text");
+ * assert.equal(tsvHeader("good film\t1"), undefined);
  * ```
  */
-export function isTsvHeader(line: string): boolean {
+export function tsvHeader(line: string): Order | undefined {
   const f = line.trim().toLowerCase().split("\t").map((s) => s.trim());
-  return f.length === 2 && TEXT_NAMES.has(f[0]) && f[1] === "label";
+  if (f.length !== 2) return undefined;
+  if (TEXT_NAMES.includes(f[0]) && LABEL_NAMES.includes(f[1])) return "text-label";
+  if (LABEL_NAMES.includes(f[0]) && TEXT_NAMES.includes(f[1])) return "label-text";
+  return undefined;
+}
+
+/** Which side of the tab the label is on. */
+export type Order = "text-label" | "label-text";
+
+/**
+ * The column order of headerless lines: `label<TAB>text` when the first column repeats a few
+ * values and the last hardly repeats (as labels and texts do), else `text<TAB>label`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { guessOrder } from "./tsv.ts";
+ * const texts = ["a fine film", "dull", "great cast", "weak plot", "loved it", "so slow", "fun", "meh"];
+ * assert.equal(guessOrder(texts.map((t, i) => `${i % 2}\t${t}`)), "label-text");
+ * assert.equal(guessOrder(texts.map((t, i) => `${t}\t${i % 2}`)), "text-label");
+ * ```
+ */
+export function guessOrder(lines: readonly string[]): Order {
+  const first = new Set(lines.map((l) => l.slice(0, l.indexOf("\t")).trim()));
+  const last = new Set(lines.map((l) => l.slice(l.lastIndexOf("\t") + 1).trim()));
+  const n = lines.length;
+  return n >= 8 && last.size > n / 2 && first.size <= n / 4 ? "label-text" : "text-label";
 }
 
 /**
- * Reads `text<TAB>label` rows. The label is after the last tab, so text may
+ * Reads `text<TAB>label` rows, or `label<TAB>text` ones when the header says so or, without a
+ * header, the columns look that way ({@linkcode guessOrder}; said on stderr). The text may
  * itself hold tabs. Blank lines are skipped.
  *
  * @example
@@ -53,28 +81,38 @@ export function isTsvHeader(line: string): boolean {
  */
 export async function readTsv(path: string, options: TsvOptions = {}): Promise<LabeledDoc[]> {
   const { header = "auto", encoding } = options;
-  const rows: LabeledDoc[] = [];
+  const lines: { line: string; no: number }[] = [];
+  let order: Order | undefined;
   let lineNo = 0;
-  let first = true;
   for await (const line of readLines(path, encoding)) {
     lineNo++;
     if (!line.trim()) continue;
-    if (first) {
-      first = false;
-      if (header === true || (header === "auto" && isTsvHeader(line))) continue;
+    if (!lines.length && order === undefined && header !== false) {
+      order = header === true ? "text-label" : tsvHeader(line);
+      if (order) continue;
     }
-    const tab = line.lastIndexOf("\t");
-    if (tab < 0) throw rowError(path, lineNo, "expected text<TAB>label, found no tab");
-    const text = line.slice(0, tab).trim();
-    const label = line.slice(tab + 1).trim();
-    if (!text || !label) {
-      throw rowError(
-        path,
-        lineNo,
-        `expected text<TAB>label, found an empty ${text ? "label" : "text"}`,
+    if (!line.includes("\t")) throw rowError(path, lineNo, "expected text<TAB>label, found no tab");
+    lines.push({ line, no: lineNo });
+  }
+  if (!order) {
+    order = guessOrder(lines.map((l) => l.line));
+    if (order === "label-text") {
+      console.error(
+        `${path}: read as label<TAB>text (its first column repeats a few values, its last ` +
+          "hardly any); a header line `label<TAB>text` or `text<TAB>label` makes it explicit",
       );
     }
-    rows.push({ text, label });
   }
-  return rows;
+  return lines.map(({ line, no }) => tsvRow(line, order!, path, no));
+}
+
+function tsvRow(line: string, order: Order, path: string, no: number): LabeledDoc {
+  const tab = order === "text-label" ? line.lastIndexOf("\t") : line.indexOf("\t");
+  const [left, right] = [line.slice(0, tab).trim(), line.slice(tab + 1).trim()];
+  const [text, label] = order === "text-label" ? [left, right] : [right, left];
+  if (!text || !label) {
+    const shape = order === "text-label" ? "text<TAB>label" : "label<TAB>text";
+    throw rowError(path, no, `expected ${shape}, found an empty ${text ? "label" : "text"}`);
+  }
+  return { text, label };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isTsvHeader, readTsv } from "./tsv.ts";
+import { readTsv, tsvHeader } from "./tsv.ts";
 import { tempFiles } from "./test_util.ts";
 
 Deno.test("readTsv: SST-2 rows, header skipped, tabs in text, blank lines", async () => {
@@ -15,7 +15,41 @@ Deno.test("readTsv: SST-2 rows, header skipped, tabs in text, blank lines", asyn
     { text: "hide new secretions", label: "0" },
   ]);
   assert.equal((await readTsv(`${dir.path}/sentiment-train`, { header: true })).length, 0);
-  assert.ok(isTsvHeader("Text\tLabel") && !isTsvHeader("label\tsentence"));
+  assert.equal(tsvHeader("Text\tLabel"), "text-label");
+  assert.equal(tsvHeader("label\tsentence"), "label-text");
+});
+
+Deno.test("readTsv: label<TAB>text files, by their header or by the look of their columns", async () => {
+  const texts = [
+    "a fine film",
+    "dull",
+    "great\tcast",
+    "weak plot",
+    "loved it",
+    "slow",
+    "fun",
+    "meh",
+  ];
+  const rows = texts.map((text, i) => ({ text, label: i % 3 ? "pos" : "neg" }));
+  const lines = rows.map((r) => `${r.label}\t${r.text}`).join("\n");
+  await using dir = await tempFiles({
+    "headed.tsv": `label\ttext\n${lines}\n`,
+    "bare.tsv": `${lines}\n`,
+    "short.tsv": "pos\tfine\n",
+  });
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (m: string) => said.push(m);
+  try {
+    assert.deepEqual(await readTsv(`${dir.path}/headed.tsv`), rows);
+    assert.equal(said.length, 0, "a header needs no guess");
+    assert.deepEqual(await readTsv(`${dir.path}/bare.tsv`), rows);
+    assert.match(said[0], /bare\.tsv: read as label<TAB>text/);
+    // Too few rows to tell: text<TAB>label, the documented order.
+    assert.deepEqual(await readTsv(`${dir.path}/short.tsv`), [{ text: "pos", label: "fine" }]);
+  } finally {
+    console.error = error;
+  }
 });
 
 Deno.test("readTsv: a row without a tab or label fails with file and line", async () => {
