@@ -140,7 +140,7 @@ export async function classifierStep(
   }
   if (Number.isFinite(loss)) {
     await adam.step(Object.fromEntries(grads.entries), lr, rateOf);
-    clf.applyRunningUpdates(running.entries);
+    clf.applyRunningUpdates(running.take()); // which frees them
   }
   grads.dispose();
   running.dispose();
@@ -214,6 +214,13 @@ class WeightedSum<K> {
 
   get entries(): [K, Tensor][] {
     return [...this.#sums.entries()];
+  }
+
+  /** The sums, handed over: this no longer holds (or frees) them. */
+  take(): [K, Tensor][] {
+    const all = this.entries;
+    this.#sums.clear();
+    return all;
   }
 
   dispose(): void {

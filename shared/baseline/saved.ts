@@ -121,7 +121,7 @@ export function baselineFromLoaded(
         `${JSON.stringify(labels)}; train them together`,
     );
   }
-  const badWeights = (w: unknown, key: string) => {
+  const checkWeights = (w: unknown, key: string) => {
     const { lm, baseline } = (w ?? {}) as Partial<BlendWeights>;
     if (![lm, baseline].every((x) => typeof x === "number" && x >= 0 && x < Infinity)) {
       fail(
@@ -131,13 +131,13 @@ export function baselineFromLoaded(
       );
     }
   };
-  badWeights(c.blend, "blend");
+  checkWeights(c.blend, "blend");
   const byDirection: DirectionWeights = {};
   for (const [dir, w] of Object.entries(c.blendByDirection ?? {})) {
     if (dir !== "fwd" && dir !== "bwd") {
       fail(`config.json's blendByDirection has "${dir}"; use fwd, bwd`);
     }
-    badWeights(w, `blendByDirection.${dir}`);
+    checkWeights(w, `blendByDirection.${dir}`);
     byDirection[dir as "fwd"] = { lm: w.lm, baseline: w.baseline };
   }
   const w = c.blend;
