@@ -361,6 +361,10 @@ export function mergeConfig(base: TrainConfig, patch: Json, where: string): Trai
             }, got ${JSON.stringify(v)}`,
           );
         }
+        // Sizes, rates, budgets and fractions alike: none is meaningful below zero.
+        if (typeof v === "number" && !(v >= 0 && v < Infinity)) {
+          throw new Error(`Cannot read ${where}: "${path}${k}" must be a number ≥ 0, got ${v}`);
+        }
         target[k] = v;
       }
     }
