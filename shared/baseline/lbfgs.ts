@@ -61,12 +61,15 @@ function maxAbs(a: Float64Array): number {
  * The last steps s = Δx, y = Δ∇f and ρ = 1 / (y·s), oldest first. A new
  * step is written straight into a free (or the oldest) slot by
  * {@linkcode History.record}, so nothing is allocated once the memory is full.
+ * The steps are kept in float32 (they are most of the optimiser's memory: 2 ×
+ * `memory` vectors of the weights' length); ρ and γ come from the rounded
+ * values, so the two-loop recursion stays a consistent quasi-Newton update.
  */
 class History {
-  readonly s: Float64Array[] = [];
-  readonly y: Float64Array[] = [];
+  readonly s: Float32Array[] = [];
+  readonly y: Float32Array[] = [];
   readonly rho: number[] = [];
-  #free: [Float64Array, Float64Array][] = [];
+  #free: [Float32Array, Float32Array][] = [];
   #alpha: number[] = [];
   /** γ = s·y / y·y of the newest step, the initial inverse-Hessian scale. */
   #gamma = 1;
@@ -83,11 +86,11 @@ class History {
       pair = [this.s.shift()!, this.y.shift()!];
       this.rho.shift();
     }
-    const [s, y] = pair ?? [new Float64Array(this.n), new Float64Array(this.n)];
+    const [s, y] = pair ?? [new Float32Array(this.n), new Float32Array(this.n)];
     let ys = 0, yy = 0, gMax = 0;
     for (let i = 0; i < this.n; i++) {
-      const si = x1[i] - x0[i], yi = g1[i] - g0[i];
-      s[i] = si, y[i] = yi;
+      s[i] = x1[i] - x0[i], y[i] = g1[i] - g0[i];
+      const si = s[i], yi = y[i];
       ys += yi * si, yy += yi * yi;
       const a = Math.abs(g1[i]);
       if (a > gMax) gMax = a;

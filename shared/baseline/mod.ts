@@ -55,6 +55,12 @@ export interface BaselineOptions {
   tol?: number;
   /** Largest n-gram length. Default 2. */
   ngramMax?: number;
+  /**
+   * Most weights the logistic regression may have (features × (classes − 1)); a larger
+   * vocabulary keeps its n-grams found in the most documents (`Baseline.vocabulary` says how
+   * many). Default 8,000,000: L-BFGS holds ~25 vectors of that length (~1 GB).
+   */
+  maxWeights?: number;
   /** Progress lines (one per fit); default: silent. */
   log?: (line: string) => void;
 }
@@ -74,6 +80,8 @@ export interface Baseline {
   labels: string[];
   /** Vocabulary size of the final model. */
   features: number;
+  /** The n-grams of the training text and those kept (fewer only beyond `maxWeights`). */
+  vocabulary: { total: number; kept: number };
   /** Wall-clock seconds of training (C selection and refit). */
   seconds: number;
   /** Held-out accuracy per C (empty when the grid has one value). */
@@ -157,15 +165,23 @@ function labelIndices(docs: readonly BaselineDoc[], labels: readonly string[], w
   });
 }
 
+/** The default bound on the logistic regression's weights. */
+export const DEFAULT_MAX_WEIGHTS = 8_000_000;
+
+/** Most n-grams a model of K classes may keep within `maxWeights`. */
+function maxFeatures(o: Settings, K: number): number {
+  return Math.max(1, Math.floor(o.maxWeights / Math.max(1, K - 1)));
+}
+
 /** The options {@linkcode chooseC} uses, defaults filled in. */
 type Settings = Required<Omit<BaselineOptions, "labels" | "grid" | "log">> & {
   log?: (line: string) => void;
 };
 
-/** A vectorizer fitted on `docs` and their rows. */
-function vectorize(docs: readonly BaselineDoc[], ngramMax: number) {
+/** A vectorizer fitted on `docs` (at most `maxFeatures` n-grams) and their rows. */
+function vectorize(docs: readonly BaselineDoc[], ngramMax: number, maxFeatures: number) {
   const texts = docs.map((d) => d.text);
-  const vectorizer = TfidfVectorizer.fit(texts, { ngramMax });
+  const vectorizer = TfidfVectorizer.fit(texts, { ngramMax }, maxFeatures);
   return { vectorizer, rows: vectorizer.transform(texts) };
 }
 
@@ -185,7 +201,7 @@ function chooseC(
 ): GridPoint[] {
   const mask = heldOutMask(train.length, o.validFraction, o.seed);
   const pick = (keep: number) => train.filter((_, i) => mask[i] === keep);
-  const fit = vectorize(pick(0), o.ngramMax);
+  const fit = vectorize(pick(0), o.ngramMax, maxFeatures(o, K));
   const yFit = y.filter((_, i) => mask[i] === 0);
   const valid = fit.vectorizer.transform(pick(1).map((d) => d.text));
   const yValid = y.filter((_, i) => mask[i] === 1);
@@ -239,6 +255,7 @@ export function trainBaseline(
     maxIter: options.maxIter ?? 1000,
     tol: options.tol ?? 1e-4,
     ngramMax: options.ngramMax ?? 2,
+    maxWeights: options.maxWeights ?? DEFAULT_MAX_WEIGHTS,
     log: options.log,
   };
   if (grid.length === 0 || grid.some((C) => !(C > 0 && C < Infinity))) {
@@ -259,8 +276,9 @@ export function trainBaseline(
   const C = points.length
     ? points.reduce((best, p) => p.accuracy > best.accuracy ? p : best).C
     : grid[0];
-  const fit = vectorize(train, o.ngramMax);
+  const fit = vectorize(train, o.ngramMax, maxFeatures(o, labels.length));
   const features = fit.vectorizer.size;
+  const vocabulary = { total: fit.vectorizer.fittedTerms, kept: features };
   const { maxIter, tol: gtol } = o;
   const model = fitLogReg(fit.rows, y, { classes: labels.length, features, C, maxIter, gtol });
   o.log?.(
@@ -274,6 +292,7 @@ export function trainBaseline(
     C,
     labels,
     features,
+    vocabulary,
     seconds: (performance.now() - start) / 1000,
     grid: points,
     model,

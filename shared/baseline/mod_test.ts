@@ -65,6 +65,22 @@ Deno.test("trainBaseline: C by held-out accuracy, a refit on all rows, probabili
   assert.ok(Math.abs(q[2] - p[0]) < 1e-4, `${q[2]} vs ${p[0]}`);
 });
 
+Deno.test("trainBaseline: maxWeights bounds n-grams × (classes − 1), and says so", () => {
+  const train = topicDocs(1, 90);
+  const whole = trainBaseline(train, { grid: [10] });
+  assert.equal(whole.vocabulary.kept, whole.vocabulary.total);
+  // Three classes: two weights an n-gram, so 100 weights keep 50 n-grams.
+  const bounded = trainBaseline(train, { grid: [10], maxWeights: 100 });
+  assert.deepEqual(bounded.vocabulary, { total: whole.vocabulary.total, kept: 50 });
+  assert.equal(bounded.features, 50);
+  assert.ok(whole.vocabulary.total > 50);
+  // The kept n-grams still carry the topics.
+  const test = topicDocs(2, 60);
+  const right = bounded.predict(test.map((d) => d.text))
+    .filter((k, i) => bounded.labels[k] === test[i].label).length;
+  assert.ok(right / test.length > 0.6, `${right} of ${test.length}`);
+});
+
 Deno.test("trainBaseline: ties go to the smaller C, whatever the grid's order", () => {
   // Two words that name the class: every C gets every held-out row right.
   const train = Array.from({ length: 40 }, (_, i) => ({

@@ -105,16 +105,20 @@ export class TfidfVectorizer {
   readonly idf: Float64Array;
   /** The options the vocabulary was built with. */
   readonly options: Readonly<Required<TfidfOptions>>;
+  /** The n-grams `fit` found, before any `maxFeatures` cut (the vocabulary's size otherwise). */
+  readonly fittedTerms: number;
   readonly #index: Map<string, number>;
 
   private constructor(
     terms: string[],
     idf: Float64Array,
     options: Required<TfidfOptions>,
+    fittedTerms = terms.length,
   ) {
     this.terms = terms;
     this.idf = idf;
     this.options = options;
+    this.fittedTerms = fittedTerms;
     this.#index = new Map(terms.map((t, i) => [t, i]));
   }
 
@@ -136,8 +140,15 @@ export class TfidfVectorizer {
     return new TfidfVectorizer([...terms], Float64Array.from(idf), checkOptions(options));
   }
 
-  /** Learns the vocabulary and idf from `texts` (scikit-learn's `fit`). */
-  static fit(texts: readonly string[], options: TfidfOptions = {}): TfidfVectorizer {
+  /**
+   * Learns the vocabulary and idf from `texts` (scikit-learn's `fit`), keeping at most
+   * `maxFeatures` n-grams: those in the most documents (ties: the first in term order).
+   */
+  static fit(
+    texts: readonly string[],
+    options: TfidfOptions = {},
+    maxFeatures = Infinity,
+  ): TfidfVectorizer {
     const o = checkOptions(options);
     if (texts.length === 0) {
       throw new Error("Cannot fit the TF-IDF vectorizer: no texts; pass the training texts");
@@ -153,11 +164,20 @@ export class TfidfVectorizer {
           "digits; pass real documents",
       );
     }
-    const terms = [...df.keys()].sort();
+    let terms = [...df.keys()].sort();
+    if (terms.length > maxFeatures) {
+      const kept = new Set(
+        terms.map((t, i) => [df.get(t)!, i] as const)
+          .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+          .slice(0, Math.max(1, maxFeatures))
+          .map(([, i]) => i),
+      );
+      terms = terms.filter((_, i) => kept.has(i));
+    }
     const n = texts.length;
     const idf = new Float64Array(terms.length);
     terms.forEach((t, i) => idf[i] = Math.log((1 + n) / (1 + df.get(t)!)) + 1);
-    return new TfidfVectorizer(terms, idf, o);
+    return new TfidfVectorizer(terms, idf, o, df.size);
   }
 
   /** Number of features. */

@@ -62,6 +62,19 @@ Deno.test("TfidfVectorizer: a three-document example worked by hand", () => {
   assert.equal(v.transformOne("zebra! ?").indices.length, 0);
 });
 
+Deno.test("TfidfVectorizer: maxFeatures keeps the n-grams in the most documents, idf unchanged", () => {
+  // df: the 2, cat 2, the cat 2; cat sat, cat the, dog, sat 1 (the example above).
+  const texts = ["The cat sat.", "the cat THE cat", "a dog"];
+  const all = TfidfVectorizer.fit(texts);
+  const v = TfidfVectorizer.fit(texts, {}, 4);
+  // The three of df 2, then the first of df 1 in term order ("cat sat"); kept in term order.
+  assert.deepEqual(v.terms, ["cat", "cat sat", "the", "the cat"]);
+  assert.equal(v.fittedTerms, 7);
+  assert.equal(all.fittedTerms, 7);
+  for (const t of v.terms) assert.equal(v.idf[v.indexOf(t)!], all.idf[all.indexOf(t)!]);
+  assert.deepEqual([...v.transformOne("the dog").indices], [2]);
+});
+
 Deno.test("TfidfVectorizer: raw term frequency when sublinearTf is false", () => {
   const v = TfidfVectorizer.fit(["aa aa aa bb", "bb cc"], { sublinearTf: false, ngramMax: 1 });
   assert.deepEqual(v.terms, ["aa", "bb", "cc"]);

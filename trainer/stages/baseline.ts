@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { trainBaseline } from "../../shared/baseline/mod.ts";
+import { DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
 import {
   BASELINE_DIR,
   baselineFromLoaded,
@@ -59,6 +59,14 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
       "training documents, C chosen on 10% of them…",
   );
   const b = trainBaseline(train, { labels: task.labels });
+  const { total, kept } = b.vocabulary;
+  if (kept < total) {
+    console.error(
+      `baseline: kept the ${kept.toLocaleString("en-US")} n-grams found in the most documents, ` +
+        `of ${total.toLocaleString("en-US")}: the logistic regression is bounded to ` +
+        `${DEFAULT_MAX_WEIGHTS.toLocaleString("en-US")} weights (n-grams × (classes − 1))`,
+    );
+  }
   const toSave = baselineToSave(b, { lm: 1, baseline: 0 });
   const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
   const test = model.predictProba(texts(task.test));
