@@ -11,6 +11,7 @@
 export const TEXT_NAMES = [
   "text",
   "sentence",
+  "phrase",
   "review",
   "content",
   "document",
@@ -19,6 +20,7 @@ export const TEXT_NAMES = [
   "comment",
   "tweet",
   "question",
+  "utterance",
   "description",
   "abstract",
   "headline",
