@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
+import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
 import {
   BASELINE_DIR,
+  type BaselineConfig,
   baselineFromLoaded,
   baselineToSave,
   type BlendBaseline,
@@ -44,7 +45,7 @@ export interface ScoredBaseline {
   summary: BaselineSummary;
   model: BlendBaseline;
   test: Float32Array[];
-  toSave: ModelToSave;
+  trained: Baseline;
 }
 
 /**
@@ -89,7 +90,7 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
     seconds: b.seconds,
     trainDocs: train.length,
   };
-  return { summary, model, test, toSave };
+  return { summary, model, test, trained: b };
 }
 
 /**
@@ -123,27 +124,24 @@ export async function blendIn(
     labels: task.labels,
     confusion,
   });
-  await saveBaseline(ctx, baseline.toSave, weights, byDirection, model.features);
+  await saveBaseline(ctx, baselineToSave(baseline.trained, weights, byDirection));
   return { weights, valid: validAccuracy, accuracy, features: model.features };
 }
 
-/** Writes `OUT/baseline/` with the fitted weights and says where, how large and how weighted. */
-async function saveBaseline(
-  ctx: RunContext,
-  toSave: ModelToSave,
-  weights: BlendWeights,
-  byDirection: DirectionWeights,
-  features: number,
-): Promise<void> {
+/** Writes `OUT/baseline/` and says where, how large and how weighted. */
+async function saveBaseline(ctx: RunContext, toSave: ModelToSave): Promise<void> {
   const dir = `${ctx.c.out}/${BASELINE_DIR}`;
-  const config = { ...toSave.config, blend: weights, blendByDirection: byDirection };
-  await saveModelFolder(dir, { ...toSave, config });
+  await saveModelFolder(dir, toSave);
+  const { terms, blend, blendByDirection = {} } = toSave.config as BaselineConfig;
   let bytes = 0;
   for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
+  const alone = Object.entries(blendByDirection).map(([d, w]) =>
+    `, ${d} alone ${JSON.stringify(w)}`
+  );
   console.error(
-    `blend: saved ${dir}/ (${features.toLocaleString("en-US")} n-grams, ` +
-      `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(weights)}` +
-      Object.entries(byDirection).map(([d, w]) => `, ${d} alone ${JSON.stringify(w)}`).join(""),
+    `blend: saved ${dir}/ (${terms.length.toLocaleString("en-US")} n-grams, ` +
+      `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(blend)}` +
+      alone.join(""),
   );
 }
 
