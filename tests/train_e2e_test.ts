@@ -128,6 +128,28 @@ Deno.test({
     assert.equal(alone.blend, undefined);
     assert.equal(alone.accuracy.avg, scored.accuracy.avg);
 
+    // With 4 labelled documents the other 212 training documents are unlabelled text: evaluate
+    // self-trains the bag of words on them, and the folder serves the blend with the model kept.
+    const few = { ...c, classify: { ...c.classify, maxTrainDocs: 4 } };
+    await runTraining(few, ["evaluate"]);
+    const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    assert.equal(self.baseline.trainDocs, 4);
+    assert.equal(self.selfTrain.unlabelled, 212);
+    assert.deepEqual(self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo).at(-1), 212);
+    assert.ok(self.selfTrain.chosen >= 0, JSON.stringify(self.selfTrain));
+    const served = await loadClassifier(`${dir}/out`, { device: "wasm" });
+    const got = await served.classify(rows2.map((r) => r[0]));
+    assert.equal(
+      got.filter((a, i) => a.label === rows2[i][1]).length / rows2.length,
+      self.blend.accuracy,
+    );
+    served.dispose();
+    // --no-self-train blends the baseline as trained on the 4 labels.
+    await runTraining({ ...few, selfTrain: false }, ["evaluate"]);
+    const plain = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    assert.equal(plain.selfTrain, undefined);
+    assert.equal(plain.baseline.accuracy, self.baseline.accuracy);
+
     // Stage 3 drops the blend fitted for the old classifiers: while the backward one trains
     // (the forward one already new), no baseline folder sits beside them; evaluate refits it.
     await runTraining(c, ["evaluate"]);

@@ -127,6 +127,12 @@ export interface TrainConfig {
    * validation (`trainer/blend.ts`) and save it as `OUT/baseline/`, which loaders then apply.
    */
   blend: boolean;
+  /**
+   * Before blending, self-train the bag-of-words model on the task's unlabelled text (its
+   * unlabelled documents and the training documents stage 3 did not take), keeping a round only
+   * where validation accuracy rises (`shared/baseline/self_train.ts`).
+   */
+  selfTrain: boolean;
   checkpointEvery: number;
   resume: boolean;
   /** Run the learning-rate range test on the one requested stage instead of training it. */
@@ -201,6 +207,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   noLmFinetune: false,
   baseline: true,
   blend: true,
+  selfTrain: true,
   checkpointEvery: 200,
   resume: false,
   lrFind: false,

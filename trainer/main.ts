@@ -69,6 +69,9 @@ Options:
   --no-blend               serve the LSTM classifiers alone: by default evaluate blends their
                            and the baseline's log-probabilities with weights fitted on validation
                            and saves the baseline as OUT/baseline/, which loaders apply
+  --no-self-train          blend the baseline as trained on the labels: by default it is first
+                           self-trained on the task's unlabelled text (unlabelled documents, and
+                           training documents beyond --max-train-docs), kept if validation gains
   --pool-layers last|all   stage 3 pools the last LSTM layer's outputs (default) or every layer's
                            side by side (a narrow last layer carries little of the task)
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze
@@ -115,6 +118,7 @@ const OPTIONS = {
   "no-lm-finetune": { type: "boolean" },
   "no-baseline": { type: "boolean" },
   "no-blend": { type: "boolean" },
+  "no-self-train": { type: "boolean" },
   "no-discriminative": { type: "boolean" },
   "no-gradual-unfreeze": { type: "boolean" },
   "no-cosine": { type: "boolean" },
@@ -227,6 +231,7 @@ function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
   if (values["no-lm-finetune"]) c.noLmFinetune = true;
   if (values["no-baseline"]) c.baseline = false;
   if (values["no-blend"]) c.blend = false;
+  if (values["no-self-train"]) c.selfTrain = false;
   if (values["no-discriminative"]) c.finetune.discriminative = c.classify.discriminative = false;
   if (values["no-gradual-unfreeze"]) {
     c.finetune.gradualUnfreeze = c.classify.gradualUnfreeze = false;
@@ -303,7 +308,12 @@ export function baselineLine(r: RunResult): string {
 export function blendLine(r: RunResult): string {
   if (!r.blend) return "";
   const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  return `\nServed: classifiers and baseline blended (log-probability weights ${b.weights.lm} / ` +
+  const s = r.selfTrain;
+  const self = s && s.chosen >= 0
+    ? `self-trained on ${s.unlabelled} unlabelled documents (round ${s.chosen}: test ` +
+      `${pct(s.accuracy)}), `
+    : "";
+  return `\nServed: classifiers and baseline ${self}blended (log-probability weights ${b.weights.lm} / ` +
     `${b.weights.baseline}, fitted on validation: classifiers ${pct(b.valid.lm)}, baseline ${
       pct(b.valid.baseline)
     }, blend ${pct(b.valid.blend)}): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +

@@ -101,6 +101,22 @@ export interface BlendEvent {
   confusion: number[][];
 }
 
+/** The baseline self-trained on the task's unlabelled text before the blend (`selfTrain`). */
+export interface SelfTrainEvent {
+  type: "self-train";
+  /** Unlabelled documents read. */
+  unlabelled: number;
+  /** Validation accuracy of the plain baseline. */
+  plainValid: number;
+  /** Each round's pseudo-labelled documents and validation accuracy (round 0: labels alone). */
+  rounds: { round: number; pseudo: number; valid: number }[];
+  /** The round blended in; −1: the plain baseline. */
+  chosen: number;
+  /** Test accuracy of the bag of words blended in. */
+  accuracy: number;
+  seconds: number;
+}
+
 /** A pretrained LM's perplexity on a held-out or `--lm-eval` corpus. */
 export interface LmEvalEvent {
   type: "lm-eval";
@@ -150,6 +166,7 @@ export type MetricsEvent =
   | TestEvent
   | BaselineEvent
   | BlendEvent
+  | SelfTrainEvent
   | LmEvalEvent
   | LrFindEvent
   | WarningEvent

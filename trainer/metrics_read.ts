@@ -26,6 +26,7 @@ import {
   type Logged,
   type MetricsRow,
   type MetricsType,
+  type SelfTrainEvent,
   TRAINING_STAGES,
 } from "./metrics_events.ts";
 
@@ -155,6 +156,16 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     error: number,
     labels: arrayOf(isString),
     confusion: arrayOf(arrayOf(number)),
+  },
+  "self-train": {
+    unlabelled: number,
+    plainValid: number,
+    rounds: (v): v is SelfTrainEvent["rounds"] =>
+      Array.isArray(v) &&
+      v.every((r) => isRecord(r) && number(r.round) && number(r.pseudo) && number(r.valid)),
+    chosen: number,
+    accuracy: number,
+    seconds: number,
   },
   "lm-eval": {
     direction,

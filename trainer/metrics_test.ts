@@ -62,6 +62,15 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
     labels,
     confusion,
   },
+  "self-train": {
+    type: "self-train",
+    unlabelled: 500,
+    plainValid: 0.6,
+    rounds: [{ round: 0, pseudo: 0, valid: 0.62 }, { round: 1, pseudo: 100, valid: 0.7 }],
+    chosen: 1,
+    accuracy: 0.68,
+    seconds: 3,
+  },
   "lm-eval": {
     type: "lm-eval",
     direction: "fwd",

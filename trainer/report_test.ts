@@ -306,6 +306,25 @@ Deno.test("renderReport: a baseline row sits beside the test accuracies with its
   );
 });
 
+Deno.test("renderReport: a self-trained bag of words shows as a baseline of its own, only when kept", () => {
+  const row = (chosen: number) => ({
+    type: "self-train",
+    unlabelled: 5400,
+    plainValid: 0.64,
+    rounds: [{ round: 0, pseudo: 0, valid: 0.65 }, { round: 1, pseudo: 1080, valid: 0.7 }],
+    chosen,
+    accuracy: 0.8213,
+    seconds: 12,
+  });
+  const kept = renderReport([...sampleRows({ stepsPerEpoch: 10 }), row(1)]);
+  assert.match(
+    kept,
+    /tfidf-lr self-trained on 5,400 unlabelled documents <small class="baseline">\(bag-of-words baseline, 12\.0 s\)[\s\S]*82\.13%/,
+  );
+  const dropped = renderReport([...sampleRows({ stepsPerEpoch: 10 }), row(-1)]);
+  assert.doesNotMatch(dropped, /self-trained/);
+});
+
 Deno.test("renderReport: baseline rows alone, escaped, partial or repeated", () => {
   const evil = `<i>bow</i>`;
   const html = renderReport([

@@ -19,6 +19,7 @@ const FREE = new Set([
   "lrFindSteps",
   "baseline",
   "blend",
+  "selfTrain",
   "checkpointEvery",
 ]);
 

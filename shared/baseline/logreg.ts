@@ -37,6 +37,11 @@ export interface LogRegOptions extends LbfgsOptions {
   C?: number;
   /** Start from this model's weights (a warm start); default all zero. */
   init?: LogRegModel;
+  /**
+   * Each row's weight in the loss (scikit-learn's `sample_weight`): a row of weight 2 counts as
+   * two copies of it. Default: 1 for every row.
+   */
+  sampleWeights?: Float64Array;
 }
 
 /** A fitted model and how the optimiser got there. */
@@ -77,7 +82,8 @@ export function sumZeroBasis(K: number): Float64Array {
  * The objective `Σᵢ [logsumexp(zᵢ) − zᵢ,yᵢ] + ‖W‖² / (2C)`, `zᵢ = xᵢW + b`,
  * in reduced coordinates: `W = V B` and `b = c B` with B = {@linkcode sumZeroBasis}(K),
  * over parameters `[V (features × (K − 1)), c (K − 1)]`. It writes the gradient
- * `Xᵀ(P − Y)Bᵀ + V / C` (and `Σᵢ (pᵢ − yᵢ)Bᵀ` for c).
+ * `Xᵀ(P − Y)Bᵀ + V / C` (and `Σᵢ (pᵢ − yᵢ)Bᵀ` for c). With `sampleWeights` each row's
+ * loss and residual are scaled by its weight.
  *
  * The reduction is exact: subtracting a feature's mean weight over the classes
  * leaves every probability unchanged and lowers the penalty, so the optimum's
@@ -103,6 +109,7 @@ export function softmaxObjective(
   classes: number,
   features: number,
   C: number,
+  sampleWeights?: Float64Array,
 ): Objective {
   const K = classes, M = classes - 1, D = features * M;
   const B = sumZeroBasis(K);
@@ -125,10 +132,12 @@ export function softmaxObjective(
         for (let m = 0; m < M; m++) zk += u[m] * B[m * K + k];
         z[k] = zk;
       }
-      f += softmaxResidual(z, y[r]);
+      const weight = sampleWeights ? sampleWeights[r] : 1;
+      f += weight * softmaxResidual(z, y[r]);
       for (let m = 0; m < M; m++) {
         let um = 0;
         for (let k = 0; k < K; k++) um += B[m * K + k] * z[k];
+        um *= weight;
         u[m] = um;
         g[D + m] += um;
       }
@@ -201,6 +210,10 @@ function checkFitInputs(rows: readonly SparseRow[], y: Int32Array, o: LogRegOpti
     fail(`classes is ${o.classes}; a classifier needs at least 2`);
   }
   if (!(o.C === undefined || o.C > 0)) fail(`C is ${o.C}; use a positive number, e.g. 1`);
+  const w = o.sampleWeights;
+  if (w && (w.length !== rows.length || !w.every((v) => v >= 0 && v < Infinity))) {
+    fail(`sampleWeights must be ${rows.length} finite numbers ≥ 0, one a row`);
+  }
   for (let i = 0; i < y.length; i++) {
     if (!(y[i] >= 0 && y[i] < o.classes)) {
       fail(`label ${y[i]} of row ${i} is not in 0..${o.classes - 1}`);
@@ -258,7 +271,8 @@ export function fitLogReg(
       }
     }
   }
-  const r = lbfgs(softmaxObjective(rows, y, K, features, C), x, options);
+  const objective = softmaxObjective(rows, y, K, features, C, options.sampleWeights);
+  const r = lbfgs(objective, x, options);
   // Back to all K classes: W = V B, b = c B.
   const full = new Float64Array((features + 1) * K);
   for (let j = 0; j <= features; j++) {

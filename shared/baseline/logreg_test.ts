@@ -157,3 +157,23 @@ Deno.test("fitLogReg: errors say what to do", () => {
     /warm start has 1 features × 3 classes/,
   );
 });
+
+Deno.test("fitLogReg: a row of weight w fits as w copies of it, and weight 0 as no row", () => {
+  const rng = new Rng(7);
+  const features = 10, K = 3;
+  const { rows, y } = randomData(rng, 24, features, K);
+  const weights = Float64Array.from(rows, (_, i) => i % 3);
+  const copies: SparseRow[] = [], yCopies: number[] = [];
+  rows.forEach((r, i) => {
+    for (let c = 0; c < weights[i]; c++) (copies.push(r), yCopies.push(y[i]));
+  });
+  const o = { classes: K, features, C: 2, gtol: 1e-10, maxIter: 2000 };
+  const weighted = fitLogReg(rows, y, { ...o, sampleWeights: weights });
+  const copied = fitLogReg(copies, Int32Array.from(yCopies), o);
+  assert.ok(Math.abs(weighted.objective - copied.objective) < 1e-9);
+  weighted.weights.forEach((w, i) => assert.ok(Math.abs(w - copied.weights[i]) < 1e-5, `w${i}`));
+  assert.throws(
+    () => fitLogReg(rows, y, { ...o, sampleWeights: new Float64Array(3) }),
+    /sampleWeights must be 24 finite numbers/,
+  );
+});

@@ -151,7 +151,12 @@ export function heldOutMask(n: number, fraction: number, seed: number): Uint8Arr
   return mask;
 }
 
-function labelIndices(docs: readonly BaselineDoc[], labels: readonly string[], what: string) {
+/** Class indices of `docs` in `labels`; an unknown label throws, naming `what` failed. */
+export function labelIndices(
+  docs: readonly BaselineDoc[],
+  labels: readonly string[],
+  what: string,
+): Int32Array {
   const index = new Map(labels.map((l, i) => [l, i]));
   return Int32Array.from(docs, (d) => {
     const k = index.get(d.label);
@@ -285,16 +290,47 @@ export function trainBaseline(
     `tfidf-lr: C ${C} on ${train.length} documents, ${features} features: ` +
       `${model.iterations} iterations (${model.stop})`,
   );
-  const vectorizer = fit.vectorizer;
-  const proba = (texts: readonly string[]) =>
-    texts.map((t) => predictProba(model, vectorizer.transformOne(t)));
-  return {
-    C,
-    labels,
-    features,
+  return baselineOf(fit.vectorizer, model, labels, {
     vocabulary,
     seconds: (performance.now() - start) / 1000,
     grid: points,
+  });
+}
+
+/**
+ * A {@linkcode Baseline} from a fitted vectorizer and model (its C is the model's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baselineOf, fitLogReg, TfidfVectorizer } from "./mod.ts";
+ * const v = TfidfVectorizer.fit(["good", "bad"], { ngramMax: 1 });
+ * const model = fitLogReg(v.transform(["good", "bad"]), Int32Array.of(1, 0), {
+ *   classes: 2,
+ *   features: v.size,
+ *   C: 10,
+ * });
+ * const b = baselineOf(v, model, ["neg", "pos"], {
+ *   vocabulary: { total: 2, kept: 2 },
+ *   seconds: 0,
+ *   grid: [],
+ * });
+ * assert.deepEqual(b.predict(["so good"]), [1]);
+ * ```
+ */
+export function baselineOf(
+  vectorizer: TfidfVectorizer,
+  model: LogRegFit,
+  labels: readonly string[],
+  about: Pick<Baseline, "vocabulary" | "seconds" | "grid">,
+): Baseline {
+  const proba = (texts: readonly string[]) =>
+    texts.map((t) => predictProba(model, vectorizer.transformOne(t)));
+  return {
+    C: model.C,
+    labels: [...labels],
+    features: vectorizer.size,
+    ...about,
     model,
     vectorizer,
     predictProba: (texts) => proba(texts).map((p) => Float32Array.from(p)),

@@ -103,6 +103,8 @@ function blendWeights(row: MetricsRow): string {
 export function collectBaselines(rows: MetricsRow[]): BaselineResult[] {
   const last = new Map<string, BaselineResult>();
   for (const row of rows) {
+    const self = selfTrained(row);
+    if (self) last.set(self.direction, self);
     if (row.type !== "baseline") continue;
     const { labels, confusion, total, trace } = confusionOf(row);
     const accuracy = num(row.accuracy) ?? (total ? trace! / total : undefined);
@@ -120,6 +122,19 @@ export function collectBaselines(rows: MetricsRow[]): BaselineResult[] {
     });
   }
   return [...last.values()];
+}
+
+/** A `self-train` row that changed the bag of words, as a baseline of its own name. */
+function selfTrained(row: MetricsRow): BaselineResult | undefined {
+  const accuracy = num(row.accuracy), chosen = num(row.chosen), n = num(row.unlabelled);
+  if (row.type !== "self-train" || accuracy === undefined || !(chosen! >= 0)) return undefined;
+  return {
+    direction: `tfidf-lr self-trained on ${groupThousands(n ?? 0)} unlabelled documents`,
+    accuracy,
+    error: 1 - accuracy,
+    labels: [],
+    seconds: num(row.seconds),
+  };
 }
 
 function baselineBadge(b: BaselineResult): string {

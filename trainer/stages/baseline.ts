@@ -7,6 +7,7 @@
  * @module
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
+import { selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
   type BaselineConfig,
@@ -40,6 +41,20 @@ export interface BlendSummary {
   features: number;
 }
 
+/** What `test.json` keeps of the self-training (`trainer/config.ts` `selfTrain`). */
+export interface SelfTrainSummary {
+  /** Unlabelled documents it read. */
+  unlabelled: number;
+  /** Validation accuracy of the plain baseline and of each round (round 0: the labels alone). */
+  plainValid: number;
+  rounds: SelfTrainRound[];
+  /** The round blended in; −1: the plain baseline. */
+  chosen: number;
+  /** Test accuracy of the bag-of-words model blended in. */
+  accuracy: number;
+  seconds: number;
+}
+
 /** The trained baseline: its summary, the model as saved (float32), its test probabilities. */
 export interface ScoredBaseline {
   summary: BaselineSummary;
@@ -68,10 +83,7 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
         `${DEFAULT_MAX_WEIGHTS.toLocaleString("en-US")} weights (n-grams × (classes − 1))`,
     );
   }
-  const toSave = baselineToSave(b, { lm: 1, baseline: 0 });
-  const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
-  const test = model.predictProba(texts(task.test));
-  const { accuracy, confusion } = score(test, task.test, ctx);
+  const { model, test, accuracy, confusion } = scoredOnTest(ctx, b);
   await log.add({
     type: "baseline",
     name: "tfidf-lr",
@@ -91,6 +103,71 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
     trainDocs: train.length,
   };
   return { summary, model, test, trained: b };
+}
+
+/** `b` as it will be saved (float32) and its test probabilities and score. */
+function scoredOnTest(ctx: RunContext, b: Baseline) {
+  const toSave = baselineToSave(b, { lm: 1, baseline: 0 });
+  const model = baselineFromLoaded({ ...toSave, config: { ...toSave.config }, checksum: "" }, "");
+  const test = model.predictProba(texts(ctx.task.test));
+  return { model, test, ...score(test, ctx.task.test, ctx) };
+}
+
+/**
+ * The task's unlabelled text: its unlabelled documents and the training documents stage 3 did
+ * not take (`--max-train-docs`); never the validation or test documents.
+ */
+export function unlabelledTexts(ctx: Pick<RunContext, "task" | "stage3Docs">): string[] {
+  const taken = new Set(ctx.stage3Docs);
+  return [
+    ...ctx.task.train.filter((d) => !taken.has(d)).map((d) => d.text),
+    ...ctx.task.unlabeled ?? [],
+  ];
+}
+
+/**
+ * Self-trains the baseline on the task's unlabelled text ({@linkcode unlabelledTexts}) and
+ * returns the model to blend in (the plain one unless a round did better on validation), with
+ * the summary `test.json` keeps; undefined when there is no unlabelled text.
+ */
+export async function selfTrainedBaseline(
+  ctx: RunContext,
+  plain: ScoredBaseline,
+): Promise<{ scored: ScoredBaseline; summary: SelfTrainSummary } | undefined> {
+  const unlabelled = unlabelledTexts(ctx);
+  if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
+  console.error(
+    `self-training: the baseline on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
+      `documents beside the ${ctx.stage3Docs.length} labelled ones, in 5 rounds, each kept only ` +
+      "if validation accuracy rises (`--no-self-train` skips it)…",
+  );
+  const r = selfTrain(ctx.stage3Docs, unlabelled, ctx.task.valid, plain.trained, {
+    log: (line) => console.error(line),
+  });
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  let scored = plain;
+  if (r.chosen >= 0) {
+    const { model, test, accuracy } = scoredOnTest(ctx, r.baseline);
+    scored = { summary: { ...plain.summary, accuracy }, model, test, trained: r.baseline };
+  }
+  const summary: SelfTrainSummary = {
+    unlabelled: unlabelled.length,
+    plainValid: r.plainValid,
+    rounds: r.rounds,
+    chosen: r.chosen,
+    accuracy: scored.summary.accuracy,
+    seconds: r.seconds,
+  };
+  await ctx.log.add({ type: "self-train", ...summary });
+  console.error(
+    r.chosen < 0
+      ? `self-training: no round beat the plain baseline on validation (${pct(r.plainValid)}); ` +
+        "it is blended as trained on the labels"
+      : `self-training: round ${r.chosen} kept (validation ${pct(r.rounds[r.chosen].valid)} vs ` +
+        `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
+        `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
+  );
+  return { scored, summary };
 }
 
 /**

@@ -21,6 +21,8 @@ import {
   type BlendSummary,
   removeBaseline,
   scoreBaseline,
+  selfTrainedBaseline,
+  type SelfTrainSummary,
 } from "./baseline.ts";
 import type { RunContext } from "./context.ts";
 
@@ -31,6 +33,8 @@ export interface TestScores {
   confusion?: { labels: string[]; counts: number[][] };
   /** The bag-of-words baseline on the same split (TF-IDF 1-2-grams + logistic regression). */
   baseline?: BaselineSummary;
+  /** The baseline self-trained on the task's unlabelled text before the blend. */
+  selfTrain?: SelfTrainSummary;
   /** The classifiers' average with the baseline blended in: what `OUT/` now serves. */
   blend?: BlendSummary;
 }
@@ -136,7 +140,9 @@ export async function scoreTest(
     const byDirection = dirs.length > 1
       ? Object.fromEntries(dirs.map((d) => [d, probsOf[d]!.valid]))
       : {};
-    scores.blend = await blendIn(ctx, avg, baseline, byDirection);
+    const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
+    if (self) scores.selfTrain = self.summary;
+    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection);
   }
   return scores;
 }
@@ -155,6 +161,7 @@ export async function writeTestJson(
         n: ctx.task.test.length,
         accuracy: scores.test,
         ...(scores.baseline ? { baseline: scores.baseline } : {}),
+        ...(scores.selfTrain ? { selfTrain: scores.selfTrain } : {}),
         ...(scores.blend ? { blend: scores.blend } : {}),
         ...(warnings ? { warnings } : {}),
       },

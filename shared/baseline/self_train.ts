@@ -1,0 +1,188 @@
+/**
+ * Self-training of the bag-of-words model on a task's unlabelled text. With few labels, a TF-IDF
+ * model knows few of the task's n-grams; unlabelled documents it is sure about, taken as labelled
+ * by its own answer, teach it the n-grams that occur beside the ones it knows. Round r of R refits
+ * on the labelled documents and the `r / R` most confident share of the unlabelled ones (per
+ * predicted class, in the labelled documents' class shares, so the largest class cannot swallow
+ * the rest), each round's labels coming from the model before it.
+ *
+ * Self-training can also teach a model its own mistakes (it does on some sentiment sets), so the
+ * model kept is the one, among the plain baseline and every round, with the best accuracy on the
+ * validation documents; with ties, the earlier. Nothing changes unless validation says so.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBaseline } from "./mod.ts";
+ * import { selfTrain } from "./self_train.ts";
+ * const doc = (label: string, words: string) => ({ text: words, label });
+ * const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
+ * // The unlabelled text ties "league" to "goal" and "cpu" to "chip".
+ * const unlabelled = ["goal league", "league match", "chip cpu", "cpu code", "goal match league"];
+ * const valid = [doc("sport", "league"), doc("tech", "cpu")];
+ * const plain = trainBaseline(labelled, { grid: [10] });
+ * assert.equal(plain.predict(["league"])[0], plain.predict(["cpu"])[0]); // it cannot tell
+ * const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
+ * assert.ok(r.chosen > 0);
+ * assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
+ * ```
+ *
+ * @module
+ */
+import { argmax } from "../confusion.ts";
+import { fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
+import {
+  type Baseline,
+  type BaselineDoc,
+  baselineOf,
+  DEFAULT_MAX_WEIGHTS,
+  labelIndices,
+} from "./mod.ts";
+import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
+
+/** Options of {@linkcode selfTrain}; every field has a default. */
+export interface SelfTrainOptions {
+  /** Rounds R; round r uses the r / R most confident share of the unlabelled text. Default 5. */
+  rounds?: number;
+  /**
+   * The labelled documents' least share of the loss, however many pseudo-labelled ones join:
+   * each labelled row weighs max(1, share · pseudo / labelled). Default 0.3.
+   */
+  labelledShare?: number;
+  /** As the baseline's: L-BFGS iteration cap, tolerance, n-gram length, weight bound. */
+  maxIter?: number;
+  tol?: number;
+  ngramMax?: number;
+  maxWeights?: number;
+  /** A line per round; default: silent. */
+  log?: (line: string) => void;
+}
+
+/** One candidate: round 0 is the labelled documents alone in the vocabulary of all the text. */
+export interface SelfTrainRound {
+  round: number;
+  /** Unlabelled documents taken with their predicted label. */
+  pseudo: number;
+  /** Accuracy on the validation documents. */
+  valid: number;
+}
+
+/** What {@linkcode selfTrain} returns. */
+export interface SelfTrained {
+  /** The model kept: `plain` when no round beat it on validation. */
+  baseline: Baseline;
+  /** The plain baseline's validation accuracy. */
+  plainValid: number;
+  rounds: SelfTrainRound[];
+  /** The round kept; −1 for the plain baseline. */
+  chosen: number;
+  seconds: number;
+}
+
+/**
+ * Self-trains the bag-of-words model with `plain`'s C and labels, and keeps the best of `plain`
+ * and each round by accuracy on `valid` (which must be labelled and non-empty).
+ */
+export function selfTrain(
+  labelled: readonly BaselineDoc[],
+  unlabelled: readonly string[],
+  valid: readonly BaselineDoc[],
+  plain: Baseline,
+  options: SelfTrainOptions = {},
+): SelfTrained {
+  const start = performance.now();
+  const { rounds: R = 5, labelledShare = 0.3, maxIter = 1000, tol = 1e-4 } = options;
+  if (!valid.length || !unlabelled.length || !(Number.isInteger(R) && R >= 1)) {
+    throw new Error(
+      `Cannot self-train: ${valid.length} validation and ${unlabelled.length} unlabelled ` +
+        `documents, ${R} rounds; it needs some of each and a whole number of rounds ≥ 1`,
+    );
+  }
+  const { labels, C } = plain, K = labels.length;
+  const yL = labelIndices(labelled, labels, "self-train");
+  const yV = labelIndices(valid, labels, "self-train");
+  const validTexts = valid.map((d) => d.text);
+  const plainValid = accuracy(plain.predict(validTexts), yV);
+  const maxFeatures = Math.floor((options.maxWeights ?? DEFAULT_MAX_WEIGHTS) / Math.max(1, K - 1));
+  const vectorizer = TfidfVectorizer.fit(
+    [...labelled.map((d) => d.text), ...unlabelled],
+    { ngramMax: options.ngramMax ?? 2 },
+    maxFeatures,
+  );
+  const rowsL = vectorizer.transform(labelled.map((d) => d.text));
+  const rowsU = vectorizer.transform(unlabelled);
+  const rowsV = vectorizer.transform(validTexts);
+  const fit = (rows: SparseRow[], y: Int32Array, w: Float64Array | undefined, init?: LogRegFit) =>
+    fitLogReg(rows, y, {
+      classes: K,
+      features: vectorizer.size,
+      C,
+      maxIter,
+      gtol: tol,
+      ...(w ? { sampleWeights: w } : {}),
+      ...(init ? { init } : {}),
+    });
+  const prior = classShares(yL, K);
+  const models: LogRegFit[] = [fit(rowsL, yL, undefined)];
+  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, valid: validAccuracy(models[0]) }];
+  for (let r = 1; r <= R; r++) {
+    const picked = mostConfident(models[r - 1], rowsU, prior, r / R);
+    const rows = [...rowsL, ...picked.map((p) => rowsU[p.index])];
+    const y = Int32Array.from([...yL, ...picked.map((p) => p.label)]);
+    const wL = Math.max(1, (labelledShare * picked.length) / labelled.length);
+    const w = Float64Array.from(rows, (_, i) => (i < rowsL.length ? wL : 1));
+    models.push(fit(rows, y, w, models[r - 1]));
+    rounds.push({ round: r, pseudo: picked.length, valid: validAccuracy(models[r]) });
+    options.log?.(
+      `self-training: round ${r}/${R}: ${picked.length} unlabelled documents with their ` +
+        `predicted labels, validation ${(rounds[r].valid * 100).toFixed(2)}%`,
+    );
+  }
+  let chosen = -1, best = plainValid;
+  for (const round of rounds) if (round.valid > best) (best = round.valid, chosen = round.round);
+  const seconds = (performance.now() - start) / 1000;
+  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, models[chosen], labels, {
+    vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
+    seconds: plain.seconds + seconds,
+    grid: plain.grid,
+  });
+  return { baseline, plainValid, rounds, chosen, seconds };
+
+  function validAccuracy(model: LogRegFit): number {
+    return accuracy(rowsV.map((row) => argmax(predictProba(model, row))), yV);
+  }
+}
+
+function accuracy(predicted: readonly number[], truth: Int32Array): number {
+  let right = 0;
+  predicted.forEach((p, i) => right += p === truth[i] ? 1 : 0);
+  return right / truth.length;
+}
+
+function classShares(y: Int32Array, K: number): number[] {
+  const counts = new Array<number>(K).fill(0);
+  for (const k of y) counts[k]++;
+  return counts.map((c) => c / y.length);
+}
+
+/**
+ * The unlabelled rows to take in a round: for each class k, the `share · n · prior[k]` rows
+ * predicted as k with the highest probability (fewer when fewer are predicted as k).
+ */
+export function mostConfident(
+  model: LogRegFit,
+  rows: readonly SparseRow[],
+  prior: readonly number[],
+  share: number,
+): { index: number; label: number }[] {
+  const byClass: { index: number; p: number }[][] = prior.map(() => []);
+  rows.forEach((row, index) => {
+    const p = predictProba(model, row), k = argmax(p);
+    byClass[k].push({ index, p: p[k] });
+  });
+  return byClass.flatMap((list, label) => {
+    const quota = Math.floor(share * rows.length * prior[label]);
+    return list.sort((a, b) => b.p - a.p || a.index - b.index).slice(0, quota)
+      .map(({ index }) => ({ index, label }));
+  });
+}

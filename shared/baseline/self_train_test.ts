@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { fitLogReg } from "./logreg.ts";
+import { trainBaseline } from "./mod.ts";
+import { mostConfident, selfTrain } from "./self_train.ts";
+
+const row = (j: number, v = 1) => ({ indices: Int32Array.of(j), values: Float64Array.of(v) });
+
+Deno.test("mostConfident: per predicted class, the quota of share · n · prior, most probable first", () => {
+  // Feature 0 says class 0, feature 1 class 1; the value sets how sure.
+  const model = fitLogReg([row(0), row(1)], Int32Array.of(0, 1), {
+    classes: 2,
+    features: 2,
+    C: 10,
+  });
+  const rows = [row(0, 0.2), row(0, 0.9), row(1, 0.5), row(0, 0.5), row(1, 0.1), row(1, 1)];
+  // 6 rows, share 0.5, prior (2/3, 1/3): 2 of class 0, 1 of class 1.
+  const picked = mostConfident(model, rows, [2 / 3, 1 / 3], 0.5);
+  assert.deepEqual(picked, [{ index: 1, label: 0 }, { index: 3, label: 0 }, {
+    index: 5,
+    label: 1,
+  }]);
+  // A class predicted for fewer rows than its quota gives what it has.
+  assert.equal(mostConfident(model, rows, [0, 1], 1).length, 3);
+});
+
+const doc = (label: string, text: string) => ({ text, label });
+
+Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the unlabelled text", () => {
+  const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
+  const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
+  const valid = [doc("sport", "league"), doc("tech", "cpu")];
+  const plain = trainBaseline(labelled, { grid: [10] });
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
+  assert.equal(r.plainValid, 0.5);
+  assert.deepEqual(r.rounds.map((x) => x.pseudo), [0, 2, 4]); // half, then all, split 1:1
+  assert.equal(r.rounds[0].valid, 0.5); // the labels alone cannot tell "league" from "cpu"
+  assert.equal(r.chosen, 1); // the first round that reaches 100%
+  assert.equal(r.baseline.C, plain.C);
+  assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
+});
+
+Deno.test("selfTrain: keeps the plain baseline when no round does better on validation", () => {
+  const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
+  // Unlabelled text that ties "league" to tech words, while validation calls it sport.
+  const unlabelled = ["chip league", "league code", "goal cpu", "cpu match"];
+  const valid = [doc("sport", "league"), doc("tech", "cpu")];
+  const plain = trainBaseline(labelled, { grid: [10] });
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
+  assert.equal(r.plainValid, 0.5);
+  assert.deepEqual(r.rounds.map((x) => x.valid), [0.5, 0, 0]); // round 0 ties: plain stays
+  assert.equal(r.chosen, -1);
+  assert.equal(r.baseline, plain);
+});
+
+Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {
+  const labelled = [doc("a", "xx yy"), doc("b", "zz ww")];
+  const plain = trainBaseline(labelled, { grid: [1] });
+  assert.throws(
+    () => selfTrain(labelled, [], labelled, plain),
+    /Cannot self-train: .*0 unlabelled/,
+  );
+  assert.throws(() => selfTrain(labelled, ["xx"], [], plain), /Cannot self-train: 0 validation/);
+  assert.throws(
+    () => selfTrain(labelled, ["xx"], labelled, plain, { rounds: 0 }),
+    /whole number of rounds ≥ 1/,
+  );
+});
