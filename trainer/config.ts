@@ -50,6 +50,11 @@ export interface TrainConfig {
   defaultMaxChars: number;
   test: string;
   valid: string;
+  /**
+   * Unlabelled text of the task (one document a line; `.gz` too): stage 2 reads it, and the
+   * bag of words is self-trained on it (`selfTrain`). Empty: none beyond the task's own.
+   */
+  unlabeled: string;
   format: string;
   textField: string;
   labelField: string;
@@ -157,6 +162,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   defaultMaxChars: 20_000,
   test: "",
   valid: "",
+  unlabeled: "",
   format: "auto",
   // Empty: "text"/"label" for CSV/JSONL, and a header-less Zhang CSV can still be detected.
   textField: "",

@@ -46,6 +46,8 @@ Options:
   --device NAME            wasm | auto | webgpu | cpu (default wasm)
   --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin)
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
+  --unlabeled PATH         unlabelled text of the task, one document a line (.txt or .gz): stage 2
+                           fine-tunes the LM on it too, and the blended bag of words self-trains on it
   --format NAME            auto | imdb | csv | zhang | trec | tsv | jsonl (default auto)
   --text-field F, --label-field F  field names for CSV/JSONL
   --max-per-class N        IMDb: a seeded N reviews per class in each of train and test (0: all)
@@ -94,6 +96,7 @@ const OPTIONS = {
   data: { type: "string" },
   test: { type: "string" },
   valid: { type: "string" },
+  unlabeled: { type: "string" },
   format: { type: "string" },
   "text-field": { type: "string" },
   "label-field": { type: "string" },
@@ -202,6 +205,7 @@ function applyFlags(c: TrainConfig, values: Flags, rangeTest: boolean): void {
   set(values.data, (v) => c.data = v);
   set(values.test, (v) => c.test = v);
   set(values.valid, (v) => c.valid = v);
+  set(values.unlabeled, (v) => c.unlabeled = v);
   set(values.format, (v) => c.format = v);
   set(values["text-field"], (v) => c.textField = v);
   set(values["label-field"], (v) => c.labelField = v);

@@ -28,6 +28,7 @@ const FREE = new Set([
  * started before a setting existed still resumes with it at that value.
  */
 const ADDED: Record<string, unknown> = {
+  "unlabeled": "",
   "classify.poolLayers": "last",
   "model.embSize": 0,
   "model.hiddenSize": 0,

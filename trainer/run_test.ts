@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
 import { byType, type MetricsRow, parseMetricsLines } from "./metrics.ts";
 import { runTraining } from "./run.ts";
+import { unlabelledTexts } from "./stages/baseline.ts";
 import { findLearningRates } from "./stages/find_lr.ts";
 import { chanceWarning, classifierDocs, interleave, targetTask } from "./task_prep.ts";
 
@@ -53,6 +54,41 @@ Deno.test("targetTask: maxPerClass on a non-IMDb task is refused with the way ou
     /Cannot subset .*train\.tsv: .*IMDb only.*"tsv".*classify\.maxTrainDocs/,
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("targetTask: --unlabeled adds one document a line to the task's unlabelled text", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-unl-" });
+  await writeImdb(dir, 4);
+  await Deno.writeTextFile(`${dir}/more.txt`, "an unlabelled review\n\nanother one\n");
+  const c = presetConfig("tiny");
+  Object.assign(c, { data: dir, unlabeled: `${dir}/more.txt` });
+  const task = await targetTask(c);
+  assert.equal(task.unlabeled?.length, 6); // IMDb's 4 from train/unsup, then the file's 2
+  assert.deepEqual(task.unlabeled?.slice(4), ["an unlabelled review", "another one"]);
+  await Deno.writeTextFile(`${dir}/empty.txt`, "\n\n");
+  c.unlabeled = `${dir}/empty.txt`;
+  await assert.rejects(
+    () => targetTask(c),
+    /Cannot read the unlabelled text .*empty\.txt: it holds no document; write one document a line, or drop --unlabeled/,
+  );
+  c.unlabeled = `${dir}/missing.txt`;
+  await assert.rejects(() => targetTask(c), /missing\.txt/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("unlabelledTexts: training documents stage 3 did not take, then the unlabelled ones", () => {
+  const train = [0, 1, 2, 3].map((i) => ({ text: `t${i}`, label: "a" }));
+  const task = {
+    train,
+    valid: [{ text: "v", label: "a" }],
+    test: [{ text: "x", label: "a" }],
+    unlabeled: ["u"],
+    labels: ["a"],
+    name: "toy",
+    source: "memory",
+  };
+  assert.deepEqual(unlabelledTexts({ task, stage3Docs: [train[2], train[0]] }), ["t1", "t3", "u"]);
+  assert.deepEqual(unlabelledTexts({ task, stage3Docs: train }), ["u"]);
 });
 
 /** A run's metrics rows, failing on a line that is not a JSON object. */

@@ -15,12 +15,31 @@ import {
   detectTaskFormat,
   loadDefaultTask,
   loadTask,
+  readCorpus,
   type TaskData,
   type TaskFormat,
 } from "./data/mod.ts";
 
-/** Loads the target task named by the config (or the embedded default). */
+/** Loads the target task named by the config (or the embedded default) and any `--unlabeled` text. */
 export async function targetTask(c: TrainConfig): Promise<TaskData> {
+  const task = await labelledTask(c);
+  if (!c.unlabeled) return task;
+  const extra: string[] = [];
+  for await (const doc of readCorpus(c.unlabeled, { format: "lines" })) extra.push(doc);
+  if (!extra.length) {
+    throw new Error(
+      `Cannot read the unlabelled text ${c.unlabeled}: it holds no document; ` +
+        "write one document a line, or drop --unlabeled",
+    );
+  }
+  console.error(
+    `unlabelled text: ${extra.length.toLocaleString("en-US")} documents from ${c.unlabeled} ` +
+      "(stage 2 and the self-trained bag of words read them)",
+  );
+  return { ...task, unlabeled: [...task.unlabeled ?? [], ...extra] };
+}
+
+async function labelledTask(c: TrainConfig): Promise<TaskData> {
   if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
   const format = c.format === "auto" ? await detectTaskFormat(c.data) : c.format;
   if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb") {
