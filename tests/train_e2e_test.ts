@@ -128,14 +128,15 @@ Deno.test({
     assert.equal(alone.blend, undefined);
     assert.equal(alone.accuracy.avg, scored.accuracy.avg);
 
-    // With 4 labelled documents the other 212 training documents are unlabelled text: evaluate
+    // With 2 labelled documents the other 238 training documents are unlabelled text: evaluate
     // self-trains the bag of words on them, and the folder serves the blend with the model kept.
-    const few = { ...c, classify: { ...c.classify, maxTrainDocs: 4 } };
+    // (The 80 test rows as validation too: enough documents to tell a round from chance.)
+    const few = { ...c, valid: c.test, classify: { ...c.classify, maxTrainDocs: 2 } };
     await runTraining(few, ["evaluate"]);
     const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
-    assert.equal(self.baseline.trainDocs, 4);
-    assert.equal(self.selfTrain.unlabelled, 212);
-    assert.deepEqual(self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo).at(-1), 212);
+    assert.equal(self.baseline.trainDocs, 2);
+    assert.equal(self.selfTrain.unlabelled, 238);
+    assert.deepEqual(self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo).at(-1), 238);
     assert.ok(self.selfTrain.chosen >= 0, JSON.stringify(self.selfTrain));
     const served = await loadClassifier(`${dir}/out`, { device: "wasm" });
     const got = await served.classify(rows2.map((r) => r[0]));
@@ -144,7 +145,7 @@ Deno.test({
       self.blend.accuracy,
     );
     served.dispose();
-    // --no-self-train blends the baseline as trained on the 4 labels.
+    // --no-self-train blends the baseline as trained on the 2 labels.
     await runTraining({ ...few, selfTrain: false }, ["evaluate"]);
     const plain = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(plain.selfTrain, undefined);

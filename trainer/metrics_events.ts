@@ -109,7 +109,7 @@ export interface SelfTrainEvent {
   /** Validation accuracy of the plain baseline. */
   plainValid: number;
   /** Each round's pseudo-labelled documents and validation accuracy (round 0: labels alone). */
-  rounds: { round: number; pseudo: number; valid: number }[];
+  rounds: { round: number; pseudo: number; valid: number; wins: number; losses: number }[];
   /** The round blended in; −1: the plain baseline. */
   chosen: number;
   /** Test accuracy of the bag of words blended in. */

@@ -162,7 +162,10 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     plainValid: number,
     rounds: (v): v is SelfTrainEvent["rounds"] =>
       Array.isArray(v) &&
-      v.every((r) => isRecord(r) && number(r.round) && number(r.pseudo) && number(r.valid)),
+      v.every((r) =>
+        isRecord(r) && number(r.round) && number(r.pseudo) && number(r.valid) &&
+        number(r.wins) && number(r.losses)
+      ),
     chosen: number,
     accuracy: number,
     seconds: number,

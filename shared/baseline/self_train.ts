@@ -6,9 +6,11 @@
  * predicted class, in the labelled documents' class shares, so the largest class cannot swallow
  * the rest), each round's labels coming from the model before it.
  *
- * Self-training can also teach a model its own mistakes (it does on some sentiment sets), so the
- * model kept is the one, among the plain baseline and every round, with the best accuracy on the
- * validation documents; with ties, the earlier. Nothing changes unless validation says so.
+ * Self-training can also teach a model its own mistakes (it does on some sentiment sets), so a
+ * round replaces the plain baseline only where validation says so beyond chance: on the validation
+ * documents the two answer differently, the round must be right on clearly more of them than the
+ * baseline (a sign test: wins − losses > 2·√(wins + losses), about 95% one-sided). Of the rounds
+ * that pass, the one with the best validation accuracy is kept (with ties, the earlier).
  *
  * @example
  * ```ts
@@ -19,7 +21,7 @@
  * const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
  * // The unlabelled text ties "league" to "goal" and "cpu" to "chip".
  * const unlabelled = ["goal league", "league match", "chip cpu", "cpu code", "goal match league"];
- * const valid = [doc("sport", "league"), doc("tech", "cpu")];
+ * const valid = [..."12345"].flatMap((i) => [doc("sport", `league ${i}`), doc("tech", `cpu ${i}`)]);
  * const plain = trainBaseline(labelled, { grid: [10] });
  * assert.equal(plain.predict(["league"])[0], plain.predict(["cpu"])[0]); // it cannot tell
  * const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
@@ -65,6 +67,9 @@ export interface SelfTrainRound {
   pseudo: number;
   /** Accuracy on the validation documents. */
   valid: number;
+  /** Validation documents it gets right and the plain baseline wrong, and the other way round. */
+  wins: number;
+  losses: number;
 }
 
 /** What {@linkcode selfTrain} returns. */
@@ -102,7 +107,8 @@ export function selfTrain(
   const yL = labelIndices(labelled, labels, "self-train");
   const yV = labelIndices(valid, labels, "self-train");
   const validTexts = valid.map((d) => d.text);
-  const plainValid = accuracy(plain.predict(validTexts), yV);
+  const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
+  const plainValid = plainRight.filter(Boolean).length / yV.length;
   const maxFeatures = Math.floor((options.maxWeights ?? DEFAULT_MAX_WEIGHTS) / Math.max(1, K - 1));
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
@@ -124,7 +130,7 @@ export function selfTrain(
     });
   const prior = classShares(yL, K);
   const models: LogRegFit[] = [fit(rowsL, yL, undefined)];
-  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, valid: validAccuracy(models[0]) }];
+  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, ...onValid(models[0]) }];
   for (let r = 1; r <= R; r++) {
     const picked = mostConfident(models[r - 1], rowsU, prior, r / R);
     const rows = [...rowsL, ...picked.map((p) => rowsU[p.index])];
@@ -132,14 +138,19 @@ export function selfTrain(
     const wL = Math.max(1, (labelledShare * picked.length) / labelled.length);
     const w = Float64Array.from(rows, (_, i) => (i < rowsL.length ? wL : 1));
     models.push(fit(rows, y, w, models[r - 1]));
-    rounds.push({ round: r, pseudo: picked.length, valid: validAccuracy(models[r]) });
+    rounds.push({ round: r, pseudo: picked.length, ...onValid(models[r]) });
     options.log?.(
       `self-training: round ${r}/${R}: ${picked.length} unlabelled documents with their ` +
-        `predicted labels, validation ${(rounds[r].valid * 100).toFixed(2)}%`,
+        `predicted labels, validation ${(rounds[r].valid * 100).toFixed(2)}% ` +
+        `(${rounds[r].wins} right where the plain baseline is wrong, ${
+          rounds[r].losses
+        } the other way)`,
     );
   }
   let chosen = -1, best = plainValid;
-  for (const round of rounds) if (round.valid > best) (best = round.valid, chosen = round.round);
+  for (const round of rounds) {
+    if (clearlyBetter(round) && round.valid > best) (best = round.valid, chosen = round.round);
+  }
   const seconds = (performance.now() - start) / 1000;
   const baseline = chosen < 0 ? plain : baselineOf(vectorizer, models[chosen], labels, {
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
@@ -148,15 +159,31 @@ export function selfTrain(
   });
   return { baseline, plainValid, rounds, chosen, seconds };
 
-  function validAccuracy(model: LogRegFit): number {
-    return accuracy(rowsV.map((row) => argmax(predictProba(model, row))), yV);
+  function onValid(model: LogRegFit): Pick<SelfTrainRound, "valid" | "wins" | "losses"> {
+    let right = 0, wins = 0, losses = 0;
+    rowsV.forEach((row, i) => {
+      const ok = argmax(predictProba(model, row)) === yV[i];
+      right += ok ? 1 : 0;
+      if (ok !== plainRight[i]) ok ? wins++ : losses++;
+    });
+    return { valid: right / yV.length, wins, losses };
   }
 }
 
-function accuracy(predicted: readonly number[], truth: Int32Array): number {
-  let right = 0;
-  predicted.forEach((p, i) => right += p === truth[i] ? 1 : 0);
-  return right / truth.length;
+/**
+ * Whether a round beats the plain baseline beyond chance on validation: of the documents where
+ * exactly one of the two is right, the round wins clearly more (wins − losses > 2·√(wins + losses)).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clearlyBetter } from "./self_train.ts";
+ * assert.ok(clearlyBetter({ wins: 30, losses: 10 })); // 20 > 2·√40 ≈ 12.6
+ * assert.ok(!clearlyBetter({ wins: 25, losses: 16 })); // 9 < 2·√41 ≈ 12.8
+ * ```
+ */
+export function clearlyBetter(r: { wins: number; losses: number }): boolean {
+  return r.wins - r.losses > 2 * Math.sqrt(r.wins + r.losses);
 }
 
 function classShares(y: Int32Array, K: number): number[] {

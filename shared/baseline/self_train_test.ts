@@ -28,13 +28,22 @@ const doc = (label: string, text: string) => ({ text, label });
 Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the unlabelled text", () => {
   const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
   const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
-  const valid = [doc("sport", "league"), doc("tech", "cpu")];
+  const valid = [...Array(5)].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]);
   const plain = trainBaseline(labelled, { grid: [10] });
   const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
   assert.equal(r.plainValid, 0.5);
   assert.deepEqual(r.rounds.map((x) => x.pseudo), [0, 2, 4]); // half, then all, split 1:1
-  assert.equal(r.rounds[0].valid, 0.5); // the labels alone cannot tell "league" from "cpu"
+  // The labels alone cannot tell "league" from "cpu"; the rounds can, on 5 more documents.
+  assert.deepEqual(r.rounds.map((x) => [x.valid, x.wins, x.losses]), [[0.5, 0, 0], [1, 5, 0], [
+    1,
+    5,
+    0,
+  ]]);
   assert.equal(r.chosen, 1); // the first round that reaches 100%
+  // With 3 validation documents of each, 3 wins are within chance (3 − 0 < 2·√3): plain stays.
+  const few = selfTrain(labelled, unlabelled, valid.slice(0, 6), plain, { rounds: 2 });
+  assert.equal(few.rounds[1].wins, 3);
+  assert.equal(few.chosen, -1);
   assert.equal(r.baseline.C, plain.C);
   assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
 });
@@ -47,7 +56,7 @@ Deno.test("selfTrain: keeps the plain baseline when no round does better on vali
   const plain = trainBaseline(labelled, { grid: [10] });
   const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
   assert.equal(r.plainValid, 0.5);
-  assert.deepEqual(r.rounds.map((x) => x.valid), [0.5, 0, 0]); // round 0 ties: plain stays
+  assert.deepEqual(r.rounds.map((x) => x.valid), [0.5, 0, 0]);
   assert.equal(r.chosen, -1);
   assert.equal(r.baseline, plain);
 });

@@ -138,8 +138,8 @@ export async function selfTrainedBaseline(
   if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
   console.error(
     `self-training: the baseline on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
-      `documents beside the ${ctx.stage3Docs.length} labelled ones, in 5 rounds, each kept only ` +
-      "if validation accuracy rises (`--no-self-train` skips it)…",
+      `documents beside the ${ctx.stage3Docs.length} labelled ones, in 5 rounds; one replaces ` +
+      "it only if it beats it on validation beyond chance (`--no-self-train` skips this)…",
   );
   const r = selfTrain(ctx.stage3Docs, unlabelled, ctx.task.valid, plain.trained, {
     log: (line) => console.error(line),
@@ -161,8 +161,8 @@ export async function selfTrainedBaseline(
   await ctx.log.add({ type: "self-train", ...summary });
   console.error(
     r.chosen < 0
-      ? `self-training: no round beat the plain baseline on validation (${pct(r.plainValid)}); ` +
-        "it is blended as trained on the labels"
+      ? "self-training: no round beat the plain baseline on validation beyond chance " +
+        `(${pct(r.plainValid)}); it is blended as trained on the labels`
       : `self-training: round ${r.chosen} kept (validation ${pct(r.rounds[r.chosen].valid)} vs ` +
         `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
         `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
