@@ -170,6 +170,7 @@ function partGradients(
     docs.length,
     x.shape[1] - offset,
     clf.headConfig.poolLayers,
+    bytesPerDocStep(clf.encoder.config, clf.headConfig.poolLayers),
     () =>
       ops.variableGrads(() => {
         const out = clf.forward(window, lengths.map((n) => n - offset), {
@@ -237,6 +238,7 @@ export function withMemoryHint<T>(
   docs: number,
   steps: number,
   poolLayers: PoolLayers,
+  bytesPerStep: number,
   step: () => T,
 ): T {
   try {
@@ -244,10 +246,14 @@ export function withMemoryHint<T>(
   } catch (e) {
     if (!(e instanceof WebAssembly.RuntimeError)) throw e;
     const all = poolLayers === "all";
+    // Half of what this part was estimated to need, so the next try splits it.
+    const estimateMB = (docs * steps * bytesPerStep) / 2 ** 20;
+    const suggest = Math.max(64, Math.floor(estimateMB / 2 / 64) * 64);
     throw new Error(
       `Cannot train the classifier: a batch of ${docs} documents with ${steps} steps to ` +
         `backpropagate ran out of the wasm backend's memory (${e.message}); lower ` +
-        `classify.stepMemoryMB (--config with {"classify": {"stepMemoryMB": 1024}})` +
+        `classify.stepMemoryMB below this part's estimated ${Math.round(estimateMB)} MB ` +
+        `(--config with {"classify": {"stepMemoryMB": ${suggest}}})` +
         (all ? ` or pool the last layer only (--pool-layers last)` : ""),
     );
   }

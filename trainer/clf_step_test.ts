@@ -89,13 +89,17 @@ Deno.test("withMemoryHint: a wasm heap abort becomes an error naming the batch a
     throw new WebAssembly.RuntimeError("memory access out of bounds");
   };
   assert.throws(
-    () => withMemoryHint(32, 3400, "all", abort),
-    /^Error: Cannot train the classifier: a batch of 32 documents with 3400 steps to backpropagate ran out of the wasm backend's memory \(memory access out of bounds\); lower classify\.stepMemoryMB \(--config with \{"classify": \{"stepMemoryMB": 1024\}\}\) or pool the last layer only \(--pool-layers last\)$/,
+    () => withMemoryHint(32, 3400, "all", 20_000, abort),
+    // 32 · 3400 · 20,000 bytes ≈ 2,075 MB: half, down to a multiple of 64.
+    /^Error: Cannot train the classifier: a batch of 32 documents with 3400 steps to backpropagate ran out of the wasm backend's memory \(memory access out of bounds\); lower classify\.stepMemoryMB below this part's estimated 2075 MB \(--config with \{"classify": \{"stepMemoryMB": 1024\}\}\) or pool the last layer only \(--pool-layers last\)$/,
   );
+  // A part already small gets a smaller suggestion, never below 64 MB.
+  assert.throws(() => withMemoryHint(4, 100, "last", 20_000, abort), /"stepMemoryMB": 64\}/);
+  assert.throws(() => withMemoryHint(32, 1000, "last", 20_000, abort), /"stepMemoryMB": 256\}/);
   // Other errors pass through unchanged; a step that works returns its value.
   assert.throws(() =>
-    withMemoryHint(1, 1, "all", () => {
+    withMemoryHint(1, 1, "all", 1, () => {
       throw new TypeError("x");
     }), TypeError);
-  assert.equal(withMemoryHint(1, 1, "all", () => 7), 7);
+  assert.equal(withMemoryHint(1, 1, "all", 1, () => 7), 7);
 });

@@ -135,6 +135,9 @@ export async function selfTrainedBaseline(
   plain: ScoredBaseline,
 ): Promise<{ scored: ScoredBaseline; summary: SelfTrainSummary } | undefined> {
   const unlabelled = unlabelledTexts(ctx);
+  if (!unlabelled.length) {
+    console.error("self-training: skipped, the task has no unlabelled text (`--unlabeled FILE`)");
+  }
   if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
   console.error(
     `self-training: the baseline on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +

@@ -1,0 +1,74 @@
+/**
+ * The bag-of-words half of a few-label run, without the LSTMs: on a task as the trainer reads it,
+ * for each labelled size and seed, the plain baseline (stage 3's seeded, label-stratified N
+ * documents) and the same self-trained on the rest of the task's text as `evaluate` does it
+ * (`shared/baseline/self_train.ts`). Seconds instead of the hours a full run takes, to see where
+ * self-training pays and where its validation check holds it back:
+ *
+ *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--format F] \
+ *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44
+ *
+ * Prints one JSON line per run.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { trainBaseline } from "../shared/baseline/mod.ts";
+import { selfTrain } from "../shared/baseline/self_train.ts";
+import { presetConfig } from "../trainer/config.ts";
+import { unlabelledTexts } from "../trainer/stages/baseline.ts";
+import { classifierDocs, targetTask } from "../trainer/task_prep.ts";
+
+const { values } = parseArgs({
+  options: {
+    data: { type: "string" },
+    test: { type: "string", default: "" },
+    format: { type: "string", default: "auto" },
+    unlabeled: { type: "string", default: "" },
+    "max-per-class": { type: "string", default: "0" },
+    "max-unlabeled": { type: "string", default: "0" },
+    sizes: { type: "string", default: "100,500" },
+    seeds: { type: "string", default: "42,43,44" },
+  },
+});
+if (!values.data) {
+  console.error("Cannot run: no task; pass --data PATH (and --test, --format as for the trainer)");
+  Deno.exit(2);
+}
+const list = (s: string) => s.split(",").map(Number);
+
+for (const seed of list(values.seeds)) {
+  const c = presetConfig("small");
+  Object.assign(c, {
+    data: values.data,
+    test: values.test,
+    format: values.format,
+    unlabeled: values.unlabeled,
+    maxPerClass: Number(values["max-per-class"]),
+    maxUnlabeled: Number(values["max-unlabeled"]),
+    seed,
+  });
+  const task = await targetTask(c);
+  const valid = task.valid ?? [];
+  const testTexts = task.test.map((d) => d.text);
+  const accuracy = (predicted: number[], labels: string[]) =>
+    predicted.filter((k, i) => labels[k] === task.test[i].label).length / task.test.length;
+  for (const size of list(values.sizes)) {
+    const stage3Docs = classifierDocs(task.train, size, seed);
+    const unlabelled = unlabelledTexts({ task, stage3Docs });
+    const plain = trainBaseline(stage3Docs, { labels: task.labels });
+    const r = selfTrain(stage3Docs, unlabelled, valid, plain);
+    console.log(JSON.stringify({
+      task: task.name,
+      labelled: stage3Docs.length,
+      unlabelled: unlabelled.length,
+      seed,
+      plain: accuracy(plain.predict(testTexts), plain.labels),
+      selfTrained: accuracy(r.baseline.predict(testTexts), r.baseline.labels),
+      chosen: r.chosen,
+      plainValid: r.plainValid,
+      rounds: r.rounds.map(({ round, valid, wins, losses }) => ({ round, valid, wins, losses })),
+      seconds: +r.seconds.toFixed(1),
+    }));
+  }
+}
