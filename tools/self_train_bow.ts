@@ -5,7 +5,7 @@
  * (`shared/baseline/self_train.ts`). Seconds instead of the hours a full run takes, to see where
  * self-training pays and where its validation check holds it back:
  *
- *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--format F] \
+ *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--valid VALID] [--format F] \
  *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44
  *
  * Prints one JSON line per run.
@@ -23,6 +23,7 @@ const { values } = parseArgs({
   options: {
     data: { type: "string" },
     test: { type: "string", default: "" },
+    valid: { type: "string", default: "" },
     format: { type: "string", default: "auto" },
     unlabeled: { type: "string", default: "" },
     "max-per-class": { type: "string", default: "0" },
@@ -42,6 +43,7 @@ for (const seed of list(values.seeds)) {
   Object.assign(c, {
     data: values.data,
     test: values.test,
+    valid: values.valid,
     format: values.format,
     unlabeled: values.unlabeled,
     maxPerClass: Number(values["max-per-class"]),

@@ -50,7 +50,10 @@ export function assembleTask(parts: TaskParts, options: AssembleOptions): TaskDa
   const where = `task ${name} (${source})`;
   let train = parts.train;
   if (train.length === 0) {
-    throw new Error(`Cannot load ${where}: no train rows; check the path and format`);
+    const unlabelled = parts.unlabeled?.length
+      ? ` with a label (${parts.unlabeled.length} without one); label some`
+      : "; check the path and format";
+    throw new Error(`Cannot load ${where}: no train rows${unlabelled}`);
   }
   const labels = parts.labels ?? sortLabels(new Set(train.map((r) => r.label)));
   if (new Set(labels).size !== labels.length) {

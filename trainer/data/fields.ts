@@ -22,6 +22,11 @@ export interface FieldOptions {
   delimiter?: string;
   /** Text encoding; default `"auto"`. */
   encoding?: Encoding;
+  /**
+   * Keep rows whose label is empty (or JSON `null`) as unlabelled text, with label `""`, instead
+   * of refusing them. Default false.
+   */
+  unlabelled?: boolean;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function readFieldCsv(
     if (fields.length !== header.length) {
       throw rowError(path, line, `expected ${header.length} fields, found ${fields.length}`);
     }
-    rows.push(makeRow(textAt.map((i) => fields[i]), fields[labelAt], path, line));
+    rows.push(makeRow(textAt.map((i) => fields[i]), fields[labelAt], path, line, options));
   }
   return rows;
 }
@@ -101,7 +106,9 @@ export async function readJsonl(path: string, options: FieldOptions = {}): Promi
     if (texts.some((t) => typeof t !== "string")) {
       throw rowError(path, lineNo, "expected the text field to be a string");
     }
-    rows.push(makeRow(texts as string[], get(fields.label, "--label-field"), path, lineNo));
+    rows.push(
+      makeRow(texts as string[], get(fields.label, "--label-field"), path, lineNo, options),
+    );
   }
   return rows;
 }
@@ -123,8 +130,17 @@ function namedFields(
   return fields;
 }
 
-function makeRow(texts: string[], label: unknown, path: string, line: number): LabeledDoc {
+function makeRow(
+  texts: string[],
+  label: unknown,
+  path: string,
+  line: number,
+  options: FieldOptions,
+): LabeledDoc {
+  const text = texts.map((t) => t.trim()).filter((t) => t).join("\n");
   const l = labelText(label);
-  if (l === undefined) throw rowError(path, line, `expected the label to be ${LABEL_RULE}`);
-  return { text: texts.map((t) => t.trim()).filter((t) => t).join("\n"), label: l };
+  if (l !== undefined) return { text, label: l };
+  const empty = label === null || (typeof label === "string" && !label.trim());
+  if (options.unlabelled && empty) return { text, label: "" };
+  throw rowError(path, line, `expected the label to be ${LABEL_RULE}`);
 }

@@ -87,7 +87,8 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
     format = "zhang";
   }
   let labels: string[] | undefined;
-  const read = async (path: string): Promise<LabeledDoc[]> => {
+  // Train rows may leave the label empty: unlabelled text (stage 2, self-training).
+  const read = async (path: string, unlabelled = false): Promise<LabeledDoc[]> => {
     switch (format) {
       case "zhang": {
         // classes.txt lives beside the train file; test/valid use the same list.
@@ -98,13 +99,13 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
         return r.rows;
       }
       case "csv":
-        return await readFieldCsv(path, spec);
+        return await readFieldCsv(path, { ...spec, unlabelled });
       case "jsonl":
-        return await readJsonl(path, spec);
+        return await readJsonl(path, { ...spec, unlabelled });
       case "trec":
         return await readTrec(path, spec);
       case "tsv":
-        return await readTsv(path, spec);
+        return await readTsv(path, { ...spec, unlabelled });
       default:
         throw new Error(
           `Cannot load task: unknown format ${JSON.stringify(format)}; ` +
@@ -112,12 +113,23 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
         );
     }
   };
-  const train = await read(spec.train);
+  const rows = await read(spec.train, true);
+  const train = rows.filter((r) => r.label !== "");
+  const unlabeled = rows.filter((r) => r.label === "").map((r) => r.text);
+  if (unlabeled.length) {
+    console.error(
+      `${spec.train}: ${unlabeled.length.toLocaleString("en-US")} rows without a label, read as ` +
+        "unlabelled text (stage 2 and the self-trained bag of words)",
+    );
+  }
   const test = spec.test ? await read(spec.test) : undefined;
   const valid = spec.valid ? await read(spec.valid) : undefined;
   const name = spec.name ?? basename(dirname(resolve(spec.train)));
   const source = [spec.train, spec.valid, spec.test].filter((p) => p).join(", ");
-  return assembleTask({ train, test, valid, labels }, { ...split, name, source });
+  return assembleTask(
+    { train, test, valid, labels, ...(unlabeled.length ? { unlabeled } : {}) },
+    { ...split, name, source },
+  );
 }
 
 async function besideTrain(train: string): Promise<string | undefined> {

@@ -140,3 +140,42 @@ Deno.test("loadTask: an unknown format names the valid ones", async () => {
     /Cannot load task: unknown format "xml"; use "auto", "imdb"/,
   );
 });
+
+Deno.test("loadTask: train rows with an empty label are unlabelled text; test rows must have one", async () => {
+  const labelled = Array.from({ length: 10 }, (_, i) => ({ text: `doc ${i}`, label: i % 2 }));
+  await using dir = await tempFiles({
+    "c/train.csv": "text,label\n" + labelled.map((d) => `${d.text},${d.label}`).join("\n") +
+      '\nspare one,\n"spare two",  \n',
+    "c/test.csv": "text,label\nfine,1\nmissing,\n",
+    "j/train.jsonl": [...labelled, { text: "spare", label: null }, { text: "also", label: "" }]
+      .map((d) => JSON.stringify(d)).join("\n"),
+    "t/train.tsv": labelled.map((d) => `${d.text}\t${d.label}`).join("\n") + "\nspare\t\n",
+    "t/test.tsv": "fine\t1\nmissing\t\n",
+  });
+  const p = dir.path;
+  const csv = await loadTask({ train: `${p}/c/train.csv`, testFraction: 0.2 });
+  assert.deepEqual(csv.unlabeled, ["spare one", "spare two"]);
+  assert.deepEqual(csv.labels, ["0", "1"]);
+  assert.equal(csv.train.length + csv.valid!.length + csv.test.length, 10);
+  const jsonl = await loadTask({ train: `${p}/j/train.jsonl` });
+  assert.deepEqual(jsonl.unlabeled, ["spare", "also"]);
+  const tsv = await loadTask({ train: `${p}/t/train.tsv` });
+  assert.deepEqual(tsv.unlabeled, ["spare"]);
+  // A test row without a label cannot be scored.
+  await assert.rejects(
+    loadTask({ train: `${p}/c/train.csv`, test: `${p}/c/test.csv` }),
+    /test\.csv:3: expected the label to be a non-empty string/,
+  );
+  await assert.rejects(
+    loadTask({ train: `${p}/t/train.tsv`, test: `${p}/t/test.tsv` }),
+    /test\.tsv:2: expected text<TAB>label, found an empty label/,
+  );
+});
+
+Deno.test("loadTask: a train file with no labelled row says so", async () => {
+  await using dir = await tempFiles({ "u/train.csv": "text,label\na,\nb,\n" });
+  await assert.rejects(
+    loadTask({ train: `${dir.path}/u/train.csv` }),
+    /no train rows with a label \(2 without one\); label some/,
+  );
+});

@@ -16,6 +16,8 @@ export interface TsvOptions {
   header?: boolean | "auto";
   /** Text encoding; default `"auto"`. */
   encoding?: Encoding;
+  /** Keep `text<TAB>` rows (an empty label) as unlabelled text, with label `""`. Default false. */
+  unlabelled?: boolean;
 }
 
 /**
@@ -103,13 +105,20 @@ export async function readTsv(path: string, options: TsvOptions = {}): Promise<L
       );
     }
   }
-  return lines.map(({ line, no }) => tsvRow(line, order!, path, no));
+  return lines.map(({ line, no }) => tsvRow(line, order!, path, no, options.unlabelled));
 }
 
-function tsvRow(line: string, order: Order, path: string, no: number): LabeledDoc {
+function tsvRow(
+  line: string,
+  order: Order,
+  path: string,
+  no: number,
+  unlabelled = false,
+): LabeledDoc {
   const tab = order === "text-label" ? line.lastIndexOf("\t") : line.indexOf("\t");
   const [left, right] = [line.slice(0, tab).trim(), line.slice(tab + 1).trim()];
   const [text, label] = order === "text-label" ? [left, right] : [right, left];
+  if (text && !label && unlabelled) return { text, label: "" };
   if (!text || !label) {
     const shape = order === "text-label" ? "text<TAB>label" : "label<TAB>text";
     throw rowError(path, no, `expected ${shape}, found an empty ${text ? "label" : "text"}`);
