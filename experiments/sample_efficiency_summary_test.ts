@@ -45,6 +45,7 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
     ...acc(0.9),
     baseline: baseline(0.85, 4907),
     blend: { weights: { lm: 1, baseline: 0.5 }, accuracy: 0.92 },
+    selfTrain: { chosen: 2, accuracy: 0.87 },
   });
   await writeRun(out, "imdb-n100-s42", { dataset: "imdb", variant: "n100", seed: 42 }, acc(0.75));
   // A failed run leaves experiment-failed.json only.
@@ -79,11 +80,11 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
 
   const table = log.join("\n").split("\n").filter((l) => l.startsWith("| "));
   assert.deepEqual(table, [
-    "| data set | labelled examples | seeds | test docs | fitlam error % | tfidf-lr error % | fitlam − tfidf-lr (error points) | served (blend) error % |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    "| IMDb | 100 | 42 | 500 | 25.0 | - | - | - |",
-    "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 | - |",
-    "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 | 8.0 |",
+    "| data set | labelled examples | seeds | test docs | fitlam error % | tfidf-lr error % | fitlam − tfidf-lr (error points) | tfidf-lr self-trained error % | served (blend) error % |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| IMDb | 100 | 42 | 500 | 25.0 | - | - | - | - |",
+    "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 | - | - |",
+    "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 | 13.0 | 8.0 |",
   ]);
 
   const svg = await Deno.readTextFile(`${plots}/sample-efficiency.svg`);
