@@ -140,9 +140,10 @@ export async function selfTrainedBaseline(
   }
   if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
   console.error(
-    `self-training: the baseline on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
-      `documents beside the ${ctx.stage3Docs.length} labelled ones, in 5 rounds; one replaces ` +
-      "it only if it beats it on validation beyond chance (`--no-self-train` skips this)…",
+    `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
+      `documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds; a round replaces ` +
+      "the plain baseline only if it beats it on validation beyond chance (`--no-self-train` " +
+      "skips this)…",
   );
   const r = selfTrain(ctx.stage3Docs, unlabelled, ctx.task.valid, plain.trained, {
     log: (line) => console.error(line),
