@@ -47,10 +47,11 @@ export interface SelfTrainOptions {
   /** Rounds R; round r uses the r / R most confident share of the unlabelled text. Default 5. */
   rounds?: number;
   /**
-   * The labelled documents' least share of the loss, however many pseudo-labelled ones join:
-   * each labelled row weighs max(1, share · pseudo / labelled). Default 0.3.
+   * The labelled documents' least weight, all together, against the pseudo-labelled ones all
+   * together, however many of those join: each labelled row weighs
+   * max(1, ratio · pseudo / labelled). Default 0.3.
    */
-  labelledShare?: number;
+  labelledRatio?: number;
   /** As the baseline's: L-BFGS iteration cap, tolerance, n-gram length, weight bound. */
   maxIter?: number;
   tol?: number;
@@ -96,7 +97,7 @@ export function selfTrain(
   options: SelfTrainOptions = {},
 ): SelfTrained {
   const start = performance.now();
-  const { rounds: R = 5, labelledShare = 0.3, maxIter = 1000, tol = 1e-4 } = options;
+  const { rounds: R = 5, labelledRatio = 0.3, maxIter = 1000, tol = 1e-4 } = options;
   if (!valid.length || !unlabelled.length || !(Number.isInteger(R) && R >= 1)) {
     throw new Error(
       `Cannot self-train: ${valid.length} validation and ${unlabelled.length} unlabelled ` +
@@ -135,7 +136,7 @@ export function selfTrain(
     const picked = mostConfident(models[r - 1], rowsU, prior, r / R);
     const rows = [...rowsL, ...picked.map((p) => rowsU[p.index])];
     const y = Int32Array.from([...yL, ...picked.map((p) => p.label)]);
-    const wL = Math.max(1, (labelledShare * picked.length) / labelled.length);
+    const wL = Math.max(1, (labelledRatio * picked.length) / labelled.length);
     const w = Float64Array.from(rows, (_, i) => (i < rowsL.length ? wL : 1));
     models.push(fit(rows, y, w, models[r - 1]));
     rounds.push({ round: r, pseudo: picked.length, ...onValid(models[r]) });
