@@ -44,7 +44,8 @@ Options:
   --config FILE            JSON settings merged over the preset (same keys as OUT/metrics.jsonl's run row)
   --out DIR                output folder (default weights/)
   --device NAME            wasm | auto | webgpu | cpu (default wasm)
-  --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin)
+  --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin);
+                           CSV/TSV/JSONL train rows with an empty label are unlabelled text
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
   --unlabeled PATH         unlabelled text of the task, one document a line (.txt or .gz): stage 2
                            fine-tunes the LM on it too, and the blended bag of words self-trains on it
