@@ -86,8 +86,9 @@ export interface SelfTrained {
 }
 
 /**
- * Self-trains the bag-of-words model with `plain`'s C and labels, and keeps the best of `plain`
- * and each round by accuracy on `valid` (which must be labelled and non-empty).
+ * Self-trains the bag-of-words model with `plain`'s C and labels; of the rounds that beat `plain`
+ * on `valid` beyond chance ({@linkcode clearlyBetter}), keeps the most accurate there, else
+ * `plain`. `valid` must be labelled and non-empty.
  */
 export function selfTrain(
   labelled: readonly BaselineDoc[],
@@ -130,16 +131,26 @@ export function selfTrain(
       ...(init ? { init } : {}),
     });
   const prior = classShares(yL, K);
-  const models: LogRegFit[] = [fit(rowsL, yL, undefined)];
-  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, ...onValid(models[0]) }];
+  // Only the last model (the next round's teacher) and the best so far are kept: each can be
+  // large (up to `maxWeights` float64s).
+  let last = fit(rowsL, yL, undefined);
+  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, ...onValid(last) }];
+  let chosen = -1, best = { valid: plainValid, model: last };
+  const consider = (round: SelfTrainRound, model: LogRegFit) => {
+    if (clearlyBetter(round) && round.valid > best.valid) {
+      (best = { valid: round.valid, model }, chosen = round.round);
+    }
+  };
+  consider(rounds[0], last);
   for (let r = 1; r <= R; r++) {
-    const picked = mostConfident(models[r - 1], rowsU, prior, r / R);
+    const picked = mostConfident(last, rowsU, prior, r / R);
     const rows = [...rowsL, ...picked.map((p) => rowsU[p.index])];
     const y = Int32Array.from([...yL, ...picked.map((p) => p.label)]);
     const wL = Math.max(1, (labelledRatio * picked.length) / labelled.length);
     const w = Float64Array.from(rows, (_, i) => (i < rowsL.length ? wL : 1));
-    models.push(fit(rows, y, w, models[r - 1]));
-    rounds.push({ round: r, pseudo: picked.length, ...onValid(models[r]) });
+    last = fit(rows, y, w, last);
+    rounds.push({ round: r, pseudo: picked.length, ...onValid(last) });
+    consider(rounds[r], last);
     options.log?.(
       `self-training: round ${r}/${R}: ${picked.length} unlabelled documents with their ` +
         `predicted labels, validation ${(rounds[r].valid * 100).toFixed(2)}% ` +
@@ -148,12 +159,8 @@ export function selfTrain(
         } the other way)`,
     );
   }
-  let chosen = -1, best = plainValid;
-  for (const round of rounds) {
-    if (clearlyBetter(round) && round.valid > best) (best = round.valid, chosen = round.round);
-  }
   const seconds = (performance.now() - start) / 1000;
-  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, models[chosen], labels, {
+  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best.model, labels, {
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
     seconds: plain.seconds + seconds,
     grid: plain.grid,
