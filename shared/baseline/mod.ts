@@ -174,8 +174,8 @@ export function labelIndices(
 export const DEFAULT_MAX_WEIGHTS = 8_000_000;
 
 /** Most n-grams a model of K classes may keep within `maxWeights`. */
-function maxFeatures(o: Settings, K: number): number {
-  return Math.max(1, Math.floor(o.maxWeights / Math.max(1, K - 1)));
+export function maxFeatures(maxWeights: number, K: number): number {
+  return Math.max(1, Math.floor(maxWeights / Math.max(1, K - 1)));
 }
 
 /** The options {@linkcode chooseC} uses, defaults filled in. */
@@ -206,7 +206,7 @@ function chooseC(
 ): GridPoint[] {
   const mask = heldOutMask(train.length, o.validFraction, o.seed);
   const pick = (keep: number) => train.filter((_, i) => mask[i] === keep);
-  const fit = vectorize(pick(0), o.ngramMax, maxFeatures(o, K));
+  const fit = vectorize(pick(0), o.ngramMax, maxFeatures(o.maxWeights, K));
   const yFit = y.filter((_, i) => mask[i] === 0);
   const valid = fit.vectorizer.transform(pick(1).map((d) => d.text));
   const yValid = y.filter((_, i) => mask[i] === 1);
@@ -281,7 +281,7 @@ export function trainBaseline(
   const C = points.length
     ? points.reduce((best, p) => p.accuracy > best.accuracy ? p : best).C
     : grid[0];
-  const fit = vectorize(train, o.ngramMax, maxFeatures(o, labels.length));
+  const fit = vectorize(train, o.ngramMax, maxFeatures(o.maxWeights, labels.length));
   const features = fit.vectorizer.size;
   const vocabulary = { total: fit.vectorizer.fittedTerms, kept: features };
   const { maxIter, tol: gtol } = o;

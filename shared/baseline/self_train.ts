@@ -39,6 +39,7 @@ import {
   baselineOf,
   DEFAULT_MAX_WEIGHTS,
   labelIndices,
+  maxFeatures,
 } from "./mod.ts";
 import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
 
@@ -111,11 +112,10 @@ export function selfTrain(
   const validTexts = valid.map((d) => d.text);
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
   const plainValid = plainRight.filter(Boolean).length / yV.length;
-  const maxFeatures = Math.floor((options.maxWeights ?? DEFAULT_MAX_WEIGHTS) / Math.max(1, K - 1));
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
     { ngramMax: options.ngramMax ?? 2 },
-    maxFeatures,
+    maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
   );
   const rowsL = vectorizer.transform(labelled.map((d) => d.text));
   const rowsU = vectorizer.transform(unlabelled);
