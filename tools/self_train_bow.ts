@@ -17,7 +17,7 @@ import { trainBaseline } from "../shared/baseline/mod.ts";
 import { selfTrain } from "../shared/baseline/self_train.ts";
 import { presetConfig } from "../trainer/config.ts";
 import { unlabelledTexts } from "../trainer/stages/baseline.ts";
-import { classifierDocs, targetTask } from "../trainer/task_prep.ts";
+import { budgetValidation, classifierDocs, targetTask } from "../trainer/task_prep.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,12 +50,14 @@ for (const seed of list(values.seeds)) {
     maxUnlabeled: Number(values["max-unlabeled"]),
     seed,
   });
-  const task = await targetTask(c);
-  const valid = task.valid ?? [];
-  const testTexts = task.test.map((d) => d.text);
+  const full = await targetTask(c);
+  const testTexts = full.test.map((d) => d.text);
   const accuracy = (predicted: number[], labels: string[]) =>
-    predicted.filter((k, i) => labels[k] === task.test[i].label).length / task.test.length;
+    predicted.filter((k, i) => labels[k] === full.test[i].label).length / full.test.length;
   for (const size of list(values.sizes)) {
+    // As the trainer does with --max-train-docs: validation a tenth of the labels used.
+    const task = budgetValidation(full, size, seed, Boolean(values.valid));
+    const valid = task.valid ?? [];
     const stage3Docs = classifierDocs(task.train, size, seed);
     const unlabelled = unlabelledTexts({ task, stage3Docs });
     const plain = trainBaseline(stage3Docs, { labels: task.labels });
@@ -63,6 +65,8 @@ for (const seed of list(values.seeds)) {
     console.log(JSON.stringify({
       task: task.name,
       labelled: stage3Docs.length,
+      valid: valid.length,
+      heldOut: r.heldOut,
       unlabelled: unlabelled.length,
       seed,
       plain: accuracy(plain.predict(testTexts), plain.labels),

@@ -106,9 +106,11 @@ export interface SelfTrainEvent {
   type: "self-train";
   /** Unlabelled documents read. */
   unlabelled: number;
-  /** Validation accuracy of the plain baseline. */
+  /** Held-out accuracy of the plain baseline (validation, and the labels out of fold). */
   plainValid: number;
-  /** Each round's pseudo-labelled documents and validation accuracy (round 0: labels alone). */
+  /** The documents held out for that check (absent in runs before the out-of-fold check). */
+  heldOut?: number;
+  /** Each round's pseudo-labelled documents and held-out accuracy (round 0: labels alone). */
   rounds: { round: number; pseudo: number; valid: number; wins: number; losses: number }[];
   /** The round blended in; −1: the plain baseline. */
   chosen: number;

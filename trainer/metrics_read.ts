@@ -160,6 +160,7 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
   "self-train": {
     unlabelled: number,
     plainValid: number,
+    heldOut: maybeNumber,
     rounds: (v): v is SelfTrainEvent["rounds"] =>
       Array.isArray(v) &&
       v.every((r) =>

@@ -104,6 +104,43 @@ export function classifierDocs<T extends { label: string }>(
 }
 
 /**
+ * With stage 3 capped at `max` labelled documents (`classify.maxTrainDocs`) and a validation
+ * split carved from the training file, keeps validation at a tenth of the labels the run uses
+ * (⌈max / 9⌉ documents, seeded, each label's share kept) and turns the rest into unlabelled
+ * text: a learning-curve point with 100 labels must not pick its epochs, blend weights and
+ * self-training rounds on hundreds more. A validation file (`--valid`) is kept whole.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { budgetValidation } from "./task_prep.ts";
+ * const doc = (i: number) => ({ text: `doc ${i}`, label: i % 2 ? "a" : "b" });
+ * const task = {
+ *   train: [], test: [], labels: ["a", "b"], name: "t", source: "s",
+ *   valid: Array.from({ length: 60 }, (_, i) => doc(i)),
+ * };
+ * const t = budgetValidation(task, 90, 42, false);
+ * assert.equal(t.valid!.length, 10);
+ * assert.equal(t.unlabeled!.length, 50);
+ * assert.equal(budgetValidation(task, 90, 42, true), task); // --valid FILE: kept
+ * ```
+ */
+export function budgetValidation(
+  task: TaskData,
+  max: number,
+  seed: number,
+  validFromFile: boolean,
+): TaskData {
+  const valid = task.valid ?? [];
+  const keep = Math.ceil(max / 9);
+  if (!max || validFromFile || valid.length <= keep) return task;
+  const kept = classifierDocs(valid, keep, seed);
+  const taken = new Set(kept);
+  const rest = valid.filter((d) => !taken.has(d)).map((d) => d.text);
+  return { ...task, valid: kept, unlabeled: [...task.unlabeled ?? [], ...rest] };
+}
+
+/**
  * A plain warning when the best validation accuracy is no better than always answering the most
  * frequent validation label: such a classifier learned nothing worth deploying.
  */

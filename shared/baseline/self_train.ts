@@ -58,6 +58,11 @@ export interface SelfTrainOptions {
   tol?: number;
   ngramMax?: number;
   maxWeights?: number;
+  /**
+   * Folds of the out-of-fold check on the labelled documents (under 2: none). Default 5 when
+   * `valid` has fewer than {@linkcode FOLDS_BELOW} documents, else 0.
+   */
+  folds?: number;
   /** A line per round; default: silent. */
   log?: (line: string) => void;
 }
@@ -67,9 +72,9 @@ export interface SelfTrainRound {
   round: number;
   /** Unlabelled documents taken with their predicted label. */
   pseudo: number;
-  /** Accuracy on the validation documents. */
+  /** Accuracy on the held-out documents (validation, and the labelled ones out of fold). */
   valid: number;
-  /** Validation documents it gets right and the plain baseline wrong, and the other way round. */
+  /** Held-out documents it gets right and the plain baseline wrong, and the other way round. */
   wins: number;
   losses: number;
 }
@@ -78,18 +83,26 @@ export interface SelfTrainRound {
 export interface SelfTrained {
   /** The model kept: `plain` when no round beat it on validation. */
   baseline: Baseline;
-  /** The plain baseline's validation accuracy. */
+  /** The plain baseline's accuracy on the held-out documents (validation, and out of fold). */
   plainValid: number;
+  /** Documents the check held out: validation, plus the labelled ones when folds ran. */
+  heldOut: number;
   rounds: SelfTrainRound[];
   /** The round kept; −1 for the plain baseline. */
   chosen: number;
   seconds: number;
 }
 
+/** Validation below this many documents is joined by an out-of-fold check on the labels. */
+export const FOLDS_BELOW = 300;
+
 /**
  * Self-trains the bag-of-words model with `plain`'s C and labels; of the rounds that beat `plain`
- * on `valid` beyond chance ({@linkcode clearlyBetter}), keeps the most accurate there, else
- * `plain`. `valid` must be labelled and non-empty.
+ * on the held-out documents beyond chance ({@linkcode clearlyBetter}), keeps the most accurate
+ * there, else `plain`. The held-out documents are `valid` (labelled, non-empty) and, when it is
+ * small (under {@linkcode FOLDS_BELOW} documents, as with 100 labels), each labelled document
+ * too, scored by rounds self-trained without its fold (`folds`, default 5): a check on 11
+ * documents could tell nothing.
  */
 export function selfTrain(
   labelled: readonly BaselineDoc[],
@@ -111,7 +124,6 @@ export function selfTrain(
   const yV = labelIndices(valid, labels, "self-train");
   const validTexts = valid.map((d) => d.text);
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
-  const plainValid = plainRight.filter(Boolean).length / yV.length;
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
     { ngramMax: options.ngramMax ?? 2 },
@@ -120,64 +132,144 @@ export function selfTrain(
   const rowsL = vectorizer.transform(labelled.map((d) => d.text));
   const rowsU = vectorizer.transform(unlabelled);
   const rowsV = vectorizer.transform(validTexts);
-  const fit = (rows: SparseRow[], y: Int32Array, w: Float64Array | undefined, init?: LogRegFit) =>
-    fitLogReg(rows, y, {
-      classes: K,
-      features: vectorizer.size,
-      C,
-      maxIter,
-      gtol: tol,
-      ...(w ? { sampleWeights: w } : {}),
-      ...(init ? { init } : {}),
-    });
-  const prior = classShares(yL, K);
-  // Only the last model (the next round's teacher) and the best so far are kept: each can be
-  // large (up to `maxWeights` float64s).
-  let last = fit(rowsL, yL, undefined);
-  const rounds: SelfTrainRound[] = [{ round: 0, pseudo: 0, ...onValid(last) }];
-  let chosen = -1, best = { valid: plainValid, model: last };
-  const consider = (round: SelfTrainRound, model: LogRegFit) => {
-    if (clearlyBetter(round) && round.valid > best.valid) {
-      (best = { valid: round.valid, model }, chosen = round.round);
-    }
-  };
-  consider(rounds[0], last);
-  for (let r = 1; r <= R; r++) {
-    const picked = mostConfident(last, rowsU, prior, r / R);
-    const rows = [...rowsL, ...picked.map((p) => rowsU[p.index])];
-    const y = Int32Array.from([...yL, ...picked.map((p) => p.label)]);
-    const wL = Math.max(1, (labelledRatio * picked.length) / labelled.length);
-    const w = Float64Array.from(rows, (_, i) => (i < rowsL.length ? wL : 1));
-    last = fit(rows, y, w, last);
-    rounds.push({ round: r, pseudo: picked.length, ...onValid(last) });
-    consider(rounds[r], last);
-    options.log?.(
-      `self-training: round ${r}/${R}: ${picked.length} unlabelled documents with their ` +
-        `predicted labels, validation ${(rounds[r].valid * 100).toFixed(2)}% ` +
-        `(${rounds[r].wins} right where the plain baseline is wrong, ${
-          rounds[r].losses
-        } the other way)`,
+  const run = (train: readonly number[]) =>
+    selfTrainRounds(
+      { rowsL, yL, rowsU, K, R, ratio: labelledRatio },
+      train,
+      (rows, y, w, init) =>
+        fitLogReg(rows, y, {
+          classes: K,
+          features: vectorizer.size,
+          C,
+          maxIter,
+          gtol: tol,
+          ...(w ? { sampleWeights: w } : {}),
+          ...(init ? { init } : {}),
+        }),
     );
+  const folds = options.folds ?? (valid.length < FOLDS_BELOW ? 5 : 0);
+  const tally = outOfFold(rowsL, yL, { folds, K, R }, run, options.log);
+  const held = valid.length + tally.held;
+  const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
+  const rounds: SelfTrainRound[] = [];
+  let chosen = -1, best: { valid: number; model?: LogRegFit } = { valid: plainValid };
+  for (const { round, pseudo, model } of run([...yL.keys()])) {
+    const r = { round, pseudo, ...onHeldOut(model, tally.rounds[round]) };
+    rounds.push(r);
+    if (clearlyBetter(r) && r.valid > best.valid) {
+      (best = { valid: r.valid, model }, chosen = round);
+    }
+    if (round > 0) options.log?.(roundLine(r, R, held));
   }
   const seconds = (performance.now() - start) / 1000;
-  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best.model, labels, {
+  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best.model!, labels, {
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
     seconds: plain.seconds + seconds,
     grid: plain.grid,
   });
-  return { baseline, plainValid, rounds, chosen, seconds };
+  return { baseline, plainValid, rounds, chosen, seconds, heldOut: held };
 
-  function onValid(model: LogRegFit): Pick<SelfTrainRound, "valid" | "wins" | "losses"> {
-    let right = 0, wins = 0, losses = 0;
+  function onHeldOut(
+    model: LogRegFit,
+    fold: Tally,
+  ): Pick<SelfTrainRound, "valid" | "wins" | "losses"> {
+    let { right, wins, losses } = fold;
     rowsV.forEach((row, i) => {
       const ok = argmax(predictProba(model, row)) === yV[i];
       right += ok ? 1 : 0;
       if (ok !== plainRight[i]) ok ? wins++ : losses++;
     });
-    return { valid: right / yV.length, wins, losses };
+    return { valid: right / held, wins, losses };
   }
 }
 
+function roundLine(r: SelfTrainRound, R: number, held: number): string {
+  return `self-training: round ${r.round}/${R}: ${r.pseudo} unlabelled documents with their ` +
+    `predicted labels, ${(r.valid * 100).toFixed(2)}% of ${held} held-out documents right ` +
+    `(${r.wins} where the plain baseline is wrong, ${r.losses} the other way)`;
+}
+
+/** What every run of rounds shares: the labelled, their labels, the unlabelled rows. */
+interface RoundsInput {
+  rowsL: readonly SparseRow[];
+  yL: Int32Array;
+  rowsU: readonly SparseRow[];
+  K: number;
+  R: number;
+  ratio: number;
+}
+
+type Fit = (rows: SparseRow[], y: Int32Array, w?: Float64Array, init?: LogRegFit) => LogRegFit;
+
+/**
+ * Rounds 0…R of self-training on the labelled rows `train` (indices into `rowsL`): round 0 is
+ * those alone; round r adds the `r / R` most confident unlabelled rows, labelled by the model
+ * before it, the labelled rows weighted to count at least `ratio` of them all together.
+ */
+function* selfTrainRounds(
+  on: RoundsInput,
+  train: readonly number[],
+  fit: Fit,
+): Generator<{ round: number; pseudo: number; model: LogRegFit }> {
+  const { rowsL, yL, rowsU, K, R, ratio } = on;
+  const rows = train.map((i) => rowsL[i]);
+  const y = Int32Array.from(train, (i) => yL[i]);
+  const prior = classShares(y, K);
+  // Only the last model is held here (the next round's teacher): each can be large.
+  let last = fit(rows, y);
+  yield { round: 0, pseudo: 0, model: last };
+  for (let r = 1; r <= R; r++) {
+    const picked = mostConfident(last, rowsU, prior, r / R);
+    const all = [...rows, ...picked.map((p) => rowsU[p.index])];
+    const yAll = Int32Array.from([...y, ...picked.map((p) => p.label)]);
+    const wL = Math.max(1, (ratio * picked.length) / rows.length);
+    last = fit(all, yAll, Float64Array.from(all, (_, i) => (i < rows.length ? wL : 1)), last);
+    yield { round: r, pseudo: picked.length, model: last };
+  }
+}
+
+/** Held-out counts of one round: right answers, and wins/losses against round 0. */
+interface Tally {
+  right: number;
+  wins: number;
+  losses: number;
+}
+
+/**
+ * The out-of-fold check: labelled document i is held out of fold `i`'s place in its label's
+ * list mod `folds`; each fold self-trains on the others and scores its documents, round 0
+ * (the labels alone) being the plain model it is compared with.
+ */
+function outOfFold(
+  rowsL: readonly SparseRow[],
+  yL: Int32Array,
+  { folds, K, R }: { folds: number; K: number; R: number },
+  run: (train: readonly number[]) => Generator<{ round: number; model: LogRegFit }>,
+  log?: (line: string) => void,
+): { held: number; plainRight: number; rounds: Tally[] } {
+  const rounds = Array.from({ length: R + 1 }, () => ({ right: 0, wins: 0, losses: 0 }));
+  const n = yL.length;
+  if (folds < 2 || n < 2 * folds) return { held: 0, plainRight: 0, rounds };
+  const seen = new Array<number>(K).fill(0);
+  const foldOf = Array.from(yL, (k) => seen[k]++ % folds);
+  let plainRight = 0;
+  for (let f = 0; f < folds; f++) {
+    const out = [...foldOf.keys()].filter((i) => foldOf[i] === f);
+    const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
+    let base: boolean[] = [];
+    for (const { round, model } of run(train)) {
+      const right = out.map((i) => argmax(predictProba(model, rowsL[i])) === yL[i]);
+      if (round === 0) (base = right, plainRight += right.filter(Boolean).length);
+      const t = rounds[round];
+      right.forEach((ok, j) => {
+        t.right += ok ? 1 : 0;
+        if (ok !== base[j]) ok ? t.wins++ : t.losses++;
+      });
+    }
+    log?.(`self-training: fold ${f + 1}/${folds} of the out-of-fold check done`);
+  }
+  return { held: n, plainRight, rounds };
+}
 /**
  * Whether a round beats the plain baseline beyond chance on validation: of the documents where
  * exactly one of the two is right, the round wins clearly more (wins − losses > 2·√(wins + losses)).

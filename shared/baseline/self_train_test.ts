@@ -61,6 +61,30 @@ Deno.test("selfTrain: keeps the plain baseline when no round does better on vali
   assert.equal(r.baseline, plain);
 });
 
+Deno.test("selfTrain: with little validation, the labelled documents out of fold decide", () => {
+  // Each "w" / "v" word is in one labelled document only: held out of its fold, the labels
+  // alone cannot place it, the unlabelled text ties it to "goal" or "chip".
+  const ids = [...Array(10).keys()];
+  const labelled = [
+    ...["goal match", "goal game"].map((t) => doc("sport", t)),
+    ...ids.map((i) => doc("sport", `w${i}`)),
+    ...["chip code", "chip cpu"].map((t) => doc("tech", t)),
+    ...ids.map((i) => doc("tech", `v${i}`)),
+  ];
+  const unlabelled = ids.flatMap((i) => [`goal w${i}`, `chip v${i}`]);
+  const valid = [doc("sport", "goal"), doc("tech", "chip")]; // both models get these right
+  const plain = trainBaseline(labelled, { grid: [10] });
+  const alone = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, folds: 0 });
+  assert.equal(alone.heldOut, 2);
+  assert.deepEqual([alone.rounds[1].wins, alone.chosen], [0, -1]); // 2 documents tell nothing
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1 }); // 5 folds by default
+  assert.equal(r.heldOut, 2 + 24);
+  assert.equal(r.rounds[1].valid, 1); // every held-out document right after the round
+  assert.ok(r.rounds[1].wins >= 10 && r.rounds[1].losses === 0, JSON.stringify(r.rounds));
+  assert.equal(r.chosen, 1);
+  assert.deepEqual(r.baseline.predict(["w4", "v7"]), [0, 1]);
+});
+
 Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {
   const labelled = [doc("a", "xx yy"), doc("b", "zz ww")];
   const plain = trainBaseline(labelled, { grid: [1] });

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
-import { selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
+import { FOLDS_BELOW, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
   type BaselineConfig,
@@ -45,8 +45,13 @@ export interface BlendSummary {
 export interface SelfTrainSummary {
   /** Unlabelled documents it read. */
   unlabelled: number;
-  /** Validation accuracy of the plain baseline and of each round (round 0: the labels alone). */
+  /**
+   * Held-out accuracy (validation, and with small validation the labelled documents out of
+   * fold) of the plain baseline and of each round (round 0: the labels alone).
+   */
   plainValid: number;
+  /** The documents that check held out. */
+  heldOut: number;
   rounds: SelfTrainRound[];
   /** The round blended in; −1: the plain baseline. */
   chosen: number;
@@ -142,8 +147,12 @@ export async function selfTrainedBaseline(
   console.error(
     `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
       `documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds; a round replaces ` +
-      "the plain baseline only if it beats it on validation beyond chance (`--no-self-train` " +
-      "skips this)…",
+      "the plain baseline only if it beats it beyond chance on held-out documents (validation" +
+      (ctx.task.valid.length < FOLDS_BELOW
+        ? `, only ${ctx.task.valid.length}, and each labelled one out of 5 folds, which takes ` +
+          "six times as long"
+        : "") +
+      "; `--no-self-train` skips this)…",
   );
   const r = selfTrain(ctx.stage3Docs, unlabelled, ctx.task.valid, plain.trained, {
     log: (line) => console.error(line),
@@ -157,6 +166,7 @@ export async function selfTrainedBaseline(
   const summary: SelfTrainSummary = {
     unlabelled: unlabelled.length,
     plainValid: r.plainValid,
+    heldOut: r.heldOut,
     rounds: r.rounds,
     chosen: r.chosen,
     accuracy: scored.summary.accuracy,
@@ -165,9 +175,11 @@ export async function selfTrainedBaseline(
   await ctx.log.add({ type: "self-train", ...summary });
   console.error(
     r.chosen < 0
-      ? "self-training: no round beat the plain baseline on validation beyond chance " +
-        `(${pct(r.plainValid)}); it is blended as trained on the labels`
-      : `self-training: round ${r.chosen} kept (validation ${pct(r.rounds[r.chosen].valid)} vs ` +
+      ? "self-training: no round beat the plain baseline beyond chance on the " +
+        `${r.heldOut} held-out documents (${pct(r.plainValid)}); it is blended as trained on ` +
+        "the labels"
+      : `self-training: round ${r.chosen} kept (${pct(r.rounds[r.chosen].valid)} of ` +
+        `${r.heldOut} held-out documents right vs ` +
         `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
         `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
   );

@@ -17,7 +17,7 @@ import { MetricsLog } from "../metrics.ts";
 import { writeReport } from "../report.ts";
 import { checkResumeSettings } from "../resume_guard.ts";
 import { StopSignal } from "../signals.ts";
-import { classifierDocs, interleave, targetTask } from "../task_prep.ts";
+import { budgetValidation, classifierDocs, interleave, targetTask } from "../task_prep.ts";
 
 /** The stages a user can run one by one. */
 export const STAGES = ["pretrain", "finetune-lm", "classify", "evaluate"] as const;
@@ -82,7 +82,7 @@ export async function prepareTask(
   stages: readonly Stage[],
 ): Promise<RunContext> {
   const { c } = session;
-  const task = await targetTask(c);
+  const task = await budgetedTask(c);
   console.error(
     `target task ${task.name}: ${task.train.length} train, ${
       task.valid?.length ?? 0
@@ -108,6 +108,22 @@ export async function prepareTask(
       }),
     corpus: () => corpus ??= generalCorpus(c),
   };
+}
+
+/** The target task, its carved validation split kept to a tenth of a capped label budget. */
+async function budgetedTask(c: TrainConfig): Promise<TaskData> {
+  const full = await targetTask(c);
+  const max = c.classify.maxTrainDocs;
+  const task = budgetValidation(full, max, c.seed, Boolean(c.valid));
+  const before = full.valid?.length ?? 0, after = task.valid?.length ?? 0;
+  if (after < before) {
+    console.error(
+      `validation: ${after} of the ${before} documents set aside, a tenth of the labels this ` +
+        `run uses (classify.maxTrainDocs ${max}); the other ${before - after} join the ` +
+        "unlabelled text (`--valid FILE` keeps a validation file whole)",
+    );
+  }
+  return task;
 }
 
 /** Logs the run's `end` row and writes its report; returns the run's seconds since `t0`. */
