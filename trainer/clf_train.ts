@@ -9,6 +9,7 @@
 import type { Variable } from "@tensorflow/tfjs";
 import type { TextClassifier } from "../shared/model/classifier.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
+import { safeLog } from "../shared/classify.ts";
 import { predictProbabilities } from "../shared/pipeline.ts";
 import { scoreProbabilities } from "../shared/confusion.ts";
 import type { Ops } from "../shared/ops/ops.ts";
@@ -110,8 +111,41 @@ export function trainingDocs(docs: EncodedDoc[], maxTokens?: number): EncodedDoc
   return docs.map((d) => ({ ...d, ids: d.ids.slice(0, maxTokens) }));
 }
 
+/** Validation below this many documents compares epochs by loss: its accuracy moves in steps. */
+export const LOSS_SELECTION_BELOW = 300;
+
 /**
- * Epochs since the best accuracy (ties count as no improvement).
+ * The best epoch: with `byLoss`, the lowest validation loss; otherwise the highest accuracy,
+ * ties going to the lower loss (then the earlier epoch). On a dozen validation documents
+ * accuracy moves in steps of 8 points and ties or dips by one document most epochs, which
+ * stopped stage 3 after two or three of them; the loss moves with every probability.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bestEpoch } from "./clf_train.ts";
+ * assert.equal(bestEpoch([0.5, 0.7, 0.7, 0.6], [0.9, 0.8, 0.7, 0.6]), 2);
+ * assert.equal(bestEpoch([0.5, 0.7, 0.7, 0.6], [0.9, 0.8, 0.7, 0.6], true), 3);
+ * assert.equal(bestEpoch([0.5, 0.7, 0.7]), 1); // no losses: the earlier of a tie
+ * ```
+ */
+export function bestEpoch(
+  accuracies: readonly number[],
+  losses: readonly number[] = [],
+  byLoss = false,
+): number {
+  const loss = (i: number) => losses[i] ?? Infinity;
+  let best = 0;
+  for (let i = 1; i < accuracies.length; i++) {
+    const better = byLoss ? loss(i) < loss(best) : accuracies[i] > accuracies[best] ||
+      (accuracies[i] === accuracies[best] && loss(i) < loss(best));
+    if (better) best = i;
+  }
+  return best;
+}
+
+/**
+ * Epochs since the best one ({@linkcode bestEpoch}).
  *
  * @example
  * ```ts
@@ -121,12 +155,19 @@ export function trainingDocs(docs: EncodedDoc[], maxTokens?: number): EncodedDoc
  * assert.equal(epochsSinceBest([0.5, 0.8]), 0);
  * ```
  */
-export function epochsSinceBest(accuracies: readonly number[]): number {
-  let bestAt = 0;
-  accuracies.forEach((a, i) => {
-    if (a > accuracies[bestAt]) bestAt = i;
-  });
-  return accuracies.length ? accuracies.length - 1 - bestAt : 0;
+export function epochsSinceBest(
+  accuracies: readonly number[],
+  losses: readonly number[] = [],
+  byLoss = false,
+): number {
+  return accuracies.length ? accuracies.length - 1 - bestEpoch(accuracies, losses, byLoss) : 0;
+}
+
+/** Stage 3's validation scores per epoch and the epoch whose weights it kept. */
+export interface ClassifierScores {
+  accuracies: number[];
+  losses: number[];
+  kept: number;
 }
 
 /** Stage 3 as a {@linkcode StageLearner}: length-sorted batches, accuracy, the best epoch. */
@@ -137,6 +178,9 @@ class ClassifierLearner implements StageLearner {
   readonly work: { unit: "tokens"; perEpoch: number };
   readonly resumesMidEpoch = false;
   readonly accuracies: number[] = [];
+  readonly losses: number[] = [];
+  /** Compare epochs by validation loss ({@linkcode LOSS_SELECTION_BELOW}). */
+  readonly byLoss: boolean;
   #docs: EncodedDoc[];
   #lengths: number[];
   #batches: number[][] = [];
@@ -158,6 +202,7 @@ class ClassifierLearner implements StageLearner {
     this.groups = clf.encoder.config.numLayers + 2;
     this.#docs = trainingDocs(train, o.trainMaxTokens);
     this.#lengths = this.#docs.map((d) => d.ids.length);
+    this.byLoss = valid.length < LOSS_SELECTION_BELOW;
     const passes = o.passes ?? 1;
     this.work = { unit: "tokens", perEpoch: passes * this.#lengths.reduce((a, n) => a + n, 0) };
     this.#maxSteps = maxDocSteps(clf, o.stepMemoryMB ?? 0);
@@ -205,12 +250,11 @@ class ClassifierLearner implements StageLearner {
   async endEpoch(epoch: number, lastLoss: number): Promise<Record<string, number>> {
     const { clf, valid } = this;
     const probs = await predictProbabilities(clf, valid.map((d) => d.ids));
-    const { accuracy } = scoreProbabilities(
-      probs,
-      valid.map((d) => d.label),
-      clf.headConfig.numClasses,
-    );
+    const truth = valid.map((d) => d.label);
+    const { accuracy } = scoreProbabilities(probs, truth, clf.headConfig.numClasses);
+    const loss = probs.reduce((sum, p, i) => sum - safeLog(p[truth[i]]), 0) / (probs.length || 1);
     this.accuracies.push(accuracy);
+    this.losses.push(loss);
     await this.log.add({
       type: "valid",
       stage: "classify",
@@ -218,19 +262,27 @@ class ClassifierLearner implements StageLearner {
       epoch,
       accuracy,
       error: 1 - accuracy,
+      loss,
     });
-    if (accuracy > this.#best) {
+    if (this.kept() === this.accuracies.length - 1) {
       this.#best = accuracy;
       this.#bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
     }
-    return { loss: lastLoss, "val acc": accuracy };
+    return { loss: lastLoss, "val acc": accuracy, "val loss": loss };
+  }
+
+  /** The epoch whose weights are kept so far. */
+  kept(): number {
+    // Without validation there is nothing to choose by: the last epoch is kept.
+    if (!this.valid.length) return this.accuracies.length - 1;
+    return bestEpoch(this.accuracies, this.losses, this.byLoss);
   }
 
   stopEarly(): string | undefined {
-    const stale = epochsSinceBest(this.accuracies);
+    const stale = epochsSinceBest(this.accuracies, this.losses, this.byLoss);
     if (!this.o.patience || stale < this.o.patience) return undefined;
-    return `classify ${this.o.direction}: validation accuracy has not improved for ${stale} ` +
-      `epochs; stopping early and keeping epoch ${this.accuracies.indexOf(this.#best) + 1}`;
+    return `classify ${this.o.direction}: validation ${this.byLoss ? "loss" : "accuracy"} has ` +
+      `not improved for ${stale} epochs; stopping early and keeping epoch ${this.kept() + 1}`;
   }
 
   // A checkpoint holds the state at the end of an epoch: weights (with BatchNorm statistics),
@@ -247,7 +299,7 @@ class ClassifierLearner implements StageLearner {
       },
       position: 0,
       best: this.#best,
-      extra: { accuracies: this.accuracies },
+      extra: { accuracies: this.accuracies, losses: this.losses },
     };
   }
 
@@ -260,6 +312,7 @@ class ClassifierLearner implements StageLearner {
     }
     this.#best = c.loop.best ?? -1;
     this.accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
+    this.losses.push(...((c.loop.extra?.losses as number[]) ?? []));
   }
 
   finish(): void {
@@ -272,8 +325,8 @@ class ClassifierLearner implements StageLearner {
 }
 
 /**
- * Trains `clf` and returns the validation accuracy per epoch; the weights of
- * the best epoch are loaded back at the end.
+ * Trains `clf` and returns the validation scores per epoch; the weights of the best epoch
+ * ({@linkcode bestEpoch}, by loss when validation is small) are loaded back at the end.
  */
 export async function trainClassifier(
   clf: TextClassifier,
@@ -282,8 +335,9 @@ export async function trainClassifier(
   o: ClassifierStageOptions,
   log: MetricsLog,
   stop: StopSignal,
-): Promise<number[]> {
+): Promise<ClassifierScores> {
   const learner = new ClassifierLearner(clf, train, valid, o, log);
   await fit(learner, { ...o, stage: "classify", warmup: false }, log, stop);
-  return learner.accuracies;
+  const { accuracies, losses } = learner;
+  return { accuracies, losses, kept: learner.kept() };
 }

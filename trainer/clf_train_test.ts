@@ -137,7 +137,7 @@ Deno.test("trainClassifier: stops once validation stops improving, and a resume 
       log,
       new StopSignal(),
     );
-    assert.deepEqual(acc, [0, 0, 0]);
+    assert.deepEqual(acc.accuracies, [0, 0, 0]);
     assert.equal(log.rows.filter((r) => r.type === "early-stop").length, 1);
     const again = new MetricsLog();
     await trainClassifier(

@@ -105,7 +105,10 @@ export interface TrainConfig {
     rampShare: number;
     /** Dropout multiplier of this stage (ULMFiT's classifier uses 0.5). */
     dropMult: number;
-    /** Use at most this many training documents, a seeded label-stratified sample (0: all). */
+    /**
+     * Use at most this many training documents, a seeded label-stratified sample (0: all); a
+     * validation split carved from the training file then keeps ⌈N / 9⌉ of its documents.
+     */
     maxTrainDocs: number;
     /** An epoch of fewer batches repeats the data until it has this many (0: one pass), so a
      * few hundred labelled documents still get enough steps between validations. */

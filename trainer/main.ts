@@ -54,7 +54,8 @@ Options:
   --max-per-class N        IMDb: a seeded N reviews per class in each of train and test (0: all)
   --max-unlabeled N        IMDb: a seeded N of the unlabelled reviews for stage 2 (0: all)
   --max-train-docs N       stage 3 trains on a seeded, label-stratified N of the labelled training
-                           documents (stage 2 still reads all text; 0: all)
+                           documents (stage 2 still reads all text; 0: all); a validation split
+                           carved from the training file keeps ⌈N/9⌉ documents, the rest unlabelled
   --corpus PATH            general-domain corpus: .txt, .gz, WikiText .tokens or a folder of .txt
   --corpus-max-tokens N    use at most N corpus tokens (0: all)
   --from DIR               read pretrain-{fwd,bwd} from DIR (another run, or \`deno task import-fastai\`)
@@ -74,7 +75,8 @@ Options:
                            and saves the baseline as OUT/baseline/, which loaders apply
   --no-self-train          blend the baseline as trained on the labels: by default it is first
                            self-trained on the task's unlabelled text (unlabelled documents, and
-                           training documents beyond --max-train-docs), kept if validation gains
+                           training documents beyond --max-train-docs), kept if held-out
+                           documents gain beyond chance
   --pool-layers last|all   stage 3 pools the last LSTM layer's outputs (default) or every layer's
                            side by side (a narrow last layer carries little of the task)
   Ablations: --no-pretrain --no-lm-finetune --no-discriminative --no-gradual-unfreeze

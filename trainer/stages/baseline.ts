@@ -19,7 +19,7 @@ import {
 import type { Direction } from "../../shared/model/io.ts";
 import { blendProbabilities, type BlendWeights } from "../../shared/classify.ts";
 import { type ModelToSave, saveModelFolder } from "../../shared/weights/folder.ts";
-import { chooseBlendWeights } from "../blend.ts";
+import { bagOfWordsAlone, chooseBlendWeights } from "../blend.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
 import type { LabeledDoc } from "../data/mod.ts";
 import type { RunContext } from "./context.ts";
@@ -157,7 +157,6 @@ export async function selfTrainedBaseline(
   const r = selfTrain(ctx.stage3Docs, unlabelled, ctx.task.valid, plain.trained, {
     log: (line) => console.error(line),
   });
-  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   let scored = plain;
   if (r.chosen >= 0) {
     const { model, test, accuracy } = scoredOnTest(ctx, r.baseline);
@@ -187,6 +186,15 @@ export async function selfTrainedBaseline(
 }
 
 /**
+ * The served bag of words' accuracy on documents it never trained on, when self-training's
+ * check held out more than validation (its out-of-fold part ran); else undefined.
+ */
+export function heldOutAccuracy(s: SelfTrainSummary, validDocs: number): number | undefined {
+  if (!(s.heldOut > validDocs)) return undefined;
+  return s.chosen >= 0 ? s.rounds[s.chosen].valid : s.plainValid;
+}
+
+/**
  * Fits the blend weights on validation, scores the blend on the test split, logs it and saves
  * the bag-of-words model with the weights (`OUT/baseline/`), which every loader then applies.
  */
@@ -195,16 +203,27 @@ export async function blendIn(
   lm: { valid: Float32Array[]; test: Float32Array[] },
   baseline: ScoredBaseline,
   validByDirection: Partial<Record<Direction, Float32Array[]>> = {},
+  bowHeldOut?: number,
 ): Promise<BlendSummary> {
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
   const truth = valid.map((d) => task.labels.indexOf(d.label));
   const bow = model.predictProba(texts(valid));
-  const { weights, valid: validAccuracy } = chooseBlendWeights(lm.valid, bow, truth);
+  const fitted = chooseBlendWeights(lm.valid, bow, truth);
+  const alone = bagOfWordsAlone(valid.length, fitted.valid.lm, bowHeldOut, FOLDS_BELOW);
+  const weights = alone ? { lm: 0, baseline: 1 } : fitted.weights;
+  const validAccuracy = alone ? { ...fitted.valid, blend: fitted.valid.baseline } : fitted.valid;
+  if (alone) {
+    console.error(
+      `blend: the bag of words serves alone: on ${valid.length} validation documents the ` +
+        `classifiers' ${pct(fitted.valid.lm)} (optimistic: stage 3 chose its epoch there) is no ` +
+        `better than its ${pct(bowHeldOut!)} on documents it never trained on`,
+    );
+  }
   // For a classifier loaded with one direction only (serve --direction).
   const byDirection: DirectionWeights = {};
   for (const [dir, probs] of Object.entries(validByDirection)) {
-    byDirection[dir as Direction] = chooseBlendWeights(probs, bow, truth).weights;
+    byDirection[dir as Direction] = alone ? weights : chooseBlendWeights(probs, bow, truth).weights;
   }
   const blended = blendProbabilities(lm.test, baseline.test, weights);
   const { accuracy, confusion } = score(blended, task.test, ctx);
@@ -258,4 +277,8 @@ function texts(docs: readonly LabeledDoc[]): string[] {
 function score(probs: Float32Array[], docs: readonly LabeledDoc[], ctx: RunContext) {
   const { labels } = ctx.task;
   return scoreProbabilities(probs, docs.map((d) => labels.indexOf(d.label)), labels.length);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
 }

@@ -12,6 +12,7 @@ import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import {
   type ClassifierStageOptions,
   type EncodedDoc,
+  LOSS_SELECTION_BELOW,
   trainClassifier,
   trainingDocs,
 } from "../clf_train.ts";
@@ -105,7 +106,7 @@ export async function classify(
   const tokens = count(trainingDocs(train, c.classify.trainMaxTokens).map((d) => d.ids));
   const epochs = epochsWithin(c.classify.tokenBudget, passes * tokens, c.classify.epochs, 2);
   console.error(classifySummary(ctx, dir, train, valid.length, passes, epochs));
-  const acc = await trainClassifier(
+  const scores = await trainClassifier(
     clf,
     train,
     valid,
@@ -113,7 +114,7 @@ export async function classify(
     log,
     ctx.stop,
   );
-  const warning = chanceWarning(dir, acc, valid, task.labels);
+  const warning = chanceWarning(dir, scores.accuracies, valid, task.labels);
   if (warning) {
     console.error(`warning: ${warning}`);
     await log.add({ type: "warning", stage: "classify", direction: dir, message: warning });
@@ -126,7 +127,7 @@ export async function classify(
     vocab: [...start.vocab.itos],
     labels: task.labels,
     preset: c.preset,
-    metrics: { validAccuracy: Math.max(...acc, 0), task: task.name },
+    metrics: { validAccuracy: scores.accuracies[scores.kept] ?? 0, task: task.name },
   });
   if (!ctx.stop.requested) return { clf, warning };
   clf.dispose();
@@ -156,5 +157,8 @@ function classifySummary(
         : ""
     }up to ${epochsNote(epochs, k.epochs, "classify")}` +
     (k.patience ? `, stopping after ${k.patience} without gain` : "") +
+    (valid && valid < LOSS_SELECTION_BELOW
+      ? `; epochs compared by validation loss (accuracy on ${valid} documents moves in steps)`
+      : "") +
     (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "");
 }

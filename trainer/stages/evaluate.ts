@@ -19,6 +19,7 @@ import {
   type BaselineSummary,
   blendIn,
   type BlendSummary,
+  heldOutAccuracy,
   removeBaseline,
   scoreBaseline,
   selfTrainedBaseline,
@@ -142,7 +143,8 @@ export async function scoreTest(
       : {};
     const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
     if (self) scores.selfTrain = self.summary;
-    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection);
+    const heldOut = self && heldOutAccuracy(self.summary, task.valid!.length);
+    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, heldOut);
   }
   return scores;
 }
