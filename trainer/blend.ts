@@ -111,13 +111,13 @@ function round(x: number): number {
 }
 
 /**
- * Whether the bag of words serves alone instead of the fitted blend. Blend weights need honest
- * validation predictions from both models, and the LSTMs' are optimistic: stage 3 chose its
- * epoch on those same documents, which on a dozen of them is far off (AG News, 100 labels: 75%
- * on 12 validation documents, 50% on the test split; the blend fitted there served 3.8 points
- * below the bag of words alone). So when validation is small (`validDocs` under `smallBelow`)
- * and even that optimistic accuracy is no better than the bag of words' accuracy on documents it
- * never trained on (`bowHeldOut`, self-training's out-of-fold check), the LSTMs get no weight.
+ * Whether the bag of words serves alone instead of the fitted blend. Two blend weights fitted on
+ * a dozen validation documents follow their noise (AG News, 100 labels, 12 validation
+ * documents: the LSTMs right on 75% there and 50% on the test split, and the blend fitted there
+ * served 3.8 points below the bag of words alone). So when validation is small (`validDocs`
+ * under `smallBelow`) and the LSTMs' accuracy there is no better than the bag of words' on the
+ * documents it never trained on (`bowHeldOut`: self-training's check, validation and the labelled
+ * documents out of fold, ten times as many), the LSTMs get no weight.
  *
  * @example
  * ```ts

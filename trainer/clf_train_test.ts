@@ -3,6 +3,7 @@ import { initBackend } from "../shared/backend.ts";
 import { TextClassifier } from "../shared/model/classifier.ts";
 import { encoderPreset, headPreset } from "../shared/model/config.ts";
 import { Rng } from "../shared/rng.ts";
+import { predictProbabilities } from "../shared/pipeline.ts";
 import { type ClassifierStageOptions, type EncodedDoc, trainClassifier } from "./clf_train.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { MetricsLog } from "./metrics.ts";
@@ -133,7 +134,7 @@ Deno.test("trainClassifier: stops once validation stops improving, and a resume 
       clf,
       docs(16, 7),
       [],
-      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false }),
+      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false, selectFrom: 0 }),
       log,
       new StopSignal(),
     );
@@ -144,7 +145,7 @@ Deno.test("trainClassifier: stops once validation stops improving, and a resume 
       clf,
       docs(16, 7),
       [],
-      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false, resume: true }),
+      options(dir, { epochs: 6, patience: 2, gradualUnfreeze: false, resume: true, selectFrom: 0 }),
       again,
       new StopSignal(),
     );
@@ -153,6 +154,28 @@ Deno.test("trainClassifier: stops once validation stops improving, and a resume 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("trainClassifier: too few validation documents to choose on: every epoch runs, the last is kept", async () => {
+  const valid = docs(8, 12);
+  const clf = newClassifier(9);
+  const log = new MetricsLog();
+  const scores = await trainClassifier(
+    clf,
+    docs(16, 13),
+    valid,
+    { ...options("unused", { epochs: 4, patience: 1 }), checkpointDir: undefined },
+    log,
+    new StopSignal(),
+  );
+  assert.equal(scores.accuracies.length, 4);
+  assert.equal(scores.kept, 3);
+  assert.equal(log.rows.filter((r) => r.type === "early-stop").length, 0);
+  // The weights served are the last epoch's: they score validation as its row says.
+  const probs = await predictProbabilities(clf, valid.map((d) => d.ids));
+  const right = probs.filter((p, i) => p.indexOf(Math.max(...p)) === valid[i].label).length;
+  assert.equal(right / valid.length, scores.accuracies[3]);
+  clf.dispose();
 });
 
 /** Trains a fresh classifier in memory (no checkpoints) and returns its metrics log. */

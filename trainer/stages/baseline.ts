@@ -216,8 +216,8 @@ export async function blendIn(
   if (alone) {
     console.error(
       `blend: the bag of words serves alone: on ${valid.length} validation documents the ` +
-        `classifiers' ${pct(fitted.valid.lm)} (optimistic: stage 3 chose its epoch there) is no ` +
-        `better than its ${pct(bowHeldOut!)} on documents it never trained on`,
+        `classifiers' ${pct(fitted.valid.lm)} is no better than its ${pct(bowHeldOut!)} on ` +
+        "the documents it never trained on (too few to fit blend weights on)",
     );
   }
   // For a classifier loaded with one direction only (serve --direction).

@@ -12,7 +12,7 @@ import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import {
   type ClassifierStageOptions,
   type EncodedDoc,
-  LOSS_SELECTION_BELOW,
+  SELECTION_FROM,
   trainClassifier,
   trainingDocs,
 } from "../clf_train.ts";
@@ -156,9 +156,10 @@ function classifySummary(
           "batches: classify.minEpochBatches); "
         : ""
     }up to ${epochsNote(epochs, k.epochs, "classify")}` +
-    (k.patience ? `, stopping after ${k.patience} without gain` : "") +
-    (valid && valid < LOSS_SELECTION_BELOW
-      ? `; epochs compared by validation loss (accuracy on ${valid} documents moves in steps)`
+    (k.patience && valid >= SELECTION_FROM ? `, stopping after ${k.patience} without gain` : "") +
+    (valid < SELECTION_FROM
+      ? `; ${valid} validation documents are too few to choose an epoch on: the whole ` +
+        "schedule runs and the last epoch is kept"
       : "") +
     (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "");
 }
