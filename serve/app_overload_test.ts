@@ -11,14 +11,24 @@ import { makeTestWeights } from "./test_weights.ts";
 const dir = await makeTestWeights(["fwd"]);
 const clf = await loadClassifier(dir);
 
-/** A classifier whose model calls wait until `release()`, to hold the queue full. */
+/**
+ * A classifier whose model calls wait until `release()`, to hold the queue full; `began(n)`
+ * settles once n calls are computing, `started` once the first is.
+ */
 function slowClassifier() {
   let open!: () => void;
   let gate = new Promise<void>((r) => open = r);
+  let calls = 0;
+  const waiting: { n: number; resolve: () => void }[] = [];
+  /** Settles once `n` model calls have begun. */
+  const began = (n: number) =>
+    calls >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }));
   const slow: Classifier = {
     ...clf,
     info: clf.info,
     probabilities: async (texts) => {
+      calls++;
+      for (const w of waiting.filter((w) => w.n <= calls)) w.resolve();
       await gate;
       return clf.probabilities(texts);
     },
@@ -27,26 +37,37 @@ function slowClassifier() {
     open();
     gate = new Promise<void>((r) => open = r);
   };
-  return { slow, release };
+  return { slow, release, began, started: began(1) };
+}
+
+/** Polls `read` until `ok` holds (a loaded machine may take a while; 10 s at most). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let waited = 0;; waited += 5) {
+    const v = await read();
+    if (ok(v) || waited >= 10_000) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 Deno.test("a full queue answers 503 overloaded with Retry-After; the log has queue and compute ms", async () => {
-  const { slow, release } = slowClassifier();
+  const { slow, release, began, started } = slowClassifier();
   const logs: LogEntry[] = [];
   const a = createApp(slow, { maxQueueChars: 20, batchWindowMs: 1, log: (e) => logs.push(e) });
   const classify = (text: string) => a.request("/v1/classify", post(JSON.stringify({ text })));
   const computing = classify("meeting at noon");
-  await new Promise((r) => setTimeout(r, 20));
+  await started;
   const queued = classify("cheap pills offer now");
-  await new Promise((r) => setTimeout(r, 5));
-  const health = await (await a.request("/healthz")).json();
+  const health = await until(
+    async () => await (await a.request("/healthz")).json(),
+    (h) => h.queue.requests > 0,
+  );
   assert.deepEqual(health.queue, { requests: 1, texts: 1, chars: 21 });
   const refused = await classify("win a free cruise");
   assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
   assert.match(await errorOf(refused, 503, "overloaded"), /21 characters wait .* at most 20/);
   release();
   assert.equal((await computing).status, 200);
-  await new Promise((r) => setTimeout(r, 5));
+  await began(2);
   release();
   assert.equal((await queued).status, 200);
   const served = logs.filter((e) => e.status === 200 && e.path === "/v1/classify");

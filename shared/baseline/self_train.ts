@@ -32,6 +32,7 @@
  * @module
  */
 import { argmax } from "../confusion.ts";
+import { stratifiedFolds } from "./cross_val.ts";
 import { fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
 import {
   type Baseline,
@@ -148,7 +149,7 @@ export function selfTrain(
         }),
     );
   const folds = options.folds ?? (valid.length < FOLDS_BELOW ? 5 : 0);
-  const tally = outOfFold(rowsL, yL, { folds, K, R }, run, options.log);
+  const tally = outOfFold(rowsL, yL, { folds, R }, run, options.log);
   const held = valid.length + tally.held;
   const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
   const rounds: SelfTrainRound[] = [];
@@ -236,22 +237,21 @@ interface Tally {
 }
 
 /**
- * The out-of-fold check: labelled document i is held out of fold `i`'s place in its label's
- * list mod `folds`; each fold self-trains on the others and scores its documents, round 0
+ * The out-of-fold check ({@linkcode stratifiedFolds}): each fold self-trains on the others and
+ * scores its documents, round 0
  * (the labels alone) being the plain model it is compared with.
  */
 function outOfFold(
   rowsL: readonly SparseRow[],
   yL: Int32Array,
-  { folds, K, R }: { folds: number; K: number; R: number },
+  { folds, R }: { folds: number; R: number },
   run: (train: readonly number[]) => Generator<{ round: number; model: LogRegFit }>,
   log?: (line: string) => void,
 ): { held: number; plainRight: number; rounds: Tally[] } {
   const rounds = Array.from({ length: R + 1 }, () => ({ right: 0, wins: 0, losses: 0 }));
   const n = yL.length;
   if (folds < 2 || n < 2 * folds) return { held: 0, plainRight: 0, rounds };
-  const seen = new Array<number>(K).fill(0);
-  const foldOf = Array.from(yL, (k) => seen[k]++ % folds);
+  const foldOf = stratifiedFolds(yL, folds);
   let plainRight = 0;
   for (let f = 0; f < folds; f++) {
     const out = [...foldOf.keys()].filter((i) => foldOf[i] === f);

@@ -7,6 +7,7 @@
  * @module
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
+import { outOfFoldAccuracy } from "../../shared/baseline/cross_val.ts";
 import { FOLDS_BELOW, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
@@ -186,12 +187,28 @@ export async function selfTrainedBaseline(
 }
 
 /**
- * The served bag of words' accuracy on documents it never trained on, when self-training's
- * check held out more than validation (its out-of-fold part ran); else undefined.
+ * Where validation is small (under `FOLDS_BELOW` documents), the served bag of words' accuracy
+ * on documents it never trained on: self-training's check when its out-of-fold part ran, else
+ * the plain baseline's, each labelled document scored out of 5 folds. Undefined otherwise.
  */
-export function heldOutAccuracy(s: SelfTrainSummary, validDocs: number): number | undefined {
-  if (!(s.heldOut > validDocs)) return undefined;
-  return s.chosen >= 0 ? s.rounds[s.chosen].valid : s.plainValid;
+export function heldOutAccuracy(
+  ctx: RunContext,
+  plain: ScoredBaseline,
+  self?: SelfTrainSummary,
+): number | undefined {
+  const validDocs = ctx.task.valid?.length ?? 0;
+  if (validDocs >= FOLDS_BELOW) return undefined;
+  if (self && self.heldOut > validDocs) {
+    return self.chosen >= 0 ? self.rounds[self.chosen].valid : self.plainValid;
+  }
+  const accuracy = outOfFoldAccuracy(ctx.stage3Docs, plain.trained);
+  if (accuracy !== undefined) {
+    console.error(
+      `baseline: ${pct(accuracy)} of the ${ctx.stage3Docs.length} labelled documents right, ` +
+        `each scored by a model trained without it (5 folds; validation has only ${validDocs})`,
+    );
+  }
+  return accuracy;
 }
 
 /**

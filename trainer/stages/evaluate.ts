@@ -143,7 +143,7 @@ export async function scoreTest(
       : {};
     const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
     if (self) scores.selfTrain = self.summary;
-    const heldOut = self && heldOutAccuracy(self.summary, task.valid!.length);
+    const heldOut = heldOutAccuracy(ctx, baseline, self?.summary);
     scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, heldOut);
   }
   return scores;

@@ -1,0 +1,63 @@
+/**
+ * Out-of-fold estimates for the bag-of-words model where validation is too small to trust:
+ * each labelled document scored by a model trained without it.
+ *
+ * @module
+ */
+import { type Baseline, type BaselineDoc, labelIndices, trainBaseline } from "./mod.ts";
+
+/**
+ * Fold of each document: within each label, the documents in turn go to folds 0, 1, …, so every
+ * fold holds each label's share.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stratifiedFolds } from "./cross_val.ts";
+ * assert.deepEqual(stratifiedFolds([0, 0, 1, 0, 1, 1], 2), [0, 1, 0, 0, 1, 0]);
+ * ```
+ */
+export function stratifiedFolds(labels: ArrayLike<number>, folds: number): number[] {
+  const seen = new Map<number, number>();
+  return Array.from(labels, (k) => {
+    const i = seen.get(k) ?? 0;
+    seen.set(k, i + 1);
+    return i % folds;
+  });
+}
+
+/**
+ * Accuracy of `plain`'s recipe (its C and labels) on each labelled document, trained on the
+ * other folds; undefined when there are fewer than two documents a fold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBaseline } from "./mod.ts";
+ * import { outOfFoldAccuracy } from "./cross_val.ts";
+ * const doc = (label: string, text: string) => ({ text, label });
+ * // "goal" and "chip" decide; held out, each document is still placed by its other copies.
+ * const docs = [..."12345"].flatMap((i) => [doc("sport", `goal ${i}`), doc("tech", `chip ${i}`)]);
+ * const plain = trainBaseline(docs, { grid: [10] });
+ * assert.equal(outOfFoldAccuracy(docs, plain), 1);
+ * assert.equal(outOfFoldAccuracy(docs.slice(0, 4), plain), undefined);
+ * ```
+ */
+export function outOfFoldAccuracy(
+  docs: readonly BaselineDoc[],
+  plain: Baseline,
+  folds = 5,
+): number | undefined {
+  if (docs.length < 2 * folds) return undefined;
+  const y = labelIndices(docs, plain.labels, "cross-validate the baseline");
+  const foldOf = stratifiedFolds(y, folds);
+  let right = 0;
+  for (let f = 0; f < folds; f++) {
+    const train = docs.filter((_, i) => foldOf[i] !== f);
+    const held = docs.filter((_, i) => foldOf[i] === f);
+    const model = trainBaseline(train, { labels: plain.labels, grid: [plain.C] });
+    const predicted = model.predict(held.map((d) => d.text));
+    right += predicted.filter((k, i) => plain.labels[k] === held[i].label).length;
+  }
+  return right / docs.length;
+}
