@@ -11,7 +11,7 @@ import type { TextClassifier } from "../shared/model/classifier.ts";
 import { type ParamData, paramName } from "../shared/model/params.ts";
 import { safeLog } from "../shared/classify.ts";
 import { predictProbabilities } from "../shared/pipeline.ts";
-import { scoreProbabilities } from "../shared/confusion.ts";
+import { scoreProbabilities, SMALL_VALIDATION } from "../shared/confusion.ts";
 import type { Ops } from "../shared/ops/ops.ts";
 import type { Rng } from "../shared/rng.ts";
 import { type Checkpoint, paramSection, paramTensors } from "./checkpoint.ts";
@@ -49,7 +49,7 @@ export interface ClassifierStageOptions {
   trainMaxTokens?: number;
   /** Stop once validation accuracy has not improved for this many epochs (undefined: never). */
   patience?: number;
-  /** Validation documents needed to choose an epoch (default {@linkcode SELECTION_FROM}). */
+  /** Validation documents needed to choose an epoch (default `SMALL_VALIDATION`, 300). */
   selectFrom?: number;
   /** Share of each epoch's steps with the rate rising before the cosine fall (undefined: none). */
   rampShare?: number;
@@ -114,15 +114,6 @@ export function trainingDocs(docs: EncodedDoc[], maxTokens?: number): EncodedDoc
 }
 
 /**
- * Validation below this many documents chooses no epoch: stage 3 runs its whole schedule and
- * keeps the last. On a dozen documents accuracy moves in 8-point steps and the loss rises as soon
- * as the classifier grows sure of itself, so either stopped runs after one to three epochs and
- * kept noise (AG News, 100 and 500 labels: the LSTMs 4–5 points below the same runs choosing on
- * 600 validation documents); fastai and the paper train a fixed schedule too.
- */
-export const SELECTION_FROM = 300;
-
-/**
  * The best epoch: the highest validation accuracy, ties going to the lower validation loss (then
  * to the earlier epoch).
  *
@@ -178,7 +169,13 @@ class ClassifierLearner implements StageLearner {
   readonly resumesMidEpoch = false;
   readonly accuracies: number[] = [];
   readonly losses: number[] = [];
-  /** Whether validation is large enough to choose an epoch on ({@linkcode SELECTION_FROM}). */
+  /**
+   * Whether validation is large enough to choose an epoch on (`SMALL_VALIDATION`). On a dozen
+   * documents accuracy moves in 8-point steps and the loss rises as soon as the classifier grows
+   * sure of itself: either stopped runs after one to three epochs and kept noise (AG News, 100
+   * and 500 labels: the LSTMs 4–5 points below runs choosing on 600 documents). Below it the
+   * whole schedule runs and the last epoch is kept, as fastai and the paper train.
+   */
   readonly selects: boolean;
   #docs: EncodedDoc[];
   #lengths: number[];
@@ -201,7 +198,7 @@ class ClassifierLearner implements StageLearner {
     this.groups = clf.encoder.config.numLayers + 2;
     this.#docs = trainingDocs(train, o.trainMaxTokens);
     this.#lengths = this.#docs.map((d) => d.ids.length);
-    this.selects = valid.length >= (o.selectFrom ?? SELECTION_FROM);
+    this.selects = valid.length >= (o.selectFrom ?? SMALL_VALIDATION);
     const passes = o.passes ?? 1;
     this.work = { unit: "tokens", perEpoch: passes * this.#lengths.reduce((a, n) => a + n, 0) };
     this.#maxSteps = maxDocSteps(clf, o.stepMemoryMB ?? 0);

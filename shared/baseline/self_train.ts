@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { argmax } from "../confusion.ts";
+import { argmax, SMALL_VALIDATION } from "../confusion.ts";
 import { stratifiedFolds } from "./cross_val.ts";
 import { fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
 import {
@@ -61,7 +61,7 @@ export interface SelfTrainOptions {
   maxWeights?: number;
   /**
    * Folds of the out-of-fold check on the labelled documents (under 2: none). Default 5 when
-   * `valid` has fewer than {@linkcode FOLDS_BELOW} documents, else 0.
+   * `valid` has fewer than {@linkcode SMALL_VALIDATION} documents, else 0.
    */
   folds?: number;
   /** A line per round; default: silent. */
@@ -94,14 +94,11 @@ export interface SelfTrained {
   seconds: number;
 }
 
-/** Validation below this many documents is joined by an out-of-fold check on the labels. */
-export const FOLDS_BELOW = 300;
-
 /**
  * Self-trains the bag-of-words model with `plain`'s C and labels; of the rounds that beat `plain`
  * on the held-out documents beyond chance ({@linkcode clearlyBetter}), keeps the most accurate
  * there, else `plain`. The held-out documents are `valid` (labelled, non-empty) and, when it is
- * small (under {@linkcode FOLDS_BELOW} documents, as with 100 labels), each labelled document
+ * small (under {@linkcode SMALL_VALIDATION} documents, as with 100 labels), each labelled document
  * too, scored by rounds self-trained without its fold (`folds`, default 5): a check on 11
  * documents could tell nothing.
  */
@@ -148,7 +145,7 @@ export function selfTrain(
           ...(init ? { init } : {}),
         }),
     );
-  const folds = options.folds ?? (valid.length < FOLDS_BELOW ? 5 : 0);
+  const folds = options.folds ?? (valid.length < SMALL_VALIDATION ? 5 : 0);
   const tally = outOfFold(rowsL, yL, { folds, R }, run, options.log);
   const held = valid.length + tally.held;
   const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;

@@ -8,7 +8,7 @@
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
 import { outOfFoldAccuracy } from "../../shared/baseline/cross_val.ts";
-import { FOLDS_BELOW, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
+import { selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
   type BaselineConfig,
@@ -21,7 +21,7 @@ import type { Direction } from "../../shared/model/io.ts";
 import { blendProbabilities, type BlendWeights } from "../../shared/classify.ts";
 import { type ModelToSave, saveModelFolder } from "../../shared/weights/folder.ts";
 import { bagOfWordsAlone, chooseBlendWeights } from "../blend.ts";
-import { scoreProbabilities } from "../../shared/confusion.ts";
+import { scoreProbabilities, SMALL_VALIDATION } from "../../shared/confusion.ts";
 import type { LabeledDoc } from "../data/mod.ts";
 import type { RunContext } from "./context.ts";
 
@@ -149,7 +149,7 @@ export async function selfTrainedBaseline(
     `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
       `documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds; a round replaces ` +
       "the plain baseline only if it beats it beyond chance on held-out documents (validation" +
-      (ctx.task.valid.length < FOLDS_BELOW
+      (ctx.task.valid.length < SMALL_VALIDATION
         ? `, only ${ctx.task.valid.length}, and each labelled one out of 5 folds, which takes ` +
           "six times as long"
         : "") +
@@ -187,7 +187,7 @@ export async function selfTrainedBaseline(
 }
 
 /**
- * Where validation is small (under `FOLDS_BELOW` documents), the served bag of words' accuracy
+ * Where validation is small (under `SMALL_VALIDATION` documents), the served bag of words' accuracy
  * on documents it never trained on: self-training's check when its out-of-fold part ran, else
  * the plain baseline's, each labelled document scored out of 5 folds. Undefined otherwise.
  */
@@ -197,7 +197,7 @@ export function heldOutAccuracy(
   self?: SelfTrainSummary,
 ): number | undefined {
   const validDocs = ctx.task.valid?.length ?? 0;
-  if (validDocs >= FOLDS_BELOW) return undefined;
+  if (validDocs >= SMALL_VALIDATION) return undefined;
   if (self && self.heldOut > validDocs) {
     return self.chosen >= 0 ? self.rounds[self.chosen].valid : self.plainValid;
   }
@@ -227,7 +227,7 @@ export async function blendIn(
   const truth = valid.map((d) => task.labels.indexOf(d.label));
   const bow = model.predictProba(texts(valid));
   const fitted = chooseBlendWeights(lm.valid, bow, truth);
-  const alone = bagOfWordsAlone(valid.length, fitted.valid.lm, bowHeldOut, FOLDS_BELOW);
+  const alone = bagOfWordsAlone(valid.length, fitted.valid.lm, bowHeldOut, SMALL_VALIDATION);
   const weights = alone ? { lm: 0, baseline: 1 } : fitted.weights;
   const validAccuracy = alone ? { ...fitted.valid, blend: fitted.valid.baseline } : fitted.valid;
   if (alone) {

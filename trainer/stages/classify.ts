@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SMALL_VALIDATION } from "../../shared/confusion.ts";
 import type { AwdLstm } from "../../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../../shared/model/classifier.ts";
 import { headPreset } from "../../shared/model/config.ts";
@@ -12,7 +13,6 @@ import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import {
   type ClassifierStageOptions,
   type EncodedDoc,
-  SELECTION_FROM,
   trainClassifier,
   trainingDocs,
 } from "../clf_train.ts";
@@ -156,8 +156,8 @@ function classifySummary(
           "batches: classify.minEpochBatches); "
         : ""
     }up to ${epochsNote(epochs, k.epochs, "classify")}` +
-    (k.patience && valid >= SELECTION_FROM ? `, stopping after ${k.patience} without gain` : "") +
-    (valid < SELECTION_FROM
+    (k.patience && valid >= SMALL_VALIDATION ? `, stopping after ${k.patience} without gain` : "") +
+    (valid < SMALL_VALIDATION
       ? `; ${valid} validation documents are too few to choose an epoch on: the whole ` +
         "schedule runs and the last epoch is kept"
       : "") +
