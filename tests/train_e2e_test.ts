@@ -151,6 +151,19 @@ Deno.test({
     assert.equal(plain.selfTrain, undefined);
     assert.equal(plain.baseline.accuracy, self.baseline.accuracy);
 
+    // 20 labels and no validation file: validation keeps ⌈20/9⌉ = 3 of the carved documents
+    // (the rest join the unlabelled text), too few to decide on, so self-training also scores
+    // the 20 labelled documents out of fold, and the blend leans on that check: where the
+    // classifiers do no better on the 3 than the bag of words held out, it serves alone.
+    await runTraining({ ...c, classify: { ...c.classify, maxTrainDocs: 20 } }, ["evaluate"]);
+    const twenty = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    const check = twenty.selfTrain;
+    assert.equal(check.heldOut, 3 + 20);
+    assert.equal(check.unlabelled, 240 - 24 - 20 + (24 - 3));
+    const bowHeldOut = check.chosen >= 0 ? check.rounds[check.chosen].valid : check.plainValid;
+    const bowAlone = twenty.blend.valid.lm <= bowHeldOut;
+    assert.equal(twenty.blend.weights.lm === 0 && twenty.blend.weights.baseline === 1, bowAlone);
+
     // Stage 3 drops the blend fitted for the old classifiers: while the backward one trains
     // (the forward one already new), no baseline folder sits beside them; evaluate refits it.
     await runTraining(c, ["evaluate"]);
