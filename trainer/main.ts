@@ -320,6 +320,11 @@ export function blendLine(r: RunResult): string {
     ? `self-trained on ${s.unlabelled} unlabelled documents (round ${s.chosen}: test ` +
       `${pct(s.accuracy)}), `
     : "";
+  if (b.bowAlone) {
+    return `\nServed: the baseline ${self}alone (validation too small to fit blend weights on, ` +
+      `and the classifiers no better there: ${pct(b.valid.lm)}): test ${pct(b.accuracy)}; ` +
+      "`--no-blend` serves the classifiers alone";
+  }
   return `\nServed: classifiers and baseline ${self}blended (log-probability weights ${b.weights.lm} / ` +
     `${b.weights.baseline}, fitted on validation: classifiers ${pct(b.valid.lm)}, baseline ${
       pct(b.valid.baseline)

@@ -40,6 +40,8 @@ export interface BlendSummary {
   valid: { lm: number; baseline: number; blend: number };
   accuracy: number;
   features: number;
+  /** The bag of words serves alone: validation too small to fit weights on (`bagOfWordsAlone`). */
+  bowAlone?: true;
 }
 
 /** What `test.json` keeps of the self-training (`trainer/config.ts` `selfTrain`). */
@@ -254,7 +256,8 @@ export async function blendIn(
     confusion,
   });
   await saveBaseline(ctx, baselineToSave(baseline.trained, weights, byDirection));
-  return { weights, valid: validAccuracy, accuracy, features: model.features };
+  const summary = { weights, valid: validAccuracy, accuracy, features: model.features };
+  return alone ? { ...summary, bowAlone: true } : summary;
 }
 
 /** Writes `OUT/baseline/` and says where, how large and how weighted. */
