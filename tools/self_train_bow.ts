@@ -2,8 +2,9 @@
  * The bag-of-words half of a few-label run, without the LSTMs: on a task as the trainer reads it,
  * for each labelled size and seed, the plain baseline (stage 3's seeded, label-stratified N
  * documents) and the same self-trained on the rest of the task's text as `evaluate` does it
- * (`shared/baseline/self_train.ts`). Seconds instead of the hours a full run takes, to see where
- * self-training pays and where its validation check holds it back:
+ * (`shared/baseline/self_train.ts`), with validation kept at a tenth of the labels as the
+ * trainer keeps it (`budgetValidation`). Minutes instead of the hours a full run takes, to see
+ * where self-training pays and where its check holds it back:
  *
  *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--valid VALID] [--format F] \
  *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44
