@@ -56,6 +56,13 @@ const STAGE_SECTIONS: Record<string, string> = {
  *     { seed: 43, classify: { lr: 0.01 }, device: "cpu" }),
  *   ["seed 42 → 43"],
  * );
+ * // A stage-1 run resumes from another checkout, whose shipped LMs lie elsewhere.
+ * assert.deepEqual(
+ *   changedSettings({ pretrained: "/a/weights/enwiki" }, { pretrained: "/b/weights/enwiki" }, [
+ *     "pretrain",
+ *   ]),
+ *   [],
+ * );
  * ```
  */
 export function changedSettings(
@@ -68,6 +75,9 @@ export function changedSettings(
       .filter(([stage]) => stages && !stages.includes(stage))
       .map(([, section]) => section),
   );
+  // Stage 1 trains its own LM and never reads the shipped ones, whose path moves with the
+  // checkout: a stage-1 run resumes from another clone.
+  if (stages?.length && stages.every((s) => s === "pretrain")) skipped.add("pretrained");
   const json = (c: object) =>
     new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));
   const a = json(before), b = json(now);

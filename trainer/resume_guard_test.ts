@@ -48,3 +48,12 @@ Deno.test("changedSettings: classify.poolLayers is a stage-3 setting; runs from 
   assert.deepEqual(changedSettings(now, all, ["classify"]), ['classify.poolLayers "last" → "all"']);
   assert.deepEqual(changedSettings(now, all, ["pretrain", "finetune-lm"]), []);
 });
+
+Deno.test("changedSettings: the shipped LMs' path matters only to runs that read them", () => {
+  const here = { ...presetConfig("small"), pretrained: "/work/a/weights/enwiki" };
+  const moved = { ...here, pretrained: "/work/b/weights/enwiki" };
+  assert.deepEqual(changedSettings(here, moved, ["pretrain"]), []);
+  const change = ['pretrained "/work/a/weights/enwiki" → "/work/b/weights/enwiki"'];
+  assert.deepEqual(changedSettings(here, moved, ["pretrain", "finetune-lm"]), change);
+  assert.deepEqual(changedSettings(here, moved), change);
+});
