@@ -181,7 +181,6 @@ class ClassifierLearner implements StageLearner {
   #lengths: number[];
   #batches: number[][] = [];
   #next = 0;
-  #best = -1;
   #maxSteps: number;
   #splitNoted = false;
   #bestParams?: { enc: Record<string, ParamData>; head: Record<string, ParamData> };
@@ -260,8 +259,8 @@ class ClassifierLearner implements StageLearner {
       error: 1 - accuracy,
       loss,
     });
-    if (this.kept() === this.accuracies.length - 1) {
-      this.#best = accuracy;
+    // Without selection the last epoch is kept: its weights are the ones in the model already.
+    if (this.selects && this.kept() === this.accuracies.length - 1) {
       this.#bestParams = { enc: await clf.encoder.params.export(), head: await clf.head.export() };
     }
     return { loss: lastLoss, "val acc": accuracy, "val loss": loss };
@@ -293,7 +292,7 @@ class ClassifierLearner implements StageLearner {
         ...(best ? paramTensors("best.head.", best.head) : {}),
       },
       position: 0,
-      best: this.#best,
+      best: this.accuracies[this.kept()] ?? -1,
       extra: { accuracies: this.accuracies, losses: this.losses },
     };
   }
@@ -305,13 +304,12 @@ class ClassifierLearner implements StageLearner {
     if (Object.keys(bestEnc).length) {
       this.#bestParams = { enc: bestEnc, head: paramSection(c.tensors, "best.head.") };
     }
-    this.#best = c.loop.best ?? -1;
     this.accuracies.push(...((c.loop.extra?.accuracies as number[]) ?? []));
     this.losses.push(...((c.loop.extra?.losses as number[]) ?? []));
   }
 
   finish(): void {
-    if (!this.#bestParams) return;
+    if (!this.selects || !this.#bestParams) return;
     this.clf.encoder.params.load(this.#bestParams.enc);
     this.clf.head.load(this.#bestParams.head);
   }
