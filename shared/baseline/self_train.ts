@@ -60,8 +60,8 @@ export interface SelfTrainOptions {
   ngramMax?: number;
   maxWeights?: number;
   /**
-   * Folds of the out-of-fold check on the labelled documents (under 2: none). Default 5 when
-   * `valid` has fewer than {@linkcode SMALL_VALIDATION} documents, else 0.
+   * Folds of the out-of-fold check on the labelled documents (under 2: none). Default
+   * {@linkcode defaultFolds}: 5 when `valid` is small, else 0.
    */
   folds?: number;
   /** A line per round; default: silent. */
@@ -145,7 +145,7 @@ export function selfTrain(
           ...(init ? { init } : {}),
         }),
     );
-  const folds = options.folds ?? (valid.length < SMALL_VALIDATION ? 5 : 0);
+  const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
   const tally = outOfFold(rowsL, yL, { folds, R }, run, options.log);
   const held = valid.length + tally.held;
   const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
@@ -179,6 +179,22 @@ export function selfTrain(
     });
     return { valid: right / held, wins, losses };
   }
+}
+
+/**
+ * Folds of the out-of-fold check by default: 5 when validation has fewer than
+ * {@linkcode SMALL_VALIDATION} documents and there are at least two labelled documents a fold,
+ * else none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultFolds } from "./self_train.ts";
+ * assert.deepEqual([defaultFolds(12, 100), defaultFolds(600, 100), defaultFolds(12, 8)], [5, 0, 0]);
+ * ```
+ */
+export function defaultFolds(validDocs: number, labelledDocs: number): number {
+  return validDocs < SMALL_VALIDATION && labelledDocs >= 10 ? 5 : 0;
 }
 
 function roundLine(r: SelfTrainRound, R: number, held: number): string {

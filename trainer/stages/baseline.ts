@@ -8,7 +8,7 @@
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
 import { outOfFoldAccuracy } from "../../shared/baseline/cross_val.ts";
-import { selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
+import { defaultFolds, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
   type BaselineConfig,
@@ -151,7 +151,7 @@ export async function selfTrainedBaseline(
     `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
       `documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds; a round replaces ` +
       "the plain baseline only if it beats it beyond chance on held-out documents (validation" +
-      (ctx.task.valid.length < SMALL_VALIDATION
+      (defaultFolds(ctx.task.valid.length, ctx.stage3Docs.length)
         ? `, only ${ctx.task.valid.length}, and each labelled one out of 5 folds, which takes ` +
           "six times as long"
         : "") +
