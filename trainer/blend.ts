@@ -114,26 +114,20 @@ function round(x: number): number {
  * Whether the bag of words serves alone instead of the fitted blend. Two blend weights fitted on
  * a dozen validation documents follow their noise (AG News, 100 labels, 12 validation
  * documents: the LSTMs right on 75% there and 50% on the test split, and the blend fitted there
- * served 3.8 points below the bag of words alone). So when validation is small (`validDocs`
- * under `smallBelow`) and the LSTMs' accuracy there is no better than the bag of words' on the
- * documents it never trained on (`bowHeldOut`: self-training's check, validation and the labelled
- * documents out of fold, ten times as many), the LSTMs get no weight.
+ * served 3.8 points below the bag of words alone). So when the bag of words has an honest
+ * estimate (`bowHeldOut`: its accuracy on documents it never trained on, which the baseline stage
+ * computes only when validation is too small to fit weights on) and the LSTMs' validation accuracy
+ * is no better, the LSTMs get no weight.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { bagOfWordsAlone } from "./blend.ts";
- * assert.equal(bagOfWordsAlone(12, 0.75, 0.85, 300), true);
- * assert.equal(bagOfWordsAlone(12, 0.9, 0.85, 300), false); // the LSTMs may be better: fit
- * assert.equal(bagOfWordsAlone(600, 0.75, 0.85, 300), false); // validation enough to fit on
- * assert.equal(bagOfWordsAlone(12, 0.75, undefined, 300), false); // no honest estimate
+ * assert.equal(bagOfWordsAlone(0.75, 0.85), true);
+ * assert.equal(bagOfWordsAlone(0.9, 0.85), false); // the LSTMs may be better: fit
+ * assert.equal(bagOfWordsAlone(0.75, undefined), false); // validation large enough to fit on
  * ```
  */
-export function bagOfWordsAlone(
-  validDocs: number,
-  lmValid: number,
-  bowHeldOut: number | undefined,
-  smallBelow: number,
-): boolean {
-  return validDocs < smallBelow && bowHeldOut !== undefined && bowHeldOut >= lmValid;
+export function bagOfWordsAlone(lmValid: number, bowHeldOut: number | undefined): boolean {
+  return bowHeldOut !== undefined && bowHeldOut >= lmValid;
 }

@@ -229,7 +229,7 @@ export async function blendIn(
   const truth = valid.map((d) => task.labels.indexOf(d.label));
   const bow = model.predictProba(texts(valid));
   const fitted = chooseBlendWeights(lm.valid, bow, truth);
-  const alone = bagOfWordsAlone(valid.length, fitted.valid.lm, bowHeldOut, SMALL_VALIDATION);
+  const alone = bagOfWordsAlone(fitted.valid.lm, bowHeldOut);
   const weights = alone ? { lm: 0, baseline: 1 } : fitted.weights;
   const validAccuracy = alone ? { ...fitted.valid, blend: fitted.valid.baseline } : fitted.valid;
   if (alone) {
