@@ -33,6 +33,11 @@ export interface RunEvent {
   machine: string;
   /** The compute backend's description. */
   backend: string;
+  /**
+   * SHA-256 of each direction's LM the run starts from (`--from` or the shipped LMs), so that
+   * `--resume` knows the same LMs in a moved checkout (absent in older logs).
+   */
+  lms?: Partial<Record<Direction, string>>;
 }
 
 /** One training step (batch) of a stage and direction. */

@@ -17,6 +17,7 @@
  * @module
  */
 
+import type { Direction } from "../shared/model/io.ts";
 import type { TrainConfig } from "./config.ts";
 import type { LrSuggestion, RangePoint, RangeResult } from "./lr_find.ts";
 import {
@@ -111,6 +112,9 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     stages: arrayOf(isString),
     machine: isString,
     backend: isString,
+    lms: optional((v): v is Partial<Record<Direction, string>> =>
+      isRecord(v) && Object.entries(v).every(([k, d]) => direction(k) && isString(d))
+    ),
   },
   "step": {
     stage,

@@ -6,6 +6,9 @@
  *
  * @module
  */
+import { MODEL_FILE } from "../shared/weights/folder.ts";
+import { sha256Hex } from "../shared/weights/sha256.ts";
+import type { Direction } from "../shared/model/io.ts";
 import { settingEntries, type TrainConfig } from "./config.ts";
 import { byType, parseMetricsLines } from "./metrics.ts";
 
@@ -46,6 +49,8 @@ const STAGE_SECTIONS: Record<string, string> = {
  * The settings that differ, as `name old → new`, ignoring {@linkcode FREE}
  * ones and, when `stages` is given, the sections of stages not in it (a
  * `pretrain` run resumes although stage 3's defaults changed meanwhile).
+ * With `sameLms` (the LMs the run starts from have the checksums they had), their paths
+ * (`from`, `pretrained`) may differ: a checkout that moved still resumes.
  *
  * @example
  * ```ts
@@ -69,6 +74,7 @@ export function changedSettings(
   before: object,
   now: object,
   stages?: readonly string[],
+  sameLms = false,
 ): string[] {
   const skipped = new Set(
     Object.entries(STAGE_SECTIONS)
@@ -78,6 +84,7 @@ export function changedSettings(
   // Stage 1 trains its own LM and never reads the shipped ones, whose path moves with the
   // checkout: a stage-1 run resumes from another clone.
   if (stages?.length && stages.every((s) => s === "pretrain")) skipped.add("pretrained");
+  if (sameLms) { for (const path of ["from", "pretrained"]) skipped.add(path); }
   const json = (c: object) =>
     new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));
   const a = json(before), b = json(now);
@@ -96,9 +103,29 @@ export function changedSettings(
 }
 
 /**
+ * Each direction's LM checksum under `root` (the SHA-256 of `pretrain-<direction>`'s weights file,
+ * which holds its config's checksum too); directions without one are left out.
+ */
+export async function lmDigests(
+  root: string,
+  directions: readonly Direction[],
+): Promise<Partial<Record<Direction, string>>> {
+  const digests: Partial<Record<Direction, string>> = {};
+  for (const dir of directions) {
+    try {
+      digests[dir] = await sha256Hex(await Deno.readFile(`${root}/pretrain-${dir}/${MODEL_FILE}`));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return digests;
+}
+
+/**
  * Refuses `--resume` in `c.out` when the run being resumed was started with
  * other settings for the `stages` it runs; a folder with no metrics yet has
- * nothing to compare.
+ * nothing to compare. The LMs it starts from are compared by checksum where the
+ * log has them, so a moved checkout still resumes.
  */
 export async function checkResumeSettings(
   c: TrainConfig,
@@ -113,7 +140,9 @@ export async function checkResumeSettings(
   }
   const last = byType(parseMetricsLines(text).events, "run").at(-1);
   if (!last) return;
-  const changed = changedSettings(last.config, c, stages);
+  const sameLms = !!last.lms && !!c.from &&
+    JSON.stringify(last.lms) === JSON.stringify(await lmDigests(c.from, c.directions));
+  const changed = changedSettings(last.config, c, stages, sameLms);
   if (changed.length) {
     throw new Error(
       `Cannot resume in ${c.out}: the settings differ from the run being resumed (${

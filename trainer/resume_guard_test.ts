@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { presetConfig } from "./config.ts";
 import { MetricsLog } from "./metrics.ts";
-import { changedSettings, checkResumeSettings } from "./resume_guard.ts";
+import { changedSettings, checkResumeSettings, lmDigests } from "./resume_guard.ts";
 
 Deno.test("checkResumeSettings: refuses changed seed and rate, allows device and --resume", async () => {
   const out = await Deno.makeTempDir({ prefix: "fitlam-resume-" });
@@ -56,4 +56,43 @@ Deno.test("changedSettings: the shipped LMs' path matters only to runs that read
   const change = ['pretrained "/work/a/weights/enwiki" → "/work/b/weights/enwiki"'];
   assert.deepEqual(changedSettings(here, moved, ["pretrain", "finetune-lm"]), change);
   assert.deepEqual(changedSettings(here, moved), change);
+});
+
+Deno.test("checkResumeSettings: the same LMs in a moved checkout resume, other LMs do not", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fitlam-resume-lms-" });
+  const lm = async (at: string, bytes: number[]) => {
+    await Deno.mkdir(`${root}/${at}/pretrain-fwd`, { recursive: true });
+    await Deno.writeFile(`${root}/${at}/pretrain-fwd/model.safetensors`, new Uint8Array(bytes));
+  };
+  await lm("a", [1, 2, 3]);
+  await lm("moved", [1, 2, 3]);
+  await lm("other", [1, 2, 4]);
+  const out = `${root}/run`;
+  await Deno.mkdir(out);
+  const started = { ...presetConfig("small"), out, directions: ["fwd" as const] };
+  const from = (at: string) => ({ ...started, from: `${root}/${at}`, pretrained: `${root}/${at}` });
+  const lms = await lmDigests(`${root}/a`, ["fwd", "bwd"]);
+  assert.deepEqual(Object.keys(lms), ["fwd"]); // no bwd folder: left out
+  assert.notDeepEqual(lms, await lmDigests(`${root}/other`, ["fwd"]));
+  const row = {
+    type: "run" as const,
+    config: from("a"),
+    stages: ["classify"],
+    machine: "",
+    backend: "",
+  };
+  await new MetricsLog(`${out}/metrics.jsonl`).add({ ...row, lms });
+  await checkResumeSettings({ ...from("moved"), resume: true }, ["classify"]);
+  await assert.rejects(
+    checkResumeSettings({ ...from("other"), resume: true }, ["classify"]),
+    /the settings differ from the run being resumed \(from ".*\/a" → ".*\/other", pretrained/,
+  );
+  // A log from before checksums were kept: the path decides.
+  await Deno.writeTextFile(`${out}/metrics.jsonl`, "");
+  await new MetricsLog(`${out}/metrics.jsonl`).add(row);
+  await assert.rejects(
+    checkResumeSettings({ ...from("moved"), resume: true }, ["classify"]),
+    /from/,
+  );
+  await Deno.remove(root, { recursive: true });
 });

@@ -15,7 +15,7 @@ import type { LabeledDoc, TaskData } from "../data/mod.ts";
 import { capDocs, generalCorpus } from "../lm_data.ts";
 import { MetricsLog } from "../metrics.ts";
 import { writeReport } from "../report.ts";
-import { checkResumeSettings } from "../resume_guard.ts";
+import { checkResumeSettings, lmDigests } from "../resume_guard.ts";
 import { StopSignal } from "../signals.ts";
 import { budgetValidation, classifierDocs, interleave, targetTask } from "../task_prep.ts";
 
@@ -71,6 +71,7 @@ export async function openSession(c: TrainConfig, stages: readonly Stage[]): Pro
     stages,
     machine: `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
     backend: description,
+    ...(c.from ? { lms: await lmDigests(c.from, c.directions) } : {}),
   });
   console.error(`fitlam: preset ${c.preset}, backend ${description}, output ${c.out}/`);
   return { c, ops, log, stop: new StopSignal().attach() };
