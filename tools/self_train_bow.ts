@@ -7,7 +7,8 @@
  * where self-training pays and where its check holds it back:
  *
  *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--valid VALID] [--format F] \
- *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44
+ *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44 \
+ *     [--no-lsa]
  *
  * Prints one JSON line per run.
  *
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     "max-unlabeled": { type: "string", default: "0" },
     sizes: { type: "string", default: "100,500" },
     seeds: { type: "string", default: "42,43,44" },
+    "no-lsa": { type: "boolean", default: false },
   },
 });
 if (!values.data) {
@@ -62,7 +64,13 @@ for (const seed of list(values.seeds)) {
     const stage3Docs = classifierDocs(task.train, size, seed);
     const unlabelled = unlabelledTexts({ task, stage3Docs });
     const plain = trainBaseline(stage3Docs, { labels: task.labels });
-    const r = selfTrain(stage3Docs, unlabelled, valid, plain);
+    const r = selfTrain(
+      stage3Docs,
+      unlabelled,
+      valid,
+      plain,
+      values["no-lsa"] ? { lsa: false } : {},
+    );
     console.log(JSON.stringify({
       task: task.name,
       labelled: stage3Docs.length,
@@ -72,6 +80,7 @@ for (const seed of list(values.seeds)) {
       seed,
       plain: accuracy(plain.predict(testTexts), plain.labels),
       selfTrained: accuracy(r.baseline.predict(testTexts), r.baseline.labels),
+      lsa: r.baseline.lsa?.dims ?? 0,
       chosen: r.chosen,
       plainValid: r.plainValid,
       rounds: r.rounds.map(({ round, valid, wins, losses }) => ({ round, valid, wins, losses })),

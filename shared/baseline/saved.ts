@@ -13,6 +13,7 @@ import type { BlendWeights } from "../classify.ts";
 import { tensorMismatch } from "../weights/expected.ts";
 import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
 import { type LogRegModel, predictProba } from "./logreg.ts";
+import { type Lsa, withLsa } from "./lsa.ts";
 import type { Baseline } from "./mod.ts";
 import { type TfidfOptions, TfidfVectorizer } from "./tfidf.ts";
 
@@ -38,6 +39,11 @@ export interface BaselineConfig {
   tfidf: Required<TfidfOptions>;
   /** The vocabulary, in feature order. */
   terms: string[];
+  /**
+   * LSA coordinates appended to each TF-IDF row (`lsaColumns`, `lsaComponents` tensors; the
+   * weights then have `terms.length + dims` rows); absent without LSA.
+   */
+  lsa?: { dims: number };
 }
 
 /** Blend weights fitted for one reading direction's classifier alone. */
@@ -72,13 +78,21 @@ export function baselineToSave(
     tfidf: { ...vectorizer.options },
     terms: [...vectorizer.terms],
   };
-  const V = vectorizer.size, K = model.classes;
+  const V = vectorizer.size, K = model.classes, lsa = b.lsa;
+  if (lsa) config.lsa = { dims: lsa.dims };
+  const D = lsa?.columns.length ?? 0, F = V + (lsa?.dims ?? 0);
   return {
     config,
     tensors: {
       idf: { dtype: "F32", shape: [V], data: Float32Array.from(vectorizer.idf) },
-      weights: { dtype: "F32", shape: [V, K], data: Float32Array.from(model.weights) },
+      weights: { dtype: "F32", shape: [F, K], data: Float32Array.from(model.weights) },
       bias: { dtype: "F32", shape: [K], data: Float32Array.from(model.bias) },
+      ...(lsa
+        ? {
+          lsaColumns: { dtype: "I32", shape: [D], data: lsa.columns },
+          lsaComponents: { dtype: "F32", shape: [D, lsa.dims], data: lsa.components },
+        }
+        : {}),
     },
   };
 }
@@ -144,13 +158,30 @@ export function baselineFromLoaded(
   if (!Array.isArray(c.terms) || c.terms.some((t) => typeof t !== "string")) {
     fail("config.json's terms are not a list of strings");
   }
-  const V = c.terms!.length, K = c.labels!.length;
+  const V = c.terms!.length, K = c.labels!.length, dims = c.lsa?.dims ?? 0;
+  if (c.lsa && !(Number.isInteger(dims) && dims > 0)) {
+    fail(`config.json's lsa.dims is ${JSON.stringify(dims)}; it must be a whole number ≥ 1`);
+  }
+  const D = raw.tensors.lsaColumns?.shape[0] ?? 0;
   const mismatch = tensorMismatch(raw.tensors, {
     idf: { dtype: "F32", shape: [V] },
-    weights: { dtype: "F32", shape: [V, K] },
+    weights: { dtype: "F32", shape: [V + dims, K] },
     bias: { dtype: "F32", shape: [K] },
+    ...(dims
+      ? {
+        lsaColumns: { dtype: "I32", shape: [D] },
+        lsaComponents: { dtype: "F32", shape: [D, dims] },
+      }
+      : {}),
   });
   if (mismatch) fail(mismatch);
+  const columns = raw.tensors.lsaColumns?.data as Int32Array | undefined;
+  if (columns?.some((f, i) => f < 0 || f >= V || (i > 0 && f <= columns[i - 1]))) {
+    fail("lsaColumns is not an ascending list of features of the vocabulary");
+  }
+  const lsa: Lsa | undefined = dims
+    ? { columns: columns!, components: raw.tensors.lsaComponents.data as Float32Array, dims }
+    : undefined;
   const vectorizer = TfidfVectorizer.fromVocabulary(
     c.terms!,
     raw.tensors.idf.data as Float32Array,
@@ -158,7 +189,7 @@ export function baselineFromLoaded(
   );
   const model: LogRegModel = {
     classes: K,
-    features: V,
+    features: V + dims,
     weights: Float64Array.from(raw.tensors.weights.data as Float32Array),
     bias: Float64Array.from(raw.tensors.bias.data as Float32Array),
   };
@@ -166,9 +197,12 @@ export function baselineFromLoaded(
     labels: c.labels!,
     weights: { lm: w!.lm, baseline: w!.baseline },
     byDirection,
-    features: V,
+    features: V + dims,
     predictProba: (texts) =>
-      texts.map((t) => Float32Array.from(predictProba(model, vectorizer.transformOne(t)))),
+      texts.map((t) => {
+        const row = vectorizer.transformOne(t);
+        return Float32Array.from(predictProba(model, lsa ? withLsa(lsa, row, V) : row));
+      }),
   };
 }
 

@@ -4,7 +4,9 @@
  * by its own answer, teach it the n-grams that occur beside the ones it knows. Round r of R refits
  * on the labelled documents and the `r / R` most confident share of the unlabelled ones (per
  * predicted class, in the labelled documents' class shares, so the largest class cannot swallow
- * the rest), each round's labels coming from the model before it.
+ * the rest), each round's labels coming from the model before it. Every round, round 0 (the
+ * labels alone) included, reads each document's TF-IDF row with its LSA coordinates in all the
+ * text appended (`lsa.ts`): what the unlabelled text says about words without labels.
  *
  * Self-training can also teach a model its own mistakes (it does on some sentiment sets), so a
  * round replaces the plain baseline only where validation says so beyond chance: on the validation
@@ -34,6 +36,7 @@
 import { argmax, SMALL_VALIDATION } from "../confusion.ts";
 import { stratifiedFolds } from "./cross_val.ts";
 import { fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
+import { fitLsa, type Lsa, type LsaOptions, withLsa } from "./lsa.ts";
 import {
   type Baseline,
   type BaselineDoc,
@@ -41,7 +44,7 @@ import {
   DEFAULT_MAX_WEIGHTS,
   labelIndices,
   maxFeatures,
-} from "./mod.ts";
+} from "./train.ts";
 import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
 
 /** Options of {@linkcode selfTrain}; every field has a default. */
@@ -64,6 +67,11 @@ export interface SelfTrainOptions {
    * {@linkcode defaultFolds}: 5 when `valid` is small, else 0.
    */
   folds?: number;
+  /**
+   * LSA coordinates of all the text ({@linkcode fitLsa}) appended to every row of every round,
+   * round 0 included; `false`: TF-IDF alone. Default: LSA with its defaults.
+   */
+  lsa?: LsaOptions | false;
   /** A line per round; default: silent. */
   log?: (line: string) => void;
 }
@@ -127,9 +135,14 @@ export function selfTrain(
     { ngramMax: options.ngramMax ?? 2 },
     maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
   );
-  const rowsL = vectorizer.transform(labelled.map((d) => d.text));
-  const rowsU = vectorizer.transform(unlabelled);
-  const rowsV = vectorizer.transform(validTexts);
+  const tfidfL = vectorizer.transform(labelled.map((d) => d.text));
+  const tfidfU = vectorizer.transform(unlabelled);
+  const lsa = options.lsa === false
+    ? undefined
+    : timed(() => fitLsa([...tfidfL, ...tfidfU], vectorizer.idf, options.lsa || {}), options.log);
+  const V = vectorizer.size, features = V + (lsa?.dims ?? 0);
+  const rows = (tfidf: SparseRow[]) => lsa ? tfidf.map((r) => withLsa(lsa, r, V)) : tfidf;
+  const rowsL = rows(tfidfL), rowsU = rows(tfidfU), rowsV = rows(vectorizer.transform(validTexts));
   const run = (train: readonly number[]) =>
     selfTrainRounds(
       { rowsL, yL, rowsU, K, R, ratio: labelledRatio },
@@ -137,7 +150,7 @@ export function selfTrain(
       (rows, y, w, init) =>
         fitLogReg(rows, y, {
           classes: K,
-          features: vectorizer.size,
+          features,
           C,
           maxIter,
           gtol: tol,
@@ -146,7 +159,20 @@ export function selfTrain(
         }),
     );
   const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
-  const tally = outOfFold(rowsL, yL, { folds, R }, run, options.log);
+  // With LSA, round 0 is not the plain model: each fold fits that one too, on TF-IDF alone.
+  const plainOf = lsa
+    ? (train: readonly number[]) => {
+      const m = fitLogReg(train.map((i) => tfidfL[i]), Int32Array.from(train, (i) => yL[i]), {
+        classes: K,
+        features: V,
+        C,
+        maxIter,
+        gtol: tol,
+      });
+      return (i: number) => argmax(predictProba(m, tfidfL[i])) === yL[i];
+    }
+    : undefined;
+  const tally = outOfFold(rowsL, yL, { folds, R }, run, plainOf, options.log);
   const held = valid.length + tally.held;
   const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
   const rounds: SelfTrainRound[] = [];
@@ -157,14 +183,14 @@ export function selfTrain(
     if (clearlyBetter(r) && r.valid > best.valid) {
       (best = { valid: r.valid, model }, chosen = round);
     }
-    if (round > 0) options.log?.(roundLine(r, R, held));
+    options.log?.(roundLine(r, R, held, lsa !== undefined));
   }
   const seconds = (performance.now() - start) / 1000;
   const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best.model!, labels, {
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
     seconds: plain.seconds + seconds,
     grid: plain.grid,
-  });
+  }, lsa);
   return { baseline, plainValid, rounds, chosen, seconds, heldOut: held };
 
   function onHeldOut(
@@ -197,10 +223,23 @@ export function defaultFolds(validDocs: number, labelledDocs: number): number {
   return validDocs < SMALL_VALIDATION && labelledDocs >= 10 ? 5 : 0;
 }
 
-function roundLine(r: SelfTrainRound, R: number, held: number): string {
-  return `self-training: round ${r.round}/${R}: ${r.pseudo} unlabelled documents with their ` +
-    `predicted labels, ${(r.valid * 100).toFixed(2)}% of ${held} held-out documents right ` +
-    `(${r.wins} where the plain baseline is wrong, ${r.losses} the other way)`;
+function timed(fit: () => Lsa, log?: (line: string) => void): Lsa {
+  const start = performance.now();
+  const lsa = fit();
+  log?.(
+    `self-training: LSA of all the text, ${lsa.dims} coordinates from ${lsa.columns.length} ` +
+      `n-grams (${((performance.now() - start) / 1000).toFixed(1)} s)`,
+  );
+  return lsa;
+}
+
+function roundLine(r: SelfTrainRound, R: number, held: number, lsa: boolean): string {
+  const what = r.round
+    ? `${r.pseudo} unlabelled documents with their predicted labels`
+    : `the labels alone${lsa ? ", with LSA" : " in the vocabulary of all the text"}`;
+  return `self-training: round ${r.round}/${R}: ${what}, ${(r.valid * 100).toFixed(2)}% of ` +
+    `${held} held-out documents right (${r.wins} where the plain baseline is wrong, ` +
+    `${r.losses} the other way)`;
 }
 
 /** What every run of rounds shares: the labelled, their labels, the unlabelled rows. */
@@ -251,14 +290,15 @@ interface Tally {
 
 /**
  * The out-of-fold check ({@linkcode stratifiedFolds}): each fold self-trains on the others and
- * scores its documents, round 0
- * (the labels alone) being the plain model it is compared with.
+ * scores its documents against the plain model, `plainOf`'s fitted on the same documents, or
+ * round 0 (the labels alone) without it.
  */
 function outOfFold(
   rowsL: readonly SparseRow[],
   yL: Int32Array,
   { folds, R }: { folds: number; R: number },
   run: (train: readonly number[]) => Generator<{ round: number; model: LogRegFit }>,
+  plainOf?: (train: readonly number[]) => (i: number) => boolean,
   log?: (line: string) => void,
 ): { held: number; plainRight: number; rounds: Tally[] } {
   const rounds = Array.from({ length: R + 1 }, () => ({ right: 0, wins: 0, losses: 0 }));
@@ -269,10 +309,12 @@ function outOfFold(
   for (let f = 0; f < folds; f++) {
     const out = [...foldOf.keys()].filter((i) => foldOf[i] === f);
     const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
-    let base: boolean[] = [];
+    const plain = plainOf?.(train);
+    let base: boolean[] = plain ? out.map(plain) : [];
+    plainRight += base.filter(Boolean).length;
     for (const { round, model } of run(train)) {
       const right = out.map((i) => argmax(predictProba(model, rowsL[i])) === yL[i]);
-      if (round === 0) (base = right, plainRight += right.filter(Boolean).length);
+      if (round === 0 && !plain) (base = right, plainRight += right.filter(Boolean).length);
       const t = rounds[round];
       right.forEach((ok, j) => {
         t.right += ok ? 1 : 0;

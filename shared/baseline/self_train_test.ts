@@ -30,7 +30,8 @@ Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the
   const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
   const valid = [...Array(5)].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]);
   const plain = trainBaseline(labelled, { grid: [10] });
-  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
+  // TF-IDF alone, to see the rounds' own part (LSA alone places "league" too: below).
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2, lsa: false });
   assert.equal(r.plainValid, 0.5);
   assert.deepEqual(r.rounds.map((x) => x.pseudo), [0, 2, 4]); // half, then all, split 1:1
   // The labels alone cannot tell "league" from "cpu"; the rounds can, on 5 more documents.
@@ -41,7 +42,7 @@ Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the
   ]]);
   assert.equal(r.chosen, 1); // the first round that reaches 100%
   // With 3 validation documents of each, 3 wins are within chance (3 − 0 < 2·√3): plain stays.
-  const few = selfTrain(labelled, unlabelled, valid.slice(0, 6), plain, { rounds: 2 });
+  const few = selfTrain(labelled, unlabelled, valid.slice(0, 6), plain, { rounds: 2, lsa: false });
   assert.equal(few.rounds[1].wins, 3);
   assert.equal(few.chosen, -1);
   assert.equal(r.baseline.C, plain.C);
@@ -54,7 +55,7 @@ Deno.test("selfTrain: keeps the plain baseline when no round does better on vali
   const unlabelled = ["chip league", "league code", "goal cpu", "cpu match"];
   const valid = [doc("sport", "league"), doc("tech", "cpu")];
   const plain = trainBaseline(labelled, { grid: [10] });
-  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2 });
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 2, lsa: false });
   assert.equal(r.plainValid, 0.5);
   assert.deepEqual(r.rounds.map((x) => x.valid), [0.5, 0, 0]);
   assert.equal(r.chosen, -1);
@@ -74,15 +75,38 @@ Deno.test("selfTrain: with little validation, the labelled documents out of fold
   const unlabelled = ids.flatMap((i) => [`goal w${i}`, `chip v${i}`]);
   const valid = [doc("sport", "goal"), doc("tech", "chip")]; // both models get these right
   const plain = trainBaseline(labelled, { grid: [10] });
-  const alone = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, folds: 0 });
+  const alone = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, folds: 0, lsa: false });
   assert.equal(alone.heldOut, 2);
   assert.deepEqual([alone.rounds[1].wins, alone.chosen], [0, -1]); // 2 documents tell nothing
-  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1 }); // 5 folds by default
+  const r = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, lsa: false }); // 5 folds
   assert.equal(r.heldOut, 2 + 24);
   assert.equal(r.rounds[1].valid, 1); // every held-out document right after the round
   assert.ok(r.rounds[1].wins >= 10 && r.rounds[1].losses === 0, JSON.stringify(r.rounds));
   assert.equal(r.chosen, 1);
   assert.deepEqual(r.baseline.predict(["w4", "v7"]), [0, 1]);
+  // With LSA the rounds differ, but they are compared with the same plain model out of fold.
+  const withLsa = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, lsa: { dims: 4 } });
+  assert.equal(withLsa.heldOut, r.heldOut);
+  assert.equal(withLsa.plainValid, r.plainValid);
+});
+
+Deno.test("selfTrain: LSA of all the text places words the labels lack in round 0 already", () => {
+  const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
+  const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
+  const valid = [...Array(5)].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]);
+  const plain = trainBaseline(labelled, { grid: [10] });
+  const lines: string[] = [];
+  const r = selfTrain(labelled, unlabelled, valid, plain, {
+    rounds: 1,
+    lsa: { dims: 2 },
+    log: (l) => lines.push(l),
+  });
+  assert.deepEqual(r.rounds.map((x) => [x.pseudo, x.valid, x.wins]), [[0, 1, 5], [4, 1, 5]]);
+  assert.equal(r.chosen, 0); // no pseudo-label needed
+  assert.equal(r.baseline.lsa?.dims, 2);
+  assert.equal(r.baseline.features, r.baseline.vectorizer.size + 2);
+  assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
+  assert.match(lines[0], /^self-training: LSA of all the text, 2 coordinates from 12 n-grams/);
 });
 
 Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {

@@ -7,6 +7,7 @@
 
 import { Rng } from "../rng.ts";
 import { argmax, fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
+import { type Lsa, withLsa } from "./lsa.ts";
 import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
 
 /** A labelled document (the shape of the trainer's `LabeledDoc`). */
@@ -54,7 +55,7 @@ export interface Baseline {
   C: number;
   /** Class names, in the order of `predictProba`'s entries. */
   labels: string[];
-  /** Vocabulary size of the final model. */
+  /** Features of the final model: the vocabulary, plus the LSA coordinates where it has them. */
   features: number;
   /** The n-grams of the training text and those kept (fewer only beyond `maxWeights`). */
   vocabulary: { total: number; kept: number };
@@ -66,6 +67,8 @@ export interface Baseline {
   model: LogRegFit;
   /** The final vectorizer. */
   vectorizer: TfidfVectorizer;
+  /** LSA coordinates appended to each TF-IDF row (features `vectorizer.size` on), if any. */
+  lsa?: Lsa;
   /** Class probabilities per text. */
   predictProba(texts: readonly string[]): Float32Array[];
   /** Most probable class index per text. */
@@ -249,7 +252,8 @@ export function trainBaseline(
 }
 
 /**
- * A {@linkcode Baseline} from a fitted vectorizer and model (its C is the model's).
+ * A {@linkcode Baseline} from a fitted vectorizer and model (its C is the model's), which reads
+ * each TF-IDF row with its `lsa` coordinates appended when given.
  *
  * @example
  * ```ts
@@ -274,16 +278,21 @@ export function baselineOf(
   model: LogRegFit,
   labels: readonly string[],
   about: Pick<Baseline, "vocabulary" | "seconds" | "grid">,
+  lsa?: Lsa,
 ): Baseline {
-  const proba = (texts: readonly string[]) =>
-    texts.map((t) => predictProba(model, vectorizer.transformOne(t)));
+  const row = (t: string) => {
+    const r = vectorizer.transformOne(t);
+    return lsa ? withLsa(lsa, r, vectorizer.size) : r;
+  };
+  const proba = (texts: readonly string[]) => texts.map((t) => predictProba(model, row(t)));
   return {
     C: model.C,
     labels: [...labels],
-    features: vectorizer.size,
+    features: vectorizer.size + (lsa?.dims ?? 0),
     ...about,
     model,
     vectorizer,
+    ...(lsa ? { lsa } : {}),
     predictProba: (texts) => proba(texts).map((p) => Float32Array.from(p)),
     predict: (texts) => proba(texts).map(argmax),
   };

@@ -148,8 +148,9 @@ export async function selfTrainedBaseline(
   }
   if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
   console.error(
-    `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} unlabelled ` +
-      `documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds; a round replaces ` +
+    `self-training: the bag of words, with the LSA coordinates of all the text, on ` +
+      `${unlabelled.length.toLocaleString("en-US")} unlabelled documents beside the ` +
+      `${ctx.stage3Docs.length} labelled ones, rounds 0-5; a round replaces ` +
       "the plain baseline only if it beats it beyond chance on held-out documents (validation" +
       (defaultFolds(ctx.task.valid.length, ctx.stage3Docs.length)
         ? `, only ${ctx.task.valid.length}, and each labelled one out of 5 folds, which takes ` +
