@@ -136,7 +136,10 @@ Deno.test({
     const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(self.baseline.trainDocs, 2);
     assert.equal(self.selfTrain.unlabelled, 238);
-    assert.deepEqual(self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo).at(-1), 238);
+    // Each round takes more of the 238 (per predicted class, at most its labelled share).
+    const pseudo = self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo);
+    assert.ok(pseudo.every((n: number, i: number) => i === 0 || n > pseudo[i - 1]), `${pseudo}`);
+    assert.ok(pseudo.at(-1) <= 238, `${pseudo}`);
     assert.ok(self.selfTrain.chosen >= 0, JSON.stringify(self.selfTrain));
     const served = await loadClassifier(`${dir}/out`, { device: "wasm" });
     const got = await served.classify(rows2.map((r) => r[0]));
