@@ -136,10 +136,18 @@ Deno.test({
     const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(self.baseline.trainDocs, 2);
     assert.equal(self.selfTrain.unlabelled, 238);
-    // Each round takes more of the 238 (per predicted class, at most its labelled share).
-    const pseudo = self.selfTrain.rounds.map((r: { pseudo: number }) => r.pseudo);
-    assert.ok(pseudo.every((n: number, i: number) => i === 0 || n > pseudo[i - 1]), `${pseudo}`);
-    assert.ok(pseudo.at(-1) <= 238, `${pseudo}`);
+    // Rounds on TF-IDF, then with LSA: each takes more of the 238 (per predicted class, at most
+    // its labelled share).
+    const rounds = self.selfTrain.rounds as { lsa: boolean; round: number; pseudo: number }[];
+    assert.deepEqual(
+      rounds.map((r) => [r.lsa, r.round]),
+      [false, true].flatMap((lsa) => [0, 1, 2, 3, 4, 5].map((round) => [lsa, round])),
+    );
+    for (const r of rounds) {
+      const before = rounds.find((q) => q.lsa === r.lsa && q.round === r.round - 1);
+      assert.ok(r.round === 0 ? r.pseudo === 0 : r.pseudo > before!.pseudo, JSON.stringify(r));
+      assert.ok(r.pseudo <= 238);
+    }
     assert.ok(self.selfTrain.chosen >= 0, JSON.stringify(self.selfTrain));
     const served = await loadClassifier(`${dir}/out`, { device: "wasm" });
     const got = await served.classify(rows2.map((r) => r[0]));

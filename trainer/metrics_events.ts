@@ -115,9 +115,19 @@ export interface SelfTrainEvent {
   plainValid: number;
   /** The documents held out for that check (absent in runs before the out-of-fold check). */
   heldOut?: number;
-  /** Each round's pseudo-labelled documents and held-out accuracy (round 0: labels alone). */
-  rounds: { round: number; pseudo: number; valid: number; wins: number; losses: number }[];
-  /** The round blended in; −1: the plain baseline. */
+  /**
+   * Each round's pseudo-labelled documents and held-out accuracy (round 0: labels alone), on
+   * TF-IDF and then with LSA (`lsa`, absent in runs before it).
+   */
+  rounds: {
+    round: number;
+    lsa?: boolean;
+    pseudo: number;
+    valid: number;
+    wins: number;
+    losses: number;
+  }[];
+  /** The round blended in, an index into `rounds`; −1: the plain baseline. */
   chosen: number;
   /** Test accuracy of the bag of words blended in. */
   accuracy: number;

@@ -4,9 +4,10 @@
  * by its own answer, teach it the n-grams that occur beside the ones it knows. Round r of R refits
  * on the labelled documents and the `r / R` most confident share of the unlabelled ones (per
  * predicted class, in the labelled documents' class shares, so the largest class cannot swallow
- * the rest), each round's labels coming from the model before it. Every round, round 0 (the
- * labels alone) included, reads each document's TF-IDF row with its LSA coordinates in all the
- * text appended (`lsa.ts`): what the unlabelled text says about words without labels.
+ * the rest), each round's labels coming from the model before it. The rounds run twice: on
+ * TF-IDF rows, and on rows with each document's LSA coordinates in all the text appended
+ * (`lsa.ts`: what the unlabelled text says about words no label holds), where round 0, the labels
+ * alone, is a candidate of its own.
  *
  * Self-training can also teach a model its own mistakes (it does on some sentiment sets), so a
  * round replaces the plain baseline only where validation says so beyond chance: on the validation
@@ -68,8 +69,9 @@ export interface SelfTrainOptions {
    */
   folds?: number;
   /**
-   * LSA coordinates of all the text ({@linkcode fitLsa}) appended to every row of every round,
-   * round 0 included; `false`: TF-IDF alone. Default: LSA with its defaults.
+   * The LSA of all the text ({@linkcode fitLsa}): the rounds run twice, on TF-IDF rows and on
+   * rows with their LSA coordinates appended, and the check chooses among both; `false`: TF-IDF
+   * rows alone. Default: LSA with its defaults.
    */
   lsa?: LsaOptions | false;
   /** A line per round; default: silent. */
@@ -79,6 +81,8 @@ export interface SelfTrainOptions {
 /** One candidate: round 0 is the labelled documents alone in the vocabulary of all the text. */
 export interface SelfTrainRound {
   round: number;
+  /** Whether its rows carry the LSA coordinates (else TF-IDF alone). */
+  lsa: boolean;
   /** Unlabelled documents taken with their predicted label. */
   pseudo: number;
   /** Accuracy on the held-out documents (validation, and the labelled ones out of fold). */
@@ -97,7 +101,7 @@ export interface SelfTrained {
   /** Documents the check held out: validation, plus the labelled ones when folds ran. */
   heldOut: number;
   rounds: SelfTrainRound[];
-  /** The round kept; −1 for the plain baseline. */
+  /** The round kept (an index into `rounds`); −1 for the plain baseline. */
   chosen: number;
   seconds: number;
 }
@@ -136,66 +140,65 @@ export function selfTrain(
     maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
   );
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));
-  const tfidfU = vectorizer.transform(unlabelled);
+  const tfidfU = vectorizer.transform(unlabelled), tfidfV = vectorizer.transform(validTexts);
   const lsa = options.lsa === false
     ? undefined
     : timed(() => fitLsa([...tfidfL, ...tfidfU], vectorizer.idf, options.lsa || {}), options.log);
-  const V = vectorizer.size, features = V + (lsa?.dims ?? 0);
-  const rows = (tfidf: SparseRow[]) => lsa ? tfidf.map((r) => withLsa(lsa, r, V)) : tfidf;
-  const rowsL = rows(tfidfL), rowsU = rows(tfidfU), rowsV = rows(vectorizer.transform(validTexts));
-  const run = (train: readonly number[]) =>
-    selfTrainRounds(
-      { rowsL, yL, rowsU, K, R, ratio: labelledRatio },
-      train,
-      (rows, y, w, init) =>
-        fitLogReg(rows, y, {
-          classes: K,
-          features,
-          C,
-          maxIter,
-          gtol: tol,
-          ...(w ? { sampleWeights: w } : {}),
-          ...(init ? { init } : {}),
-        }),
-    );
+  const V = vectorizer.size;
+  const fit = (features: number): Fit => (rows, y, w, init) =>
+    fitLogReg(rows, y, {
+      classes: K,
+      features,
+      C,
+      maxIter,
+      gtol: tol,
+      ...(w ? { sampleWeights: w } : {}),
+      ...(init ? { init } : {}),
+    });
   const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
-  // With LSA, round 0 is not the plain model: each fold fits that one too, on TF-IDF alone.
-  const plainOf = lsa
-    ? (train: readonly number[]) => {
-      const m = fitLogReg(train.map((i) => tfidfL[i]), Int32Array.from(train, (i) => yL[i]), {
-        classes: K,
-        features: V,
-        C,
-        maxIter,
-        gtol: tol,
-      });
-      return (i: number) => argmax(predictProba(m, tfidfL[i])) === yL[i];
-    }
-    : undefined;
-  const tally = outOfFold(rowsL, yL, { folds, R }, run, plainOf, options.log);
-  const held = valid.length + tally.held;
-  const plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
+  // In the LSA space round 0 is not the plain model: each fold fits that one on TF-IDF alone.
+  const plainOf = (train: readonly number[]) => {
+    const m = fit(V)(train.map((i) => tfidfL[i]), Int32Array.from(train, (i) => yL[i]));
+    return (i: number) => argmax(predictProba(m, tfidfL[i])) === yL[i];
+  };
   const rounds: SelfTrainRound[] = [];
-  let chosen = -1, best: { valid: number; model?: LogRegFit } = { valid: plainValid };
-  for (const { round, pseudo, model } of run([...yL.keys()])) {
-    const r = { round, pseudo, ...onHeldOut(model, tally.rounds[round]) };
-    rounds.push(r);
-    if (clearlyBetter(r) && r.valid > best.valid) {
-      (best = { valid: r.valid, model }, chosen = round);
+  let chosen = -1, held = 0, plainValid = 0;
+  let best: { valid: number; model?: LogRegFit; lsa?: Lsa } | undefined;
+  // TF-IDF first, then with LSA: a tie keeps the smaller model.
+  for (const space of lsa ? [undefined, lsa] : [undefined]) {
+    const rows = (t: SparseRow[]) => space ? t.map((r) => withLsa(space, r, V)) : t;
+    const rowsL = rows(tfidfL), rowsU = rows(tfidfU), rowsV = rows(tfidfV);
+    const run = (train: readonly number[]) =>
+      selfTrainRounds(
+        { rowsL, yL, rowsU, K, R, ratio: labelledRatio },
+        train,
+        fit(V + (space?.dims ?? 0)),
+      );
+    const tally = outOfFold(rowsL, yL, { folds, R }, run, space && plainOf, options.log);
+    held = valid.length + tally.held;
+    plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
+    best ??= { valid: plainValid };
+    for (const { round, pseudo, model } of run([...yL.keys()])) {
+      const r = { round, lsa: !!space, pseudo, ...onHeldOut(model, tally.rounds[round], rowsV) };
+      rounds.push(r);
+      if (clearlyBetter(r) && r.valid > best.valid) {
+        (best = { valid: r.valid, model, lsa: space }, chosen = rounds.length - 1);
+      }
+      options.log?.(roundLine(r, R, held));
     }
-    options.log?.(roundLine(r, R, held, lsa !== undefined));
   }
   const seconds = (performance.now() - start) / 1000;
-  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best.model!, labels, {
+  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best!.model!, labels, {
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
     seconds: plain.seconds + seconds,
     grid: plain.grid,
-  }, lsa);
+  }, best!.lsa);
   return { baseline, plainValid, rounds, chosen, seconds, heldOut: held };
 
   function onHeldOut(
     model: LogRegFit,
     fold: Tally,
+    rowsV: readonly SparseRow[],
   ): Pick<SelfTrainRound, "valid" | "wins" | "losses"> {
     let { right, wins, losses } = fold;
     rowsV.forEach((row, i) => {
@@ -233,13 +236,13 @@ function timed(fit: () => Lsa, log?: (line: string) => void): Lsa {
   return lsa;
 }
 
-function roundLine(r: SelfTrainRound, R: number, held: number, lsa: boolean): string {
+function roundLine(r: SelfTrainRound, R: number, held: number): string {
   const what = r.round
     ? `${r.pseudo} unlabelled documents with their predicted labels`
-    : `the labels alone${lsa ? ", with LSA" : " in the vocabulary of all the text"}`;
-  return `self-training: round ${r.round}/${R}: ${what}, ${(r.valid * 100).toFixed(2)}% of ` +
-    `${held} held-out documents right (${r.wins} where the plain baseline is wrong, ` +
-    `${r.losses} the other way)`;
+    : "the labels alone";
+  return `self-training${r.lsa ? " with LSA" : ""}: round ${r.round}/${R}: ${what}, ` +
+    `${(r.valid * 100).toFixed(2)}% of ${held} held-out documents right (${r.wins} where the ` +
+    `plain baseline is wrong, ${r.losses} the other way)`;
 }
 
 /** What every run of rounds shares: the labelled, their labels, the unlabelled rows. */

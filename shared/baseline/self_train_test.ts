@@ -90,10 +90,11 @@ Deno.test("selfTrain: with little validation, the labelled documents out of fold
   assert.equal(withLsa.plainValid, r.plainValid);
 });
 
-Deno.test("selfTrain: LSA of all the text places words the labels lack in round 0 already", () => {
+Deno.test("selfTrain: rounds on TF-IDF and with LSA; LSA places words one step further away", () => {
   const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
-  const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
-  const valid = [...Array(5)].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]);
+  // "arena" and "server" never meet a labelled word: only "league" and "cpu", which do.
+  const unlabelled = ["goal league", "league arena", "chip cpu", "cpu server"];
+  const valid = [...Array(5)].flatMap(() => [doc("sport", "arena"), doc("tech", "server")]);
   const plain = trainBaseline(labelled, { grid: [10] });
   const lines: string[] = [];
   const r = selfTrain(labelled, unlabelled, valid, plain, {
@@ -101,12 +102,36 @@ Deno.test("selfTrain: LSA of all the text places words the labels lack in round 
     lsa: { dims: 2 },
     log: (l) => lines.push(l),
   });
-  assert.deepEqual(r.rounds.map((x) => [x.pseudo, x.valid, x.wins]), [[0, 1, 5], [4, 1, 5]]);
-  assert.equal(r.chosen, 0); // no pseudo-label needed
+  // One round of TF-IDF self-training labels "league arena" by the plain model, which knows
+  // neither word; the LSA coordinates put "arena" with "goal" through "league".
+  assert.deepEqual(r.rounds.map((x) => [x.lsa, x.round, x.valid]), [
+    [false, 0, 0.5],
+    [false, 1, 0.5],
+    [true, 0, 1],
+    [true, 1, 1],
+  ]);
+  assert.equal(r.chosen, 2); // with LSA, round 0: the earlier of the two
   assert.equal(r.baseline.lsa?.dims, 2);
   assert.equal(r.baseline.features, r.baseline.vectorizer.size + 2);
-  assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
-  assert.match(lines[0], /^self-training: LSA of all the text, 2 coordinates from 12 n-grams/);
+  assert.deepEqual(r.baseline.predict(["arena", "server"]), [0, 1]);
+  assert.match(lines[0], /^self-training: LSA of all the text, 2 coordinates from 14 n-grams/);
+  assert.match(lines.at(-1)!, /^self-training with LSA: round 1\/1: 4 unlabelled documents/);
+  // A tie between the spaces keeps TF-IDF alone (the smaller model): "league" is one step away.
+  const near = selfTrain(
+    labelled,
+    ["goal league", "league match", "chip cpu", "cpu code"],
+    [
+      ...Array(5),
+    ].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]),
+    plain,
+    {
+      rounds: 1,
+      lsa: { dims: 2 },
+    },
+  );
+  assert.deepEqual(near.rounds.map((x) => x.valid), [0.5, 1, 1, 1]);
+  assert.equal(near.chosen, 1);
+  assert.equal(near.baseline.lsa, undefined);
 });
 
 Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {

@@ -148,9 +148,9 @@ export async function selfTrainedBaseline(
   }
   if (!unlabelled.length || !ctx.task.valid?.length) return undefined;
   console.error(
-    `self-training: the bag of words, with the LSA coordinates of all the text, on ` +
-      `${unlabelled.length.toLocaleString("en-US")} unlabelled documents beside the ` +
-      `${ctx.stage3Docs.length} labelled ones, rounds 0-5; a round replaces ` +
+    `self-training: the bag of words on ${unlabelled.length.toLocaleString("en-US")} ` +
+      `unlabelled documents beside the ${ctx.stage3Docs.length} labelled ones, 5 rounds on ` +
+      "TF-IDF and 5 with the LSA coordinates of all the text; a round replaces " +
       "the plain baseline only if it beats it beyond chance on held-out documents (validation" +
       (defaultFolds(ctx.task.valid.length, ctx.stage3Docs.length)
         ? `, only ${ctx.task.valid.length}, and each labelled one out of 5 folds, which takes ` +
@@ -181,7 +181,8 @@ export async function selfTrainedBaseline(
       ? "self-training: no round beat the plain baseline beyond chance on the " +
         `${r.heldOut} held-out documents (${pct(r.plainValid)}); it is blended as trained on ` +
         "the labels"
-      : `self-training: round ${r.chosen} kept (${pct(r.rounds[r.chosen].valid)} of ` +
+      : `self-training: round ${r.rounds[r.chosen].round}` +
+        `${r.rounds[r.chosen].lsa ? " with LSA" : ""} kept (${pct(r.rounds[r.chosen].valid)} of ` +
         `${r.heldOut} held-out documents right vs ` +
         `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
         `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
