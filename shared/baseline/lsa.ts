@@ -26,6 +26,7 @@
  * @module
  */
 import { Rng } from "../rng.ts";
+import { f16ArrayToF32, f32ArrayToF16 } from "../weights/half.ts";
 import type { SparseRow } from "./tfidf.ts";
 
 /** Options of {@linkcode fitLsa}; every field has a default. */
@@ -46,7 +47,10 @@ export interface LsaOptions {
 export interface Lsa {
   /** The TF-IDF feature each LSA input feature reads, ascending. */
   columns: Int32Array;
-  /** `columns.length` × `dims`, row-major: the coordinates of each input feature. */
+  /**
+   * `columns.length` × `dims`, row-major: the coordinates of each input feature (values that
+   * half precision holds exactly: saved as F16).
+   */
   components: Float32Array;
   dims: number;
 }
@@ -232,7 +236,8 @@ export function fitLsa(
   const cut = rows.map((r) => restrict(lsa, r));
   const dims = Math.min(asked, rows.length, columns.length);
   const { vectors } = truncatedSvd(cut, columns.length, dims, svd);
-  return { columns, components: Float32Array.from(vectors), dims };
+  // Kept at half precision, as saved: the trainer scores with the values a loader will read.
+  return { columns, components: f16ArrayToF32(f32ArrayToF16(Float32Array.from(vectors))), dims };
 }
 
 const positions = new WeakMap<Int32Array, Map<number, number>>();

@@ -11,6 +11,7 @@
  */
 import type { BlendWeights } from "../classify.ts";
 import { tensorMismatch } from "../weights/expected.ts";
+import { f16ArrayToF32, f32ArrayToF16 } from "../weights/half.ts";
 import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
 import { type LogRegModel, predictProba } from "./logreg.ts";
 import { type Lsa, withLsa } from "./lsa.ts";
@@ -40,8 +41,8 @@ export interface BaselineConfig {
   /** The vocabulary, in feature order. */
   terms: string[];
   /**
-   * LSA coordinates appended to each TF-IDF row (`lsaColumns`, `lsaComponents` tensors; the
-   * weights then have `terms.length + dims` rows); absent without LSA.
+   * LSA coordinates appended to each TF-IDF row (`lsaColumns` I32, `lsaComponents` F16 tensors;
+   * the weights then have `terms.length + dims` rows); absent without LSA.
    */
   lsa?: { dims: number };
 }
@@ -90,7 +91,11 @@ export function baselineToSave(
       ...(lsa
         ? {
           lsaColumns: { dtype: "I32", shape: [D], data: lsa.columns },
-          lsaComponents: { dtype: "F32", shape: [D, lsa.dims], data: lsa.components },
+          lsaComponents: {
+            dtype: "F16",
+            shape: [D, lsa.dims],
+            data: f32ArrayToF16(lsa.components),
+          },
         }
         : {}),
     },
@@ -170,7 +175,7 @@ export function baselineFromLoaded(
     ...(dims
       ? {
         lsaColumns: { dtype: "I32", shape: [D] },
-        lsaComponents: { dtype: "F32", shape: [D, dims] },
+        lsaComponents: { dtype: ["F16", "F32"], shape: [D, dims] },
       }
       : {}),
   });
@@ -180,7 +185,7 @@ export function baselineFromLoaded(
     fail("lsaColumns is not an ascending list of features of the vocabulary");
   }
   const lsa: Lsa | undefined = dims
-    ? { columns: columns!, components: raw.tensors.lsaComponents.data as Float32Array, dims }
+    ? { columns: columns!, components: widened(raw.tensors.lsaComponents), dims }
     : undefined;
   const vectorizer = TfidfVectorizer.fromVocabulary(
     c.terms!,
@@ -204,6 +209,10 @@ export function baselineFromLoaded(
         return Float32Array.from(predictProba(model, lsa ? withLsa(lsa, row, V) : row));
       }),
   };
+}
+
+function widened(t: { dtype: string; data: unknown }): Float32Array {
+  return t.dtype === "F16" ? f16ArrayToF32(t.data as Uint16Array) : t.data as Float32Array;
 }
 
 /**
