@@ -36,7 +36,7 @@
  */
 import { argmax, SMALL_VALIDATION } from "../confusion.ts";
 import { stratifiedFolds } from "./cross_val.ts";
-import { fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
+import { fitLogReg, type LogRegFit, type LogRegOptions, predictProba } from "./logreg.ts";
 import { fitLsa, type Lsa, type LsaOptions, withLsa } from "./lsa.ts";
 import {
   type Baseline,
@@ -145,16 +145,7 @@ export function selfTrain(
     ? undefined
     : timed(() => fitLsa([...tfidfL, ...tfidfU], vectorizer.idf, options.lsa || {}), options.log);
   const V = vectorizer.size;
-  const fit = (features: number): Fit => (rows, y, w, init) =>
-    fitLogReg(rows, y, {
-      classes: K,
-      features,
-      C,
-      maxIter,
-      gtol: tol,
-      ...(w ? { sampleWeights: w } : {}),
-      ...(init ? { init } : {}),
-    });
+  const fit = (features: number) => logRegFit({ classes: K, features, C, maxIter, gtol: tol });
   const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
   // In the LSA space round 0 is not the plain model: each fold fits that one on TF-IDF alone.
   const plainOf = (train: readonly number[]) => {
@@ -256,6 +247,12 @@ interface RoundsInput {
 }
 
 type Fit = (rows: SparseRow[], y: Int32Array, w?: Float64Array, init?: LogRegFit) => LogRegFit;
+
+/** A {@linkcode Fit} with fixed options, taking sample weights and a warm start per call. */
+function logRegFit(o: LogRegOptions): Fit {
+  return (rows, y, w, init) =>
+    fitLogReg(rows, y, { ...o, ...(w ? { sampleWeights: w } : {}), ...(init ? { init } : {}) });
+}
 
 /**
  * Rounds 0…R of self-training on the labelled rows `train` (indices into `rowsL`): round 0 is
