@@ -75,9 +75,10 @@ export function truncatedSvd(
   const rng = new Rng(seed);
   let z: Float64Array = Float64Array.from({ length: features * l }, () => rng.normal());
   let q: Float64Array = orthonormalColumns(times(rows, z, l), l);
+  // Subspace iteration on A·Aᵀ: one orthonormalization a step, on the document side (the
+  // feature side is the longer one here, and A·Aᵀ grows the columns apart by (σ1 / σl)² at most).
   for (let i = 0; i < powerIters; i++) {
-    z = orthonormalColumns(transposeTimes(rows, q, features, l), l);
-    q = orthonormalColumns(times(rows, z, l), l);
+    q = orthonormalColumns(times(rows, transposeTimes(rows, q, features, l), l), l);
   }
   // B = Qᵀ A is l × features; its transpose is z. B Bᵀ = zᵀ z = W Λ Wᵀ gives B's right singular
   // vectors z W Λ^(-1/2).
