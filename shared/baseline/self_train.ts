@@ -147,14 +147,12 @@ export function selfTrain(
   const V = vectorizer.size;
   const fit = (features: number) => logRegFit({ classes: K, features, C, maxIter, gtol: tol });
   const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
-  // In the LSA space round 0 is not the plain model: each fold fits that one on TF-IDF alone.
-  const plainOf = (train: readonly number[]) => {
-    const m = fit(V)(train.map((i) => tfidfL[i]), Int32Array.from(train, (i) => yL[i]));
-    return (i: number) => argmax(predictProba(m, tfidfL[i])) === yL[i];
-  };
   const rounds: SelfTrainRound[] = [];
   let chosen = -1, held = 0, plainValid = 0;
   let best: { valid: number; model?: LogRegFit; lsa?: Lsa } | undefined;
+  // Out of fold, the LSA rounds are compared with the plain model of the same fold: the TF-IDF
+  // rounds' round 0, whose answers the first space leaves here.
+  let plainOutOfFold: readonly boolean[] | undefined;
   // TF-IDF first, then with LSA: a tie keeps the smaller model.
   for (const space of lsa ? [undefined, lsa] : [undefined]) {
     const rows = (t: SparseRow[]) => space ? t.map((r) => withLsa(space, r, V)) : t;
@@ -165,7 +163,8 @@ export function selfTrain(
         train,
         fit(V + (space?.dims ?? 0)),
       );
-    const tally = outOfFold(rowsL, yL, { folds, R }, run, space && plainOf, options.log);
+    const tally = outOfFold(rowsL, yL, { folds, R }, run, plainOutOfFold, options.log);
+    plainOutOfFold ??= tally.plainRightByDoc;
     held = valid.length + tally.held;
     plainValid = (plainRight.filter(Boolean).length + tally.plainRight) / held;
     best ??= { valid: plainValid };
@@ -290,40 +289,42 @@ interface Tally {
 
 /**
  * The out-of-fold check ({@linkcode stratifiedFolds}): each fold self-trains on the others and
- * scores its documents against the plain model, `plainOf`'s fitted on the same documents, or
- * round 0 (the labels alone) without it.
+ * scores its documents against the plain model: round 0 (the labels alone), or where round 0 is
+ * not the plain model, `plainRightByDoc` (whether it was right on each labelled document, held
+ * out) from an earlier call on the same folds.
  */
 function outOfFold(
   rowsL: readonly SparseRow[],
   yL: Int32Array,
   { folds, R }: { folds: number; R: number },
   run: (train: readonly number[]) => Generator<{ round: number; model: LogRegFit }>,
-  plainOf?: (train: readonly number[]) => (i: number) => boolean,
+  plainRightByDoc?: readonly boolean[],
   log?: (line: string) => void,
-): { held: number; plainRight: number; rounds: Tally[] } {
+): { held: number; plainRight: number; plainRightByDoc: boolean[]; rounds: Tally[] } {
   const rounds = Array.from({ length: R + 1 }, () => ({ right: 0, wins: 0, losses: 0 }));
   const n = yL.length;
-  if (folds < 2 || n < 2 * folds) return { held: 0, plainRight: 0, rounds };
+  const byDoc: boolean[] = [];
+  if (folds < 2 || n < 2 * folds) return { held: 0, plainRight: 0, plainRightByDoc: byDoc, rounds };
   const foldOf = stratifiedFolds(yL, folds);
   let plainRight = 0;
   for (let f = 0; f < folds; f++) {
     const out = [...foldOf.keys()].filter((i) => foldOf[i] === f);
     const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
-    const plain = plainOf?.(train);
-    let base: boolean[] = plain ? out.map(plain) : [];
-    plainRight += base.filter(Boolean).length;
+    let base = plainRightByDoc ? out.map((i) => plainRightByDoc[i]) : [];
     for (const { round, model } of run(train)) {
       const right = out.map((i) => argmax(predictProba(model, rowsL[i])) === yL[i]);
-      if (round === 0 && !plain) (base = right, plainRight += right.filter(Boolean).length);
+      if (round === 0 && !plainRightByDoc) base = right;
       const t = rounds[round];
       right.forEach((ok, j) => {
         t.right += ok ? 1 : 0;
         if (ok !== base[j]) ok ? t.wins++ : t.losses++;
       });
     }
+    out.forEach((i, j) => byDoc[i] = base[j]);
+    plainRight += base.filter(Boolean).length;
     log?.(`self-training: fold ${f + 1}/${folds} of the out-of-fold check done`);
   }
-  return { held: n, plainRight, rounds };
+  return { held: n, plainRight, plainRightByDoc: byDoc, rounds };
 }
 /**
  * Whether a round beats the plain baseline beyond chance on validation: of the documents where
