@@ -233,8 +233,7 @@ export function fitLsa(
   const columns = Int32Array.from(
     [...Array(idf.length).keys()].sort((a, b) => idf[a] - idf[b] || a - b).slice(0, maxFeatures),
   ).sort();
-  const lsa = { columns, components: new Float32Array(), dims: 0 };
-  const cut = rows.map((r) => restrict(lsa, r));
+  const cut = rows.map((r) => restrict({ columns }, r));
   const dims = Math.min(asked, rows.length, columns.length);
   const { vectors } = truncatedSvd(cut, columns.length, dims, svd);
   // Kept at half precision, as saved: the trainer scores with the values a loader will read.

@@ -11,7 +11,8 @@
  */
 import type { BlendWeights } from "../classify.ts";
 import { tensorMismatch } from "../weights/expected.ts";
-import { f16ArrayToF32, f32ArrayToF16 } from "../weights/half.ts";
+import { f32ArrayToF16 } from "../weights/half.ts";
+import { toFloat32Tensor } from "../weights/safetensors.ts";
 import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
 import { type LogRegModel, predictProba } from "./logreg.ts";
 import { type Lsa, withLsa } from "./lsa.ts";
@@ -185,7 +186,11 @@ export function baselineFromLoaded(
     fail("lsaColumns is not an ascending list of features of the vocabulary");
   }
   const lsa: Lsa | undefined = dims
-    ? { columns: columns!, components: widened(raw.tensors.lsaComponents), dims }
+    ? {
+      columns: columns!,
+      components: toFloat32Tensor(raw.tensors.lsaComponents).data as Float32Array,
+      dims,
+    }
     : undefined;
   const vectorizer = TfidfVectorizer.fromVocabulary(
     c.terms!,
@@ -209,10 +214,6 @@ export function baselineFromLoaded(
         return Float32Array.from(predictProba(model, lsa ? withLsa(lsa, row, V) : row));
       }),
   };
-}
-
-function widened(t: { dtype: string; data: unknown }): Float32Array {
-  return t.dtype === "F16" ? f16ArrayToF32(t.data as Uint16Array) : t.data as Float32Array;
 }
 
 /**
