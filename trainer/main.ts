@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { POOL_LAYERS, type PoolLayers, type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
 import { type LrFindReport, type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
+import { keptRound } from "./stages/baseline.ts";
 import { RANGE_TEST_STAGES, type RangeTestStage } from "./stages/find_lr.ts";
 import { formatConfusion } from "../shared/confusion.ts";
 import { exists } from "../shared/exists.ts";
@@ -311,19 +312,13 @@ export function baselineLine(r: RunResult): string {
     `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }
 
-/** "round 3", "round 0 with LSA": the self-training round kept (`chosen` ≥ 0). */
-function roundName(s: NonNullable<RunResult["selfTrain"]>): string {
-  const r = s.rounds?.[s.chosen];
-  return r ? `round ${r.round}${r.lsa ? " with LSA" : ""}` : `round ${s.chosen}`;
-}
-
 /** What the folder now serves when the baseline is blended in, and how it was fitted. */
 export function blendLine(r: RunResult): string {
   if (!r.blend) return "";
   const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const s = r.selfTrain;
   const self = s && s.chosen >= 0
-    ? `self-trained on ${s.unlabelled} unlabelled documents (${roundName(s)}: test ` +
+    ? `self-trained on ${s.unlabelled} unlabelled documents (${keptRound(s)}: test ` +
       `${pct(s.accuracy)}), `
     : "";
   if (b.bowAlone) {

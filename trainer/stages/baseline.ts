@@ -133,6 +133,12 @@ export function unlabelledTexts(ctx: Pick<RunContext, "task" | "stage3Docs">): s
   ];
 }
 
+/** "round 3", "round 0 with LSA": the self-training round kept (`chosen` ≥ 0). */
+export function keptRound(s: Pick<SelfTrainSummary, "rounds" | "chosen">): string {
+  const r = s.rounds?.[s.chosen];
+  return r ? `round ${r.round}${r.lsa ? " with LSA" : ""}` : `round ${s.chosen}`;
+}
+
 /**
  * Self-trains the baseline on the task's unlabelled text ({@linkcode unlabelledTexts}) and
  * returns the model to blend in (the plain one unless a round did better on validation), with
@@ -181,8 +187,7 @@ export async function selfTrainedBaseline(
       ? "self-training: no round beat the plain baseline beyond chance on the " +
         `${r.heldOut} held-out documents (${pct(r.plainValid)}); it is blended as trained on ` +
         "the labels"
-      : `self-training: round ${r.rounds[r.chosen].round}` +
-        `${r.rounds[r.chosen].lsa ? " with LSA" : ""} kept (${pct(r.rounds[r.chosen].valid)} of ` +
+      : `self-training: ${keptRound(r)} kept (${pct(r.rounds[r.chosen].valid)} of ` +
         `${r.heldOut} held-out documents right vs ` +
         `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
         `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
