@@ -83,7 +83,13 @@ for (const seed of list(values.seeds)) {
       lsa: r.baseline.lsa?.dims ?? 0,
       chosen: r.chosen,
       plainValid: r.plainValid,
-      rounds: r.rounds.map(({ round, valid, wins, losses }) => ({ round, valid, wins, losses })),
+      rounds: r.rounds.map(({ round, lsa, valid, wins, losses }) => ({
+        round,
+        lsa,
+        valid,
+        wins,
+        losses,
+      })),
       seconds: +r.seconds.toFixed(1),
     }));
   }
