@@ -1,5 +1,6 @@
 /**
- * Accuracy of a trained classifier in fp32, fp16 and int8 on its task's
+ * Accuracy of a trained classifier's LSTMs (forward and backward averaged,
+ * without a blended bag-of-words model) in fp32, fp16 and int8 on its task's
  * test set, all on the wasm CPU path (what the edge entry runs), with the
  * file sizes:
  *
@@ -7,6 +8,8 @@
  * deno run -A bench/quant_accuracy.ts --weights runs/x --max-chars 300 # the default task as `small` cuts it
  * deno run -A bench/quant_accuracy.ts --weights runs/trec --format trec \
  *   --train data/trec/train_5500.label --test data/trec/TREC_10.label
+ * deno run -A bench/quant_accuracy.ts --weights runs/imdb --format imdb \
+ *   --train aclImdb_v1.tar.gz --max-per-class 2800 --seed 43   # the run's test subset
  * ```
  *
  * Prints one JSON line per precision.
@@ -21,7 +24,8 @@ import { loadTask, type TaskFormat } from "../trainer/data/tasks.ts";
 import { quantizeClassifier } from "../trainer/quantize.ts";
 
 async function accuracy(dir: string, texts: string[], labels: string[]): Promise<number> {
-  const clf = await loadCpuClassifier(dir);
+  // The LSTMs alone: a blended bag-of-words model is not quantized and would hide them.
+  const clf = await loadCpuClassifier(dir, { blend: false });
   try {
     const preds = await clf.classify(texts);
     return preds.filter((p, i) => p.label === labels[i]).length / texts.length;
@@ -47,6 +51,8 @@ if (import.meta.main) {
       train: { type: "string" },
       test: { type: "string" },
       "max-chars": { type: "string" },
+      "max-per-class": { type: "string" },
+      seed: { type: "string" },
     },
   });
   if (!v.weights) {
@@ -54,7 +60,14 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const task = v.train
-    ? await loadTask({ format: v.format as TaskFormat, train: v.train, test: v.test })
+    ? await loadTask({
+      format: v.format as TaskFormat,
+      train: v.train,
+      test: v.test,
+      maxPerClass: v["max-per-class"] ? Number(v["max-per-class"]) : undefined,
+      unlabeled: false,
+      seed: v.seed ? Number(v.seed) : undefined,
+    })
     : await loadDefaultTask({ maxChars: v["max-chars"] ? Number(v["max-chars"]) : undefined });
   const texts = task.test.map((d) => d.text), labels = task.test.map((d) => d.label);
   const tmp = await Deno.makeTempDir({ prefix: "fitlam-quant-acc-" });

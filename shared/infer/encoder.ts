@@ -21,7 +21,8 @@ import { SCALE_SUFFIX } from "../weights/quantize.ts";
 
 /**
  * One LSTM layer's sizes and the byte offsets of its weights in the pool;
- * with `q8`, the matrices are int8 (rows padded to 8) with row scales sIh, sHh.
+ * with `q8`, the matrices are int8 (rows padded to 16) with row scales sIh,
+ * sHh and row sums rsIh, rsHh (int32: the kernel's codes carry an offset).
  */
 interface Layer {
   nIn: number;
@@ -31,6 +32,8 @@ interface Layer {
   wHh: number;
   sIh: number;
   sHh: number;
+  rsIh: number;
+  rsHh: number;
   bIh: number;
   bHh: number;
 }
@@ -41,26 +44,8 @@ interface Embedding {
   scale?: Float32Array;
 }
 
-/**
- * The int16 code range for activations multiplied by int8 rows of padded
- * length `K`: the largest Q ≤ 32767 with K·127·Q within an int32.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { activationRange } from "./encoder.ts";
- * assert.equal(activationRange(64), 32767);
- * assert.equal(activationRange(1152), 14678);
- * ```
- */
-export function activationRange(K: number): number {
-  return Math.min(32767, Math.floor((2 ** 31 - 1) / (K * 127)));
-}
-
 /** Floats of the gates buffer a kernel call may use (see `encode`). */
 const GATE_BUDGET = 1 << 18;
-
-const floatBits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
 
 /** What pooling needs of the head's config. */
 export type PoolConfig = Pick<HeadConfig, "maxLen" | "bptt" | "concatPool" | "poolLayers">;
@@ -91,15 +76,18 @@ export class ResidentEncoder {
       const matrix = (n: string, K: number) =>
         q8
           ? putInt8Rows(pool, tensors[name(n)].data as Int8Array, K)
-          : putF32(pool, tensors[name(n)]);
+          : { at: putF32(pool, tensors[name(n)]), sum: 0 };
+      const [wIh, wHh] = [matrix("weight_ih", nIn), matrix("weight_hh", H)];
       this.layers.push({
         nIn,
         H,
         q8,
-        wIh: matrix("weight_ih", nIn),
-        wHh: matrix("weight_hh", H),
+        wIh: wIh.at,
+        wHh: wHh.at,
         sIh: q8 ? putF32(pool, tensors[name("weight_ih") + SCALE_SUFFIX]) : 0,
         sHh: q8 ? putF32(pool, tensors[name("weight_hh") + SCALE_SUFFIX]) : 0,
+        rsIh: wIh.sum,
+        rsHh: wHh.sum,
         bIh: putF32(pool, tensors[name("bias_ih")]),
         bHh: putF32(pool, tensors[name("bias_hh")]),
       });
@@ -136,14 +124,13 @@ export class ResidentEncoder {
         const len = Math.min(steps, T - s);
         this.embed(seqs, s, len, p.f32(x, len * B * E));
         for (let l = 0; l < this.layers.length; l++) {
-          const { nIn, H, q8, wIh, wHh, sIh, sHh, bIh, bHh } = this.layers[l];
+          const { nIn, H, q8, wIh, wHh, sIh, sHh, rsIh, rsHh, bIh, bHh } = this.layers[l];
           const [h0, c0, hT, cT] = states[l];
           const work = forwardWork(p.threads, len, B, nIn, H);
           if (q8) {
-            const [qx, qh] = [nIn, H].map((K) => floatBits(activationRange((K + 7) & ~7)));
             p.run(TASK_LSTM_FORWARD_Q8, [
               ...[len, B, nIn, H, x, wIh, sIh, wHh, sHh, bIh, bHh, h0, c0, scratch, gates, y, cs],
-              ...[qx, qh, hT, cT],
+              ...[rsIh, rsHh, hT, cT],
             ], work);
           } else {
             p.run(
@@ -189,11 +176,13 @@ export class ResidentEncoder {
 
 /** Floats of scratch one layer's forward task needs (see kernels.c and kernels_q8.c). */
 function scratchFloats(l: Layer, T: number, B: number, threads: number): number {
-  const H8 = (l.H + 7) & ~7, nIn8 = (l.nIn + 7) & ~7;
+  const H8 = (l.H + 7) & ~7;
   if (!l.q8) return 4 * H8 * (l.nIn + l.H + 1);
-  const codes = T * B * nIn8 + threads * B * H8; // int16
-  return codes / 2 + ((T * B + 3) & ~3) + threads * ((B + 3) & ~3) + 4 * l.H + 8;
+  const codes = T * B * pad16(l.nIn) + threads * B * pad16(l.H); // bytes, a multiple of 16
+  return codes / 4 + ((T * B + 3) & ~3) + threads * ((B + 3) & ~3) + 4 * l.H + 8;
 }
+
+const pad16 = (n: number) => (n + 15) & ~15;
 
 /** Copies an F32 (or F16) tensor into the pool; returns its offset. */
 function putF32(pool: KernelPool, t: NamedTensor): number {
@@ -204,13 +193,24 @@ function putF32(pool: KernelPool, t: NamedTensor): number {
 }
 
 /** Copies an int8 matrix with rows of K into the pool, rows padded with zeros to a multiple of 8. */
-function putInt8Rows(pool: KernelPool, q: Int8Array, K: number): number {
-  const K8 = (K + 7) & ~7, rows = q.length / K;
-  const at = pool.alloc(Math.ceil((rows * K8) / 4));
-  const view = new Int8Array(pool.memory.buffer, at, rows * K8);
+/**
+ * Copies int8 rows of length K into the pool, padded with zeros to a multiple
+ * of 16, and each row's sum (int32) after them; returns both offsets.
+ */
+function putInt8Rows(pool: KernelPool, q: Int8Array, K: number): { at: number; sum: number } {
+  const KP = pad16(K), rows = q.length / K;
+  const at = pool.alloc(Math.ceil((rows * KP) / 4));
+  const view = new Int8Array(pool.memory.buffer, at, rows * KP);
   view.fill(0);
-  for (let r = 0; r < rows; r++) view.set(q.subarray(r * K, (r + 1) * K), r * K8);
-  return at;
+  for (let r = 0; r < rows; r++) view.set(q.subarray(r * K, (r + 1) * K), r * KP);
+  const sum = pool.alloc(rows);
+  const sums = new Int32Array(pool.memory.buffer, sum, rows);
+  for (let r = 0; r < rows; r++) {
+    let t = 0;
+    for (let k = r * K; k < (r + 1) * K; k++) t += q[k];
+    sums[r] = t;
+  }
+  return { at, sum };
 }
 
 function scaleOf(tensors: Record<string, NamedTensor>, name: string): Float32Array {

@@ -18,10 +18,8 @@ typedef v128_t f4;
 #define MUL(a, b) wasm_f32x4_mul(a, b)
 #define MADD(c, a, b) c = ADD(c, MUL(a, b))
 // a·b + c in one instruction: relaxed SIMD's f32x4.relaxed_madd (fused on
-// x86-64 with FMA3). clang 14 knows it only as the prototype f32x4.fma
-// (builtin operands in this order); build.sh rewrites its opcode to the
-// standard one, whose semantics are a·b + c.
-#define FMA(a, b, c) __builtin_wasm_fma_f32x4(a, b, c)
+// x86-64 with FMA3).
+#define FMA(a, b, c) __builtin_wasm_relaxed_madd_f32x4(a, b, c)
 #define FMADD(c, a, b) c = FMA(a, b, c)
 
 // ---------------------------------------------------------------------------
@@ -687,14 +685,12 @@ static void dispatch(Ctl* c, int tid) {
                     F(15));
       break;
     }
-    case TASK_LSTM_FORWARD_Q8: {  // args[17], [18]: the activation code ranges as float bits
-      union { int i; float f; } qx = {c->args[17]}, qh = {c->args[18]};
+    case TASK_LSTM_FORWARD_Q8:  // args[17], [18]: the weight rows' sums
       lstm_forward_q8(c, tid, nt, c->args[0], c->args[1], c->args[2], c->args[3], F(4),
-                      (const i8*)c->args[5], F(6), (const i8*)c->args[7], F(8), F(9), F(10),
-                      F(11), F(12), qx.f, qh.f, (void*)c->args[13], F(14), F(15), F(16), F(19),
-                      F(20));
+                      (const i8*)c->args[5], F(6), (const int*)c->args[17], (const i8*)c->args[7],
+                      F(8), (const int*)c->args[18], F(9), F(10), F(11), F(12), (void*)c->args[13],
+                      F(14), F(15), F(16), F(19), F(20));
       break;
-    }
     default:
       break;
   }

@@ -2,18 +2,24 @@
 // for inference. Included by kernels.c (same rules: no static data, no
 // shadow stack; uses its share, barrier, cell_fwd and copy).
 //
-// Products are integer: activations are quantized per row to int16 (scale
-// max|row| / Q, Q chosen by the caller so that K·127·Q fits in an int32),
-// weights are sign-extended from int8 to int16 as they are loaded
-// (v128.load8x8_s), and i32x4.dot_i16x8_s sums pairs of products exactly.
-// The matrices are never widened to fp32: at batch 1 the time loop streams
-// a quarter of the bytes the fp32 kernel does. Rows of weights and of
-// quantized activations are padded with zeros to a multiple of 8.
+// Products are integer, 16 multiply-adds an instruction: relaxed SIMD's
+// i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies the int8 weights with
+// activations coded in 7 bits without sign (x86 without VNNI: pmaddubsw, whose
+// pairs of products stay within int16 only so). Each activation row is coded
+// as round(x / s) + 64 in [1, 127], s = max|row| / 63; the offset comes back
+// out as 64 · Σ_k W[g, k], each weight row's sum computed once at load. The
+// matrices are never widened to fp32: at batch 1 the time loop streams a
+// quarter of the bytes the fp32 kernel does. Rows of weights and of codes are
+// padded to a multiple of 16 (weights with zeros, so the padding adds nothing).
 
 typedef signed char i8;
+typedef unsigned char u8;
 
-// This row's int16 codes q[0..nP) (zero past n) and its scale (0 for a zero row).
-static float quant_row(const float* x, int n, int nP, short* q, float Q) {
+#define CODE_ZERO 64
+#define CODE_MAX 63.0f
+
+// This row's codes q[0..nP) (CODE_ZERO past n) and its scale (0 for a zero row).
+static float quant_row(const float* x, int n, int nP, u8* q) {
   f4 m = SPLAT(0.0f);
   int k = 0;
   for (; k + 4 <= n; k += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(LD(x + k)));
@@ -24,20 +30,25 @@ static float quant_row(const float* x, int n, int nP, short* q, float Q) {
     amax = v > amax ? v : amax;
   }
   for (; k < n; k++) amax = (x[k] > amax ? x[k] : -x[k] > amax ? -x[k] : amax);
-  float inv = amax > 0.0f ? Q / amax : 0.0f;
+  float inv = amax > 0.0f ? CODE_MAX / amax : 0.0f;
   f4 iv = SPLAT(inv);
+  v128_t zero = wasm_i16x8_splat(CODE_ZERO);
   k = 0;
-  for (; k + 8 <= n; k += 8) {
-    v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(MUL(LD(x + k), iv)));
-    v128_t b = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(MUL(LD(x + k + 4), iv)));
-    ST(q + k, wasm_i16x8_narrow_i32x4(a, b));
+  for (; k + 16 <= n; k += 16) {
+    v128_t v[4];
+    _Pragma("unroll") for (int j = 0; j < 4; j++) {
+      v[j] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(MUL(LD(x + k + 4 * j), iv)));
+    }
+    v128_t lo = wasm_i16x8_add(wasm_i16x8_narrow_i32x4(v[0], v[1]), zero);
+    v128_t hi = wasm_i16x8_add(wasm_i16x8_narrow_i32x4(v[2], v[3]), zero);
+    ST(q + k, wasm_u8x16_narrow_i16x8(lo, hi));
   }
-  for (; k < n; k++) q[k] = (short)lane0(wasm_f32x4_nearest(SPLAT(x[k] * inv)));
-  for (; k < nP; k++) q[k] = 0;
-  return amax > 0.0f ? amax / Q : 0.0f;
+  for (; k < n; k++) q[k] = (u8)((int)lane0(wasm_f32x4_nearest(SPLAT(x[k] * inv))) + CODE_ZERO);
+  for (; k < nP; k++) q[k] = CODE_ZERO;
+  return amax > 0.0f ? amax / CODE_MAX : 0.0f;
 }
 
-#define DOT(acc, w, a) acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(w, a))
+#define DOT(acc, w, a) acc = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w, a, acc)
 
 // [Σa, Σb, Σc, Σd]: four horizontal sums in one vector (a 4×4 transpose-add).
 static inline v128_t hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
@@ -46,9 +57,11 @@ static inline v128_t hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
 }
 
-// Writes out[r·ldo] = (acc ? out[r·ldo] : bias) + sw·sa[r]·Σc[r] for the 4 rows r.
-static inline void put4(float* out, int ldo, v128_t sums, float sw, const float* sa, float bias,
-                        int acc) {
+// Writes out[r·ldo] = (acc ? out[r·ldo] : bias) + sw·sa[r]·(Σc[r] − 64·rs) for the 4 rows
+// r, rs the weight row's sum.
+static inline void put4(float* out, int ldo, v128_t sums, int rs, float sw, const float* sa,
+                        float bias, int acc) {
+  sums = wasm_i32x4_sub(sums, wasm_i32x4_splat(CODE_ZERO * rs));
   f4 v = MUL(wasm_f32x4_convert_i32x4(sums), MUL(SPLAT(sw), LD(sa)));
   out[0] = (acc ? out[0] : bias) + wasm_f32x4_extract_lane(v, 0);
   out[ldo] = (acc ? out[ldo] : bias) + wasm_f32x4_extract_lane(v, 1);
@@ -56,75 +69,80 @@ static inline void put4(float* out, int ldo, v128_t sums, float sw, const float*
   out[3 * ldo] = (acc ? out[3 * ldo] : bias) + wasm_f32x4_extract_lane(v, 3);
 }
 
-// Rows g, g+1 of W (w0, w1; w1 ignored when rows is 1) against 4 activation
-// rows: 8 accumulators, each weight load reused 4 times, each activation
-// load twice.
-static void qblock4(int K, const i8* w0, const i8* w1, const short* a, int lda, int rows,
-                    float* out0, int ldo, float s0, float s1, const float* sa, float b0, float b1,
-                    int acc) {
+// Rows g, g+1 of W (w0, w1; w1 ignored when rows is 1) against 4 rows of codes:
+// 8 accumulators, each weight load reused 4 times, each code load twice.
+static void qblock4(int K, const i8* w0, const i8* w1, const u8* a, int lda, int rows,
+                    float* out0, int ldo, const int* rs, const float* sw, const float* sa,
+                    float b0, float b1, int acc) {
   v128_t c0[4], c1[4];
   _Pragma("unroll") for (int r = 0; r < 4; r++) c0[r] = c1[r] = wasm_i32x4_splat(0);
-  _Pragma("clang loop unroll_count(1)") for (int k = 0; k < K; k += 8) {
-    v128_t x0 = wasm_i16x8_load8x8(w0 + k);
-    v128_t x1 = rows > 1 ? wasm_i16x8_load8x8(w1 + k) : x0;
+  _Pragma("clang loop unroll_count(1)") for (int k = 0; k < K; k += 16) {
+    v128_t x0 = LD(w0 + k);
+    v128_t x1 = rows > 1 ? LD(w1 + k) : x0;
     _Pragma("unroll") for (int r = 0; r < 4; r++) {
       v128_t av = LD(a + r * lda + k);
       DOT(c0[r], x0, av);
       DOT(c1[r], x1, av);
     }
   }
-  put4(out0, ldo, hsum4(c0[0], c0[1], c0[2], c0[3]), s0, sa, b0, acc);
-  if (rows > 1) put4(out0 + 1, ldo, hsum4(c1[0], c1[1], c1[2], c1[3]), s1, sa, b1, acc);
+  put4(out0, ldo, hsum4(c0[0], c0[1], c0[2], c0[3]), rs[0], sw[0], sa, b0, acc);
+  if (rows > 1) put4(out0 + 1, ldo, hsum4(c1[0], c1[1], c1[2], c1[3]), rs[1], sw[1], sa, b1, acc);
 }
 
-// Rows g, g+1 of W against one activation row.
-static void qblock1(int K, const i8* w0, const i8* w1, const short* a, int rows, float* out0,
-                    float s0, float s1, float sa, float b0, float b1, int acc) {
+// Rows g, g+1 of W against one row of codes.
+static void qblock1(int K, const i8* w0, const i8* w1, const u8* a, int rows, float* out0,
+                    const int* rs, const float* sw, float sa, float b0, float b1, int acc) {
   v128_t c0 = wasm_i32x4_splat(0), c1 = c0;
-  _Pragma("clang loop unroll_count(2)") for (int k = 0; k < K; k += 8) {
+  _Pragma("clang loop unroll_count(2)") for (int k = 0; k < K; k += 16) {
     v128_t av = LD(a + k);
-    DOT(c0, wasm_i16x8_load8x8(w0 + k), av);
-    if (rows > 1) DOT(c1, wasm_i16x8_load8x8(w1 + k), av);
+    DOT(c0, LD(w0 + k), av);
+    if (rows > 1) DOT(c1, LD(w1 + k), av);
   }
   v128_t sums = hsum4(c0, c1, c0, c1);
-  out0[0] = (acc ? out0[0] : b0) + s0 * sa * (float)wasm_i32x4_extract_lane(sums, 0);
-  if (rows > 1) out0[1] = (acc ? out0[1] : b1) + s1 * sa * (float)wasm_i32x4_extract_lane(sums, 1);
+  float d0 = (float)(wasm_i32x4_extract_lane(sums, 0) - CODE_ZERO * rs[0]);
+  out0[0] = (acc ? out0[0] : b0) + sw[0] * sa * d0;
+  if (rows > 1) {
+    float d1 = (float)(wasm_i32x4_extract_lane(sums, 1) - CODE_ZERO * rs[1]);
+    out0[1] = (acc ? out0[1] : b1) + sw[1] * sa * d1;
+  }
 }
 
-// z[m·ldz + g] (+)= sw[g]·sa[m]·Σ_k W[g·ldw + k]·A[m·lda + k] for g in [g0, g1), m < M,
-// starting from bias[g] unless accumulating (bias 0). K: padded length (multiple of 8).
-static void gemm_q8(int M, int g0, int g1, int K, const i8* W, const float* sw, const short* A,
-                    const float* sa, float* z, int ldz, const float* bias) {
+// z[m·ldz + g] (+)= sw[g]·sa[m]·Σ_k W[g, k]·(A[m·K + k] − 64) for g in [g0, g1), m < M,
+// starting from bias[g] unless accumulating (bias 0). W: int8 rows of K (padded, a multiple
+// of 16) with scales sw and sums rs.
+static void gemm_q8(int M, int g0, int g1, int K, const i8* W, const float* sw, const int* rs,
+                    const u8* A, const float* sa, float* z, int ldz, const float* bias) {
   const int acc = bias == 0;
   for (int g = g0; g < g1; g += 2) {
     const int rows = g + 1 < g1 ? 2 : 1;
     const i8* w0 = W + g * K;
     const i8* w1 = w0 + K;
-    const float s1 = rows > 1 ? sw[g + 1] : 0.0f;
     const float b0 = acc ? 0.0f : bias[g], b1 = acc || rows < 2 ? 0.0f : bias[g + 1];
     int m = 0;
     for (; m + 4 <= M; m += 4) {
-      qblock4(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, ldz, sw[g], s1, sa + m, b0, b1, acc);
+      qblock4(K, w0, w1, A + m * K, K, rows, z + m * ldz + g, ldz, rs + g, sw + g, sa + m,
+              b0, b1, acc);
     }
     for (; m < M; m++) {
-      qblock1(K, w0, w1, A + m * K, rows, z + m * ldz + g, sw[g], s1, sa[m], b0, b1, acc);
+      qblock1(K, w0, w1, A + m * K, rows, z + m * ldz + g, rs + g, sw + g, sa[m], b0, b1,
+              acc);
     }
   }
 }
 
 // The time loop of lstm_forward_q8 for this thread's batch rows only.
 static void q8_rows_loop(int tid, int nt, int T, int B, int H, const i8* wHh, const float* sHh,
-                         const float* h0, const float* c0, float qh, short* hq, float* hs,
+                         const int* rsHh, const float* h0, const float* c0, u8* hq, float* hs,
                          float* gates, float* ys, float* cs, float* hT, float* cT) {
-  const int G = 4 * H, HP = (H + 7) & ~7, H4 = H & ~3;
+  const int G = 4 * H, HP = (H + 15) & ~15, H4 = H & ~3;
   int b0, b1;
   share(B, tid, nt, 1, &b0, &b1);
   for (int t = 0; t < T && b1 > b0; t++) {
     float* z = gates + t * B * G;
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
-    for (int b = b0; b < b1; b++) hs[b - b0] = quant_row(hp + b * H, H, HP, hq + (b - b0) * HP, qh);
-    gemm_q8(b1 - b0, 0, G, HP, wHh, sHh, hq, hs, z + b0 * G, G, 0);
+    for (int b = b0; b < b1; b++) hs[b - b0] = quant_row(hp + b * H, H, HP, hq + (b - b0) * HP);
+    gemm_q8(b1 - b0, 0, G, HP, wHh, sHh, rsHh, hq, hs, z + b0 * G, G, 0);
     for (int b = b0; b < b1; b++) {
       float* zb = z + b * G;
       float* cb = cs + (t * B + b) * H;
@@ -140,38 +158,37 @@ static void q8_rows_loop(int tid, int nt, int T, int B, int H, const i8* wHh, co
 }
 
 // As lstm_forward, with wIh [G, nInP] and wHh [G, HP] int8 (rows padded to
-// multiples of 8) and their row scales sIh, sHh. qx, qh: the activation
-// code ranges (see quant_row). scratch: T·B·nInP + nt·B·HP int16, then
+// multiples of 16) with their row scales sIh, sHh and row sums rsIh, rsHh. scratch: T·B·nInP + nt·B·HP bytes of codes, then
 // T·B + nt·B + G (+ 8) floats, 16-byte aligned parts. Each thread owns a
 // range of hidden units (all four gates of them; one barrier a step) or,
 // for large batches of a small enough W_hh, a range of batch rows.
 static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
-                            const i8* wIh, const float* sIh, const i8* wHh, const float* sHh,
-                            const float* bIh, const float* bHh, const float* h0, const float* c0,
-                            float qx, float qh, void* scratch, float* gates, float* ys, float* cs,
-                            float* hT, float* cT) {
-  const int G = 4 * H, nInP = (nIn + 7) & ~7, HP = (H + 7) & ~7;
-  short* xq = (short*)scratch;
-  short* hq = xq + T * B * nInP + tid * B * HP;
+                            const i8* wIh, const float* sIh, const int* rsIh, const i8* wHh,
+                            const float* sHh, const int* rsHh, const float* bIh, const float* bHh,
+                            const float* h0, const float* c0, void* scratch, float* gates,
+                            float* ys, float* cs, float* hT, float* cT) {
+  const int G = 4 * H, nInP = (nIn + 15) & ~15, HP = (H + 15) & ~15;
+  u8* xq = (u8*)scratch;
+  u8* hq = xq + T * B * nInP + tid * B * HP;
   float* xs = (float*)(xq + T * B * nInP + nt * B * HP);
   float* hs = xs + ((T * B + 3) & ~3) + tid * ((B + 3) & ~3);
   float* bias = xs + ((T * B + 3) & ~3) + nt * ((B + 3) & ~3);
   int r0, r1, k0, k1;
   share(T * B, tid, nt, 1, &r0, &r1);
-  for (int r = r0; r < r1; r++) xs[r] = quant_row(x + r * nIn, nIn, nInP, xq + r * nInP, qx);
+  for (int r = r0; r < r1; r++) xs[r] = quant_row(x + r * nIn, nIn, nInP, xq + r * nInP);
   share(G, tid, nt, 8, &r0, &r1);
   for (int q = r0; q < r1; q++) bias[q] = bIh[q] + bHh[q];
   barrier(c);  // every thread projects all rows of x, and reads every bias of its units
   share(H, tid, nt, 8, &k0, &k1);
   const int k4 = k0 + ((k1 - k0) & ~3);
   for (int gate = 0; gate < 4 && k1 > k0; gate++) {
-    gemm_q8(T * B, gate * H + k0, gate * H + k1, nInP, wIh, sIh, xq, xs, gates, G, bias);
+    gemm_q8(T * B, gate * H + k0, gate * H + k1, nInP, wIh, sIh, rsIh, xq, xs, gates, G, bias);
   }
   // Batch rows split (no barrier in the loop) where each thread can read all
   // of W_hh every step: the int8 matrix is a quarter of the fp32 one.
   if (nt > 1 && B >= 4 * nt && G * HP <= (1 << 22)) {
     barrier(c);  // a row's gates come from every thread's projected columns
-    q8_rows_loop(tid, nt, T, B, H, wHh, sHh, h0, c0, qh, hq, hs, gates, ys, cs, hT, cT);
+    q8_rows_loop(tid, nt, T, B, H, wHh, sHh, rsHh, h0, c0, hq, hs, gates, ys, cs, hT, cT);
     return;
   }
   for (int t = 0; t < T; t++) {
@@ -179,9 +196,9 @@ static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int 
     const float* hp = t ? ys + (t - 1) * B * H : h0;
     const float* cp = t ? cs + (t - 1) * B * H : c0;
     if (k1 > k0) {
-      for (int b = 0; b < B; b++) hs[b] = quant_row(hp + b * H, H, HP, hq + b * HP, qh);
+      for (int b = 0; b < B; b++) hs[b] = quant_row(hp + b * H, H, HP, hq + b * HP);
       for (int gate = 0; gate < 4; gate++) {
-        gemm_q8(B, gate * H + k0, gate * H + k1, HP, wHh, sHh, hq, hs, z, G, 0);
+        gemm_q8(B, gate * H + k0, gate * H + k1, HP, wHh, sHh, rsHh, hq, hs, z, G, 0);
       }
     }
     for (int b = 0; b < B; b++) {
