@@ -118,8 +118,9 @@ export async function measureColdStart(
       await new Promise((r) => setTimeout(r, 2));
     }
     const ms = performance.now() - t0;
-    if ((await post(url, { texts: texts.slice(0, 32) })) !== 200) {
-      throw new Error("Cannot measure memory: the 32-text request failed");
+    const status = await post(url, { texts: texts.slice(0, 32) });
+    if (status !== 200) {
+      throw new Error(`Cannot measure memory: the 32-text request got HTTP ${status}`);
     }
     return { ms, peakRssMb: await peakRssMb(child.pid), mappedMb: await mappedFilesMb(child.pid) };
   } finally {
