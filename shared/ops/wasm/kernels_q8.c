@@ -162,7 +162,7 @@ static void q8_rows_loop(int tid, int nt, int T, int B, int H, const i8* wHh, co
 // T·B + nt·B + G (+ 8) floats, 16-byte aligned parts. Each thread owns a
 // range of hidden units (all four gates of them; one barrier a step) or,
 // for large batches of a small enough W_hh, a range of batch rows.
-static void lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
+TASK_FN lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
                             const i8* wIh, const float* sIh, const int* rsIh, const i8* wHh,
                             const float* sHh, const int* rsHh, const float* bIh, const float* bHh,
                             const float* h0, const float* c0, void* scratch, float* gates,
