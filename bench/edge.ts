@@ -112,6 +112,9 @@ function tfjsServe(dir: string): Deno.Command {
       ...["--allow-read", "--allow-env", "--allow-net", "--allow-sys"],
       new URL("../serve/main.ts", import.meta.url).pathname,
       ...["--port", "0", "--weights", dir, "--max-chars", "1000000"],
+      // paper fp32 on TensorFlow.js can take more than the default 30 s for 32 texts on a
+      // busy machine: a 503 deadline_exceeded would end the benchmark.
+      ...["--deadline-ms", "600000"],
     ],
     stdout: "piped",
     stderr: "piped",
