@@ -192,7 +192,6 @@ function putF32(pool: KernelPool, t: NamedTensor): number {
   return at;
 }
 
-/** Copies an int8 matrix with rows of K into the pool, rows padded with zeros to a multiple of 8. */
 /**
  * Copies int8 rows of length K into the pool, padded with zeros to a multiple
  * of 16, and each row's sum (int32) after them; returns both offsets.
