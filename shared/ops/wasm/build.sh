@@ -10,6 +10,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${LLVM_BIN:-/usr/lib/llvm-19/bin}"
+if [ ! -x "$bin/clang" ]; then
+  echo "clang not found in $bin: apt-get install -y clang-19 lld-19 llvm-19, or set LLVM_BIN" >&2
+  exit 1
+fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$bin/clang" --target=wasm32 -O3 -msimd128 -mrelaxed-simd -matomics -mbulk-memory -nostdlib -fno-builtin \
@@ -17,21 +21,22 @@ trap 'rm -rf "$out"' EXIT
   -Wl,--strip-all \
   -o "$out/kernels.wasm" "$here/kernels.c"
 objdump="$bin/llvm-objdump"
-if [ -x "$objdump" ]; then
-  # Whole listings in files: `objdump | grep -q` fails under pipefail when grep
-  # stops reading at the first match, which skipped these checks.
-  "$objdump" -h "$out/kernels.wasm" > "$out/sections.txt"
-  "$objdump" -d "$out/kernels.wasm" > "$out/code.txt"
-  if grep -qw DATA "$out/sections.txt"; then
-    echo "kernels.wasm has a data segment: remove static data" >&2
-    exit 1
-  fi
-  if grep -qE "global\.(get|set)" "$out/code.txt"; then
-    echo "kernels.wasm uses the shadow stack: keep arrays in registers or caller memory" >&2
-    exit 1
-  fi
-else
-  echo "warning: llvm-objdump not found; the data/stack checks were skipped" >&2
+if [ ! -x "$objdump" ]; then
+  # Without these checks a build that uses the shadow stack overwrites resident weights.
+  echo "llvm-objdump not found in $bin: needed to check kernels.wasm (apt-get install -y llvm-19)" >&2
+  exit 1
+fi
+# Whole listings in files: `objdump | grep -q` fails under pipefail when grep
+# stops reading at the first match, which skipped these checks.
+"$objdump" -h "$out/kernels.wasm" > "$out/sections.txt"
+"$objdump" -d "$out/kernels.wasm" > "$out/code.txt"
+if grep -qw DATA "$out/sections.txt"; then
+  echo "kernels.wasm has a data segment: remove static data" >&2
+  exit 1
+fi
+if grep -qE "global\.(get|set)" "$out/code.txt"; then
+  echo "kernels.wasm uses the shadow stack: keep arrays in registers or caller memory" >&2
+  exit 1
 fi
 b64="$(base64 -w0 "$out/kernels.wasm")"
 sum="$(cat "$here/kernels.c" "$here/kernels_q8.c" | sha256sum | cut -c1-16)"

@@ -158,8 +158,9 @@ static void q8_rows_loop(int tid, int nt, int T, int B, int H, const i8* wHh, co
 }
 
 // As lstm_forward, with wIh [G, nInP] and wHh [G, HP] int8 (rows padded to
-// multiples of 16) with their row scales sIh, sHh and row sums rsIh, rsHh. scratch: T·B·nInP + nt·B·HP bytes of codes, then
-// T·B + nt·B + G (+ 8) floats, 16-byte aligned parts. Each thread owns a
+// multiples of 16) with their row scales sIh, sHh and row sums rsIh, rsHh.
+// scratch: T·B·nInP + nt·B·HP bytes of codes, then T·B + nt·B + G (+ 8)
+// floats, 16-byte aligned parts. Each thread owns a
 // range of hidden units (all four gates of them; one barrier a step) or,
 // for large batches of a small enough W_hh, a range of batch rows.
 TASK_FN lstm_forward_q8(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, const float* x,
