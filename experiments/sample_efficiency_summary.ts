@@ -75,7 +75,9 @@ export async function readSampleEfficiencyRun(dir: string): Promise<SampleEffici
 
 /**
  * Every finished run (one with experiment.json) under `OUT/sample-efficiency/`,
- * in folder order; none when the folder does not exist.
+ * in folder order; none when the folder does not exist. A run may be a link
+ * to a folder elsewhere, so runs made under several `--out` folders can be
+ * gathered into one summary.
  */
 export async function readSampleEfficiencyRuns(out: string): Promise<SampleEfficiencyRun[]> {
   const root = `${out}/${SAMPLE_EFFICIENCY}`;
@@ -86,7 +88,7 @@ export async function readSampleEfficiencyRuns(out: string): Promise<SampleEffic
       // Unfinished and failed runs (experiment-failed.json) have no experiment.json; stage-2
       // runs have no classifier to score.
       if (STAGE2_RUN.test(e.name)) continue;
-      if (e.isDirectory && await isFile(`${dir}/experiment.json`)) dirs.push(dir);
+      if ((e.isDirectory || e.isSymlink) && await isFile(`${dir}/experiment.json`)) dirs.push(dir);
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;

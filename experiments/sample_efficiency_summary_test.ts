@@ -56,7 +56,17 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
   await Deno.mkdir(`${out}/sample-efficiency/trec-lm-s42`);
   await Deno.writeTextFile(`${out}/sample-efficiency/trec-lm-s42/experiment.json`, "{}");
 
-  assert.equal((await readSampleEfficiencyRuns(out)).length, 5);
+  // A run made under another --out folder, linked in.
+  const other = await Deno.makeTempDir({ prefix: "fitlam-se-other-" });
+  await writeRun(other, "trec-n500-s42", { dataset: "trec", variant: "n500", seed: 42 }, acc(0.85));
+  await Deno.symlink(
+    `${other}/sample-efficiency/trec-n500-s42`,
+    `${out}/sample-efficiency/trec-n500-s42`,
+  );
+  // A link to nothing is skipped like an unfinished run.
+  await Deno.symlink(`${other}/missing`, `${out}/sample-efficiency/trec-n1000-s42`);
+
+  assert.equal((await readSampleEfficiencyRuns(out)).length, 6);
   const log: string[] = [];
   const original = console.log;
   console.log = (...xs: unknown[]) => log.push(xs.join(" "));
@@ -84,6 +94,7 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     "| IMDb | 100 | 42 | 500 | 25.0 | - | - | - | - |",
     "| TREC-6 | 100 | 42, 43, 44 | 500 | 30.0 ± 10.0 | 45.0 ± 7.1 | -15.0 ± 7.1 | - | - |",
+    "| TREC-6 | 500 | 42 | 500 | 15.0 | - | - | - | - |",
     "| TREC-6 | all (4,907) | 42 | 500 | 10.0 | 15.0 | -5.0 | 13.0 | 8.0 |",
   ]);
 
@@ -97,8 +108,8 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
   assert.ok(svg.includes("stroke-dasharray"));
   const json = JSON.parse(await Deno.readTextFile(`${plots}/sample-efficiency.json`));
   assert.equal(json.baseline, "tfidf-lr");
-  assert.equal(json.cells.length, 3);
-  assert.equal(json.runs.length, 5);
+  assert.equal(json.cells.length, 4);
+  assert.equal(json.runs.length, 6);
   assert.equal(
     json.runs.find((r: { out: string }) => r.out.endsWith("trec-all-s42")).dataset,
     "trec",
