@@ -115,6 +115,8 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
     "trec",
   );
   await Deno.remove(out, { recursive: true });
+  // Removing `out` removes the links, not the folder they point into.
+  await Deno.remove(other, { recursive: true });
 });
 
 Deno.test("sampleEfficiencySummary: no runs is an error; summarize skips the folder", async () => {
