@@ -45,15 +45,17 @@ Options:
   --config FILE            JSON settings merged over the preset (same keys as OUT/metrics.jsonl's run row)
   --out DIR                output folder (default weights/)
   --device NAME            wasm | auto | webgpu | cpu (default wasm)
-  --data PATH              target task: IMDb folder/.tar.gz, CSV, TREC, TSV, JSONL (default: SpamAssassin);
-                           CSV/TSV/JSONL train rows with an empty label are unlabelled text
+  --data PATH              target task: IMDb folder/.tar.gz, class folders (LABEL/FILE or
+                           train/LABEL/FILE + test/LABEL/FILE; a folder or .tar.gz), CSV, TREC, TSV,
+                           JSONL (default: SpamAssassin); CSV/TSV/JSONL train rows with an empty
+                           label, and files in train/unsup/, are unlabelled text
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
   --unlabeled PATH         unlabelled text of the task, one document a line (.txt or .gz): stage 2
                            fine-tunes the LM on it too, and the blended bag of words self-trains on it
-  --format NAME            auto | imdb | csv | zhang | trec | tsv | jsonl (default auto)
+  --format NAME            auto | imdb | folders | csv | zhang | trec | tsv | jsonl (default auto)
   --text-field F, --label-field F  field names for CSV/JSONL
-  --max-per-class N        IMDb: a seeded N reviews per class in each of train and test (0: all)
-  --max-unlabeled N        IMDb: a seeded N of the unlabelled reviews for stage 2 (0: all)
+  --max-per-class N        IMDb, class folders: a seeded N documents per class in each split (0: all)
+  --max-unlabeled N        IMDb, class folders: a seeded N of the unlabelled documents (0: all)
   --max-train-docs N       stage 3 trains on a seeded, label-stratified N of the labelled training
                            documents (stage 2 still reads all text; 0: all); a validation split
                            carved from the training file keeps ⌈N/9⌉ documents, the rest unlabelled

@@ -51,7 +51,7 @@ Deno.test("targetTask: maxPerClass on a non-IMDb task is refused with the way ou
   Object.assign(c, { data: `${dir}/train.tsv`, maxPerClass: 2 });
   await assert.rejects(
     () => targetTask(c),
-    /Cannot subset .*train\.tsv: .*IMDb only.*"tsv".*classify\.maxTrainDocs/,
+    /Cannot subset .*train\.tsv: .*IMDb and class folders only.*"tsv".*classify\.maxTrainDocs/,
   );
   await Deno.remove(dir, { recursive: true });
 });

@@ -42,10 +42,10 @@ export async function targetTask(c: TrainConfig): Promise<TaskData> {
 async function labelledTask(c: TrainConfig): Promise<TaskData> {
   if (!c.data) return await loadDefaultTask({ seed: c.seed, maxChars: c.defaultMaxChars });
   const format = c.format === "auto" ? await detectTaskFormat(c.data) : c.format;
-  if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb") {
+  if ((c.maxPerClass || c.maxUnlabeled) && format !== "imdb" && format !== "folders") {
     throw new Error(
       `Cannot subset ${c.data}: maxPerClass/maxUnlabeled (--max-per-class, --max-unlabeled) ` +
-        `apply to IMDb only, and this task reads as "${format}"; ` +
+        `apply to IMDb and class folders only, and this task reads as "${format}"; ` +
         "use classify.maxTrainDocs to train on fewer documents",
     );
   }

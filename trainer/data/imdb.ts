@@ -25,6 +25,11 @@ export interface ImdbOptions {
 // e.g. aclImdb/train/pos/123_9.txt; the rating after "_" is not the label.
 const MEMBER = /(?:^|\/)(train|test)\/(pos|neg|unsup)\/(\d+_\d+\.txt)$/;
 
+/** Whether an archive member is an IMDb review (`…/train/pos/123_9.txt`). */
+export function isImdbMember(name: string): boolean {
+  return MEMBER.test(name);
+}
+
 /**
  * Reads IMDb into a task: `train/{pos,neg}` → train, `test/{pos,neg}` → test,
  * `train/unsup` → unlabeled; labels `["neg", "pos"]`. `path` is the

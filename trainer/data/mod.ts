@@ -1,6 +1,7 @@
 /**
  * Data for FitLaM/ULMFiT: general-domain corpora for LM pretraining,
- * target-task readers (IMDb, Zhang et al. CSV, TREC, TSV, CSV/JSONL), and
+ * target-task readers (IMDb, class folders, Zhang et al. CSV, TREC, TSV,
+ * CSV/JSONL), and
  * the default npm-shipped data. Every reader yields raw text; tokenization
  * happens elsewhere.
  *
@@ -24,6 +25,7 @@ export { partSizes, seededHash, splitHeldOut, stratifiedSplit } from "./split.ts
 export { detectTaskFormat, loadTask, type TaskFormat, type TaskSpec } from "./tasks.ts";
 export { type AssembleOptions, assembleTask, sortLabels, type TaskParts } from "./assemble.ts";
 export { cleanReview, type ImdbOptions, readImdb } from "./imdb.ts";
+export { type FolderOptions, placeFiles, readFolders } from "./folders.ts";
 export { type LabeledRows, readClasses, readZhangCsv, type ZhangOptions } from "./zhang.ts";
 export { readTrec, type TrecOptions } from "./trec.ts";
 export { guessOrder, readTsv, tsvHeader, type TsvOptions } from "./tsv.ts";

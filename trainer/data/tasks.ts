@@ -10,8 +10,10 @@ import { basename, dirname, resolve } from "node:path";
 import { assembleTask } from "./assemble.ts";
 import { readCsv } from "./csv.ts";
 import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
-import { type ImdbOptions, readImdb } from "./imdb.ts";
-import { type Encoding, readLines, statOrThrow } from "./text_io.ts";
+import { readFolders } from "./folders.ts";
+import { type ImdbOptions, isImdbMember, readImdb } from "./imdb.ts";
+import { readTar } from "./tar.ts";
+import { type Encoding, openBytes, readLines, statOrThrow } from "./text_io.ts";
 import { readTrec } from "./trec.ts";
 import { readTsv } from "./tsv.ts";
 import type { LabeledDoc, TaskData } from "./types.ts";
@@ -20,9 +22,19 @@ import { readZhangCsv } from "./zhang.ts";
 /**
  * Task file formats. `csv` is a Zhang et al. CSV when its first field is a
  * class number and no field names are given, else a CSV with a header row;
- * `zhang` forces the former.
+ * `zhang` forces the former. `folders`: one folder per label (see `folders.ts`).
  */
-export type TaskFormat = "auto" | "imdb" | "csv" | "zhang" | "trec" | "tsv" | "jsonl";
+export type TaskFormat =
+  | "auto"
+  | "imdb"
+  | "folders"
+  | "csv"
+  | "zhang"
+  | "trec"
+  | "tsv"
+  | "jsonl";
+
+const FORMATS = '"auto", "imdb", "folders", "csv", "zhang", "trec", "tsv" or "jsonl"';
 
 /** Everything {@linkcode loadTask} needs; only `train` is required. */
 export interface TaskSpec extends FieldOptions, ImdbOptions {
@@ -83,6 +95,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
     const imdb = await readImdb(spec.train, { ...spec, seed });
     return assembleTask(imdb, { ...split, name: spec.name ?? "imdb", source: spec.train });
   }
+  if (format === "folders") return await loadFolders(spec, split);
   if (format === "csv" && !spec.textField && !spec.labelField && await looksZhang(spec)) {
     format = "zhang";
   }
@@ -108,8 +121,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
         return await readTsv(path, { ...spec, unlabelled });
       default:
         throw new Error(
-          `Cannot load task: unknown format ${JSON.stringify(format)}; ` +
-            'use "auto", "imdb", "csv", "zhang", "trec", "tsv" or "jsonl"',
+          `Cannot load task: unknown format ${JSON.stringify(format)}; use ${FORMATS}`,
         );
     }
   };
@@ -132,6 +144,30 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
   );
 }
 
+/** Class folders: train (and test/valid when the folders have them, or from --test/--valid). */
+async function loadFolders(
+  spec: TaskSpec,
+  split: { seed: number; testFraction?: number; validFraction?: number },
+): Promise<TaskData> {
+  const options = { maxPerClass: spec.maxPerClass, maxUnlabeled: spec.maxUnlabeled, ...split };
+  const parts = await readFolders(spec.train, options);
+  for (const key of ["test", "valid"] as const) {
+    const path = spec[key];
+    if (!path) continue;
+    if (parts[key]) {
+      throw new Error(
+        `Cannot load ${spec.train}: it has ${key} folders and ${key} is also given as ${path}; ` +
+          "drop one of them",
+      );
+    }
+    const other = await readFolders(path, options);
+    parts[key] = [...other.train, ...other.valid ?? [], ...other.test ?? []];
+  }
+  const name = spec.name ?? basename(resolve(spec.train)).replace(/\.(tar\.gz|tgz|tar)$/i, "");
+  const source = [spec.train, spec.valid, spec.test].filter((p) => p).join(", ");
+  return assembleTask(parts, { ...split, name, source });
+}
+
 async function besideTrain(train: string): Promise<string | undefined> {
   const path = `${dirname(train)}/classes.txt`;
   try {
@@ -149,7 +185,8 @@ async function looksZhang(spec: TaskSpec): Promise<boolean> {
 }
 
 /**
- * Detects a task file's format: a folder or tarball is IMDb; then by
+ * Detects a task file's format: a folder or tarball is IMDb when it has its
+ * layout (`aclImdb` in the name, `train/pos/…`), else class folders; then by
  * extension (`.csv`, `.tsv`, `.jsonl`/`.ndjson`, `.label`, also under
  * `.gz`); else by the first non-blank line (`COARSE:fine …` → trec, `{` →
  * jsonl, a tab → tsv, a comma or quote → csv).
@@ -164,7 +201,9 @@ async function looksZhang(spec: TaskSpec): Promise<boolean> {
  * ```
  */
 export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat, "auto">> {
-  if ((await statOrThrow(path)).isDirectory || /\.(tar\.gz|tgz|tar)$/i.test(path)) return "imdb";
+  if ((await statOrThrow(path)).isDirectory || /\.(tar\.gz|tgz|tar)$/i.test(path)) {
+    return await looksImdb(path) ? "imdb" : "folders";
+  }
   const ext = /\.([a-z]+)$/i.exec(path.replace(/\.gz$/i, ""))?.[1].toLowerCase();
   const byExt: Record<string, Exclude<TaskFormat, "auto">> = {
     csv: "csv",
@@ -185,6 +224,29 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
   }
   throw new Error(
     `Cannot detect the format of ${path}: its first line is not TREC, JSONL, TSV or CSV; ` +
-      'pass format ("imdb", "csv", "zhang", "trec", "tsv" or "jsonl")',
+      `pass format (${FORMATS.replace('"auto", ', "")})`,
   );
+}
+
+/** IMDb's layout: `aclImdb` in the name or inside, reviews named `ID_RATING.txt` in `train/pos`. */
+async function looksImdb(path: string): Promise<boolean> {
+  if (/aclImdb/i.test(basename(path))) return true;
+  if ((await statOrThrow(path)).isDirectory) {
+    if (await Deno.stat(`${path}/aclImdb`).then((s) => s.isDirectory, () => false)) return true;
+    for (const cls of ["pos", "neg"]) {
+      try {
+        for await (const e of Deno.readDir(`${path}/train/${cls}`)) {
+          if (e.isFile) return isImdbMember(`train/${cls}/${e.name}`);
+        }
+      } catch { /* no such folder */ }
+    }
+    return false;
+  }
+  let seen = 0;
+  for await (const e of readTar(await openBytes(path), path)) {
+    if (e.type !== "file") continue;
+    if (isImdbMember(e.name)) return true;
+    if (++seen >= 64) break;
+  }
+  return false;
 }
