@@ -228,7 +228,10 @@ export function sampleEfficiencyTable(cells: SampleEfficiencyCell[], baselineNam
   return lines.join("\n");
 }
 
-/** The figure: test error % against log10(labelled examples), fitlam solid, baseline dashed. */
+/**
+ * The figure: test error % against log10(labelled examples): fitlam's LSTMs solid, the baseline
+ * dashed, what the folder serves (the blend) dotted.
+ */
 export function sampleEfficiencyChart(cells: SampleEfficiencyCell[], baselineName: string): string {
   const series: Series[] = [];
   const keys = [...new Set(cells.map((c) => `${c.dataset}\n${epochsOf(c.variant)}`))];
@@ -245,11 +248,14 @@ export function sampleEfficiencyChart(cells: SampleEfficiencyCell[], baselineNam
         .map((c) => [x(c), 100 * (1 - pick(c)!.mean)] as [number, number])
         .sort((a, b) => a[0] - b[0]);
     const name = `${displayName(dataset)}${epochs}`;
-    const f = line((c) => c.fitlam), b = line((c) => c.baseline);
-    if (f.length) series.push({ label: `${name} fitlam`, color, segments: [f], dots: true });
+    const f = line((c) => c.fitlam), b = line((c) => c.baseline), s = line((c) => c.served);
+    if (f.length) series.push({ label: `${name} fitlam LSTMs`, color, segments: [f], dots: true });
     if (b.length) {
       const label = `${name} ${baselineName}`;
       series.push({ label, color, segments: [b], dots: true, dash: "5 3" });
+    }
+    if (s.length) {
+      series.push({ label: `${name} served`, color, segments: [s], dots: true, dash: "1 3" });
     }
   }
   return chartFile({

@@ -100,12 +100,17 @@ Deno.test("sampleEfficiencySummary: mean ± std over seeds, missing baseline, SV
 
   const svg = await Deno.readTextFile(`${plots}/sample-efficiency.svg`);
   assert.ok(svg.trimStart().startsWith("<svg"));
-  for (const name of ["TREC-6 fitlam", "TREC-6 tfidf-lr", "IMDb fitlam"]) {
+  for (
+    const name of ["TREC-6 fitlam LSTMs", "TREC-6 tfidf-lr", "TREC-6 served", "IMDb fitlam LSTMs"]
+  ) {
     assert.ok(svg.includes(`>${name}<`), name);
   }
-  assert.ok(!svg.includes("IMDb tfidf-lr"));
+  // IMDb's run has no baseline and no blend: no line for either.
+  assert.ok(!svg.includes("IMDb tfidf-lr") && !svg.includes("IMDb served"));
   assert.match(svg, />1,000</); // log axis labelled in examples
   assert.ok(svg.includes("stroke-dasharray"));
+  // The served line is dotted, and so is its legend sample (not the baseline's dashes).
+  assert.ok((svg.match(/stroke-dasharray="1 3"/g) ?? []).length >= 2);
   const json = JSON.parse(await Deno.readTextFile(`${plots}/sample-efficiency.json`));
   assert.equal(json.baseline, "tfidf-lr");
   assert.equal(json.cells.length, 4);

@@ -277,7 +277,7 @@ const RIGHT_LEGEND_WIDTH = 190;
 function legendLine(s: Series, x: number, y: number): string {
   return `<line x1="${x}" x2="${x + 20}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="3"` +
     (s.opacity !== undefined ? ` stroke-opacity="${Math.max(s.opacity, 0.4)}"` : "") +
-    (s.dash ? ` stroke-dasharray="5 3"` : "") + `/>`;
+    (s.dash ? ` stroke-dasharray="${s.dash}"` : "") + `/>`;
 }
 
 /** Legend in a column right of the plot, one series a row, as many as fit its height. */
