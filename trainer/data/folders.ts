@@ -87,8 +87,9 @@ export function placeFiles(paths: readonly string[]): Layout {
     const above = parent(dir);
     const split = SPLITS.find(([, re]) => re.test(above.slice(above.lastIndexOf("/") + 1)))?.[0];
     if (split) splitFolders++;
-    if (UNLABELLED.test(label) && split && split !== "train") skipped.push(f);
-    else placed.set(f, { split, label: UNLABELLED.test(label) ? "" : label });
+    const unlabelled = UNLABELLED.test(label);
+    if (unlabelled && split && split !== "train") skipped.push(f);
+    else placed.set(f, { split, label: unlabelled ? "" : label });
   }
   if (splitFolders && splitFolders < placed.size) {
     const loose = [...placed].find(([, p]) => !p.split)![0];
@@ -143,20 +144,21 @@ export async function readFolders(path: string, options: FolderOptions = {}): Pr
       const p = placed.get(name);
       if (!p) return false;
       const key = subsetKey(name, p);
-      return p.label ? labelled.wants(`${p.split}/${p.label}`, key) : unsup.wants("", key);
+      return p.label ? labelled.wants(groupOf(p), key) : unsup.wants("", key);
     },
     (name, bytes) => {
       const p = placed.get(name)!, key = subsetKey(name, p);
       if (bytes.subarray(0, 4096).includes(0)) return void (binary++, found[part(p)]--);
       const text = decodeBytes(bytes, "auto", name).trim();
-      if (p.label) labelled.add(`${p.split}/${p.label}`, key, { text, label: p.label });
+      if (p.label) labelled.add(groupOf(p), key, { text, label: p.label });
       else unsup.add("", key, text);
     },
   );
-  const groups = new Set([...placed.values()].map((p) => `${p.split}/${p.label}`));
-  const rows = (split?: Split) =>
-    [...groups].filter((g) => g.startsWith(`${split}/`) && !g.endsWith("/"))
-      .sort().flatMap((g) => labelled.values(g));
+  const rows = (split?: Split) => {
+    const labels = new Set<string>();
+    for (const p of placed.values()) if (p.label && p.split === split) labels.add(p.label);
+    return [...labels].sort().flatMap((label) => labelled.values(groupOf({ split, label })));
+  };
   const parts: TaskParts = { train: [...rows(undefined), ...rows("train")] };
   for (const split of ["valid", "test"] as const) {
     const kept = rows(split);
@@ -166,6 +168,11 @@ export async function readFolders(path: string, options: FolderOptions = {}): Pr
   if (unlabeled.length) parts.unlabeled = unlabeled;
   log(folderSummary(path, parts, found, { skipped, binary }));
   return parts;
+}
+
+/** A labelled document's subset group: its split and label. */
+function groupOf(p: Placement): string {
+  return `${p.split ?? ""}/${p.label}`;
 }
 
 /** The seeded subsets' key: the split, label folder and file name, wherever the root lies. */
@@ -209,7 +216,7 @@ interface FolderSource {
 
 async function folderSource(path: string): Promise<FolderSource> {
   if ((await statOrThrow(path)).isDirectory) {
-    const list = async () => {
+    const walkAll = async () => {
       const out: string[] = [];
       const walk = async (rel: string) => {
         for await (const e of Deno.readDir(rel ? `${path}/${rel}` : path)) {
@@ -221,6 +228,9 @@ async function folderSource(path: string): Promise<FolderSource> {
       await walk("");
       return out;
     };
+    // Walked once: reading goes over the same listing.
+    let listing: Promise<string[]> | undefined;
+    const list = () => listing ??= walkAll();
     return {
       list,
       read: async (wants, take) => {

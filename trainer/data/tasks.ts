@@ -201,8 +201,9 @@ async function looksZhang(spec: TaskSpec): Promise<boolean> {
  * ```
  */
 export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat, "auto">> {
-  if ((await statOrThrow(path)).isDirectory || /\.(tar\.gz|tgz|tar)$/i.test(path)) {
-    return await looksImdb(path) ? "imdb" : "folders";
+  const isDirectory = (await statOrThrow(path)).isDirectory;
+  if (isDirectory || /\.(tar\.gz|tgz|tar)$/i.test(path)) {
+    return await looksImdb(path, isDirectory) ? "imdb" : "folders";
   }
   const ext = /\.([a-z]+)$/i.exec(path.replace(/\.gz$/i, ""))?.[1].toLowerCase();
   const byExt: Record<string, Exclude<TaskFormat, "auto">> = {
@@ -229,9 +230,9 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
 }
 
 /** IMDb's layout: `aclImdb` in the name or inside, reviews named `ID_RATING.txt` in `train/pos`. */
-async function looksImdb(path: string): Promise<boolean> {
+async function looksImdb(path: string, isDirectory: boolean): Promise<boolean> {
   if (/aclImdb/i.test(basename(path))) return true;
-  if ((await statOrThrow(path)).isDirectory) {
+  if (isDirectory) {
     if (await Deno.stat(`${path}/aclImdb`).then((s) => s.isDirectory, () => false)) return true;
     for (const cls of ["pos", "neg"]) {
       try {
