@@ -22,7 +22,7 @@ import { reportFailure } from "../shared/exit.ts";
 import { parseCommand } from "./cli.ts";
 
 const USAGE = `Usage: deno task export-lm <checkpoint dir> --out DIR [--half] [--vocab FILE]
-       deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR
+       deno task export-lm --to-checkpoint <LM dir> --out CHECKPOINT_DIR [--reopen]
 
 Writes the weights of an LM checkpoint (OUT/checkpoints/pretrain-fwd, ...) as a model folder, or
 (--to-checkpoint) turns such a folder back into a checkpoint that \`train pretrain --resume\` goes
@@ -33,6 +33,9 @@ Options:
   --half             store the weights in half precision (half the size; widened on load)
   --vocab FILE       a JSON list of the vocabulary, for checkpoints written before they carried it
   --to-checkpoint    the other way: an exported LM folder to a checkpoint (fresh optimizer state)
+  --reopen           with --to-checkpoint, for a run that finished its epochs: mark it unfinished,
+                     so that --resume with a larger pretrain.epochs trains further epochs (each
+                     epoch's cosine starts again at the top rate)
   -h, --help         this text
 `;
 
@@ -114,7 +117,11 @@ export async function exportLm(
  * await checkpointFromLm("weights/enwiki/pretrain-fwd", "runs/wiki/checkpoints/pretrain-fwd");
  * ```
  */
-export async function checkpointFromLm(lmDir: string, checkpointDir: string): Promise<LoopState> {
+export async function checkpointFromLm(
+  lmDir: string,
+  checkpointDir: string,
+  opts: { reopen?: boolean } = {},
+): Promise<LoopState> {
   const raw = await loadModelFolder(lmDir, { toFloat32: true });
   const config = raw.config as unknown as ModelConfig;
   const loop = (config.metrics as { loop?: LoopState } | undefined)?.loop;
@@ -124,8 +131,19 @@ export async function checkpointFromLm(lmDir: string, checkpointDir: string): Pr
         "(its config.json has no metrics.loop); export one with `deno task export-lm`",
     );
   }
+  if (opts.reopen && loop.done && loop.stepInEpoch !== 0) {
+    throw new Error(
+      `Cannot reopen ${lmDir}: its run stopped ${loop.stepInEpoch} steps into an epoch ` +
+        "(stopped early), not at the end of one; resume it without --reopen",
+    );
+  }
   const model = { vocab: config.vocab, preset: config.preset ?? "small", encoder: config.encoder };
-  const full: LoopState = { ...loop, adamT: 0, extra: { validLosses: [], model } };
+  const full: LoopState = {
+    ...loop,
+    ...(opts.reopen ? { done: false } : {}),
+    adamT: 0,
+    extra: { validLosses: [], model },
+  };
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, t] of Object.entries(raw.tensors)) tensors[`param.${name}`] = t;
   await saveCheckpoint(checkpointDir, { loop: full, tensors });
@@ -159,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
     half: { type: "boolean" },
     vocab: { type: "string" },
     "to-checkpoint": { type: "boolean" },
+    reopen: { type: "boolean" },
   }, USAGE);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
@@ -169,11 +188,20 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
+    if (values.reopen && !values["to-checkpoint"]) {
+      console.error(
+        "error: Cannot export: --reopen goes with --to-checkpoint\nRun with --help for usage.",
+      );
+      return 2;
+    }
     if (values["to-checkpoint"]) {
-      const loop = await checkpointFromLm(positionals[0], values.out);
+      const loop = await checkpointFromLm(positionals[0], values.out, { reopen: values.reopen });
       console.log(
-        `Wrote ${values.out}: ${loop.stage} ${loop.direction} at step ${loop.globalStep}; ` +
-          "continue with `deno task train pretrain --resume` and the run's settings",
+        `Wrote ${values.out}: ${loop.stage} ${loop.direction} at step ${loop.globalStep}` +
+          (values.reopen
+            ? `, after epoch ${loop.epoch}; continue with \`deno task train pretrain --resume\` ` +
+              `and pretrain.epochs above ${loop.epoch} to train further epochs`
+            : "; continue with `deno task train pretrain --resume` and the run's settings"),
       );
       return 0;
     }

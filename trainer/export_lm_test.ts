@@ -145,3 +145,59 @@ Deno.test("checkpointFromLm: an exported LM goes on training where its run stood
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("checkpointFromLm --reopen: a finished run trains another epoch from the top rate", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const one = {
+      ...stageOptions(`${dir}/ckpt`),
+      epochs: 1,
+      model: { vocab: VOCAB, preset: "tiny" },
+    };
+    const first = new MetricsLog();
+    const lm = new AwdLstm(ops, encoderPreset("tiny", VOCAB.length), 3);
+    await trainLm(lm, stream(), undefined, one, first, new StopSignal());
+    lm.params.dispose();
+    const steps = (log: MetricsLog) => log.rows.filter((r) => r.type === "step");
+    const lastStep = steps(first).at(-1)!.step as number;
+    await exportLm(`${dir}/ckpt`, `${dir}/lm`, { half: true });
+    const more = async (args: string[]) => {
+      assert.equal(
+        await main(["--to-checkpoint", `${dir}/lm`, "--out", `${dir}/again`, ...args]),
+        0,
+      );
+      const log = new MetricsLog();
+      const next = new AwdLstm(ops, encoderPreset("tiny", VOCAB.length), 99);
+      await trainLm(
+        next,
+        stream(),
+        undefined,
+        {
+          ...stageOptions(`${dir}/again`),
+          epochs: 2,
+          resume: true,
+        },
+        log,
+        new StopSignal(),
+      );
+      next.params.dispose();
+      return steps(log);
+    };
+    // Without --reopen the finished run stays finished.
+    assert.equal((await more([])).length, 0);
+    // With it, a second epoch runs (BPTT lengths vary, so its step count differs a little),
+    // its cosine again from the top rate.
+    const again = await more(["--reopen"]);
+    const ratio = again.length / steps(first).length;
+    assert.ok(ratio > 0.6 && ratio < 1.6, `${again.length} steps against ${steps(first).length}`);
+    assert.equal(again[0].step, lastStep + 1);
+    assert.equal(again[0].epoch, 1);
+    // Each step's rate is scaled by its BPTT length over the mean (0.01 is the top rate).
+    assert.ok((again[0].lr as number) > 0.005, `first rate ${again[0].lr}`);
+    assert.ok((again.at(-1)!.lr as number) < 0.001, `last rate ${again.at(-1)!.lr}`);
+    // --reopen alone is a usage error.
+    assert.equal(await main([`${dir}/ckpt`, "--out", `${dir}/x`, "--reopen"]), 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
