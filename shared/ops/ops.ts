@@ -7,6 +7,7 @@
  * @module
  */
 import type * as tfNamespace from "@tensorflow/tfjs";
+import type { Tensor } from "@tensorflow/tfjs";
 import { lstmGeneric, type LstmInputs, type LstmOutputs } from "./lstm.ts";
 import { decoderLossGeneric, type DecoderLossInputs } from "./decoder_loss.ts";
 import { type Tf, TF_OPS, type TfOps } from "./tf_ops.ts";
@@ -52,6 +53,42 @@ export function registerDecoderLossKernel(backend: string, kernel: DecoderLossKe
   decoderLossKernels.set(backend, kernel);
 }
 
+/** At most this many tensors go into one tfjs `addN`. */
+export const ADD_N_GROUP = 4;
+
+/**
+ * `tf.addN` in groups of at most {@linkcode ADD_N_GROUP} tensors. tfjs-webgpu binds each input
+ * of `addN` as a storage buffer, and past the device's limit (8 per shader unless raised) it
+ * silently returns a stale buffer instead of the sum (seen with 8 or more inputs: a stage-1 loss
+ * of 0 at batch 96 and a 20k vocabulary, whose decoder loss sums 9 chunks, and a wrong gradient
+ * norm, summed over 14 weights, at any batch).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { addNInGroups } from "./ops.ts";
+ * await tf.setBackend("cpu");
+ * const xs = Array.from({ length: 11 }, (_, i) => tf.scalar(i + 1));
+ * assert.equal(addNInGroups(tf, xs).dataSync()[0], 66);
+ * ```
+ */
+export function addNInGroups<T extends Tensor>(tf: Tf, xs: T[]): T {
+  if (xs.length <= ADD_N_GROUP) return tf.addN(xs);
+  return tf.tidy(() => {
+    let level: Tensor[] = xs;
+    while (level.length > ADD_N_GROUP) {
+      const next: Tensor[] = [];
+      for (let i = 0; i < level.length; i += ADD_N_GROUP) {
+        const group = level.slice(i, i + ADD_N_GROUP);
+        next.push(group.length === 1 ? group[0] : tf.addN(group));
+      }
+      level = next;
+    }
+    return tf.addN(level) as T;
+  });
+}
+
 /**
  * Builds the ops for a started tfjs backend.
  *
@@ -71,6 +108,7 @@ export function createOps(tf: Tf, backend: string): Ops {
   const ops = picked as unknown as Ops;
   Object.assign(ops, {
     backend,
+    addN: (xs: Tensor[]) => addNInGroups(tf, xs),
     lstm: (inputs: LstmInputs) => (lstmKernels.get(backend) ?? lstmGeneric)(ops, inputs),
     decoderLoss: (inputs: DecoderLossInputs) =>
       (decoderLossKernels.get(backend) ?? decoderLossGeneric)(ops, inputs),
