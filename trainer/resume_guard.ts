@@ -38,6 +38,20 @@ const ADDED: Record<string, unknown> = {
   "model.numLayers": 0,
 };
 
+/** Settings that say which target task a run reads and how: stage 1 alone reads none. */
+const TASK_SETTINGS = [
+  "data",
+  "test",
+  "valid",
+  "unlabeled",
+  "format",
+  "textField",
+  "labelField",
+  "defaultMaxChars",
+  "maxPerClass",
+  "maxUnlabeled",
+];
+
 /** The config section of each stage's own settings. */
 const STAGE_SECTIONS: Record<string, string> = {
   pretrain: "pretrain",
@@ -83,7 +97,10 @@ export function changedSettings(
   );
   // Stage 1 trains its own LM and never reads the shipped ones, whose path moves with the
   // checkout: a stage-1 run resumes from another clone.
-  if (stages?.length && stages.every((s) => s === "pretrain")) skipped.add("pretrained");
+  // It reads no target task either, so the task's settings may differ too.
+  if (stages?.length && stages.every((s) => s === "pretrain")) {
+    for (const key of ["pretrained", ...TASK_SETTINGS]) skipped.add(key);
+  }
   if (sameLms) { for (const path of ["from", "pretrained"]) skipped.add(path); }
   const json = (c: object) =>
     new Map(settingEntries(c).map(([k, v]): [string, string] => [k, JSON.stringify(v)]));

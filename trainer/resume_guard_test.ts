@@ -58,6 +58,18 @@ Deno.test("changedSettings: the shipped LMs' path matters only to runs that read
   assert.deepEqual(changedSettings(here, moved), change);
 });
 
+Deno.test("changedSettings: stage 1 alone reads no task, so the task's settings may change", () => {
+  const before = { ...presetConfig("small"), data: "", seed: 42 };
+  const now = { ...before, data: "tiny.tsv", format: "tsv", maxPerClass: 10 };
+  assert.deepEqual(changedSettings(before, now, ["pretrain"]), []);
+  assert.deepEqual(changedSettings(before, { ...now, seed: 43 }, ["pretrain"]), ["seed 42 → 43"]);
+  assert.deepEqual(changedSettings(before, now, ["pretrain", "finetune-lm"]), [
+    'data "" → "tiny.tsv"',
+    'format "auto" → "tsv"',
+    "maxPerClass 0 → 10",
+  ]);
+});
+
 Deno.test("checkResumeSettings: the same LMs in a moved checkout resume, other LMs do not", async () => {
   const root = await Deno.makeTempDir({ prefix: "fitlam-resume-lms-" });
   const lm = async (at: string, bytes: number[]) => {

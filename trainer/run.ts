@@ -12,6 +12,8 @@ import type { TrainConfig } from "./config.ts";
 import { classifierStart, classify } from "./stages/classify.ts";
 import {
   closeRun,
+  type CorpusContext,
+  corpusContext,
   openSession,
   prepareTask,
   type RunContext,
@@ -57,6 +59,15 @@ export async function runTraining(
   const session = await openSession(c, stages);
   const result: RunResult = { test: {}, seconds: 0, out: c.out };
   try {
+    // Stage 1 alone reads the corpus, not the target task.
+    if (stages.every((s) => s === "pretrain")) {
+      const ctx = corpusContext(session, stages);
+      for (const dir of c.directions) {
+        if (!await stageOne(ctx, dir)) return { ...result, stopped: session.stop.stoppedAt! };
+      }
+      result.seconds = await closeRun(ctx, t0);
+      return result;
+    }
     const ctx = await prepareTask(session, stages);
     const probs: Partial<Record<Direction, SplitProbabilities>> = {};
     for (const dir of c.directions) {
@@ -89,6 +100,20 @@ async function rangeTestAlias(c: TrainConfig, stages: readonly Stage[]): Promise
   return { test: {}, seconds: (performance.now() - t0) / 1000, out: c.out, lrFind };
 }
 
+/**
+ * Stage 1 for a direction: trained here, or, with --from (another run or an import) and only
+ * stage 1 asked for, the saved LM rescored. False when a stop interrupted training.
+ */
+async function stageOne(ctx: CorpusContext, dir: Direction): Promise<boolean> {
+  const { c, stages } = ctx;
+  const has = (s: Stage) => stages.includes(s);
+  if (has("pretrain") && !c.noPretrain && !c.from) return await pretrain(ctx, dir);
+  if (c.from && (c.lmEval.length || c.corpus) && !has("finetune-lm") && !has("classify")) {
+    await rescorePretrained(ctx, dir);
+  }
+  return true;
+}
+
 /** What one direction's stages leave: test probabilities, or where a stop saved its state. */
 type DirectionOutcome = { probs?: SplitProbabilities } | { stopped: string };
 
@@ -100,15 +125,8 @@ async function runDirection(
 ): Promise<DirectionOutcome> {
   const { c, stages, stop } = ctx;
   const has = (s: Stage) => stages.includes(s);
-  // With --from, stage 1 comes from elsewhere (another run or an import).
+  if (!await stageOne(ctx, dir)) return { stopped: stop.stoppedAt! };
   const pretrainHere = has("pretrain") && !c.noPretrain && !c.from;
-  if (pretrainHere) {
-    if (!await pretrain(ctx, dir)) return { stopped: stop.stoppedAt! };
-  } else if (
-    c.from && (c.lmEval.length || c.corpus) && !has("finetune-lm") && !has("classify")
-  ) {
-    await rescorePretrained(ctx, dir);
-  }
 
   // A classifier alone starts from this run's fine-tuned LM, read below, not from stage 1.
   let finetuned: StartingLm | undefined;

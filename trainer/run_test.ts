@@ -120,6 +120,8 @@ Deno.test({
       lmEval: [`${dir}/eval.txt`],
       directions: ["fwd"],
       out: `${dir}/a`,
+      // Stage 1 alone reads no target task: a missing one is no error.
+      data: `${dir}/no-such-task.tsv`,
     });
     c.pretrain.validFraction = 0.02;
     await runTraining(c, ["pretrain"]);

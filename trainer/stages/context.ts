@@ -33,8 +33,20 @@ export interface RunSession {
 }
 
 /** A run's session with its target task prepared. */
-export interface RunContext extends RunSession {
+/** What stage 1 needs: the session, the stages asked for and the general-domain corpus. */
+export interface CorpusContext extends RunSession {
   readonly stages: readonly Stage[];
+  /** The general-domain corpus, tokenized once for both directions. */
+  corpus(): Promise<string[][]>;
+}
+
+/** A run's stage-1 context: the corpus is read on first use. */
+export function corpusContext(session: RunSession, stages: readonly Stage[]): CorpusContext {
+  let corpus: Promise<string[][]> | undefined;
+  return { ...session, stages, corpus: () => corpus ??= generalCorpus(session.c) };
+}
+
+export interface RunContext extends CorpusContext {
   readonly task: TaskData;
   /** Stage 2's texts: the labelled training texts taken in turn with the unlabelled ones. */
   readonly taskTexts: string[];
@@ -44,8 +56,6 @@ export interface RunContext extends RunSession {
   readonly stage3Docs: LabeledDoc[];
   /** The task's words, plus any pretrained word the task uses at all: its row carries over. */
   taskVocab(pretrained?: readonly string[]): Vocab;
-  /** The general-domain corpus, tokenized once for both directions. */
-  corpus(): Promise<string[][]>;
 }
 
 /** The seed of a direction's models and loops: the backward model's differs. */
@@ -93,10 +103,8 @@ export async function prepareTask(
   const taskTexts = interleave(task.train.map((d) => d.text), task.unlabeled ?? []);
   const taskTokens = capDocs(taskTexts.map(tokenize), c.finetune.maxTokens);
   const taskCounts = countTokens(taskTokens);
-  let corpus: Promise<string[][]> | undefined;
   return {
-    ...session,
-    stages,
+    ...corpusContext(session, stages),
     task,
     taskTexts,
     taskTokens,
@@ -107,7 +115,6 @@ export async function prepareTask(
         minFreq: c.minFreq,
         keep: pretrained ? new Set(pretrained) : undefined,
       }),
-    corpus: () => corpus ??= generalCorpus(c),
   };
 }
 

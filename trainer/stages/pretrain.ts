@@ -11,7 +11,7 @@ import type { CheckpointModel } from "../checkpoint.ts";
 import { encoderFor, type TrainConfig } from "../config.ts";
 import { concatStreams, count, heldOutCount, reportPerplexity } from "../lm_data.ts";
 import { type LmStageOptions, trainLm } from "../lm_train.ts";
-import { directionSeed, type RunContext } from "./context.ts";
+import { type CorpusContext, directionSeed } from "./context.ts";
 
 /** The loop settings stages 1 and 2 share: regularization, optimizer, checkpoints. */
 export function lmLoopOptions(
@@ -75,7 +75,7 @@ export interface PretrainInputs {
 }
 
 /** Builds stage 1's vocabulary and fresh LM for a direction. */
-export async function pretrainInputs(ctx: RunContext, dir: Direction): Promise<PretrainInputs> {
+export async function pretrainInputs(ctx: CorpusContext, dir: Direction): Promise<PretrainInputs> {
   const { c } = ctx;
   const docs = await ctx.corpus();
   const vocab = Vocab.build(countTokens(docs), { maxSize: c.maxVocab, minFreq: c.minFreq });
@@ -86,7 +86,7 @@ export async function pretrainInputs(ctx: RunContext, dir: Direction): Promise<P
 }
 
 /** Trains, scores and saves stage 1 for a direction; returns false when a stop interrupted it. */
-export async function pretrain(ctx: RunContext, dir: Direction): Promise<boolean> {
+export async function pretrain(ctx: CorpusContext, dir: Direction): Promise<boolean> {
   const { c, log, stop } = ctx;
   const { lm, vocab, encoded, heldOut } = await pretrainInputs(ctx, dir);
   console.error(`stage 1 pretrain ${dir}: ${count(encoded)} tokens, vocab ${vocab.size}`);
@@ -113,7 +113,7 @@ export async function pretrain(ctx: RunContext, dir: Direction): Promise<boolean
  * `pretrain --from DIR [--lm-eval F] [--corpus C]`: scores an existing (or imported) LM without
  * training, on F and on the documents stage 1 would hold out of C.
  */
-export async function rescorePretrained(ctx: RunContext, dir: Direction): Promise<void> {
+export async function rescorePretrained(ctx: CorpusContext, dir: Direction): Promise<void> {
   const { c } = ctx;
   const pre = await loadLm(ctx.ops, `${c.from}/pretrain-${dir}`);
   let heldOut;
