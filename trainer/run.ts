@@ -81,9 +81,38 @@ export async function runTraining(
     }
     result.seconds = await closeRun(ctx, t0);
     return result;
+  } catch (e) {
+    throw session.ops.backend === "webgpu" ? gpuFailure(e, c.out) : e;
   } finally {
     session.stop.detach();
   }
+}
+
+/**
+ * A WebGPU failure mid-run (seen on an NVIDIA H200 after 92 steps: "Buffer with '' label is
+ * invalid") as an error that says what broke and what is kept; fitlam's own "Cannot" errors
+ * pass unchanged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpuFailure } from "./run.ts";
+ * const e = gpuFailure(new Error("Buffer with '' label is invalid"), "runs/a") as Error;
+ * assert.match(e.message,
+ *   /^Cannot continue on webgpu: the GPU reported "Buffer .*runs\/a\/checkpoints.*--resume/);
+ * const own = new Error("Cannot read x: missing");
+ * assert.equal(gpuFailure(own, "runs/a"), own);
+ * ```
+ */
+export function gpuFailure(e: unknown, out: string): unknown {
+  const message = (e as Error)?.message;
+  if (typeof message !== "string" || message.startsWith("Cannot")) return e;
+  return new Error(
+    `Cannot continue on webgpu: the GPU reported "${message}". The last checkpoint saved is in ` +
+      `${out}/checkpoints: rerun the same command with --resume to go on from it (with ` +
+      "--device wasm to go on without the GPU)",
+    { cause: e },
+  );
 }
 
 /** `--lr-find` on a stage list: the range test of its one training stage. */
