@@ -136,11 +136,16 @@ async function rangeTestAlias(c: TrainConfig, stages: readonly Stage[]): Promise
 async function stageOne(ctx: CorpusContext, dir: Direction): Promise<boolean> {
   const { c, stages } = ctx;
   const has = (s: Stage) => stages.includes(s);
-  if (has("pretrain") && !c.noPretrain && !c.from) return await pretrain(ctx, dir);
+  if (pretrainsHere(c, stages)) return await pretrain(ctx, dir);
   if (c.from && (c.lmEval.length || c.corpus) && !has("finetune-lm") && !has("classify")) {
     await rescorePretrained(ctx, dir);
   }
   return true;
+}
+
+/** Whether this run trains stage 1 itself; with --from, stage 1 comes from elsewhere. */
+function pretrainsHere(c: TrainConfig, stages: readonly Stage[]): boolean {
+  return stages.includes("pretrain") && !c.noPretrain && !c.from;
 }
 
 /** What one direction's stages leave: test probabilities, or where a stop saved its state. */
@@ -155,7 +160,7 @@ async function runDirection(
   const { c, stages, stop } = ctx;
   const has = (s: Stage) => stages.includes(s);
   if (!await stageOne(ctx, dir)) return { stopped: stop.stoppedAt! };
-  const pretrainHere = has("pretrain") && !c.noPretrain && !c.from;
+  const pretrainHere = pretrainsHere(c, stages);
 
   // A classifier alone starts from this run's fine-tuned LM, read below, not from stage 1.
   let finetuned: StartingLm | undefined;
