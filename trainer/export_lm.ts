@@ -187,13 +187,13 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  if (values.reopen && !values["to-checkpoint"]) {
+    console.error(
+      "error: Cannot export: --reopen goes with --to-checkpoint\nRun with --help for usage.",
+    );
+    return 2;
+  }
   try {
-    if (values.reopen && !values["to-checkpoint"]) {
-      console.error(
-        "error: Cannot export: --reopen goes with --to-checkpoint\nRun with --help for usage.",
-      );
-      return 2;
-    }
     if (values["to-checkpoint"]) {
       const loop = await checkpointFromLm(positionals[0], values.out, { reopen: values.reopen });
       console.log(

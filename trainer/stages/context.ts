@@ -32,7 +32,6 @@ export interface RunSession {
   readonly stop: StopSignal;
 }
 
-/** A run's session with its target task prepared. */
 /** What stage 1 needs: the session, the stages asked for and the general-domain corpus. */
 export interface CorpusContext extends RunSession {
   readonly stages: readonly Stage[];
@@ -46,6 +45,7 @@ export function corpusContext(session: RunSession, stages: readonly Stage[]): Co
   return { ...session, stages, corpus: () => corpus ??= generalCorpus(session.c) };
 }
 
+/** A run's session with its target task prepared. */
 export interface RunContext extends CorpusContext {
   readonly task: TaskData;
   /** Stage 2's texts: the labelled training texts taken in turn with the unlabelled ones. */
