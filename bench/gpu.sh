@@ -101,13 +101,9 @@ if [ "$mode" = dry ]; then
 fi
 
 DENO="$(find_deno)"
-# A GPU machine without a Vulkan loader or glvnd (the NVIDIA ICD needs both): Debian .debs in .gl/
-if [ -d .gl ]; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES="${VK_DRIVER_FILES:-$icd}"
+# shellcheck source=bench/gpu_env.sh
+. bench/gpu_env.sh
+use_carried_vulkan
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || true
 status=0
 for c in "${cmds[@]}"; do

@@ -6,8 +6,8 @@
 #   bash bench/gpu_lm.sh --prepare         # here: writes dist/lmgpu/ (~62 MB with the corpus)
 #   SECONDS_TO_TRAIN=420 bash bench/gpu_lm.sh   # there, with OUT set: OUT/lm-{fwd,bwd}/
 #
-# Carry dist/lmgpu (and, where the machine lacks a Vulkan loader, a folder .gl of Debian's
-# libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 .debs, unpacked first).
+# Carry dist/lmgpu (and, where the machine lacks a Vulkan loader or glvnd, the .debs in .gl/ that
+# bench/gpu_env.sh names; they are unpacked first).
 # The run settings are those the committed weights were trained with (weights/README.md,
 # mid-gpu.json): a finished epoch is reopened for the next one, a mid-epoch one resumed.
 set -uo pipefail
@@ -42,12 +42,9 @@ run() {
   : "${OUT:?set OUT to the folder results go to}"
   local secs="${SECONDS_TO_TRAIN:-420}" w=/tmp/lmgpu
   mkdir -p "$w" "$OUT"
-  if [ -d .gl ]; then
-    for f in .gl/*.deb; do dpkg -x "$f" /; done
-    ldconfig
-  fi
-  local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-  [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+  # shellcheck source=bench/gpu_env.sh
+  . bench/gpu_env.sh
+  use_carried_vulkan
   export XDG_RUNTIME_DIR=/tmp
   xz -dc "$DIST/deno.xz" >"$w/deno" && chmod +x "$w/deno"
   xz -dc "$DIST/train.js.xz" >"$w/train.js"
