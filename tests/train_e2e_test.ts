@@ -175,6 +175,29 @@ Deno.test({
     const bowAlone = twenty.blend.valid.lm <= bowHeldOut;
     assert.equal(twenty.blend.bowAlone ?? false, bowAlone);
     if (bowAlone) assert.deepEqual(twenty.blend.weights, { lm: 0, baseline: 1 });
+    assert.equal(twenty.blend.fittedOn, undefined);
+
+    // With held-out folds, stage 3 also trains once per fold of the 20 on the other one, so each
+    // labelled document has the classifiers' answer from a model that never saw it: the blend
+    // is fitted on those 20 and the 3 validation documents, not judged on the 3 alone.
+    const folded = { ...c, classify: { ...c.classify, maxTrainDocs: 20, heldOutFolds: 2 } };
+    await runTraining(folded, ["classify", "evaluate"]);
+    const fitted = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
+    assert.equal(fitted.blend.fittedOn, 20 + 3);
+    assert.equal(fitted.blend.bowAlone, undefined);
+    for (const d of ["fwd", "bwd"]) {
+      const held = JSON.parse(await Deno.readTextFile(`${dir}/out/checkpoints/held-out-${d}.json`));
+      assert.equal(held.probs.length, 20);
+      for (const p of held.probs) assert.ok(p.length === 2 && Math.abs(p[0] + p[1] - 1) < 1e-5);
+    }
+    // Evaluated without folds configured, the saved answers are not used.
+    await runTraining({ ...folded, classify: { ...folded.classify, heldOutFolds: 0 } }, [
+      "evaluate",
+    ]);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`)).blend.fittedOn,
+      undefined,
+    );
 
     // Stage 3 drops the blend fitted for the old classifiers: while the backward one trains
     // (the forward one already new), no baseline folder sits beside them; evaluate refits it.

@@ -113,6 +113,12 @@ export interface TrainConfig {
     /** An epoch of fewer batches repeats the data until it has this many (0: one pass), so a
      * few hundred labelled documents still get enough steps between validations. */
     minEpochBatches: number;
+    /**
+     * Where validation is small (under 300 documents), stage 3 also trains once per fold of this
+     * many on the others, so every labelled document gets an answer from a classifier that never
+     * saw it and the blend is fitted on all of them (0: fit on validation alone).
+     */
+    heldOutFolds: number;
     concatPool: boolean;
     /** Pool the last LSTM layer's outputs (the paper), or every layer's side by side. */
     poolLayers: PoolLayers;
@@ -202,6 +208,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     dropMult: 0.5,
     maxTrainDocs: 0,
     minEpochBatches: 25,
+    heldOutFolds: 3,
     concatPool: true,
     poolLayers: "last",
     // Half the wasm backend's 4 GB heap: the estimate (clf_step.ts) is rough.
@@ -257,6 +264,7 @@ export function presetConfig(preset: PresetName): TrainConfig {
       lr: 0.02,
       trainMaxTokens: 60,
       maxTrainDocs: 300,
+      heldOutFolds: 0,
     });
   } else if (preset === "small") {
     // The CPU default. Stage 1 is the shipped general-English LM (weights/enwiki); the settings

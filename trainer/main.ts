@@ -329,9 +329,14 @@ export function blendLine(r: RunResult): string {
       "`--no-blend` serves the classifiers alone";
   }
   return `\nServed: classifiers and baseline ${self}blended (log-probability weights ${b.weights.lm} / ` +
-    `${b.weights.baseline}, fitted on validation: classifiers ${pct(b.valid.lm)}, baseline ${
-      pct(b.valid.baseline)
-    }, blend ${pct(b.valid.blend)}): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +
+    `${b.weights.baseline}, fitted on ${
+      b.fittedOn
+        ? `${b.fittedOn} documents held out of the models that answered them (validation and ` +
+          "the labelled ones, out of fold)"
+        : "validation"
+    }: classifiers ${pct(b.valid.lm)}, baseline ${pct(b.valid.baseline)}, blend ${
+      pct(b.valid.blend)
+    }): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +
     "classifiers alone";
 }
 

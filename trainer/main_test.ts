@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { baselineLine, parseCommandLine, withShippedLms } from "./main.ts";
+import { baselineLine, blendLine, parseCommandLine, withShippedLms } from "./main.ts";
 import { presetConfig } from "./config.ts";
 import { STAGES } from "./run.ts";
 
@@ -141,4 +141,18 @@ Deno.test("parseCommandLine: the default device is wasm, as for serve, predict a
   const gpu = await parseCommandLine(["classify", "--device", "auto"]);
   assert.ok(gpu !== "help");
   assert.equal(gpu.config.device, "auto");
+});
+
+Deno.test("blendLine: says what the weights were fitted on", () => {
+  const blend = {
+    weights: { lm: 1.2, baseline: 3 },
+    valid: { lm: 0.6, baseline: 0.7, blend: 0.75 },
+    accuracy: 0.8,
+    features: 100,
+  };
+  const run = { test: { avg: 0.7 }, seconds: 1, out: "o", blend };
+  assert.match(blendLine(run), /fitted on validation: classifiers 60\.00%, baseline 70\.00%/);
+  const held = blendLine({ ...run, blend: { ...blend, fittedOn: 112 } });
+  assert.match(held, /fitted on 112 documents held out of the models that answered them/);
+  assert.match(held, /blend 75\.00%\): test 80\.00%/);
 });

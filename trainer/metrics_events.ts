@@ -100,6 +100,8 @@ export interface BlendEvent {
   /** Weights of the LSTMs' and the bag of words' log-probabilities (`blendProbabilities`). */
   weights: { lm: number; baseline: number };
   valid: { lm: number; baseline: number; blend: number };
+  /** Documents the weights were fitted on, where stage 3's held-out folds added to validation. */
+  fittedOn?: number;
   accuracy: number;
   error: number;
   labels: string[];

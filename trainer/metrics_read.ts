@@ -156,6 +156,7 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     weights: (v): v is BlendEvent["weights"] => isRecord(v) && number(v.lm) && number(v.baseline),
     valid: (v): v is BlendEvent["valid"] =>
       isRecord(v) && number(v.lm) && number(v.baseline) && number(v.blend),
+    fittedOn: maybeNumber,
     accuracy: number,
     error: number,
     labels: arrayOf(isString),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { argmax } from "../confusion.ts";
 import { type Baseline, type BaselineDoc, labelIndices, trainBaseline } from "./mod.ts";
 
 /**
@@ -48,16 +49,43 @@ export function outOfFoldAccuracy(
   plain: Baseline,
   folds = 5,
 ): number | undefined {
+  const probs = outOfFoldProbabilities(docs, plain, folds);
+  if (!probs) return undefined;
+  const right = probs.filter((p, i) => plain.labels[argmax(p)] === docs[i].label).length;
+  return right / docs.length;
+}
+
+/**
+ * Class probabilities of `plain`'s recipe (its C and labels) on each labelled document, trained
+ * on the other folds; undefined when there are fewer than two documents a fold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBaseline } from "./mod.ts";
+ * import { outOfFoldProbabilities } from "./cross_val.ts";
+ * const doc = (label: string, text: string) => ({ text, label });
+ * const docs = [..."12345"].flatMap((i) => [doc("sport", `goal ${i}`), doc("tech", `chip ${i}`)]);
+ * const probs = outOfFoldProbabilities(docs, trainBaseline(docs, { grid: [10] }))!;
+ * assert.equal(probs.length, 10);
+ * assert.ok(probs.every((p, i) => p[i % 2] > 0.5)); // sport first, then tech, in turn
+ * ```
+ */
+export function outOfFoldProbabilities(
+  docs: readonly BaselineDoc[],
+  plain: Baseline,
+  folds = 5,
+): Float32Array[] | undefined {
   if (docs.length < 2 * folds) return undefined;
   const y = labelIndices(docs, plain.labels, "cross-validate the baseline");
   const foldOf = stratifiedFolds(y, folds);
-  let right = 0;
+  const probs: Float32Array[] = new Array(docs.length);
   for (let f = 0; f < folds; f++) {
     const train = docs.filter((_, i) => foldOf[i] !== f);
-    const held = docs.filter((_, i) => foldOf[i] === f);
+    const held = [...foldOf.keys()].filter((i) => foldOf[i] === f);
     const model = trainBaseline(train, { labels: plain.labels, grid: [plain.C] });
-    const predicted = model.predict(held.map((d) => d.text));
-    right += predicted.filter((k, i) => plain.labels[k] === held[i].label).length;
+    const answers = model.predictProba(held.map((i) => docs[i].text));
+    held.forEach((i, j) => probs[i] = Float32Array.from(answers[j]));
   }
-  return right / docs.length;
+  return probs;
 }

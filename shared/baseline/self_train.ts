@@ -103,6 +103,11 @@ export interface SelfTrained {
   rounds: SelfTrainRound[];
   /** The round kept (an index into `rounds`); −1 for the plain baseline. */
   chosen: number;
+  /**
+   * The kept round's class probabilities on each labelled document, from the rounds self-trained
+   * without its fold; only when a round was kept and the out-of-fold check ran.
+   */
+  outOfFold?: Float32Array[];
   seconds: number;
 }
 
@@ -149,7 +154,7 @@ export function selfTrain(
   const folds = options.folds ?? defaultFolds(valid.length, labelled.length);
   const rounds: SelfTrainRound[] = [];
   let chosen = -1, held = 0, plainValid = 0;
-  let best: { valid: number; model?: LogRegFit; lsa?: Lsa } | undefined;
+  let best: { valid: number; model?: LogRegFit; lsa?: Lsa; outOfFold?: Float32Array[] } | undefined;
   // Out of fold, the LSA rounds are compared with the plain model of the same fold: the TF-IDF
   // rounds' round 0, whose answers the first space leaves here.
   let plainOutOfFold: readonly boolean[] | undefined;
@@ -172,7 +177,8 @@ export function selfTrain(
       const r = { round, lsa: !!space, pseudo, ...onHeldOut(model, tally.rounds[round], rowsV) };
       rounds.push(r);
       if (clearlyBetter(r) && r.valid > best.valid) {
-        (best = { valid: r.valid, model, lsa: space }, chosen = rounds.length - 1);
+        const outOfFold = tally.held ? tally.rounds[round].probs : undefined;
+        (best = { valid: r.valid, model, lsa: space, outOfFold }, chosen = rounds.length - 1);
       }
       options.log?.(roundLine(r, R, held));
     }
@@ -183,7 +189,8 @@ export function selfTrain(
     seconds: plain.seconds + seconds,
     grid: plain.grid,
   }, best!.lsa);
-  return { baseline, plainValid, rounds, chosen, seconds, heldOut: held };
+  const keptOutOfFold = chosen < 0 ? undefined : best!.outOfFold;
+  return { baseline, plainValid, rounds, chosen, seconds, heldOut: held, outOfFold: keptOutOfFold };
 
   function onHeldOut(
     model: LogRegFit,
@@ -280,11 +287,13 @@ function* selfTrainRounds(
   }
 }
 
-/** Held-out counts of one round: right answers, and wins/losses against round 0. */
+/** Held-out counts of one round: right answers, wins/losses against round 0, its answers. */
 interface Tally {
   right: number;
   wins: number;
   losses: number;
+  /** Class probabilities on each labelled document, held out (out of fold only). */
+  probs: Float32Array[];
 }
 
 /**
@@ -301,7 +310,10 @@ function outOfFold(
   plainRightByDoc?: readonly boolean[],
   log?: (line: string) => void,
 ): { held: number; plainRight: number; plainRightByDoc: boolean[]; rounds: Tally[] } {
-  const rounds = Array.from({ length: R + 1 }, () => ({ right: 0, wins: 0, losses: 0 }));
+  const rounds: Tally[] = Array.from(
+    { length: R + 1 },
+    () => ({ right: 0, wins: 0, losses: 0, probs: [] }),
+  );
   const n = yL.length;
   const byDoc: boolean[] = [];
   if (folds < 2 || n < 2 * folds) return { held: 0, plainRight: 0, plainRightByDoc: byDoc, rounds };
@@ -312,9 +324,12 @@ function outOfFold(
     const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
     let base = plainRightByDoc ? out.map((i) => plainRightByDoc[i]) : [];
     for (const { round, model } of run(train)) {
-      const right = out.map((i) => argmax(predictProba(model, rowsL[i])) === yL[i]);
-      if (round === 0 && !plainRightByDoc) base = right;
       const t = rounds[round];
+      const right = out.map((i) => {
+        t.probs[i] = Float32Array.from(predictProba(model, rowsL[i]));
+        return argmax(t.probs[i]) === yL[i];
+      });
+      if (round === 0 && !plainRightByDoc) base = right;
       right.forEach((ok, j) => {
         t.right += ok ? 1 : 0;
         if (ok !== base[j]) ok ? t.wins++ : t.losses++;

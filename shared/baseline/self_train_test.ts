@@ -84,6 +84,11 @@ Deno.test("selfTrain: with little validation, the labelled documents out of fold
   assert.ok(r.rounds[1].wins >= 10 && r.rounds[1].losses === 0, JSON.stringify(r.rounds));
   assert.equal(r.chosen, 1);
   assert.deepEqual(r.baseline.predict(["w4", "v7"]), [0, 1]);
+  // The kept round's held-out answers: one per labelled document, as right as its check counted.
+  const oof = r.outOfFold!;
+  assert.equal(oof.length, labelled.length);
+  assert.ok(oof.every((p, i) => p[0] > p[1] === (labelled[i].label === "sport")));
+  assert.equal(alone.outOfFold, undefined); // no folds ran
   // With LSA the rounds differ, but they are compared with the same plain model out of fold.
   const withLsa = selfTrain(labelled, unlabelled, valid, plain, { rounds: 1, lsa: { dims: 4 } });
   assert.equal(withLsa.heldOut, r.heldOut);

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
-import { outOfFoldAccuracy } from "../../shared/baseline/cross_val.ts";
+import { outOfFoldProbabilities } from "../../shared/baseline/cross_val.ts";
 import { defaultFolds, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
   BASELINE_DIR,
@@ -42,6 +42,19 @@ export interface BlendSummary {
   features: number;
   /** The bag of words serves alone: validation too small to fit weights on (`bagOfWordsAlone`). */
   bowAlone?: true;
+  /**
+   * Documents the weights were fitted on, where more than validation: each labelled document's
+   * held-out answers (`classify.heldOutFolds`) besides the validation ones.
+   */
+  fittedOn?: number;
+}
+
+/** A model's answers on documents it never trained on, where validation is small. */
+export interface HeldOut {
+  /** Its accuracy on them. */
+  accuracy: number;
+  /** Its class probabilities on each of stage 3's labelled documents, out of fold. */
+  probs?: Float32Array[];
 }
 
 /** What `test.json` keeps of the self-training (`trainer/config.ts` `selfTrain`). */
@@ -147,7 +160,9 @@ export function keptRound(s: Pick<SelfTrainSummary, "rounds" | "chosen">): strin
 export async function selfTrainedBaseline(
   ctx: RunContext,
   plain: ScoredBaseline,
-): Promise<{ scored: ScoredBaseline; summary: SelfTrainSummary } | undefined> {
+): Promise<
+  { scored: ScoredBaseline; summary: SelfTrainSummary; outOfFold?: Float32Array[] } | undefined
+> {
   const unlabelled = unlabelledTexts(ctx);
   if (!unlabelled.length) {
     console.error("self-training: skipped, the task has no unlabelled text (`--unlabeled FILE`)");
@@ -192,64 +207,113 @@ export async function selfTrainedBaseline(
         `${pct(r.plainValid)}); test ${pct(summary.accuracy)} vs the plain baseline's ` +
         `${pct(plain.summary.accuracy)} (${r.seconds.toFixed(0)} s)`,
   );
-  return { scored, summary };
+  return { scored, summary, outOfFold: r.outOfFold };
 }
 
 /**
- * Where validation is small (under `SMALL_VALIDATION` documents), the served bag of words' accuracy
- * on documents it never trained on: self-training's check when its out-of-fold part ran, else
- * the plain baseline's, each labelled document scored out of 5 folds. Undefined otherwise.
+ * Where validation is small (under `SMALL_VALIDATION` documents), the served bag of words on
+ * documents it never trained on: its accuracy (self-training's check when its out-of-fold part
+ * ran, else the plain baseline's, each labelled document scored out of 5 folds) and, with
+ * `withProbs` (the LSTMs have held-out answers to fit the blend beside), its class probabilities
+ * on each labelled document out of fold. Undefined where validation is large.
  */
-export function heldOutAccuracy(
+export function heldOutBagOfWords(
   ctx: RunContext,
   plain: ScoredBaseline,
-  self?: SelfTrainSummary,
-): number | undefined {
+  self?: { summary: SelfTrainSummary; outOfFold?: Float32Array[] },
+  withProbs = false,
+): HeldOut | undefined {
   const validDocs = ctx.task.valid?.length ?? 0;
   if (validDocs >= SMALL_VALIDATION) return undefined;
-  if (self && self.heldOut > validDocs) {
-    return self.chosen >= 0 ? self.rounds[self.chosen].valid : self.plainValid;
+  const s = self?.summary;
+  if (s && s.heldOut > validDocs && (s.chosen >= 0 || !withProbs)) {
+    const accuracy = s.chosen >= 0 ? s.rounds[s.chosen].valid : s.plainValid;
+    return { accuracy, probs: withProbs ? self!.outOfFold : undefined };
   }
-  const accuracy = outOfFoldAccuracy(ctx.stage3Docs, plain.trained);
-  if (accuracy !== undefined) {
-    console.error(
-      `baseline: ${pct(accuracy)} of the ${ctx.stage3Docs.length} labelled documents right, ` +
-        `each scored by a model trained without it (5 folds; validation has only ${validDocs})`,
-    );
-  }
-  return accuracy;
+  const probs = outOfFoldProbabilities(ctx.stage3Docs, plain.trained);
+  if (!probs) return undefined;
+  const accuracy = score(probs, ctx.stage3Docs, ctx).accuracy;
+  console.error(
+    `baseline: ${pct(accuracy)} of the ${ctx.stage3Docs.length} labelled documents right, ` +
+      `each scored by a model trained without it (5 folds; validation has only ${validDocs})`,
+  );
+  return { accuracy, probs: withProbs ? probs : undefined };
+}
+
+/** The LSTMs' answers: averaged on validation and test, held out where stage 3 ran its folds. */
+export interface LstmAnswers {
+  valid: Float32Array[];
+  test: Float32Array[];
+  /** On stage 3's labelled documents, out of fold (`held_out.ts`). */
+  heldOut?: Float32Array[];
 }
 
 /**
- * Fits the blend weights on validation, scores the blend on the test split, logs it and saves
- * the bag-of-words model with the weights (`OUT/baseline/`), which every loader then applies.
+ * The documents to fit blend weights on and both models' answers there: validation, and where
+ * both have held-out answers on the labelled documents, those too.
+ */
+function fittingSet(
+  ctx: RunContext,
+  lm: Omit<LstmAnswers, "test">,
+  bowValid: Float32Array[],
+  bow?: HeldOut,
+): { lm: Float32Array[]; bow: Float32Array[]; truth: number[]; held: boolean } {
+  const { labels, valid = [] } = ctx.task;
+  const truthOf = (docs: readonly LabeledDoc[]) => docs.map((d) => labels.indexOf(d.label));
+  if (!lm.heldOut || !bow?.probs) {
+    return { lm: lm.valid, bow: bowValid, truth: truthOf(valid), held: false };
+  }
+  return {
+    lm: [...lm.heldOut, ...lm.valid],
+    bow: [...bow.probs, ...bowValid],
+    truth: truthOf([...ctx.stage3Docs, ...valid]),
+    held: true,
+  };
+}
+
+/**
+ * Fits the blend weights (on validation, and on the labelled documents' held-out answers where
+ * there are some), scores the blend on the test split, logs it and saves the bag-of-words model
+ * with the weights (`OUT/baseline/`), which every loader then applies.
  */
 export async function blendIn(
   ctx: RunContext,
-  lm: { valid: Float32Array[]; test: Float32Array[] },
+  lm: LstmAnswers,
   baseline: ScoredBaseline,
-  validByDirection: Partial<Record<Direction, Float32Array[]>> = {},
-  bowHeldOut?: number,
+  byDirection: Partial<Record<Direction, Omit<LstmAnswers, "test">>> = {},
+  bowHeldOut?: HeldOut,
 ): Promise<BlendSummary> {
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
-  const truth = valid.map((d) => task.labels.indexOf(d.label));
-  const bow = model.predictProba(texts(valid));
-  const fitted = chooseBlendWeights(lm.valid, bow, truth);
-  const alone = bagOfWordsAlone(fitted.valid.lm, bowHeldOut);
+  const bowValid = model.predictProba(texts(valid));
+  const set = fittingSet(ctx, lm, bowValid, bowHeldOut);
+  const fitted = chooseBlendWeights(set.lm, set.bow, set.truth);
+  const alone = !set.held && bagOfWordsAlone(fitted.valid.lm, bowHeldOut?.accuracy);
   const weights = alone ? { lm: 0, baseline: 1 } : fitted.weights;
   const validAccuracy = alone ? { ...fitted.valid, blend: fitted.valid.baseline } : fitted.valid;
   if (alone) {
     console.error(
       `blend: the bag of words serves alone: on ${valid.length} validation documents the ` +
-        `classifiers' ${pct(fitted.valid.lm)} is no better than its ${pct(bowHeldOut!)} on ` +
-        "the documents it never trained on (too few to fit blend weights on)",
+        `classifiers' ${pct(fitted.valid.lm)} is no better than its ` +
+        `${pct(bowHeldOut!.accuracy)} on the documents it never trained on (too few to fit ` +
+        "blend weights on)",
+    );
+  }
+  if (set.held) {
+    console.error(
+      `blend: weights fitted on ${set.truth.length} documents, each answered by models that ` +
+        `never trained on it (${ctx.stage3Docs.length} labelled, out of fold, and ` +
+        `${valid.length} validation): the classifiers ${pct(fitted.valid.lm)}, the bag of words ` +
+        `${pct(fitted.valid.baseline)}, the blend ${pct(fitted.valid.blend)} there`,
     );
   }
   // For a classifier loaded with one direction only (serve --direction).
-  const byDirection: DirectionWeights = {};
-  for (const [dir, probs] of Object.entries(validByDirection)) {
-    byDirection[dir as Direction] = alone ? weights : chooseBlendWeights(probs, bow, truth).weights;
+  const weightsByDirection: DirectionWeights = {};
+  for (const [dir, answers] of Object.entries(byDirection)) {
+    const own = fittingSet(ctx, answers, bowValid, set.held ? bowHeldOut : undefined);
+    weightsByDirection[dir as Direction] = alone
+      ? weights
+      : chooseBlendWeights(own.lm, own.bow, own.truth).weights;
   }
   const blended = blendProbabilities(lm.test, baseline.test, weights);
   const { accuracy, confusion } = score(blended, task.test, ctx);
@@ -257,13 +321,20 @@ export async function blendIn(
     type: "blend",
     weights,
     valid: validAccuracy,
+    ...(set.held ? { fittedOn: set.truth.length } : {}),
     accuracy,
     error: 1 - accuracy,
     labels: task.labels,
     confusion,
   });
-  await saveBaseline(ctx, baselineToSave(baseline.trained, weights, byDirection));
-  const summary = { weights, valid: validAccuracy, accuracy, features: model.features };
+  await saveBaseline(ctx, baselineToSave(baseline.trained, weights, weightsByDirection));
+  const summary: BlendSummary = {
+    weights,
+    valid: validAccuracy,
+    accuracy,
+    features: model.features,
+  };
+  if (set.held) summary.fittedOn = set.truth.length;
   return alone ? { ...summary, bowAlone: true } : summary;
 }
 

@@ -9,6 +9,8 @@ import type { AwdLstm } from "../../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../../shared/model/classifier.ts";
 import { headPreset } from "../../shared/model/config.ts";
 import { type Direction, loadLm, saveClassifier } from "../../shared/model/io.ts";
+import type { ParamData } from "../../shared/model/params.ts";
+import { predictProbabilities } from "../../shared/pipeline.ts";
 import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import {
   type ClassifierStageOptions,
@@ -18,11 +20,23 @@ import {
 } from "../clf_train.ts";
 import type { TrainConfig } from "../config.ts";
 import { count } from "../lm_data.ts";
+import { MetricsLog } from "../metrics.ts";
 import { epochsWithin, passesPerEpoch } from "../schedule.ts";
 import { chanceWarning, encodeDocs } from "../task_prep.ts";
 import { removeBaseline } from "./baseline.ts";
 import { directionSeed, type RunContext } from "./context.ts";
 import { epochsNote, groupFactor, type StartingLm } from "./finetune.ts";
+import {
+  crossFit,
+  type FoldRun,
+  heldOutFingerprint,
+  heldOutFolds,
+  heldOutPath,
+  type HeldOutProbs,
+  readHeldOut,
+  removeHeldOut,
+  saveHeldOut,
+} from "./held_out.ts";
 
 /** Stage 3's settings for `epochs` epochs of `passes` passes each. */
 export function classifyOptions(
@@ -69,23 +83,96 @@ export async function classifierStart(
   return { lm: ft.lm, vocab: Vocab.fromItos(ft.config.vocab) };
 }
 
-/** A new classifier on `lm`'s weights (which it frees), and stage 3's encoded documents. */
-export async function classifierInputs(
+/** A new classifier with the encoder `weights` (of an encoder of `config`) and the task's head. */
+function classifierOn(
   ctx: RunContext,
-  dir: Direction,
-  lm: AwdLstm,
-  vocab: Vocab,
-): Promise<{ clf: TextClassifier; train: EncodedDoc[] }> {
+  config: AwdLstm["config"],
+  weights: Record<string, ParamData>,
+  seed: number,
+): TextClassifier {
   const { c, task } = ctx;
   const head = {
     ...headPreset(task.labels.length, c.finetune.bptt),
     concatPool: c.classify.concatPool,
     poolLayers: c.classify.poolLayers,
   };
-  const clf = new TextClassifier(ctx.ops, lm.config, head, directionSeed(c, dir));
-  clf.encoder.params.load(await lm.params.export());
+  const clf = new TextClassifier(ctx.ops, config, head, seed);
+  clf.encoder.params.load(weights);
+  return clf;
+}
+
+/** An encoder's config and weights, copied out of its tensors. */
+type EncoderWeights = { config: AwdLstm["config"]; weights: Record<string, ParamData> };
+
+/**
+ * A new classifier on `lm`'s weights (which it frees), stage 3's encoded documents, and the
+ * weights it started from.
+ */
+export async function classifierInputs(
+  ctx: RunContext,
+  dir: Direction,
+  lm: AwdLstm,
+  vocab: Vocab,
+): Promise<{ clf: TextClassifier; train: EncodedDoc[]; encoder: EncoderWeights }> {
+  const encoder = { config: lm.config, weights: await lm.params.export() };
   lm.params.dispose();
-  return { clf, train: encodeDocs(vocab, ctx.stage3Docs, task.labels, dir) };
+  const clf = classifierOn(ctx, encoder.config, encoder.weights, directionSeed(ctx.c, dir));
+  return { clf, train: encodeDocs(vocab, ctx.stage3Docs, ctx.task.labels, dir), encoder };
+}
+
+/** Stage 3's passes an epoch and epochs on `train` (the token budget bounds the epochs). */
+function schedule(c: TrainConfig, train: EncodedDoc[]): { passes: number; epochs: number } {
+  const passes = passesPerEpoch(train.length, c.classify.bs, c.classify.minEpochBatches);
+  const tokens = count(trainingDocs(train, c.classify.trainMaxTokens).map((d) => d.ids));
+  return {
+    passes,
+    epochs: epochsWithin(c.classify.tokenBudget, passes * tokens, c.classify.epochs, 2),
+  };
+}
+
+/** Folds of held-out answers this run's stage 3 trains (`held_out.ts`); 0 when it will not blend. */
+export function foldsOf(ctx: RunContext): number {
+  const { c } = ctx, valid = ctx.task.valid?.length ?? 0;
+  if (!c.blend || !c.baseline || !valid) return 0;
+  return heldOutFolds(c.classify.heldOutFolds, valid, ctx.stage3Docs.length);
+}
+
+/**
+ * Trains stage 3 once per fold of `docs` on the others (from the encoder `lm`, the same
+ * schedule, no checkpoints) and keeps each held-out document's answer; resumes the folds a
+ * stopped `--resume`d run finished. False when a stop came first.
+ */
+async function heldOutAnswers(
+  ctx: RunContext,
+  dir: Direction,
+  lm: EncoderWeights,
+  docs: EncodedDoc[],
+  folds: number,
+): Promise<boolean> {
+  const { c } = ctx, seed = directionSeed(c, dir);
+  const path = heldOutPath(c.out, dir);
+  const fingerprint = await heldOutFingerprint(ctx.stage3Docs, folds, dir, seed);
+  const done = c.resume ? await readHeldOut(path, fingerprint) ?? [] : [];
+  const run: FoldRun = async (f, train, held) => {
+    console.error(
+      `stage 3 ${dir}, held-out fold ${f + 1}/${folds}: training on ${train.length} ` +
+        `documents to answer for the other ${held.length}`,
+    );
+    const clf = classifierOn(ctx, lm.config, lm.weights, seed + 100 * (f + 1));
+    try {
+      const foldDocs = train.map((i) => docs[i]);
+      const { passes, epochs } = schedule(c, foldDocs);
+      const o = { ...classifyOptions(c, dir, epochs, passes), seed: seed + 100 * (f + 1) };
+      const quiet = { ...o, checkpointDir: undefined, resume: false };
+      await trainClassifier(clf, foldDocs, [], quiet, new MetricsLog(), ctx.stop);
+      return await predictProbabilities(clf, held.map((i) => docs[i].ids));
+    } finally {
+      clf.dispose();
+    }
+  };
+  const save = (p: HeldOutProbs) => saveHeldOut(path, fingerprint, folds, p);
+  const labels = docs.map((d) => d.label);
+  return !!await crossFit(labels, folds, done, run, save, () => ctx.stop.requested);
 }
 
 /** What {@linkcode classify} leaves: the trained classifier, or where a stop saved it. */
@@ -93,19 +180,23 @@ export type ClassifyOutcome =
   | { clf: TextClassifier; warning?: string }
   | { stopped: string; warning?: string };
 
-/** Trains, checks and saves stage 3 on `start`. */
+/** Trains, checks and saves stage 3 on `start`, after its held-out folds where they apply. */
 export async function classify(
   ctx: RunContext,
   dir: Direction,
   start: StartingLm,
 ): Promise<ClassifyOutcome> {
   const { c, task, log } = ctx;
-  const { clf, train } = await classifierInputs(ctx, dir, start.lm, start.vocab);
+  const folds = foldsOf(ctx);
+  const { clf, train, encoder } = await classifierInputs(ctx, dir, start.lm, start.vocab);
   const valid = encodeDocs(start.vocab, task.valid ?? [], task.labels, dir);
-  const passes = passesPerEpoch(train.length, c.classify.bs, c.classify.minEpochBatches);
-  const tokens = count(trainingDocs(train, c.classify.trainMaxTokens).map((d) => d.ids));
-  const epochs = epochsWithin(c.classify.tokenBudget, passes * tokens, c.classify.epochs, 2);
-  console.error(classifySummary(ctx, dir, train, valid.length, passes, epochs));
+  const { passes, epochs } = schedule(c, train);
+  console.error(classifySummary(ctx, dir, train, valid.length, passes, epochs, folds));
+  if (!folds) await removeHeldOut(heldOutPath(c.out, dir));
+  else if (!await heldOutAnswers(ctx, dir, encoder, train, folds)) {
+    clf.dispose();
+    return { stopped: heldOutPath(c.out, dir) };
+  }
   const scores = await trainClassifier(
     clf,
     train,
@@ -142,6 +233,7 @@ function classifySummary(
   valid: number,
   passes: number,
   epochs: number,
+  folds: number,
 ): string {
   const k = ctx.c.classify, all = ctx.task.train.length;
   return `stage 3 classifier ${dir}: ${train.length} of ${all} train documents` +
@@ -161,5 +253,10 @@ function classifySummary(
       ? `; ${valid} validation documents are too few to choose an epoch on: the whole ` +
         "schedule runs and the last epoch is kept"
       : "") +
-    (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "");
+    (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "") +
+    (folds
+      ? `; first ${folds} more times, each without one of ${folds} parts, for answers on every ` +
+        `labelled document to fit the blend on (classify.heldOutFolds: about ${folds} times ` +
+        "this stage's time)"
+      : "");
 }

@@ -19,13 +19,15 @@ import {
   type BaselineSummary,
   blendIn,
   type BlendSummary,
-  heldOutAccuracy,
+  heldOutBagOfWords,
   removeBaseline,
   scoreBaseline,
   selfTrainedBaseline,
   type SelfTrainSummary,
 } from "./baseline.ts";
-import type { RunContext } from "./context.ts";
+import { foldsOf } from "./classify.ts";
+import { directionSeed, type RunContext } from "./context.ts";
+import { heldOutFingerprint, heldOutPath, readHeldOut } from "./held_out.ts";
 
 /** The test scores a run reports. */
 export interface TestScores {
@@ -40,10 +42,14 @@ export interface TestScores {
   blend?: BlendSummary;
 }
 
-/** One direction's class probabilities on the validation and test splits. */
+/**
+ * One direction's class probabilities on the validation and test splits, and on stage 3's
+ * labelled documents out of fold where its held-out folds ran (`held_out.ts`).
+ */
 export interface SplitProbabilities {
   valid: Float32Array[];
   test: Float32Array[];
+  heldOut?: Float32Array[];
 }
 
 /**
@@ -64,10 +70,25 @@ export async function splitProbabilities(
       `valid ${dir}`,
     );
     const test = await scored(clf, encodeDocs(vocab, task.test, task.labels, dir), `test ${dir}`);
-    return { valid, test };
+    const heldOut = await heldOutAnswers(ctx, dir);
+    return heldOut ? { valid, test, heldOut } : { valid, test };
   } finally {
     clf.dispose();
   }
+}
+
+/** The held-out answers stage 3's folds saved for this run's documents, if all folds ran. */
+async function heldOutAnswers(ctx: RunContext, dir: Direction) {
+  const folds = foldsOf(ctx);
+  if (!folds) return undefined;
+  const fingerprint = await heldOutFingerprint(
+    ctx.stage3Docs,
+    folds,
+    dir,
+    directionSeed(ctx.c, dir),
+  );
+  const probs = await readHeldOut(heldOutPath(ctx.c.out, dir), fingerprint);
+  return probs?.every((p) => p) ? probs as Float32Array[] : undefined;
 }
 
 async function scored(
@@ -105,9 +126,13 @@ export async function scoreTest(
   const { task, log, c } = ctx;
   const dirs = Object.keys(probsOf) as Direction[];
   const truth = task.test.map((d) => task.labels.indexOf(d.label));
+  const heldOut = dirs.every((d) => probsOf[d]!.heldOut)
+    ? averageProbabilities(dirs.map((d) => probsOf[d]!.heldOut!))
+    : undefined;
   const avg = {
     valid: averageProbabilities(dirs.map((d) => probsOf[d]!.valid)),
     test: averageProbabilities(dirs.map((d) => probsOf[d]!.test)),
+    ...(heldOut ? { heldOut } : {}),
   };
   const rows: [Direction | "avg", Float32Array[]][] = [
     ...dirs.map((d) => [d, probsOf[d]!.test] as [Direction, Float32Array[]]),
@@ -139,12 +164,14 @@ export async function scoreTest(
   if (blend) {
     // Each direction's own weights too, when the average is of two.
     const byDirection = dirs.length > 1
-      ? Object.fromEntries(dirs.map((d) => [d, probsOf[d]!.valid]))
+      ? Object.fromEntries(
+        dirs.map((d) => [d, { valid: probsOf[d]!.valid, heldOut: probsOf[d]!.heldOut }]),
+      )
       : {};
     const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
     if (self) scores.selfTrain = self.summary;
-    const heldOut = heldOutAccuracy(ctx, baseline, self?.summary);
-    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, heldOut);
+    const bow = heldOutBagOfWords(ctx, baseline, self, !!heldOut);
+    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
   }
   return scores;
 }
