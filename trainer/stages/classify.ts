@@ -105,19 +105,21 @@ function classifierOn(
 type EncoderWeights = { config: AwdLstm["config"]; weights: Record<string, ParamData> };
 
 /**
- * A new classifier on `lm`'s weights (which it frees), stage 3's encoded documents, and the
- * weights it started from.
+ * A new classifier on `lm`'s weights (which it frees), stage 3's encoded documents, and with
+ * `keep` a copy of the weights it started from (held only then: a `paper` encoder is ~100 MB).
  */
 export async function classifierInputs(
   ctx: RunContext,
   dir: Direction,
   lm: AwdLstm,
   vocab: Vocab,
-): Promise<{ clf: TextClassifier; train: EncodedDoc[]; encoder: EncoderWeights }> {
+  keep = false,
+): Promise<{ clf: TextClassifier; train: EncodedDoc[]; encoder?: EncoderWeights }> {
   const encoder = { config: lm.config, weights: await lm.params.export() };
   lm.params.dispose();
   const clf = classifierOn(ctx, encoder.config, encoder.weights, directionSeed(ctx.c, dir));
-  return { clf, train: encodeDocs(vocab, ctx.stage3Docs, ctx.task.labels, dir), encoder };
+  const train = encodeDocs(vocab, ctx.stage3Docs, ctx.task.labels, dir);
+  return keep ? { clf, train, encoder } : { clf, train };
 }
 
 /** Stage 3's passes an epoch and epochs on `train` (the token budget bounds the epochs). */
@@ -188,12 +190,12 @@ export async function classify(
 ): Promise<ClassifyOutcome> {
   const { c, task, log } = ctx;
   const folds = foldsOf(ctx);
-  const { clf, train, encoder } = await classifierInputs(ctx, dir, start.lm, start.vocab);
+  const { clf, train, encoder } = await classifierInputs(ctx, dir, start.lm, start.vocab, !!folds);
   const valid = encodeDocs(start.vocab, task.valid ?? [], task.labels, dir);
   const { passes, epochs } = schedule(c, train);
   console.error(classifySummary(ctx, dir, train, valid.length, passes, epochs, folds));
   if (!folds) await removeHeldOut(heldOutPath(c.out, dir));
-  else if (!await heldOutAnswers(ctx, dir, encoder, train, folds)) {
+  else if (!await heldOutAnswers(ctx, dir, encoder!, train, folds)) {
     clf.dispose();
     return { stopped: heldOutPath(c.out, dir) };
   }
