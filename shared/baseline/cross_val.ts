@@ -28,6 +28,26 @@ export function stratifiedFolds(labels: ArrayLike<number>, folds: number): numbe
 }
 
 /**
+ * The documents (indices) fold `f` holds out and the ones it trains on, for folds from
+ * {@linkcode stratifiedFolds}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { foldSplit } from "./cross_val.ts";
+ * assert.deepEqual(foldSplit([0, 1, 0, 0, 1, 0], 1), { held: [1, 4], train: [0, 2, 3, 5] });
+ * ```
+ */
+export function foldSplit(
+  foldOf: readonly number[],
+  f: number,
+): { held: number[]; train: number[] } {
+  const held: number[] = [], train: number[] = [];
+  foldOf.forEach((g, i) => (g === f ? held : train).push(i));
+  return { held, train };
+}
+
+/**
  * Accuracy of `plain`'s recipe (its C and labels) on each labelled document, trained on the
  * other folds; undefined when there are fewer than two documents a fold.
  *
@@ -81,9 +101,11 @@ export function outOfFoldProbabilities(
   const foldOf = stratifiedFolds(y, folds);
   const probs: Float32Array[] = new Array(docs.length);
   for (let f = 0; f < folds; f++) {
-    const train = docs.filter((_, i) => foldOf[i] !== f);
-    const held = [...foldOf.keys()].filter((i) => foldOf[i] === f);
-    const model = trainBaseline(train, { labels: plain.labels, grid: [plain.C] });
+    const { held, train } = foldSplit(foldOf, f);
+    const model = trainBaseline(train.map((i) => docs[i]), {
+      labels: plain.labels,
+      grid: [plain.C],
+    });
     const answers = model.predictProba(held.map((i) => docs[i].text));
     held.forEach((i, j) => probs[i] = Float32Array.from(answers[j]));
   }

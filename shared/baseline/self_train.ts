@@ -35,7 +35,7 @@
  * @module
  */
 import { argmax, SMALL_VALIDATION } from "../confusion.ts";
-import { stratifiedFolds } from "./cross_val.ts";
+import { foldSplit, stratifiedFolds } from "./cross_val.ts";
 import { fitLogReg, type LogRegFit, type LogRegOptions, predictProba } from "./logreg.ts";
 import { fitLsa, type Lsa, type LsaOptions, withLsa } from "./lsa.ts";
 import {
@@ -320,8 +320,7 @@ function outOfFold(
   const foldOf = stratifiedFolds(yL, folds);
   let plainRight = 0;
   for (let f = 0; f < folds; f++) {
-    const out = [...foldOf.keys()].filter((i) => foldOf[i] === f);
-    const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
+    const { held: out, train } = foldSplit(foldOf, f);
     let base = plainRightByDoc ? out.map((i) => plainRightByDoc[i]) : [];
     for (const { round, model } of run(train)) {
       const t = rounds[round];

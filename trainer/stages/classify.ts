@@ -133,10 +133,34 @@ function schedule(c: TrainConfig, train: EncodedDoc[]): { passes: number; epochs
 }
 
 /** Folds of held-out answers this run's stage 3 trains (`held_out.ts`); 0 when it will not blend. */
-export function foldsOf(ctx: RunContext): number {
+function foldsOf(ctx: RunContext): number {
   const { c } = ctx, valid = ctx.task.valid?.length ?? 0;
   if (!c.blend || !c.baseline || !valid) return 0;
   return heldOutFolds(c.classify.heldOutFolds, valid, ctx.stage3Docs.length);
+}
+
+/** Where a direction's held-out answers are kept and the fingerprint of this run's documents. */
+async function heldOutFile(ctx: RunContext, dir: Direction, folds: number) {
+  const seed = directionSeed(ctx.c, dir);
+  return {
+    path: heldOutPath(ctx.c.out, dir),
+    fingerprint: await heldOutFingerprint(ctx.stage3Docs, folds, dir, seed),
+  };
+}
+
+/**
+ * The held-out answers this run's stage 3 saved for its documents (`held_out.ts`), when its
+ * folds apply and all of them ran; else undefined.
+ */
+export async function savedHeldOut(
+  ctx: RunContext,
+  dir: Direction,
+): Promise<Float32Array[] | undefined> {
+  const folds = foldsOf(ctx);
+  if (!folds) return undefined;
+  const { path, fingerprint } = await heldOutFile(ctx, dir, folds);
+  const probs = await readHeldOut(path, fingerprint);
+  return probs?.every((p) => p) ? probs as Float32Array[] : undefined;
 }
 
 /**
@@ -152,19 +176,19 @@ async function heldOutAnswers(
   folds: number,
 ): Promise<boolean> {
   const { c } = ctx, seed = directionSeed(c, dir);
-  const path = heldOutPath(c.out, dir);
-  const fingerprint = await heldOutFingerprint(ctx.stage3Docs, folds, dir, seed);
+  const { path, fingerprint } = await heldOutFile(ctx, dir, folds);
   const done = c.resume ? await readHeldOut(path, fingerprint) ?? [] : [];
   const run: FoldRun = async (f, train, held) => {
     console.error(
       `stage 3 ${dir}, held-out fold ${f + 1}/${folds}: training on ${train.length} ` +
         `documents to answer for the other ${held.length}`,
     );
-    const clf = classifierOn(ctx, lm.config, lm.weights, seed + 100 * (f + 1));
+    const foldSeed = seed + 100 * (f + 1);
+    const clf = classifierOn(ctx, lm.config, lm.weights, foldSeed);
     try {
       const foldDocs = train.map((i) => docs[i]);
       const { passes, epochs } = schedule(c, foldDocs);
-      const o = { ...classifyOptions(c, dir, epochs, passes), seed: seed + 100 * (f + 1) };
+      const o = { ...classifyOptions(c, dir, epochs, passes), seed: foldSeed };
       const quiet = { ...o, checkpointDir: undefined, resume: false };
       await trainClassifier(clf, foldDocs, [], quiet, new MetricsLog(), ctx.stop);
       return await predictProbabilities(clf, held.map((i) => docs[i].ids));

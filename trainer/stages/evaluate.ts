@@ -25,9 +25,8 @@ import {
   selfTrainedBaseline,
   type SelfTrainSummary,
 } from "./baseline.ts";
-import { foldsOf } from "./classify.ts";
-import { directionSeed, type RunContext } from "./context.ts";
-import { heldOutFingerprint, heldOutPath, readHeldOut } from "./held_out.ts";
+import { savedHeldOut } from "./classify.ts";
+import type { RunContext } from "./context.ts";
 
 /** The test scores a run reports. */
 export interface TestScores {
@@ -70,25 +69,11 @@ export async function splitProbabilities(
       `valid ${dir}`,
     );
     const test = await scored(clf, encodeDocs(vocab, task.test, task.labels, dir), `test ${dir}`);
-    const heldOut = await heldOutAnswers(ctx, dir);
+    const heldOut = await savedHeldOut(ctx, dir);
     return heldOut ? { valid, test, heldOut } : { valid, test };
   } finally {
     clf.dispose();
   }
-}
-
-/** The held-out answers stage 3's folds saved for this run's documents, if all folds ran. */
-async function heldOutAnswers(ctx: RunContext, dir: Direction) {
-  const folds = foldsOf(ctx);
-  if (!folds) return undefined;
-  const fingerprint = await heldOutFingerprint(
-    ctx.stage3Docs,
-    folds,
-    dir,
-    directionSeed(ctx.c, dir),
-  );
-  const probs = await readHeldOut(heldOutPath(ctx.c.out, dir), fingerprint);
-  return probs?.every((p) => p) ? probs as Float32Array[] : undefined;
 }
 
 async function scored(

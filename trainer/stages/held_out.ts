@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { stratifiedFolds } from "../../shared/baseline/cross_val.ts";
+import { foldSplit, stratifiedFolds } from "../../shared/baseline/cross_val.ts";
 import { SMALL_VALIDATION } from "../../shared/confusion.ts";
 import type { Direction } from "../../shared/model/io.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
@@ -124,9 +124,8 @@ export async function crossFit(
   const foldOf = stratifiedFolds(labels, folds);
   const probs: HeldOutProbs = labels.map((_, i) => done[i] ?? null);
   for (let f = 0; f < folds; f++) {
-    const held = [...foldOf.keys()].filter((i) => foldOf[i] === f);
+    const { held, train } = foldSplit(foldOf, f);
     if (held.every((i) => probs[i])) continue;
-    const train = [...foldOf.keys()].filter((i) => foldOf[i] !== f);
     const answers = await run(f, train, held);
     if (stopped()) return undefined;
     held.forEach((i, j) => probs[i] = answers[j]);
