@@ -6,10 +6,9 @@
 import { parseArgs } from "node:util";
 import { POOL_LAYERS, type PoolLayers, type PresetName, PRESETS } from "../shared/model/config.ts";
 import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
-import { type LrFindReport, type RunResult, runTraining, type Stage, STAGES } from "./run.ts";
-import { keptRound } from "./stages/baseline.ts";
+import { runTraining, type Stage, STAGES } from "./run.ts";
+import { printRangeTests, printResult } from "./run_output.ts";
 import { RANGE_TEST_STAGES, type RangeTestStage } from "./stages/find_lr.ts";
-import { formatConfusion } from "../shared/confusion.ts";
 import { exists } from "../shared/exists.ts";
 import { EXIT_USAGE, exitWithError } from "../shared/exit.ts";
 
@@ -298,82 +297,6 @@ export async function withShippedLms(c: TrainConfig): Promise<Stage[]> {
   }
   c.from = c.pretrained;
   return STAGES.filter((s) => s !== "pretrain");
-}
-
-/** The baseline beside fitlam's best classifier, so a user sees whether the transfer paid off. */
-export function baselineLine(r: RunResult): string {
-  if (!r.baseline) return "";
-  const ours = r.test.avg ?? r.test.fwd ?? r.test.bwd;
-  const b = r.baseline;
-  const diff = ours === undefined
-    ? ""
-    : `; fitlam ${ours >= b.accuracy ? "leads" : "trails"} by ${
-      (100 * Math.abs(ours - b.accuracy)).toFixed(2)
-    } points`;
-  return `\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C ${b.C}, ` +
-    `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
-}
-
-/** What the folder now serves when the baseline is blended in, and how it was fitted. */
-export function blendLine(r: RunResult): string {
-  if (!r.blend) return "";
-  const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  const s = r.selfTrain;
-  const self = s && s.chosen >= 0
-    ? `self-trained on ${s.unlabelled} unlabelled documents (${keptRound(s)}: test ` +
-      `${pct(s.accuracy)}), `
-    : "";
-  if (b.bowAlone) {
-    return `\nServed: the baseline ${self}alone (validation too small to fit blend weights on, ` +
-      `and the classifiers no better there: ${pct(b.valid.lm)}): test ${pct(b.accuracy)}; ` +
-      "`--no-blend` serves the classifiers alone";
-  }
-  return `\nServed: classifiers and baseline ${self}blended (log-probability weights ${b.weights.lm} / ` +
-    `${b.weights.baseline}, fitted on ${
-      b.fittedOn
-        ? `${b.fittedOn} documents held out of the models that answered them (validation and ` +
-          "the labelled ones, out of fold)"
-        : "validation"
-    }: classifiers ${pct(b.valid.lm)}, baseline ${pct(b.valid.baseline)}, blend ${
-      pct(b.valid.blend)
-    }): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +
-    "classifiers alone";
-}
-
-/** Prints the range tests' suggestions and where their plots are. */
-function printRangeTests(reports: LrFindReport[]): void {
-  for (const f of reports) {
-    const s = f.suggestion;
-    console.log(
-      `${f.stage} ${f.direction}: steepest fall at ${
-        s.steepest?.toExponential(1) ?? "- (the loss never fell)"
-      }, minimum/10 ${s.minOver10.toExponential(1)}; configured ${f.configured}` +
-        (f.ended === "steps" ? " (the loss never blew up: a larger maxLr may help)" : ""),
-    );
-  }
-  console.log(
-    "Plots: " + reports.map((f) => f.plot).join(", ") +
-      ". Pick a rate on the steep part, below the minimum; set it with --lm-lr or --clf-lr.",
-  );
-}
-
-/** Prints a finished run's test accuracy beside the baseline, and where its output is. */
-function printResult(r: RunResult): void {
-  const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
-  const minutes = (r.seconds / 60).toFixed(1);
-  if (!Object.keys(r.test).length) {
-    // Stages 1 or 2 alone, or a rescoring run: no classifier was scored.
-    console.log(`\nWall time: ${minutes} min. Output in ${r.out}/; report: ${r.out}/report.html`);
-    return;
-  }
-  if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
-  console.log(
-    `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
-      pct(r.test.avg)
-    }` + baselineLine(r) + blendLine(r) +
-      `\nWall time: ${minutes} min. Weights in ${r.out}/ (serve them with \`deno task serve\`); report: ${r.out}/report.html`,
-  );
-  for (const w of r.warnings ?? []) console.log(`warning: ${w}`);
 }
 
 if (import.meta.main) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { baselineLine, blendLine, parseCommandLine, withShippedLms } from "./main.ts";
+import { parseCommandLine, withShippedLms } from "./main.ts";
 import { presetConfig } from "./config.ts";
 import { STAGES } from "./run.ts";
 
@@ -89,18 +89,6 @@ Deno.test("withShippedLms: a whole run starts from the shipped LMs unless it bri
   }
 });
 
-Deno.test("baselineLine: the baseline's accuracy and fitlam's lead or gap, in points", () => {
-  const base = { name: "tfidf-lr", accuracy: 0.9, C: 10, seconds: 1, trainDocs: 500 };
-  const run = { test: { fwd: 0.91, bwd: 0.92, avg: 0.935 }, seconds: 1, out: "o", baseline: base };
-  assert.equal(
-    baselineLine(run),
-    "\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C 10, same 500 training " +
-      "documents): 90.00%; fitlam leads by 3.50 points",
-  );
-  assert.match(baselineLine({ ...run, test: { fwd: 0.8 } }), /fitlam trails by 10\.00 points/);
-  assert.equal(baselineLine({ ...run, baseline: undefined }), "");
-});
-
 Deno.test("parseCommandLine: finetune-lm alone reads OUT/pretrain-* if there, else the shipped LMs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fitlam-stage2-" });
   try {
@@ -141,18 +129,4 @@ Deno.test("parseCommandLine: the default device is wasm, as for serve, predict a
   const gpu = await parseCommandLine(["classify", "--device", "auto"]);
   assert.ok(gpu !== "help");
   assert.equal(gpu.config.device, "auto");
-});
-
-Deno.test("blendLine: says what the weights were fitted on", () => {
-  const blend = {
-    weights: { lm: 1.2, baseline: 3 },
-    valid: { lm: 0.6, baseline: 0.7, blend: 0.75 },
-    accuracy: 0.8,
-    features: 100,
-  };
-  const run = { test: { avg: 0.7 }, seconds: 1, out: "o", blend };
-  assert.match(blendLine(run), /fitted on validation: classifiers 60\.00%, baseline 70\.00%/);
-  const held = blendLine({ ...run, blend: { ...blend, fittedOn: 112 } });
-  assert.match(held, /fitted on 112 documents held out of the models that answered them/);
-  assert.match(held, /blend 75\.00%\): test 80\.00%/);
 });
