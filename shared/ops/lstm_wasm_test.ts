@@ -99,6 +99,31 @@ Deno.test("lstm wasm kernel: extreme pre-activations saturate without NaN", asyn
   assert.ok(relError(a as Float32Array, b as Float32Array) <= 1e-4);
 });
 
+// exp clamps its argument with one-instruction pseudo-min/max (f32x4.pmin/pmax),
+// whose operand order decides whether a NaN survives: a broken weight must show,
+// not be clamped into a plausible state.
+Deno.test("lstm wasm kernel: a NaN input reaches the outputs of its row only", async () => {
+  const [T, B, I, H] = [2, 2, 3, 8];
+  const x = new Float32Array(T * B * I).fill(0.5);
+  x[0] = NaN; // step 0, batch row 0
+  const inputs: LstmInputs = {
+    x: ops.tensor(x, [T, B, I]) as Tensor3D,
+    h0: ops.zeros([B, H]),
+    c0: ops.zeros([B, H]),
+    wIh: ops.fill([4 * H, I], 0.1) as Tensor2D,
+    wHh: ops.fill([4 * H, H], 0.1) as Tensor2D,
+    bIh: ops.zeros([4 * H]),
+    bHh: ops.zeros([4 * H]),
+  };
+  const y = await lstmWasm(ops, inputs).y.data();
+  for (let t = 0; t < T; t++) {
+    const row0 = y.slice((t * B) * H, (t * B + 1) * H),
+      row1 = y.slice((t * B + 1) * H, (t * B + 2) * H);
+    assert.ok(row0.every(Number.isNaN), `step ${t}, row 0: ${row0}`);
+    assert.ok(row1.every(Number.isFinite), `step ${t}, row 1: ${row1}`);
+  }
+});
+
 Deno.test("wasm kernels: the embedded module was built from the committed kernels.c", async () => {
   const parts = await Promise.all(
     ["kernels.c", "kernels_q8.c"].map((f) =>

@@ -33,7 +33,7 @@ typedef v128_t f4;
 // exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor
 // polynomial (error below 2e-7 relative), 2^n built in the exponent bits.
 static inline f4 vexp(f4 x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, SPLAT(-87.0f)), SPLAT(88.0f));
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, SPLAT(-87.0f)), SPLAT(88.0f));
   f4 n = wasm_f32x4_nearest(MUL(x, SPLAT(1.44269504088896341f)));
   f4 r = FMA(n, SPLAT(-0.693359375f), x);
   r = FMA(n, SPLAT(2.12194440e-4f), r);
@@ -44,7 +44,7 @@ static inline f4 vexp(f4 x) {
   p = FMA(p, r, SPLAT(0.5f));
   p = FMA(p, r, SPLAT(1.0f));
   p = FMA(p, r, SPLAT(1.0f));
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_relaxed_trunc_f32x4(n), wasm_i32x4_splat(127)), 23);
   return MUL(p, e);
 }
 
