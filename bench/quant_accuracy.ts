@@ -59,16 +59,23 @@ if (import.meta.main) {
     console.error("error: Cannot measure accuracy: pass --weights DIR (a trained classifier)");
     Deno.exit(2);
   }
-  const task = v.train
-    ? await loadTask({
-      format: v.format as TaskFormat,
-      train: v.train,
-      test: v.test,
-      maxPerClass: v["max-per-class"] ? Number(v["max-per-class"]) : undefined,
-      unlabeled: false,
-      seed: v.seed ? Number(v.seed) : undefined,
-    })
-    : await loadDefaultTask({ maxChars: v["max-chars"] ? Number(v["max-chars"]) : undefined });
+  let task: Awaited<ReturnType<typeof loadTask>>;
+  try {
+    task = v.train
+      ? await loadTask({
+        format: v.format as TaskFormat,
+        train: v.train,
+        test: v.test,
+        maxPerClass: v["max-per-class"] ? Number(v["max-per-class"]) : undefined,
+        unlabeled: false,
+        seed: v.seed ? Number(v.seed) : undefined,
+      })
+      : await loadDefaultTask({ maxChars: v["max-chars"] ? Number(v["max-chars"]) : undefined });
+  } catch (error) {
+    // A wrong path or format: the message names it and the fix; a stack trace would not help.
+    console.error(`error: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(2);
+  }
   const texts = task.test.map((d) => d.text), labels = task.test.map((d) => d.label);
   const tmp = await Deno.makeTempDir({ prefix: "fitlam-quant-acc-" });
   try {
