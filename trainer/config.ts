@@ -14,6 +14,23 @@ import {
 import { fileURLToPath } from "node:url";
 import { ADAM_DEFAULTS, type AdamConfig } from "./optim.ts";
 
+/**
+ * Whether `stages` is stage 1 alone, which reads a corpus and no target task (nor the shipped
+ * LMs).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stageOneAlone } from "./config.ts";
+ * assert.equal(stageOneAlone(["pretrain"]), true);
+ * assert.equal(stageOneAlone(["pretrain", "classify"]), false);
+ * assert.equal(stageOneAlone([]), false);
+ * ```
+ */
+export function stageOneAlone(stages: readonly string[]): boolean {
+  return stages.length > 0 && stages.every((s) => s === "pretrain");
+}
+
 /** The general-English LMs that ship in the repository (`weights/enwiki/pretrain-{fwd,bwd}`). */
 export const SHIPPED_LMS: string = fileURLToPath(new URL("../weights/enwiki", import.meta.url));
 

@@ -9,7 +9,7 @@
 import { MODEL_FILE } from "../shared/weights/folder.ts";
 import { sha256Hex } from "../shared/weights/sha256.ts";
 import type { Direction } from "../shared/model/io.ts";
-import { settingEntries, type TrainConfig } from "./config.ts";
+import { settingEntries, stageOneAlone, type TrainConfig } from "./config.ts";
 import { byType, parseMetricsLines } from "./metrics.ts";
 
 /** Settings that may change on resume: where and how it runs, not what it learns. */
@@ -98,7 +98,7 @@ export function changedSettings(
   // Stage 1 trains its own LM and never reads the shipped ones, whose path moves with the
   // checkout: a stage-1 run resumes from another clone.
   // It reads no target task either, so the task's settings may differ too.
-  if (stages?.length && stages.every((s) => s === "pretrain")) {
+  if (stages && stageOneAlone(stages)) {
     for (const key of ["pretrained", ...TASK_SETTINGS]) skipped.add(key);
   }
   if (sameLms) { for (const path of ["from", "pretrained"]) skipped.add(path); }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Direction } from "../shared/model/io.ts";
-import type { TrainConfig } from "./config.ts";
+import { stageOneAlone, type TrainConfig } from "./config.ts";
 import { classifierStart, classify } from "./stages/classify.ts";
 import {
   closeRun,
@@ -60,7 +60,7 @@ export async function runTraining(
   const result: RunResult = { test: {}, seconds: 0, out: c.out };
   try {
     // Stage 1 alone reads the corpus, not the target task.
-    if (stages.every((s) => s === "pretrain")) {
+    if (stageOneAlone(stages)) {
       const ctx = corpusContext(session, stages);
       for (const dir of c.directions) {
         if (!await stageOne(ctx, dir)) return { ...result, stopped: session.stop.stoppedAt! };
