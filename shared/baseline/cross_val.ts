@@ -8,23 +8,32 @@ import { argmax } from "../confusion.ts";
 import { type Baseline, type BaselineDoc, labelIndices, trainBaseline } from "./mod.ts";
 
 /**
- * Fold of each document: within each label, the documents in turn go to folds 0, 1, …, so every
- * fold holds each label's share.
+ * Fold of each document: the documents of each label (labels in order of first appearance) are
+ * dealt to folds 0, 1, … in turn, each label going on where the one before stopped, so every fold
+ * holds each label's share and all folds are the same size within one document. (Starting each
+ * label at fold 0 put every document of a set with one per label into fold 0, leaving that
+ * fold nothing to train on.)
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { stratifiedFolds } from "./cross_val.ts";
- * assert.deepEqual(stratifiedFolds([0, 0, 1, 0, 1, 1], 2), [0, 1, 0, 0, 1, 0]);
+ * assert.deepEqual(stratifiedFolds([0, 0, 1, 0, 1, 1], 2), [0, 1, 1, 0, 0, 1]);
+ * // One document per label: still one per fold in turn.
+ * assert.deepEqual(stratifiedFolds([0, 1, 2, 3, 4, 5], 3), [0, 1, 2, 0, 1, 2]);
  * ```
  */
 export function stratifiedFolds(labels: ArrayLike<number>, folds: number): number[] {
-  const seen = new Map<number, number>();
-  return Array.from(labels, (k) => {
-    const i = seen.get(k) ?? 0;
-    seen.set(k, i + 1);
-    return i % folds;
+  const byLabel = new Map<number, number[]>();
+  Array.from(labels).forEach((k, i) => {
+    const list = byLabel.get(k);
+    if (list) list.push(i);
+    else byLabel.set(k, [i]);
   });
+  const foldOf = new Array<number>(labels.length);
+  let next = 0;
+  for (const list of byLabel.values()) for (const i of list) foldOf[i] = next++ % folds;
+  return foldOf;
 }
 
 /**
