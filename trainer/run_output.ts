@@ -13,11 +13,12 @@ export function baselineLine(r: RunResult): string {
   if (!r.baseline) return "";
   const ours = r.test.avg ?? r.test.fwd ?? r.test.bwd;
   const b = r.baseline;
+  const points = ours === undefined ? 0 : 100 * Math.abs(ours - b.accuracy);
   const diff = ours === undefined
     ? ""
-    : `; fitlam ${ours >= b.accuracy ? "leads" : "trails"} by ${
-      (100 * Math.abs(ours - b.accuracy)).toFixed(2)
-    } points`;
+    : points < 0.005
+    ? "; fitlam ties it"
+    : `; fitlam ${ours > b.accuracy ? "leads" : "trails"} by ${points.toFixed(2)} points`;
   return `\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C ${b.C}, ` +
     `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
 }

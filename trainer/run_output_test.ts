@@ -10,6 +10,7 @@ Deno.test("baselineLine: the baseline's accuracy and fitlam's lead or gap, in po
       "documents): 90.00%; fitlam leads by 3.50 points",
   );
   assert.match(baselineLine({ ...run, test: { fwd: 0.8 } }), /fitlam trails by 10\.00 points/);
+  assert.match(baselineLine({ ...run, test: { avg: 0.9 } }), /fitlam ties it$/);
   assert.equal(baselineLine({ ...run, baseline: undefined }), "");
 });
 
