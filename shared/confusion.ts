@@ -5,8 +5,13 @@
  * @module
  */
 
+/** Labels up to which {@linkcode formatConfusion} prints the whole matrix. */
+export const MATRIX_LABELS = 12;
+
 /**
- * A confusion matrix as text: one row per true label, one column per predicted label.
+ * A confusion matrix as text: one row per true label, one column per predicted label. Beyond
+ * `maxLabels` labels (default {@linkcode MATRIX_LABELS}) a matrix no longer fits a terminal, so
+ * the most frequent confusions are listed instead, with each label's recall where it is lowest.
  *
  * @example
  * ```ts
@@ -14,7 +19,12 @@
  * console.log(formatConfusion(["ham", "spam"], [[9, 1], [2, 8]]));
  * ```
  */
-export function formatConfusion(labels: string[], counts: number[][]): string {
+export function formatConfusion(
+  labels: string[],
+  counts: number[][],
+  maxLabels = MATRIX_LABELS,
+): string {
+  if (labels.length > maxLabels) return confusionSummary(labels, counts);
   const cells = [
     ["true \\ predicted", ...labels],
     ...labels.map((l, i) => [l, ...counts[i].map(String)]),
@@ -24,6 +34,24 @@ export function formatConfusion(labels: string[], counts: number[][]): string {
     r.map((c, j) => j ? c.padStart(widths[j]) : c.padEnd(widths[j])).join("  ")
   )
     .join("\n");
+}
+
+/** The ten most frequent confusions and the five lowest recalls of a many-label matrix. */
+function confusionSummary(labels: string[], counts: number[][]): string {
+  const pairs: [number, number, number][] = [];
+  counts.forEach((row, i) => row.forEach((n, j) => i !== j && n > 0 && pairs.push([n, i, j])));
+  pairs.sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
+  const recall = counts
+    .map((row, i) => ({ i, n: row.reduce((a, b) => a + b, 0), right: row[i] }))
+    .filter((r) => r.n > 0)
+    .sort((a, b) => a.right / a.n - b.right / b.n || b.n - a.n);
+  return [
+    `${labels.length} labels, too many for a matrix; the most frequent confusions ` +
+    "(true → predicted: documents):",
+    ...pairs.slice(0, 10).map(([n, i, j]) => `  ${labels[i]} → ${labels[j]}: ${n}`),
+    "lowest recall (right / documents of the label):",
+    ...recall.slice(0, 5).map((r) => `  ${labels[r.i]}: ${r.right} / ${r.n}`),
+  ].join("\n");
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatConfusion } from "../shared/confusion.ts";
+import { formatConfusion, MATRIX_LABELS } from "../shared/confusion.ts";
 import type { LrFindReport, RunResult } from "./run.ts";
 import { keptRound } from "./stages/baseline.ts";
 
@@ -75,7 +75,11 @@ export function printResult(r: RunResult): void {
     console.log(`\nWall time: ${minutes} min. Output in ${r.out}/; report: ${r.out}/report.html`);
     return;
   }
-  if (r.confusion) console.log("\n" + formatConfusion(r.confusion.labels, r.confusion.counts));
+  if (r.confusion) {
+    const { labels, counts } = r.confusion;
+    const whole = labels.length > MATRIX_LABELS ? `\n(the whole matrix: ${r.out}/report.html)` : "";
+    console.log("\n" + formatConfusion(labels, counts) + whole);
+  }
   console.log(
     `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${
       pct(r.test.avg)
