@@ -17,7 +17,7 @@ import { type Encoding, openBytes, readLines, statOrThrow } from "./text_io.ts";
 import { readTrec } from "./trec.ts";
 import { readTsv } from "./tsv.ts";
 import type { LabeledDoc, TaskData } from "./types.ts";
-import { readZhangCsv } from "./zhang.ts";
+import { readZhangCsv, ZHANG_MAX_FIELDS } from "./zhang.ts";
 
 /**
  * Task file formats. `csv` is a Zhang et al. CSV when its first field is a
@@ -179,7 +179,8 @@ async function besideTrain(train: string): Promise<string | undefined> {
 
 async function looksZhang(spec: TaskSpec): Promise<boolean> {
   for await (const { fields } of readCsv(spec.train, spec)) {
-    return /^\d+$/.test(fields[0].trim()) && (fields.length === 2 || fields.length === 3);
+    return /^\d+$/.test(fields[0].trim()) && fields.length >= 2 &&
+      fields.length <= ZHANG_MAX_FIELDS;
   }
   return false;
 }

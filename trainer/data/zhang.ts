@@ -1,7 +1,8 @@
 /**
  * Zhang et al. (2015) classification CSVs (AG News, DBpedia, Yelp, Yahoo,
- * Amazon): `"label","title","text"` or `"label","text"`, 1-based integer
- * labels, literal `\n` for newlines, optional `classes.txt` alongside.
+ * Amazon): `"label","title","text"`, `"label","text"` or Yahoo Answers'
+ * `"label","title","question","answer"`, 1-based integer labels, literal `\n`
+ * for newlines, optional `classes.txt` alongside.
  *
  * @module
  */
@@ -11,6 +12,9 @@ import { readCsv } from "./csv.ts";
 import { rowError } from "./errors.ts";
 import { type Encoding, readText } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
+
+/** Fields a Zhang-style row may have: the label and up to three text fields (Yahoo Answers). */
+export const ZHANG_MAX_FIELDS = 4;
 
 /** Rows plus the label list that goes with them. */
 export interface LabeledRows {
@@ -31,8 +35,9 @@ export interface ZhangOptions {
 
 /**
  * Reads a Zhang-style CSV. Labels become class names from `classes.txt` when
- * there is one (else the label digits, e.g. `"3"`); title and text are joined
- * by a newline. Every record must have as many fields as the first (2 or 3).
+ * there is one (else the label digits, e.g. `"3"`); the text fields (title and
+ * text, or Yahoo's three) are joined by newlines. Every record must have as
+ * many fields as the first (2 to {@linkcode ZHANG_MAX_FIELDS}).
  *
  * @example
  * ```ts
@@ -54,11 +59,11 @@ export async function readZhangCsv(path: string, options: ZhangOptions = {}): Pr
   let width = 0;
   for await (const { fields, line } of readCsv(path, { encoding: options.encoding })) {
     if (width === 0) {
-      if (fields.length !== 2 && fields.length !== 3) {
+      if (fields.length < 2 || fields.length > ZHANG_MAX_FIELDS) {
         throw rowError(
           path,
           line,
-          `expected 2 or 3 fields ("label","title","text"), found ${fields.length}`,
+          `expected 2 to ${ZHANG_MAX_FIELDS} fields ("label","title","text"), found ${fields.length}`,
         );
       }
       width = fields.length;

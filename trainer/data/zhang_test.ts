@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readClasses, readZhangCsv, unescapeNewlines } from "./zhang.ts";
 import { tempFiles } from "./test_util.ts";
+import { loadTask } from "./tasks.ts";
 
 const AG = [
   '"3","Wall St. Bears Claw Back","Reuters - Short-sellers, Wall Street\'s dwindling\\nband."',
@@ -32,6 +33,28 @@ Deno.test("readZhangCsv: two-field files (Yelp) without classes keep the digits"
   const { rows, labels } = await readZhangCsv(`${dir.path}/yelp.csv`);
   assert.deepEqual(labels, ["1", "2"]);
   assert.deepEqual(rows[0], { text: "Great tacos.\nWill return.", label: "2" });
+});
+
+Deno.test("readZhangCsv and loadTask: four-field files (Yahoo Answers) join title, question and answer", async () => {
+  await using dir = await tempFiles({
+    "yahoo/train.csv": '"5","Why is the sky blue?","Seen at noon.","Rayleigh\\nscattering."\n' +
+      '"2","Best pizza?","","Naples."\n'.repeat(3),
+    "wide.csv": '"1","a","b","c","d"\n',
+  });
+  const { rows, labels } = await readZhangCsv(`${dir.path}/yahoo/train.csv`);
+  assert.deepEqual(labels, ["2", "5"]);
+  assert.deepEqual(rows[0], {
+    text: "Why is the sky blue?\nSeen at noon.\nRayleigh\nscattering.",
+    label: "5",
+  });
+  assert.equal(rows[1].text, "Best pizza?\nNaples."); // the empty question is left out
+  // Detected as Zhang-style without --format.
+  const task = await loadTask({ train: `${dir.path}/yahoo/train.csv`, seed: 1 });
+  assert.equal(task.train.length + (task.valid?.length ?? 0) + task.test.length, 4);
+  await assert.rejects(
+    readZhangCsv(`${dir.path}/wide.csv`),
+    /wide\.csv:1: expected 2 to 4 fields \("label","title","text"\), found 5/,
+  );
 });
 
 Deno.test("readZhangCsv: malformed rows name the file and line", async () => {
