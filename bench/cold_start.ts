@@ -2,7 +2,10 @@
  * Cold start and memory of a server process, for `deno task bench edge`:
  * the time from spawning it to the first 200 answer of `POST /v1/classify`
  * (whatever it does meanwhile: compile, load weights, listen), then its peak
- * resident memory (VmHWM) after one more request of 32 texts.
+ * resident memory (VmHWM) after one more request of 32 texts, and how much of
+ * what is resident then is its own (anonymous pages: heaps, compiled code, wasm
+ * memory) rather than pages of the runtime's executable and libraries, which
+ * every process running them shares.
  *
  * @module
  */
@@ -13,6 +16,8 @@ export interface ColdStart {
   ms: number;
   /** Peak resident memory after a 32-text request, MB (undefined without /proc). */
   peakRssMb?: number;
+  /** Resident anonymous memory (RssAnon) after that request, MB: the process's own pages. */
+  anonRssMb?: number;
   /** Total size of the files the process had mapped (runtime, libraries), MB. */
   mappedMb?: number;
 }
@@ -24,17 +29,22 @@ export interface Announce {
 }
 
 /**
- * The peak resident set size of process `pid` in MB, from /proc (Linux),
- * read by `cat`: Deno lets only --allow-all read another process's /proc.
+ * The peak resident set size (VmHWM) and the resident anonymous memory (RssAnon) of process
+ * `pid` in MB, from /proc (Linux), read by `cat`: Deno lets only --allow-all read another
+ * process's /proc.
  */
-export async function peakRssMb(pid: number): Promise<number | undefined> {
+export async function residentMb(pid: number): Promise<{ peak?: number; anon?: number }> {
   try {
     const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
       .output();
-    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout))?.[1]);
-    return Number.isFinite(kb) && kb > 0 ? kb / 1024 : undefined;
+    const text = new TextDecoder().decode(out.stdout);
+    const mb = (key: string) => {
+      const kb = Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1]);
+      return Number.isFinite(kb) && kb > 0 ? kb / 1024 : undefined;
+    };
+    return { peak: mb("VmHWM"), anon: mb("RssAnon") };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -122,7 +132,13 @@ export async function measureColdStart(
     if (status !== 200) {
       throw new Error(`Cannot measure memory: the 32-text request got HTTP ${status}`);
     }
-    return { ms, peakRssMb: await peakRssMb(child.pid), mappedMb: await mappedFilesMb(child.pid) };
+    const resident = await residentMb(child.pid);
+    return {
+      ms,
+      peakRssMb: resident.peak,
+      anonRssMb: resident.anon,
+      mappedMb: await mappedFilesMb(child.pid),
+    };
   } finally {
     try {
       child.kill("SIGKILL");

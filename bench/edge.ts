@@ -5,10 +5,12 @@
  * - `edge-latency` / `edge-throughput`: one direction on fitlam's wasm CPU
  *   path (no TensorFlow.js) on random 256-token documents, batch 1 and
  *   batch `--bs` (32), against bench/torch_infer.py on the same work.
- * - `edge-cold-start` / `edge-peak-rss`: `deno serve` on the bundled edge
+ * - `edge-cold-start` / `edge-peak-rss` / `edge-anon-rss`: `deno serve` on the bundled edge
  *   entry (code and both directions' weights in one edge.js, run with
  *   --deny-write --deny-run --deny-ffi), from spawn to the first classified
- *   answer, then peak RSS after a 32-text request; against
+ *   answer, then peak RSS after a 32-text request and the anonymous part of
+ *   what is resident then (the process's own pages, not the runtime's shared
+ *   executable); against
  *   bench/torch_serve.py (one direction, random init instead of loading) and,
  *   for context, `deno task serve` (TensorFlow.js) on the fp32 folder.
  * - `edge-size`: the bundle (code + weights) against PyTorch's installed
@@ -85,6 +87,7 @@ async function coldStarts(
   return {
     ms: median(runs.map((r) => r.ms)),
     peakRssMb: pick((r) => r.peakRssMb),
+    anonRssMb: pick((r) => r.anonRssMb),
     mappedMb: pick((r) => r.mappedMb),
   };
 }
@@ -222,6 +225,7 @@ async function contextRows(add: AddRow, dir: string, ref: Reference, texts: stri
   const hello = await coldStarts(() => denoServe(helloPath), DENO_SERVE, texts, w.starts);
   add("edge-cold-start", { engine: "deno-serve-hello-world" }, hello.ms);
   add("edge-peak-rss", { engine: "deno-serve-hello-world" }, hello.peakRssMb, undefined, "MB");
+  add("edge-anon-rss", { engine: "deno-serve-hello-world" }, hello.anonRssMb, undefined, "MB");
   const announce = { stream: "stdout" as const, port: /serving on http:\/\/[^:]+:(\d+)\// };
   const tf = await coldStarts(() => tfjsServe(dir), announce, texts, 1);
   const tfjs = { weights: "f32", engine: "tfjs-serve" };
@@ -250,6 +254,7 @@ async function dtypeRows(
   const edge = { weights: dtype, engine: "deno-serve-edge-1thr" };
   add("edge-cold-start", edge, s.ms, ref.start?.ms);
   add("edge-peak-rss", edge, s.peakRssMb, ref.start?.peakRssMb, "MB");
+  add("edge-anon-rss", edge, s.anonRssMb, ref.start?.anonRssMb, "MB");
   const code = (await Deno.stat(bundle)).size;
   const weights = (await Deno.stat(`${out}/weights.bin`)).size;
   const size = (code + weights) / 2 ** 20;
