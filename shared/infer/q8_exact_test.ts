@@ -77,7 +77,15 @@ function reference(H: number, c: ReturnType<typeof buildCase>): number[] {
   return step([...c.rowB].map((q) => q * SCALE_B), h1, c1)[0];
 }
 
-for (const [H, docs, split] of [[101, 40, "batch rows"], [300, 7, "hidden units"]] as const) {
+// Documents a case runs: 40 go in blocks of 6 code rows with 8 left as 4 + 4, 9 (one thread) as
+// 4 + 4 + 1, 7 as 6 + 1.
+const CASES = [
+  [101, 40, "batch rows"],
+  [300, 7, "hidden units"],
+  [64, 9, "batch rows"],
+] as const;
+
+for (const [H, docs, split] of CASES) {
   Deno.test(`int8 LSTM kernel: exact codes give plain arithmetic (H ${H}, ${docs} documents, ${split} split)`, async () => {
     const c = buildCase(H, new Rng(H));
     const want = reference(H, c);
