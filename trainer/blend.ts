@@ -94,7 +94,12 @@ export function chooseBlendWeights(
       }
     }
   }
-  const weights = { lm: best.a, baseline: best.b };
+  // Neither model beats a flat guess in log loss: weights (0, 0) would serve flat scores and so
+  // always the first label. The finest grid step for each keeps the scores nearly flat, as the
+  // fit says they should be, and lets the two models' joint vote pick the label.
+  const flat = best.a === 0 && best.b === 0;
+  const last = SEARCH[SEARCH.length - 1].step;
+  const weights = flat ? { lm: last, baseline: last } : { lm: best.a, baseline: best.b };
   return {
     weights,
     valid: {

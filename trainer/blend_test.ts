@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "../shared/rng.ts";
 import { chooseBlendWeights } from "./blend.ts";
+import { blendProbabilities } from "../shared/classify.ts";
 
 /** Mean log loss of softmax(a·log p + b·log q), computed plainly. */
 function loss(lm: Float32Array[], bow: Float32Array[], y: number[], a: number, b: number) {
@@ -51,4 +52,17 @@ Deno.test("chooseBlendWeights refuses predictions that do not match the labels",
     () => chooseBlendWeights(p, [], [0]),
     /Cannot fit blend weights: 1 and 0 validation predictions for 1 labels/,
   );
+});
+
+Deno.test("chooseBlendWeights: where both models lose to a flat guess, the label is still their joint vote", () => {
+  const f = (...p: number[]) => Float32Array.from(p);
+  // Three labels; both models confidently wrong on most validation texts, so flat scores have
+  // the lowest log loss, but on a new text both still point the same way.
+  const lm = [f(0.98, 0.01, 0.01), f(0.01, 0.98, 0.01), f(0.01, 0.01, 0.98), f(0.98, 0.01, 0.01)];
+  const bow = [f(0.01, 0.98, 0.01), f(0.98, 0.01, 0.01), f(0.01, 0.98, 0.01), f(0.01, 0.01, 0.98)];
+  const c = chooseBlendWeights(lm, bow, [2, 2, 0, 1]);
+  assert.deepEqual(c.weights, { lm: 0.01, baseline: 0.01 });
+  const [p] = blendProbabilities([f(0.2, 0.7, 0.1)], [f(0.3, 0.6, 0.1)], c.weights);
+  assert.equal(p.indexOf(Math.max(...p)), 1); // not the first label
+  assert.ok(Math.max(...p) < 0.34, `nearly flat: ${p}`);
 });
