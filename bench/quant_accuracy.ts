@@ -17,6 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { exitWithError, reportFailure } from "../shared/exit.ts";
 import { loadCpuClassifier } from "../shared/infer/cpu_classifier.ts";
 import type { WeightDtype } from "../shared/weights/quantize.ts";
 import { loadDefaultTask } from "../trainer/data/default.ts";
@@ -42,9 +43,9 @@ async function modelBytes(dir: string): Promise<number> {
   return n;
 }
 
-if (import.meta.main) {
+async function main(args: string[]): Promise<number> {
   const { values: v } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       weights: { type: "string" },
       format: { type: "string" },
@@ -56,12 +57,10 @@ if (import.meta.main) {
     },
   });
   if (!v.weights) {
-    console.error("error: Cannot measure accuracy: pass --weights DIR (a trained classifier)");
-    Deno.exit(2);
+    exitWithError("Cannot measure accuracy: pass --weights DIR (a trained classifier)");
   }
-  let task: Awaited<ReturnType<typeof loadTask>>;
   try {
-    task = v.train
+    const task = v.train
       ? await loadTask({
         format: v.format as TaskFormat,
         train: v.train,
@@ -71,24 +70,25 @@ if (import.meta.main) {
         seed: v.seed ? Number(v.seed) : undefined,
       })
       : await loadDefaultTask({ maxChars: v["max-chars"] ? Number(v["max-chars"]) : undefined });
-  } catch (error) {
-    // A wrong path or format: the message names it and the fix; a stack trace would not help.
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    Deno.exit(2);
-  }
-  const texts = task.test.map((d) => d.text), labels = task.test.map((d) => d.label);
-  const tmp = await Deno.makeTempDir({ prefix: "fitlam-quant-acc-" });
-  try {
-    for (const dtype of ["f32", "f16", "int8"] as WeightDtype[]) {
-      const dir = dtype === "f32" ? v.weights : `${tmp}/${dtype}`;
-      if (dtype !== "f32") await quantizeClassifier(v.weights, dir, dtype);
-      const acc = await accuracy(dir, texts, labels);
-      const bytes = await modelBytes(dir);
-      console.log(
-        JSON.stringify({ task: task.name, n: texts.length, dtype, accuracy: acc, bytes }),
-      );
+    const texts = task.test.map((d) => d.text), labels = task.test.map((d) => d.label);
+    const tmp = await Deno.makeTempDir({ prefix: "fitlam-quant-acc-" });
+    try {
+      for (const dtype of ["f32", "f16", "int8"] as WeightDtype[]) {
+        const dir = dtype === "f32" ? v.weights : `${tmp}/${dtype}`;
+        if (dtype !== "f32") await quantizeClassifier(v.weights, dir, dtype);
+        const acc = await accuracy(dir, texts, labels);
+        const bytes = await modelBytes(dir);
+        console.log(
+          JSON.stringify({ task: task.name, n: texts.length, dtype, accuracy: acc, bytes }),
+        );
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
     }
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
+    return 0;
+  } catch (e) {
+    return reportFailure(e); // a wrong path or format: one line that names it
   }
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
