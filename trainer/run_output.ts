@@ -8,6 +8,9 @@ import { formatConfusion, MATRIX_LABELS } from "../shared/confusion.ts";
 import type { LrFindReport, RunResult } from "./run.ts";
 import { keptRound } from "./stages/baseline.ts";
 
+/** An accuracy as a percentage with two decimals; "-" where there is none. */
+const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
+
 /** The baseline beside fitlam's best classifier, so a user sees whether the transfer paid off. */
 export function baselineLine(r: RunResult): string {
   if (!r.baseline) return "";
@@ -20,13 +23,13 @@ export function baselineLine(r: RunResult): string {
     ? "; fitlam ties it"
     : `; fitlam ${ours > b.accuracy ? "leads" : "trails"} by ${points.toFixed(2)} points`;
   return `\nBag-of-words baseline (TF-IDF 1-2-grams + logistic regression, C ${b.C}, ` +
-    `same ${b.trainDocs} training documents): ${(100 * b.accuracy).toFixed(2)}%${diff}`;
+    `same ${b.trainDocs} training documents): ${pct(b.accuracy)}${diff}`;
 }
 
 /** What the folder now serves when the baseline is blended in, and how it was fitted. */
 export function blendLine(r: RunResult): string {
   if (!r.blend) return "";
-  const b = r.blend, pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const b = r.blend;
   const s = r.selfTrain;
   const self = s && s.chosen >= 0
     ? `self-trained on ${s.unlabelled} unlabelled documents (${keptRound(s)}: test ` +
@@ -68,7 +71,6 @@ export function printRangeTests(reports: LrFindReport[]): void {
 
 /** Prints a finished run's test accuracy beside the baseline, and where its output is. */
 export function printResult(r: RunResult): void {
-  const pct = (x?: number) => x === undefined ? "-" : `${(100 * x).toFixed(2)}%`;
   const minutes = (r.seconds / 60).toFixed(1);
   if (!Object.keys(r.test).length) {
     // Stages 1 or 2 alone, or a rescoring run: no classifier was scored.
