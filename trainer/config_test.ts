@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mergeConfig, presetConfig } from "./config.ts";
+import { presetConfig } from "./config.ts";
+import { mergeConfig } from "./settings.ts";
 
 Deno.test("mergeConfig: sets known keys, refuses unknown keys, wrong types and negative numbers", () => {
   const base = presetConfig("small");

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { POOL_LAYERS, type PoolLayers, type PresetName, PRESETS } from "../shared/model/config.ts";
-import { mergeConfig, presetConfig, type TrainConfig } from "./config.ts";
+import { presetConfig, type TrainConfig } from "./config.ts";
+import { mergeConfig } from "./settings.ts";
 import { runTraining, type Stage, STAGES } from "./run.ts";
 import { printRangeTests, printResult } from "./run_output.ts";
 import { RANGE_TEST_STAGES, type RangeTestStage } from "./stages/find_lr.ts";

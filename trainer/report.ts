@@ -41,7 +41,7 @@ import { escapeHtml } from "../shared/html.ts";
 import { groupThousands } from "../shared/progress.ts";
 import type { RangeResult } from "./lr_find.ts";
 import { rangeTestSvg } from "./lr_find.ts";
-import { settingEntries } from "./config.ts";
+import { settingEntries } from "./settings.ts";
 import { isRangeResult, parseMetricsLines } from "./metrics_read.ts";
 import { resetClipIds } from "./report/chart.ts";
 import { formatSeconds, isRecord, type MetricsRow, num, str } from "./report/common.ts";

@@ -9,7 +9,8 @@
 import { MODEL_FILE } from "../shared/weights/folder.ts";
 import { sha256Hex } from "../shared/weights/sha256.ts";
 import type { Direction } from "../shared/model/io.ts";
-import { settingEntries, stageOneAlone, type TrainConfig } from "./config.ts";
+import { stageOneAlone, type TrainConfig } from "./config.ts";
+import { settingEntries } from "./settings.ts";
 import { byType, parseMetricsLines } from "./metrics.ts";
 
 /** Settings that may change on resume: where and how it runs, not what it learns. */
