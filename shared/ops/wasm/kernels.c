@@ -117,12 +117,27 @@ PANEL(4)
 PANEL(2)
 PANEL(1)
 
+// Aᵀ (sk != 1) with a long inner dimension, as in the weight gradients
+// dz[T·B, G]ᵀ · x, goes in slices of GEMM_KC: a slice's columns of Aᵀ (rows
+// of dz, lda floats apart) stay in L1/L2 while every panel of B passes over
+// them; unsliced, each panel streamed all of dz from memory at a 4 KB stride.
+// The same sums in the same order (a slice adds to C where the last ended).
+// Measured on an Intel Xeon: LSTM backward 1.8× faster (128 beat 64, 192, 256).
+#define GEMM_KC 128
+
 // With `pack` (room for K·8 floats) and more than 4 rows, each 8-column
 // panel of B is first copied into `pack` contiguously: B's rows are often
 // 4 KB apart (G = 1024), and such strides map every row to the same few L1
 // sets; packed, the panel streams from L1 (measured +25-30%).
 static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const float* B, int ldb,
                    float* C, int ldc, int acc, float* pack) {
+  if (K > GEMM_KC && sk != 1) {
+    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+      int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+      gemm_s(M, N, kc, A + k0 * sk, sr, sk, B + k0 * ldb, ldb, C, ldc, acc || k0 > 0, pack);
+    }
+    return;
+  }
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     const float* Bp = B + j;
