@@ -99,7 +99,9 @@ Deno.test("lmRangeTest: the loss first falls, then blows up; weights come back b
     alpha: 2,
     beta: 1,
     minLr: 1e-5,
-    maxLr: 100,
+    // Up to 1,000: how soon rates near 100 wreck the model depends on rounding (the
+    // smoothed loss crossed 4× its best by step 80 or not as the kernels changed).
+    maxLr: 1000,
     steps: 80,
   });
   const first = r.points[0].smoothed;

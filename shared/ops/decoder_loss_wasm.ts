@@ -1,10 +1,12 @@
 /**
  * The tied-decoder cross-entropy on the tfjs wasm backend in fitlam's own
  * kernels (kernels.c `xent_*`): logits are made 64 rows at a time on every
- * thread, never as a whole [N, V]; the forward pass keeps each row's
- * log-sum-exp, the backward pass makes the logits again and forms dh, dW
- * and db from them. Same value and gradients as
- * {@linkcode decoderLossGeneric}.
+ * thread, never as a whole [N, V]. Where a gradient is being recorded
+ * (training), one kernel makes the logits once and returns the loss with
+ * its gradients for dy = 1, which the backward pass scales by dy; making
+ * the logits again in a backward pass cost a fifth of a training step.
+ * Elsewhere (validation) a kernel returns the loss alone. Same value and
+ * gradients as {@linkcode decoderLossGeneric}.
  *
  * @module
  */
@@ -17,15 +19,15 @@ import {
   copyOut,
   HEAP_BASE,
   kernels,
-  TASK_XENT_BACKWARD,
   TASK_XENT_FORWARD,
+  TASK_XENT_TRAIN,
   type WasmBackendLike,
 } from "./wasm/pool.ts";
 
-/** Kernel names registered with tfjs for the wasm backend. */
+/** Kernel names registered with tfjs for the wasm backend: the loss alone. */
 export const XENT_FORWARD_KERNEL = "FitlamXentForward";
-/** See {@linkcode XENT_FORWARD_KERNEL}. */
-export const XENT_BACKWARD_KERNEL = "FitlamXentBackward";
+/** The loss and its gradients (for dy = 1) in one pass: training's kernel. */
+export const XENT_TRAIN_KERNEL = "FitlamXentTrain";
 
 const CHUNK = 64; // XENT_CHUNK in kernels.c
 
@@ -38,11 +40,17 @@ function checkInputs(name: string, ins: Record<string, TensorInfo>) {
   }
 }
 
+/** A scalar output holding `value`. */
+function scalarOut(b: WasmBackendLike, value: number): TensorInfo {
+  const out = b.makeOutput([], "float32");
+  b.typedArrayFromHeap(out)[0] = value;
+  return out;
+}
+
 let registered = false;
 
 /**
- * Registers the forward and backward cross-entropy kernels for the wasm
- * backend (once).
+ * Registers the cross-entropy kernels for the wasm backend (once).
  *
  * @example
  * ```ts
@@ -66,49 +74,42 @@ export function registerDecoderLossWasmKernels(): void {
       try {
         const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
         const wT = p.alloc(V * E), scratch = p.alloc(p.threads * CHUNK * V);
-        const lse = p.alloc(N), partial = p.alloc(p.threads);
+        const partial = p.alloc(p.threads);
         p.f32(partial, p.threads).fill(0);
-        p.run(
-          TASK_XENT_FORWARD,
-          [N, V, E, hO, wO, bO, tO, wT, scratch, lse, partial],
-          N * V * E,
-          E,
-        );
-        const total = p.f32(partial, p.threads).reduce((a, x) => a + x, 0);
-        const [lseOut] = copyOut(p, b, [[N]], [lse]);
-        const loss = b.makeOutput([], "float32");
-        b.typedArrayFromHeap(loss)[0] = total / N;
-        return [loss, lseOut];
+        p.run(TASK_XENT_FORWARD, [N, V, E, hO, wO, bO, tO, wT, scratch, partial], N * V * E, E);
+        return scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
       } finally {
         p.top = HEAP_BASE;
       }
     },
   });
   tf.registerKernel({
-    kernelName: XENT_BACKWARD_KERNEL,
+    kernelName: XENT_TRAIN_KERNEL,
     backendName: "wasm",
     kernelFunc: ({ inputs, backend }) => {
       const ins = inputs as Record<string, TensorInfo>;
-      const { dy, h, weight, bias, targets, lse } = ins;
-      checkInputs(XENT_BACKWARD_KERNEL, { h, weight, bias, targets, lse, dy });
+      checkInputs(XENT_TRAIN_KERNEL, ins);
+      const { h, weight, bias, targets } = ins;
       const [N, E] = h.shape, V = weight.shape[0];
       const b = backend as unknown as WasmBackendLike;
-      const scale = new Float32Array([b.typedArrayFromHeap(dy)[0] / N]);
       const p = kernels();
       try {
-        const [hO, wO, bO, tO, lO] = copyIn(p, b, [h, weight, bias, targets, lse]);
+        const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
         const wT = p.alloc(V * E), scratch = p.alloc(p.threads * CHUNK * V);
         const acc = p.alloc(Math.max(1, p.threads - 1) * (V * E + V));
         const shapes = [[N, E], [V, E], [V]];
         const [dh, dw, db] = shapes.map(([r, c]) => p.alloc(r * (c ?? 1)));
-        const scaleBits = new Int32Array(scale.buffer)[0];
+        const partial = p.alloc(p.threads);
+        p.f32(partial, p.threads).fill(0);
+        const scaleBits = new Int32Array(new Float32Array([1 / N]).buffer)[0];
         p.run(
-          TASK_XENT_BACKWARD,
-          [N, V, E, hO, wO, bO, tO, lO, 0, scaleBits, wT, scratch, acc, dh, dw, db],
+          TASK_XENT_TRAIN,
+          [N, V, E, hO, wO, bO, tO, scaleBits, wT, scratch, acc, dh, dw, db, partial],
           3 * N * V * E,
           Math.max(E, V, CHUNK),
         );
-        return copyOut(p, b, shapes, [dh, dw, db]);
+        const loss = scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
+        return [loss, ...copyOut(p, b, shapes, [dh, dw, db])];
       } finally {
         p.top = HEAP_BASE;
       }
@@ -123,29 +124,24 @@ export function registerDecoderLossWasmKernels(): void {
  */
 export function decoderLossWasm(ops: Ops, inputs: DecoderLossInputs): Scalar {
   const engine = tf.engine();
-  const { targets } = inputs;
+  const { h, weight, bias, targets } = inputs;
+  if (!engine.isTapeOn()) {
+    return engine.runKernel(XENT_FORWARD_KERNEL, { h, weight, bias, targets } as never) as Scalar;
+  }
   const run = ops.customGrad(
     // deno-lint-ignore no-explicit-any
     ((h: Tensor, weight: Tensor, bias: Tensor, save: any) => {
-      const [loss, lse] = engine.runKernel(
-        XENT_FORWARD_KERNEL,
+      const [loss, ...grads] = engine.runKernel(
+        XENT_TRAIN_KERNEL,
         { h, weight, bias, targets } as never,
-        {} as never,
       ) as Tensor[];
-      save([h, weight, bias, targets, lse]);
+      save(grads);
       return {
         value: loss,
-        gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [hS, wS, bS, tS, lS] = saved;
-          return engine.runKernel(
-            XENT_BACKWARD_KERNEL,
-            { dy, h: hS, weight: wS, bias: bS, targets: tS, lse: lS } as never,
-            {} as never,
-          ) as Tensor[];
-        },
+        gradFunc: (dy: Tensor, saved: Tensor[]) => saved.map((g) => tf.mul(g, dy)),
       };
       // deno-lint-ignore no-explicit-any
     }) as any,
   );
-  return run(inputs.h, inputs.weight, inputs.bias) as Scalar;
+  return run(h, weight, bias) as Scalar;
 }

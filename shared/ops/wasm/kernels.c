@@ -275,7 +275,7 @@ static void copy(float* dst, const float* src, int n) {
 // Threads: a control block in shared memory, a barrier, work splitting.
 // ---------------------------------------------------------------------------
 
-enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3, TASK_XENT_FORWARD = 4, TASK_XENT_BACKWARD = 5, TASK_LSTM_FORWARD_Q8 = 6 };
+enum { TASK_LSTM_FORWARD = 1, TASK_LSTM_BACKWARD = 2, TASK_MATMUL = 3, TASK_XENT_FORWARD = 4, TASK_XENT_TRAIN = 5, TASK_LSTM_FORWARD_Q8 = 6 };
 
 typedef struct {
   volatile int gen;       // bumped by thread 0 to start a task
@@ -574,52 +574,72 @@ static void xent_transpose(Ctl* c, int tid, int nt, int V, int E, const float* w
   barrier(c);
 }
 
-// lse[N]: log-sum-exp of each row's logits; partial[tid]: this thread's sum
-// of lse - logit[target]. scratch: nt·XENT_CHUNK·V floats.
+// The largest of one row's V logits.
+static float row_max(const float* l, int V) {
+  const int V4 = V & ~3;
+  f4 mv = SPLAT(-3.0e38f);
+  int q = 0;
+  for (; q < V4; q += 4) mv = wasm_f32x4_max(mv, LD(l + q));
+  float m = lane0(mv);
+  m = m > wasm_f32x4_extract_lane(mv, 1) ? m : wasm_f32x4_extract_lane(mv, 1);
+  m = m > wasm_f32x4_extract_lane(mv, 2) ? m : wasm_f32x4_extract_lane(mv, 2);
+  m = m > wasm_f32x4_extract_lane(mv, 3) ? m : wasm_f32x4_extract_lane(mv, 3);
+  for (; q < V; q++) m = m > l[q] ? m : l[q];
+  return m;
+}
+
+// Σ exp(l[q] - m) over one row; with `keep`, each exp(l[q] - m) replaces l[q].
+static float row_exp_sum(float* l, int V, float m, int keep) {
+  const int V4 = V & ~3;
+  f4 sv = SPLAT(0.0f), mm = SPLAT(m);
+  int q = 0;
+  for (; q < V4; q += 4) {
+    f4 e = vexp(SUB(LD(l + q), mm));
+    if (keep) ST(l + q, e);
+    sv = ADD(sv, e);
+  }
+  float sum = lane0(sv) + wasm_f32x4_extract_lane(sv, 1) + wasm_f32x4_extract_lane(sv, 2) +
+              wasm_f32x4_extract_lane(sv, 3);
+  for (; q < V; q++) {
+    float e = lane0(vexp(SPLAT(l[q] - m)));
+    if (keep) l[q] = e;
+    sum += e;
+  }
+  return sum;
+}
+
+// partial[tid]: this thread's sum of lse - logit[target] over its rows
+// (lse: the row's log-sum-exp). scratch: nt·XENT_CHUNK·V floats.
 TASK_FN xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
                          const float* w, const float* bias, const int* targets, float* wT,
-                         float* scratch, float* lse, float* partial) {
+                         float* scratch, float* partial) {
   float* pk = pack_of(c, tid);
   xent_transpose(c, tid, nt, V, E, w, wT);
   float* L = scratch + tid * XENT_CHUNK * V;
   int r0, r1;
   share(N, tid, nt, 1, &r0, &r1);
-  const int V4 = V & ~3;
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
     xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
     for (int i = 0; i < n; i++) {
-      const float* l = L + i * V;
-      f4 mv = SPLAT(-3.0e38f);
-      int q = 0;
-      for (; q < V4; q += 4) mv = wasm_f32x4_max(mv, LD(l + q));
-      float m = lane0(mv);
-      m = m > wasm_f32x4_extract_lane(mv, 1) ? m : wasm_f32x4_extract_lane(mv, 1);
-      m = m > wasm_f32x4_extract_lane(mv, 2) ? m : wasm_f32x4_extract_lane(mv, 2);
-      m = m > wasm_f32x4_extract_lane(mv, 3) ? m : wasm_f32x4_extract_lane(mv, 3);
-      for (; q < V; q++) m = m > l[q] ? m : l[q];
-      f4 sv = SPLAT(0.0f), mm = SPLAT(m);
-      for (q = 0; q < V4; q += 4) sv = ADD(sv, vexp(SUB(LD(l + q), mm)));
-      float sum = lane0(sv) + wasm_f32x4_extract_lane(sv, 1) + wasm_f32x4_extract_lane(sv, 2) +
-                  wasm_f32x4_extract_lane(sv, 3);
-      for (; q < V; q++) sum += lane0(vexp(SPLAT(l[q] - m)));
-      float ls = m + slog(sum);
-      lse[r + i] = ls;
-      total += ls - l[targets[r + i]];
+      float* l = L + i * V;
+      float m = row_max(l, V);
+      total += m + slog(row_exp_sum(l, V, m, 0)) - l[targets[r + i]];
     }
   }
   partial[tid] = total;
 }
 
-// Gradients of scale·Σ(lse - logit[target]): dh [N,E], dw [V,E], db [V].
-// Each thread sums its rows' dW and db into its own buffer (thread 0's is
-// dw/db itself; the others' are in acc), then the buffers are added up,
-// rows shared among the threads.
-TASK_FN xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
-                          const float* w, const float* bias, const int* targets,
-                          const float* lse, float scale, float* wT, float* scratch, float* acc,
-                          float* dh, float* dw, float* db) {
+// The loss of xent_forward (partial) and the gradients of scale·Σ(lse -
+// logit[target]): dh [N,E], dw [V,E], db [V], from one making of the
+// logits. Each thread sums its rows' dW and db into its own buffer (thread
+// 0's is dw/db itself; the others' are in acc), then the buffers are added
+// up, rows shared among the threads.
+TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
+                       const float* w, const float* bias, const int* targets, float scale,
+                       float* wT, float* scratch, float* acc, float* dh, float* dw, float* db,
+                       float* partial) {
   float* pk = pack_of(c, tid);
   xent_transpose(c, tid, nt, V, E, w, wT);
   float* L = scratch + tid * XENT_CHUNK * V;
@@ -630,21 +650,26 @@ TASK_FN xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const float*
   int r0, r1;
   share(N, tid, nt, 1, &r0, &r1);
   const int V4 = V & ~3;
-  const f4 sc = SPLAT(scale);
+  float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
     xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
-      f4 ls = SPLAT(lse[r + i]);
+      // softmax · scale from one exp a logit: exp(l - max) / Σ, its log-sum for the loss.
+      float m = row_max(l, V), target = l[targets[r + i]];
+      float sum = row_exp_sum(l, V, m, 1);
+      total += m + slog(sum) - target;
+      const float k = scale / sum;
+      const f4 kv = SPLAT(k);
       int q = 0;
       for (; q < V4; q += 4) {
-        f4 p = MUL(vexp(SUB(LD(l + q), ls)), sc);
+        f4 p = MUL(LD(l + q), kv);
         ST(l + q, p);
         ST(myB + q, ADD(LD(myB + q), p));
       }
       for (; q < V; q++) {
-        float p = lane0(vexp(SPLAT(l[q] - lse[r + i]))) * scale;
+        float p = l[q] * k;
         l[q] = p;
         myB[q] += p;
       }
@@ -654,6 +679,7 @@ TASK_FN xent_backward(Ctl* c, int tid, int nt, int N, int V, int E, const float*
     gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0, pk);   // dh rows = P·W
     gemm_s(V, E, n, L, 1, V, h + r * E, E, myW, E, 1, pk);  // dW += Pᵀ·h rows
   }
+  partial[tid] = total;
   barrier(c);
   int v0, v1;
   share(V, tid, nt, 1, &v0, &v1);
@@ -695,13 +721,12 @@ static void dispatch(Ctl* c, int tid) {
     }
     case TASK_XENT_FORWARD:
       xent_forward(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
-                   (const int*)c->args[6], F(7), F(8), F(9), F(10));
+                   (const int*)c->args[6], F(7), F(8), F(9));
       break;
-    case TASK_XENT_BACKWARD: {
-      union { int i; float f; } scale = {c->args[9]};
-      xent_backward(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
-                    (const int*)c->args[6], F(7), scale.f, F(10), F(11), F(12), F(13), F(14),
-                    F(15));
+    case TASK_XENT_TRAIN: {
+      union { int i; float f; } scale = {c->args[7]};
+      xent_train(c, tid, nt, c->args[0], c->args[1], c->args[2], F(3), F(4), F(5),
+                 (const int*)c->args[6], scale.f, F(8), F(9), F(10), F(11), F(12), F(13), F(14));
       break;
     }
     case TASK_LSTM_FORWARD_Q8:  // args[17], [18]: the weight rows' sums

@@ -29,7 +29,7 @@ export interface WasmBackendLike {
 export const TASK_LSTM_FORWARD = 1,
   TASK_LSTM_BACKWARD = 2,
   TASK_XENT_FORWARD = 4,
-  TASK_XENT_BACKWARD = 5,
+  TASK_XENT_TRAIN = 5,
   TASK_LSTM_FORWARD_Q8 = 6;
 /** Byte offset of the control block (see `Ctl` in kernels.c) and of the first array. */
 export const CTL = 1024, HEAP_BASE = 65536, PAGE = 65536;
