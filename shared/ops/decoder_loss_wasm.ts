@@ -73,10 +73,10 @@ export function registerDecoderLossWasmKernels(): void {
       const p = kernels();
       try {
         const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
-        const wT = p.alloc(V * E), scratch = p.alloc(p.threads * CHUNK * V);
+        const wP = p.alloc(Math.ceil(V / 8) * 8 * E), scratch = p.alloc(p.threads * CHUNK * V);
         const partial = p.alloc(p.threads);
         p.f32(partial, p.threads).fill(0);
-        p.run(TASK_XENT_FORWARD, [N, V, E, hO, wO, bO, tO, wT, scratch, partial], N * V * E, E);
+        p.run(TASK_XENT_FORWARD, [N, V, E, hO, wO, bO, tO, wP, scratch, partial], N * V * E, E);
         return scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
       } finally {
         p.top = HEAP_BASE;
@@ -95,7 +95,7 @@ export function registerDecoderLossWasmKernels(): void {
       const p = kernels();
       try {
         const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
-        const wT = p.alloc(V * E), scratch = p.alloc(p.threads * CHUNK * V);
+        const wP = p.alloc(Math.ceil(V / 8) * 8 * E), scratch = p.alloc(p.threads * CHUNK * V);
         const acc = p.alloc(Math.max(1, p.threads - 1) * (V * E + V));
         const shapes = [[N, E], [V, E], [V]];
         const [dh, dw, db] = shapes.map(([r, c]) => p.alloc(r * (c ?? 1)));
@@ -104,7 +104,7 @@ export function registerDecoderLossWasmKernels(): void {
         const scaleBits = new Int32Array(new Float32Array([1 / N]).buffer)[0];
         p.run(
           TASK_XENT_TRAIN,
-          [N, V, E, hO, wO, bO, tO, scaleBits, wT, scratch, acc, dh, dw, db, partial],
+          [N, V, E, hO, wO, bO, tO, scaleBits, wP, scratch, acc, dh, dw, db, partial],
           3 * N * V * E,
           Math.max(E, V, CHUNK),
         );

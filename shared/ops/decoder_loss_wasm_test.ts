@@ -13,8 +13,9 @@ import { relError } from "./test_util.ts";
 const { ops } = await initBackend("wasm");
 await kernelThreadsReady();
 
-// [N, V, E]: scalar tails (V % 4), several 64-row chunks, and a size that runs on two threads.
-for (const [N, V, E] of [[7, 13, 5], [130, 50, 12], [150, 1003, 36]]) {
+// [N, V, E]: scalar tails (V % 4), several 64-row chunks, a size that runs on two threads,
+// and V > 2,048 (dh = P·W in slices of V; dW in blocks of 256 rows and a partial one).
+for (const [N, V, E] of [[7, 13, 5], [130, 50, 12], [150, 1003, 36], [70, 2109, 20]]) {
   Deno.test(`decoder loss wasm kernel: N=${N} V=${V} E=${E} equals the tfjs-op loss`, async () => {
     const rng = new Rng(N + V + E);
     const rand = (shape: number[], scale: number) =>

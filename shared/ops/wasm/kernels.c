@@ -121,9 +121,13 @@ PANEL(1)
 // dz[T·B, G]ᵀ · x, goes in slices of GEMM_KC: a slice's columns of Aᵀ (rows
 // of dz, lda floats apart) stay in L1/L2 while every panel of B passes over
 // them; unsliced, each panel streamed all of dz from memory at a 4 KB stride.
-// The same sums in the same order (a slice adds to C where the last ended).
-// Measured on an Intel Xeon: LSTM backward 1.8× faster (128 beat 64, 192, 256).
+// So does A as stored with a very long inner dimension (the decoder's
+// P[64, V] · W, paper's dz[t] · W_hh), whose panels of B (K·8 floats) would
+// not stay in L2. The same sums in the same order (a slice adds to C where
+// the last ended). Measured on an Intel Xeon: LSTM backward 1.8× faster (128
+// beat 64, 192, 256); slicing A as stored at 1,024 (small's W_hh) was slower.
 #define GEMM_KC 128
+#define GEMM_KC_LONG 2048
 
 // With `pack` (room for K·8 floats) and more than 4 rows, each 8-column
 // panel of B is first copied into `pack` contiguously: B's rows are often
@@ -131,7 +135,7 @@ PANEL(1)
 // sets; packed, the panel streams from L1 (measured +25-30%).
 static void gemm_s(int M, int N, int K, const float* A, int sr, int sk, const float* B, int ldb,
                    float* C, int ldc, int acc, float* pack) {
-  if (K > GEMM_KC && sk != 1) {
+  if (K > GEMM_KC && (sk != 1 || K > GEMM_KC_LONG)) {
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
       int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
       gemm_s(M, N, kc, A + k0 * sk, sr, sk, B + k0 * ldb, ldb, C, ldc, acc || k0 > 0, pack);
@@ -251,18 +255,6 @@ static float dot(const float* a, const float* b, int n) {
             wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3);
   for (; k < n; k++) r += a[k] * b[k];
   return r;
-}
-
-// out[c*ldo + r] = in[r*Cn + c] for r < R, c < Cn, in tiles of 8×8.
-static void transpose(int R, int Cn, const float* in, float* out, int ldo) {
-  for (int r0 = 0; r0 < R; r0 += 8) {
-    for (int c0 = 0; c0 < Cn; c0 += 8) {
-      int r1 = r0 + 8 < R ? r0 + 8 : R, c1 = c0 + 8 < Cn ? c0 + 8 : Cn;
-      for (int r = r0; r < r1; r++) {
-        for (int c = c0; c < c1; c++) out[c * ldo + r] = in[r * Cn + c];
-      }
-    }
-  }
 }
 
 static void copy(float* dst, const float* src, int n) {
@@ -552,25 +544,24 @@ TASK_FN lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, con
 // ---------------------------------------------------------------------------
 
 #define XENT_CHUNK 64
+#define XENT_VBLOCK 256
 
-// Logits of rows [r, r + n) into L [n, V] (with the bias).
-static void xent_logits(int n, int V, int E, const float* h, const float* wT, const float* bias,
-                        float* L, float* pk) {
-  gemm_s(n, V, E, h, E, 1, wT, V, L, V, 0, pk);
-  const int V4 = V & ~3;
-  for (int i = 0; i < n; i++) {
-    float* l = L + i * V;
-    int q = 0;
-    for (; q < V4; q += 4) ST(l + q, ADD(LD(l + q), LD(bias + q)));
-    for (; q < V; q++) l[q] += bias[q];
-  }
+// Logits of rows [r, r + n) into L [n, V], each row starting from the bias;
+// wP is W packed by xent_pack.
+static void xent_logits(int n, int V, int E, const float* h, const float* wP, const float* bias,
+                        float* L) {
+  gemm_p(n, V, E, h, E, wP, L, V, 0, bias);
 }
 
-// Writes W [V,E] transposed into wT [E,V], rows shared among the threads.
-static void xent_transpose(Ctl* c, int tid, int nt, int V, int E, const float* w, float* wT) {
+// Packs W [V,E] into wP (pack_rows: the columns of Wᵀ in contiguous panels
+// of 8; V rounded up to 8, times E floats), rows shared among the threads.
+// Once per call: the logits' product then streams each panel in order, where
+// packing Wᵀ's panels again for every 64-row chunk read it all at a V-float
+// stride each time.
+static void xent_pack(Ctl* c, int tid, int nt, int V, int E, const float* w, float* wP) {
   int r0, r1;
   share(V, tid, nt, 8, &r0, &r1);
-  if (r1 > r0) transpose(r1 - r0, E, w + r0 * E, wT + r0, V);
+  if (r1 > r0) pack_rows(r1 - r0, E, w + r0 * E, wP + r0 * E);
   barrier(c);
 }
 
@@ -609,19 +600,19 @@ static float row_exp_sum(float* l, int V, float m, int keep) {
 }
 
 // partial[tid]: this thread's sum of lse - logit[target] over its rows
-// (lse: the row's log-sum-exp). scratch: nt·XENT_CHUNK·V floats.
+// (lse: the row's log-sum-exp). scratch: nt·XENT_CHUNK·V floats; wP: room for xent_pack.
 TASK_FN xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
-                         const float* w, const float* bias, const int* targets, float* wT,
+                         const float* w, const float* bias, const int* targets, float* wP,
                          float* scratch, float* partial) {
   float* pk = pack_of(c, tid);
-  xent_transpose(c, tid, nt, V, E, w, wT);
+  xent_pack(c, tid, nt, V, E, w, wP);
   float* L = scratch + tid * XENT_CHUNK * V;
   int r0, r1;
   share(N, tid, nt, 1, &r0, &r1);
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
+    xent_logits(n, V, E, h + r * E, wP, bias, L);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
       float m = row_max(l, V);
@@ -638,10 +629,10 @@ TASK_FN xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* 
 // up, rows shared among the threads.
 TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
                        const float* w, const float* bias, const int* targets, float scale,
-                       float* wT, float* scratch, float* acc, float* dh, float* dw, float* db,
+                       float* wP, float* scratch, float* acc, float* dh, float* dw, float* db,
                        float* partial) {
   float* pk = pack_of(c, tid);
-  xent_transpose(c, tid, nt, V, E, w, wT);
+  xent_pack(c, tid, nt, V, E, w, wP);
   float* L = scratch + tid * XENT_CHUNK * V;
   float* myW = tid ? acc + (tid - 1) * (V * E + V) : dw;
   float* myB = tid ? myW + V * E : db;
@@ -653,7 +644,7 @@ TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wT, bias, L, pk);
+    xent_logits(n, V, E, h + r * E, wP, bias, L);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
       // softmax · scale from one exp a logit: exp(l - max) / Σ, its log-sum for the loss.
@@ -677,7 +668,12 @@ TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
       myB[targets[r + i]] -= scale;
     }
     gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0, pk);   // dh rows = P·W
-    gemm_s(V, E, n, L, 1, V, h + r * E, E, myW, E, 1, pk);  // dW += Pᵀ·h rows
+    // dW += Pᵀ·h rows, in blocks of rows of dW: a block's columns of P stay in
+    // cache while every panel of h passes over them.
+    for (int v = 0; v < V; v += XENT_VBLOCK) {
+      int m = V - v < XENT_VBLOCK ? V - v : XENT_VBLOCK;
+      gemm_s(m, E, n, L + v, 1, V, h + r * E, E, myW + v * E, E, 1, pk);
+    }
   }
   partial[tid] = total;
   barrier(c);
