@@ -119,6 +119,12 @@ Deno.test({
     const answers = await clf.classify(rows2.map((r) => r[0]));
     const right = answers.filter((a, i) => a.label === rows2[i][1]).length;
     assert.equal(right / rows2.length, scored.blend.accuracy);
+    // The mistakes row and the report list the served answers that are wrong.
+    const listed = rows.findLast((r) => r.type === "mistakes");
+    assert.equal(listed.of, "blend");
+    assert.equal(listed.wrong, rows2.length - right);
+    for (const m of listed.top) assert.notEqual(answers[m.index].label, rows2[m.index][1]);
+    assert.match(await Deno.readTextFile(`${dir}/out/report.html`), /Most confident mistakes/);
     clf.dispose();
 
     // --no-blend: evaluate again, and the folder serves the classifiers alone.
@@ -127,6 +133,10 @@ Deno.test({
     const alone = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(alone.blend, undefined);
     assert.equal(alone.accuracy.avg, scored.accuracy.avg);
+    const last = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).findLast((r) => r.type === "mistakes");
+    assert.equal(last.of, "avg");
+    assert.equal(last.wrong, Math.round((1 - alone.accuracy.avg) * last.total));
 
     // With 2 labelled documents the other 238 training documents are unlabelled text: evaluate
     // self-trains the bag of words on them, and the folder serves the blend with the model kept.

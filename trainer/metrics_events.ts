@@ -11,6 +11,7 @@ import type { BaselineRow } from "../shared/baseline/mod.ts";
 import type { Direction } from "../shared/model/io.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RangeResult } from "./lr_find.ts";
+import type { Mistake } from "./mistakes.ts";
 
 /** The stages that train, in run order. */
 export const TRAINING_STAGES = ["pretrain", "finetune-lm", "classify"] as const;
@@ -108,6 +109,16 @@ export interface BlendEvent {
   confusion: number[][];
 }
 
+/** The served classifier's most confident test mistakes (`mistakes.ts`). */
+export interface MistakesEvent {
+  type: "mistakes";
+  /** Whose answers: the blend the folder serves, or the averaged classifiers without one. */
+  of: "blend" | "avg";
+  wrong: number;
+  total: number;
+  top: Mistake[];
+}
+
 /** The baseline self-trained on the task's unlabelled text before the blend (`selfTrain`). */
 export interface SelfTrainEvent {
   type: "self-train";
@@ -185,6 +196,7 @@ export type MetricsEvent =
   | TestEvent
   | BaselineEvent
   | BlendEvent
+  | MistakesEvent
   | SelfTrainEvent
   | LmEvalEvent
   | LrFindEvent

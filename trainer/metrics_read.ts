@@ -20,6 +20,7 @@
 import type { Direction } from "../shared/model/io.ts";
 import type { TrainConfig } from "./config.ts";
 import type { LrSuggestion, RangePoint, RangeResult } from "./lr_find.ts";
+import type { Mistake } from "./mistakes.ts";
 import {
   type BlendEvent,
   DIRECTIONS,
@@ -161,6 +162,15 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     error: number,
     labels: arrayOf(isString),
     confusion: arrayOf(arrayOf(number)),
+  },
+  "mistakes": {
+    of: oneOf(["blend", "avg"]),
+    wrong: number,
+    total: number,
+    top: arrayOf((v): v is Mistake =>
+      isRecord(v) && number(v.index) && isString(v.label) && isString(v.predicted) &&
+      number(v.p) && number(v.pTrue) && isString(v.text)
+    ),
   },
   "self-train": {
     unlabelled: number,

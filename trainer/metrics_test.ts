@@ -62,6 +62,13 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
     labels,
     confusion,
   },
+  "mistakes": {
+    type: "mistakes",
+    of: "blend",
+    wrong: 3,
+    total: 20,
+    top: [{ index: 7, label: "ham", predicted: "spam", p: 0.9, pTrue: 0.1, text: "win a cruise" }],
+  },
   "self-train": {
     type: "self-train",
     unlabelled: 500,

@@ -51,6 +51,7 @@ import {
   confusionSection,
   testSummary,
 } from "./report/evaluation.ts";
+import { mistakesSection } from "./report/mistakes.ts";
 import { collectSteps, type StepData, stepSections } from "./report/steps.ts";
 import { REPORT_CSS } from "./report/style.ts";
 import { validSection } from "./report/validation.ts";
@@ -221,6 +222,7 @@ ${stepSections(data)}
 ${validSection(rows)}
 </section>
 ${lrFindSection(rows)}${confusionSection(tests, baselines)}
+${mistakesSection(rows)}
 </main>
 </body>
 </html>

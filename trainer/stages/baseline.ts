@@ -274,7 +274,8 @@ function fittingSet(
 /**
  * Fits the blend weights (on validation, and on the labelled documents' held-out answers where
  * there are some), scores the blend on the test split, logs it and saves the bag-of-words model
- * with the weights (`OUT/baseline/`), which every loader then applies.
+ * with the weights (`OUT/baseline/`), which every loader then applies. Returns the summary and
+ * the blend's test probabilities.
  */
 export async function blendIn(
   ctx: RunContext,
@@ -282,7 +283,7 @@ export async function blendIn(
   baseline: ScoredBaseline,
   byDirection: Partial<Record<Direction, Omit<LstmAnswers, "test">>> = {},
   bowHeldOut?: HeldOut,
-): Promise<BlendSummary> {
+): Promise<{ summary: BlendSummary; test: Float32Array[] }> {
   const { task, log } = ctx, valid = task.valid!;
   const { model } = baseline;
   const bowValid = model.predictProba(texts(valid));
@@ -335,7 +336,7 @@ export async function blendIn(
     features: model.features,
   };
   if (set.held) summary.fittedOn = set.truth.length;
-  return alone ? { ...summary, bowAlone: true } : summary;
+  return { summary: alone ? { ...summary, bowAlone: true } : summary, test: blended };
 }
 
 /** Writes `OUT/baseline/` and says where, how large and how weighted. */

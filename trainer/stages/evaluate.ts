@@ -14,6 +14,7 @@ import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
 import { count } from "../lm_data.ts";
+import { confidentMistakes } from "../mistakes.ts";
 import { encodeDocs } from "../task_prep.ts";
 import {
   type BaselineSummary,
@@ -137,13 +138,17 @@ export async function scoreTest(
       confusion,
     });
   }
+  let served = avg.test; // what OUT/ serves: the average, or the blend below
   const blend = c.blend && c.baseline && !!task.valid?.length;
   if (c.blend && c.baseline && !blend) {
     console.error("blend: no validation documents to weigh it on; the classifiers serve alone");
   }
   // A bag-of-words model from an earlier evaluation must not be served beside these classifiers.
   if (!blend) await removeBaseline(c.out);
-  if (!c.baseline) return scores;
+  if (!c.baseline) {
+    await logMistakes(ctx, served, "avg");
+    return scores;
+  }
   const baseline = await scoreBaseline(ctx);
   scores.baseline = baseline.summary;
   if (blend) {
@@ -156,9 +161,27 @@ export async function scoreTest(
     const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
     if (self) scores.selfTrain = self.summary;
     const bow = heldOutBagOfWords(ctx, baseline, self, !!heldOut);
-    scores.blend = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
+    const blended = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
+    scores.blend = blended.summary;
+    served = blended.test;
   }
+  await logMistakes(ctx, served, scores.blend ? "blend" : "avg");
   return scores;
+}
+
+/** Logs the served classifier's most confident test mistakes (a `mistakes` row) and says so. */
+async function logMistakes(ctx: RunContext, probs: Float32Array[], of: "blend" | "avg") {
+  const { task } = ctx;
+  if (!probs.length) return;
+  const truth = task.test.map((d) => task.labels.indexOf(d.label));
+  const m = confidentMistakes(probs, truth, task.labels, task.test.map((d) => d.text));
+  await ctx.log.add({ type: "mistakes", of, ...m });
+  if (m.wrong) {
+    console.error(
+      `mistakes: ${m.wrong.toLocaleString("en-US")} of ${m.total.toLocaleString("en-US")} test ` +
+        `documents answered wrong; the ${m.top.length} most confident are listed in report.html`,
+    );
+  }
 }
 
 /** Writes `test.json`: the task, the test size, the accuracies, the baseline and any warnings. */
