@@ -69,6 +69,7 @@ Deno.test({
       format: "tsv",
     });
     c.classify.epochs = 8;
+    c.classify.heldOutFolds = 3; // the tiny preset has none; 24 validation documents call for them
     c.discriminativeFactor = 1;
     const result = await runTraining(c);
     assert.ok(result.test.avg! >= 0.95, `averaged test accuracy ${result.test.avg}`);
@@ -82,6 +83,15 @@ Deno.test({
     );
     assert.ok(ftValid.length >= 2);
     assert.ok(ftValid.at(-1).loss < ftValid[0].loss, "fine-tuning lowers the LM validation loss");
+    // Validation is small here: stage 3 first trained its held-out folds, each logged with its
+    // accuracy on the documents it left out, which together are every labelled document.
+    for (const dir of ["fwd", "bwd"]) {
+      const folds = rows.filter((r) => r.type === "held-out" && r.direction === dir);
+      assert.equal(folds.length, c.classify.heldOutFolds, dir);
+      const labelled = folds[0].trainDocs + folds[0].heldDocs;
+      assert.equal(folds.reduce((a, r) => a + r.heldDocs, 0), labelled);
+      assert.ok(folds.every((r) => r.accuracy >= 0.5 && r.accuracy <= 1), JSON.stringify(folds));
+    }
     for (
       const f of [
         "pretrain-fwd",

@@ -174,6 +174,21 @@ export interface WarningEvent {
   message: string;
 }
 
+/**
+ * One of stage 3's held-out folds (`held_out.ts`): trained on the other folds, its accuracy on
+ * the labelled documents it left out.
+ */
+export interface HeldOutEvent {
+  type: "held-out";
+  direction: Direction;
+  /** 1-based. */
+  fold: number;
+  folds: number;
+  trainDocs: number;
+  heldDocs: number;
+  accuracy: number;
+}
+
 /** A stage stopped before its last epoch because validation stopped improving. */
 export interface EarlyStopEvent {
   type: "early-stop";
@@ -201,6 +216,7 @@ export type MetricsEvent =
   | LmEvalEvent
   | LrFindEvent
   | WarningEvent
+  | HeldOutEvent
   | EarlyStopEvent
   | EndEvent;
 

@@ -196,6 +196,14 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
   },
   "lr-find": { stage, direction, ...RANGE_FIELDS },
   "warning": { stage, direction, message: isString },
+  "held-out": {
+    direction,
+    fold: number,
+    folds: number,
+    trainDocs: number,
+    heldDocs: number,
+    accuracy: number,
+  },
   "early-stop": { stage, direction, epoch: number },
   "end": { seconds: number },
 };

@@ -62,6 +62,15 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
     labels,
     confusion,
   },
+  "held-out": {
+    type: "held-out",
+    direction: "bwd",
+    fold: 2,
+    folds: 3,
+    trainDocs: 66,
+    heldDocs: 34,
+    accuracy: 0.7,
+  },
   "mistakes": {
     type: "mistakes",
     of: "blend",

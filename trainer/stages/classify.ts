@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SMALL_VALIDATION } from "../../shared/confusion.ts";
+import { scoreProbabilities, SMALL_VALIDATION } from "../../shared/confusion.ts";
 import type { AwdLstm } from "../../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../../shared/model/classifier.ts";
 import { headPreset } from "../../shared/model/config.ts";
@@ -190,8 +190,18 @@ async function heldOutAnswers(
       const { passes, epochs } = schedule(c, foldDocs);
       const o = { ...classifyOptions(c, dir, epochs, passes), seed: foldSeed };
       const quiet = { ...o, checkpointDir: undefined, resume: false };
+      // Its steps stay out of metrics.jsonl (they would mix with the real run's curves).
       await trainClassifier(clf, foldDocs, [], quiet, new MetricsLog(), ctx.stop);
-      return await predictProbabilities(clf, held.map((i) => docs[i].ids));
+      const probs = await predictProbabilities(clf, held.map((i) => docs[i].ids));
+      await logFold(
+        ctx,
+        dir,
+        [f + 1, folds],
+        [train.length, held.length],
+        probs,
+        held.map((i) => docs[i].label),
+      );
+      return probs;
     } finally {
       clf.dispose();
     }
@@ -199,6 +209,31 @@ async function heldOutAnswers(
   const save = (p: HeldOutProbs) => saveHeldOut(path, fingerprint, folds, p);
   const labels = docs.map((d) => d.label);
   return !!await crossFit(labels, folds, done, run, save, () => ctx.stop.requested);
+}
+
+/** Says how a held-out fold scored on the documents it left out, and logs it. */
+async function logFold(
+  ctx: RunContext,
+  dir: Direction,
+  [fold, folds]: [number, number],
+  [trainDocs, heldDocs]: [number, number],
+  probs: Float32Array[],
+  truth: number[],
+) {
+  const { accuracy } = scoreProbabilities(probs, truth, ctx.task.labels.length);
+  console.error(
+    `stage 3 ${dir}, held-out fold ${fold}/${folds}: ${(100 * accuracy).toFixed(1)}% on the ` +
+      `${heldDocs} documents it left out`,
+  );
+  await ctx.log.add({
+    type: "held-out",
+    direction: dir,
+    fold,
+    folds,
+    trainDocs,
+    heldDocs,
+    accuracy,
+  });
 }
 
 /** What {@linkcode classify} leaves: the trained classifier, or where a stop saved it. */
