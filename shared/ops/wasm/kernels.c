@@ -604,7 +604,6 @@ static float row_exp_sum(float* l, int V, float m, int keep) {
 TASK_FN xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
                          const float* w, const float* bias, const int* targets, float* wP,
                          float* scratch, float* partial) {
-  float* pk = pack_of(c, tid);
   xent_pack(c, tid, nt, V, E, w, wP);
   float* L = scratch + tid * XENT_CHUNK * V;
   int r0, r1;
