@@ -59,6 +59,13 @@ export function assembleTask(parts: TaskParts, options: AssembleOptions): TaskDa
   if (new Set(labels).size !== labels.length) {
     throw new Error(`Cannot load ${where}: a label is listed twice in [${labels}]; list each once`);
   }
+  if (labels.length < 2) {
+    throw new Error(
+      `Cannot load ${where}: every train row has the label ${JSON.stringify(labels[0])}; a ` +
+        "classifier needs two labels or more: check the label column (--label-field) or add " +
+        "rows of the other classes",
+    );
+  }
   checkKnown(train, "train", labels, where, "add it to the class list");
   // Texts read as labels (swapped or wrong columns) give nearly one class per row.
   if (!parts.labels && train.length >= 20 && labels.length > train.length / 2) {

@@ -24,15 +24,16 @@ Deno.test("assembleTask: carves seeded stratified test and valid splits when mis
 Deno.test("assembleTask: given parts and class lists are kept as they are", () => {
   const task = assembleTask(
     {
-      train: rows(3, "x"),
+      train: [...rows(3, "x"), ...rows(2, "y")],
       valid: rows(1, "x"),
       test: rows(1, "x"),
       unlabeled: ["u"],
-      labels: ["x"],
+      labels: ["y", "x"],
     },
     { name: "t", source: "mem" },
   );
-  assert.deepEqual([task.train.length, task.valid!.length, task.test.length], [3, 1, 1]);
+  assert.deepEqual(task.labels, ["y", "x"]);
+  assert.deepEqual([task.train.length, task.valid!.length, task.test.length], [5, 1, 1]);
   assert.deepEqual(task.unlabeled, ["u"]);
 });
 
@@ -46,19 +47,25 @@ Deno.test("assembleTask: empty classes, unseen labels and empty parts are clear 
       ),
     /Cannot load task ag \(train\.csv\): class "Sports" has no train rows; add rows for it or drop it/,
   );
+  const ab = [...rows(5, "a"), ...rows(5, "b")];
   assert.throws(
-    () => assembleTask({ train: rows(5, "a"), test: rows(1, "c") }, opts),
-    /Cannot load task ag \(train\.csv\): test label "c" is not among the train labels \[a\]/,
+    () => assembleTask({ train: ab, test: rows(1, "c") }, opts),
+    /Cannot load task ag \(train\.csv\): test label "c" is not among the train labels \[a, b\]/,
   );
   assert.throws(
-    () => assembleTask({ train: rows(5, "a"), valid: rows(1, "z"), test: rows(1, "a") }, opts),
+    () => assembleTask({ train: ab, valid: rows(1, "z"), test: rows(1, "a") }, opts),
     /valid label "z" is not among/,
   );
   assert.throws(() => assembleTask({ train: [] }, opts), /Cannot load task ag .*: no train rows/);
-  assert.throws(() => assembleTask({ train: rows(5, "a"), test: [] }, opts), /no test rows/);
+  assert.throws(() => assembleTask({ train: ab, test: [] }, opts), /no test rows/);
   assert.throws(
-    () => assembleTask({ train: rows(5, "a"), test: rows(1, "a"), labels: ["b"] }, opts),
+    () => assembleTask({ train: ab, test: rows(1, "a"), labels: ["b", "c"] }, opts),
     /train label "a" is not among/,
+  );
+  // One label: no classifier to train (tfjs failed deep in stage 3 with "depth must be >=2").
+  assert.throws(
+    () => assembleTask({ train: rows(5, "a"), test: rows(1, "a") }, opts),
+    /Cannot load task ag \(train\.csv\): every train row has the label "a"; a classifier needs two labels or more: check the label column/,
   );
 });
 
