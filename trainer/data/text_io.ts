@@ -55,15 +55,23 @@ export async function openBytes(path: string): Promise<ReadableStream<Uint8Array
   return isGzipPath(path) ? stream.pipeThrough(new DecompressionStream("gzip")) : stream;
 }
 
+/** The UTF-16 byte order a file's byte-order mark names (Excel's "Unicode text"), if any. */
+function utf16Bom(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return "utf-16be";
+  return undefined;
+}
+
 /**
- * Decodes bytes as UTF-8, or as Latin-1 when they are not valid UTF-8
- * (e.g. the TREC training file) and `encoding` is `"auto"`.
+ * Decodes bytes as UTF-8 (UTF-16 where a byte-order mark says so), or as Latin-1 when they
+ * are not valid UTF-8 (e.g. the TREC training file) and `encoding` is `"auto"`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeBytes } from "./text_io.ts";
  * assert.equal(decodeBytes(new Uint8Array([0x63, 0x61, 0x66, 0xe9])), "café");
+ * assert.equal(decodeBytes(new Uint8Array([0xff, 0xfe, 0x68, 0, 0x69, 0])), "hi");
  * ```
  */
 export function decodeBytes(
@@ -71,11 +79,26 @@ export function decodeBytes(
   encoding: Encoding = "auto",
   path = "input",
 ): string {
-  if (encoding === "latin1") return new TextDecoder("latin1").decode(bytes);
+  return decodeNamed(bytes, encoding, path).text;
+}
+
+/** {@linkcode decodeBytes}, and which encoding it read. */
+function decodeNamed(
+  bytes: Uint8Array,
+  encoding: Encoding,
+  path: string,
+): { text: string; read: string } {
+  if (encoding === "latin1") {
+    return { text: new TextDecoder("latin1").decode(bytes), read: "latin1" };
+  }
+  const bom = utf16Bom(bytes);
+  if (bom) return { text: new TextDecoder(bom).decode(bytes), read: bom };
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), read: "utf-8" };
   } catch {
-    if (encoding === "auto") return new TextDecoder("latin1").decode(bytes);
+    if (encoding === "auto") {
+      return { text: new TextDecoder("latin1").decode(bytes), read: "latin1" };
+    }
     throw new Error(`Cannot decode ${path}: bytes are not valid UTF-8; pass encoding "latin1"`);
   }
 }
@@ -118,14 +141,29 @@ export async function* readTextChunks(
   if (encoding === "auto" && !isGzipPath(path)) {
     const size = (await statOrThrow(path)).size;
     if (size <= AUTO_WHOLE_LIMIT) {
-      yield await readText(path, "auto");
+      const { text, read } = decodeNamed(
+        await new Response(await openBytes(path)).bytes(),
+        "auto",
+        path,
+      );
+      if (read === "latin1") {
+        console.error(
+          `note: ${path} is not UTF-8; read as Windows-1252 (Latin-1): if its accents look wrong, ` +
+            "save it as UTF-8",
+        );
+      }
+      yield text;
       return;
     }
   }
   const latin1 = encoding === "latin1";
-  const decoder = new TextDecoder(latin1 ? "latin1" : "utf-8", { fatal: !latin1 });
+  let decoder: TextDecoder | undefined;
   // Only decoder failures mean "not UTF-8"; a corrupt gzip must surface as itself.
   const decode = (bytes?: Uint8Array): string => {
+    decoder ??= new TextDecoder(
+      latin1 ? "latin1" : (bytes && utf16Bom(bytes)) ?? "utf-8",
+      { fatal: !latin1 },
+    );
     try {
       return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
     } catch {

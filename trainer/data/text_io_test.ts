@@ -43,3 +43,29 @@ Deno.test("readText: a missing file names the path", async () => {
     /Cannot open \/nonexistent\/x\.txt: no such file/,
   );
 });
+
+/** `text` in UTF-16 with its byte-order mark (Excel's "Unicode text" export is UTF-16LE). */
+function utf16(text: string, bigEndian = false): Uint8Array {
+  const out = new Uint8Array(2 + 2 * text.length);
+  out.set(bigEndian ? [0xfe, 0xff] : [0xff, 0xfe]);
+  for (let i = 0; i < text.length; i++) {
+    const u = text.charCodeAt(i), at = 2 + 2 * i;
+    out[at + (bigEndian ? 1 : 0)] = u & 0xff;
+    out[at + (bigEndian ? 0 : 1)] = u >> 8;
+  }
+  return out;
+}
+
+Deno.test("readLines: UTF-16 files with a byte-order mark, whole and streamed from gzip", async () => {
+  const text = "text\tlabel\r\ncafé ☕\tpos\r\n";
+  await using dir = await tempFiles({
+    "le.tsv": utf16(text),
+    "be.tsv": utf16(text, true),
+    "le.tsv.gz": await gzip(utf16(text)),
+  });
+  for (const name of ["le.tsv", "be.tsv", "le.tsv.gz"]) {
+    const lines = await Array.fromAsync(readLines(`${dir.path}/${name}`));
+    assert.deepEqual(lines, ["text\tlabel", "café ☕\tpos"], name);
+  }
+  assert.equal(decodeBytes(utf16("a", true)), "a");
+});
