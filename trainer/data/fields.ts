@@ -9,7 +9,7 @@ import { LABEL_RULE, labelText, parseJsonObject } from "../../shared/jsonl.ts";
 import { readCsv } from "./csv.ts";
 import { rowError } from "./errors.ts";
 import { chooseFields, type ChosenFields } from "./field_names.ts";
-import { type Encoding, readLines } from "./text_io.ts";
+import { decodeBytes, type Encoding, openBytes, readLines } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
 
 /** Options of {@linkcode readFieldCsv} and {@linkcode readJsonl}. */
@@ -18,7 +18,7 @@ export interface FieldOptions {
   textField?: string | string[];
   /** Label field name. Default `"label"`. */
   labelField?: string;
-  /** CSV delimiter. Default `","`. */
+  /** CSV delimiter. Default: `","`, or `";"` when the header line has semicolons and no comma. */
   delimiter?: string;
   /** Text encoding; default `"auto"`. */
   encoding?: Encoding;
@@ -51,7 +51,8 @@ export async function readFieldCsv(
   let header: string[] | undefined;
   let textAt: number[] = [];
   let labelAt = -1;
-  for await (const { fields, line } of readCsv(path, options)) {
+  const delimiter = options.delimiter ?? await sniffDelimiter(path, options.encoding);
+  for await (const { fields, line } of readCsv(path, { ...options, delimiter })) {
     if (!header) {
       header = fields.map((f) => f.trim());
       const chosen = namedFields(header, options, path, line);
@@ -65,6 +66,23 @@ export async function readFieldCsv(
     rows.push(makeRow(textAt.map((i) => fields[i]), fields[labelAt], path, line, options));
   }
   return rows;
+}
+
+/**
+ * `";"` where the file's first line has semicolons and no comma (spreadsheets in locales whose
+ * decimal mark is the comma save CSV so), else `","`; says so when it is `";"`.
+ */
+async function sniffDelimiter(path: string, encoding?: Encoding): Promise<string> {
+  const reader = (await openBytes(path)).getReader();
+  const { value } = await reader.read(); // the first chunk holds the header line
+  await reader.cancel();
+  // Latin-1 never fails: strict UTF-8 could on a character cut at the chunk's end.
+  const first = value
+    ? decodeBytes(value, encoding === "utf-8" ? "latin1" : encoding).split("\n")[0]
+    : "";
+  if (first.includes(",") || !first.includes(";")) return ",";
+  console.error(`note: ${path}: fields separated by ";" (its first line has no comma)`);
+  return ";";
 }
 
 /**

@@ -98,3 +98,17 @@ Deno.test("readFieldCsv, readJsonl: usual column names are found without flags, 
     /odd\.csv:1: no text field by a usual name among its fields \(a, b\); name them with --text-field NAME and --label-field NAME/,
   );
 });
+
+Deno.test("readFieldCsv: semicolons between fields where the header has no comma", async () => {
+  await using dir = await tempFiles({
+    "semi.csv": 'text;label\n"good, really";pos\nbad film;neg\n',
+    "comma.csv": "text,label\nfine; really,pos\n",
+  });
+  const semi = await readFieldCsv(`${dir.path}/semi.csv`);
+  assert.deepEqual(semi.map((r) => [r.text, r.label]), [["good, really", "pos"], [
+    "bad film",
+    "neg",
+  ]]);
+  const comma = await readFieldCsv(`${dir.path}/comma.csv`);
+  assert.deepEqual(comma.map((r) => [r.text, r.label]), [["fine; really", "pos"]]);
+});
