@@ -185,6 +185,28 @@ async function looksZhang(spec: TaskSpec): Promise<boolean> {
   return false;
 }
 
+/** Formats people export data sets in that are not text, by their first bytes. */
+const BINARY_FORMATS: [number[], string][] = [
+  [[0x50, 0x41, 0x52, 0x31], "a Parquet file"], // PAR1
+  [[0x50, 0x4b, 0x03, 0x04], "a zip archive (an Excel .xlsx workbook is one)"],
+  [[0xd0, 0xcf, 0x11, 0xe0], "an Excel .xls workbook"],
+  [[0x53, 0x51, 0x4c, 0x69], "an SQLite database"], // SQLi(te format 3)
+];
+
+/** Refuses a file whose first bytes name a binary format, with the fix. */
+async function refuseBinary(path: string): Promise<void> {
+  const reader = (await openBytes(path)).getReader();
+  const { value = new Uint8Array() } = await reader.read();
+  await reader.cancel();
+  const hit = BINARY_FORMATS.find(([magic]) => magic.every((b, i) => value[i] === b));
+  if (hit) {
+    throw new Error(
+      `Cannot read ${path}: it is ${hit[1]}, not text; export it as CSV (UTF-8) or JSON Lines ` +
+        "with a text and a label column",
+    );
+  }
+}
+
 /**
  * Detects a task file's format: a folder or tarball is IMDb when it has its
  * layout (`aclImdb` in the name, `train/pos/…`), else class folders; then by
@@ -214,6 +236,7 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
     ndjson: "jsonl",
     label: "trec",
   };
+  await refuseBinary(path); // also where the name says .csv
   if (ext && byExt[ext]) return byExt[ext];
   for await (const raw of readLines(path)) {
     const line = raw.trim();

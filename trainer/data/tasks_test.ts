@@ -40,6 +40,21 @@ Deno.test("detectTaskFormat: by folder, extension, then first line", async () =>
   );
 });
 
+Deno.test("detectTaskFormat: Parquet and spreadsheet files are refused with the fix", async () => {
+  await using dir = await tempFiles({
+    "train.parquet": new Uint8Array([0x50, 0x41, 0x52, 0x31, 0x15, 0x04]),
+    "data.csv": new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]), // an .xlsx renamed
+  });
+  await assert.rejects(
+    detectTaskFormat(`${dir.path}/train.parquet`),
+    /Cannot read .*train\.parquet: it is a Parquet file, not text; export it as CSV \(UTF-8\) or JSON Lines/,
+  );
+  await assert.rejects(
+    detectTaskFormat(`${dir.path}/data.csv`),
+    /data\.csv: it is a zip archive \(an Excel \.xlsx workbook is one\), not text/,
+  );
+});
+
 Deno.test("loadTask: TSV with its own test file, seeded valid, name from folder", async () => {
   await using dir = await tempFiles({
     "sst2/sentiment-train": tsvRows(40),
