@@ -16,6 +16,7 @@ import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { ProgressBar } from "../shared/progress.ts";
+import { decodeNamed, LATIN1_NOTE } from "../shared/text_decode.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
 
 const HELP = `Usage: deno task predict [options] [TEXT ...]
@@ -160,14 +161,20 @@ export function scorePredictions(
   };
 }
 
+/** The input's text, decoded as the trainer decodes its files (shared/text_decode.ts). */
 async function readInput(path: string): Promise<string> {
-  if (path === "-") return await new Response(Deno.stdin.readable).text();
+  let bytes: Uint8Array;
   try {
-    return await Deno.readTextFile(path);
+    bytes = path === "-"
+      ? await new Response(Deno.stdin.readable).bytes()
+      : await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) fail(`Cannot read ${path}: no such file`, 1);
     fail(`Cannot read ${path}: ${(e as Error).message}`, 1);
   }
+  const { text, read } = decodeNamed(bytes, "auto", path);
+  if (read === "latin1") console.error(LATIN1_NOTE(path === "-" ? "standard input" : path));
+  return text;
 }
 
 /** The command line, checked: the flags' values, the texts given as arguments, batch and device. */

@@ -120,6 +120,30 @@ Deno.test({
     const none = await predict(["--weights", weights]);
     assert.equal(none.code, 2);
     assert.match(new TextDecoder().decode(none.stderr), /Cannot predict: no texts/);
+
+    // A Latin-1 file is read as the trainer reads one (Windows-1252), with a note; a UTF-16 one
+    // by its byte-order mark.
+    const accented = ["win a free cruise, café offert", "meeting at noon, réunion à midi"];
+    await Deno.writeFile(
+      `${weights}/latin1.txt`,
+      Uint8Array.from([...accented.join("\n")].map((ch) => ch.charCodeAt(0))),
+    );
+    const utf16 = "\ufeff" + accented.join("\n");
+    await Deno.writeFile(
+      `${weights}/utf16.txt`,
+      new Uint8Array(Uint16Array.from([...utf16].map((ch) => ch.charCodeAt(0))).buffer),
+    );
+    const again = await loadClassifier(weights);
+    const want = await again.classify(accented);
+    again.dispose();
+    for (const name of ["latin1.txt", "utf16.txt"]) {
+      const r = await predict(["--weights", weights, "--input", `${weights}/${name}`]);
+      const err = new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 0, err);
+      const got = new TextDecoder().decode(r.stdout).trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(got.map((g) => g.score), want.map((w) => w.score), name);
+      assert.equal(/is not UTF-8; read as Windows-1252/.test(err), name === "latin1.txt", err);
+    }
     await Deno.remove(weights, { recursive: true });
   },
 });
