@@ -48,6 +48,7 @@ export interface AssembleOptions {
 export function assembleTask(parts: TaskParts, options: AssembleOptions): TaskData {
   const { name, source, seed = 42, testFraction = 0.2, validFraction = 0.1 } = options;
   const where = `task ${name} (${source})`;
+  parts = withoutEmptyTexts(parts, where);
   let train = parts.train;
   if (train.length === 0) {
     const unlabelled = parts.unlabeled?.length
@@ -118,6 +119,30 @@ function checkKnown(
         `the train labels [${labels.join(", ")}]; ${fix}`,
     );
   }
+}
+
+/** `parts` without the rows whose text is empty or blank, saying how many were left out. */
+function withoutEmptyTexts(parts: TaskParts, where: string): TaskParts {
+  const blank = (text: string) => text.trim() === "";
+  const dropped: string[] = [];
+  const keep = (rows: LabeledDoc[] | undefined, split: string) => {
+    if (!rows) return undefined;
+    const kept = rows.filter((r) => !blank(r.text));
+    if (kept.length < rows.length) dropped.push(`${rows.length - kept.length} ${split}`);
+    return kept;
+  };
+  const out: TaskParts = { ...parts, train: keep(parts.train, "train")! };
+  if (parts.valid) out.valid = keep(parts.valid, "valid");
+  if (parts.test) out.test = keep(parts.test, "test");
+  if (parts.unlabeled) {
+    out.unlabeled = parts.unlabeled.filter((t) => !blank(t));
+    const n = parts.unlabeled.length - out.unlabeled.length;
+    if (n) dropped.push(`${n} unlabelled`);
+  }
+  if (dropped.length) {
+    console.error(`note: ${where}: rows with an empty text left out: ${dropped.join(", ")}`);
+  }
+  return out;
 }
 
 /**

@@ -84,3 +84,33 @@ Deno.test("assembleTask: nearly one label per row means the text was read as the
   const many = Array.from({ length: 30 }, (_, i) => ({ text: "x", label: `c${i % 15}` }));
   assert.equal(assembleTask({ train: many }, { name: "t", source: "t.tsv" }).labels.length, 15);
 });
+
+Deno.test("assembleTask: rows with an empty text are left out and counted", () => {
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (m: string) => said.push(m);
+  try {
+    const task = assembleTask(
+      {
+        train: [...rows(4, "a"), ...rows(4, "b"), { text: "  ", label: "a" }, {
+          text: "",
+          label: "b",
+        }],
+        valid: [...rows(1, "a"), { text: "\n", label: "b" }],
+        test: [...rows(2, "b"), { text: "", label: "a" }],
+        unlabeled: ["u", " "],
+      },
+      { name: "t", source: "t.csv" },
+    );
+    assert.deepEqual(
+      [task.train.length, task.valid!.length, task.test.length, task.unlabeled!.length],
+      [8, 1, 2, 1],
+    );
+    assert.ok([...task.train, ...task.valid!, ...task.test].every((r) => r.text.trim() !== ""));
+    assert.deepEqual(said, [
+      "note: task t (t.csv): rows with an empty text left out: 2 train, 1 valid, 1 test, 1 unlabelled",
+    ]);
+  } finally {
+    console.error = error;
+  }
+});

@@ -119,6 +119,8 @@ function tsvRow(
   const [left, right] = [line.slice(0, tab).trim(), line.slice(tab + 1).trim()];
   const [text, label] = order === "text-label" ? [left, right] : [right, left];
   if (text && !label && unlabelled) return { text, label: "" };
+  // A labelled row without a text is left out, and counted, when the task is assembled.
+  if (!text && label) return { text, label };
   if (!text || !label) {
     const shape = order === "text-label" ? "text<TAB>label" : "label<TAB>text";
     throw rowError(path, no, `expected ${shape}, found an empty ${text ? "label" : "text"}`);

@@ -67,3 +67,11 @@ Deno.test("readTsv: a row without a tab or label fails with file and line", asyn
     /b\.tsv:3: expected text<TAB>label, found an empty label/,
   );
 });
+
+Deno.test("readTsv: a labelled row without a text is read, for the task to leave out", async () => {
+  await using dir = await tempFiles({ "c.tsv": "good\tpos\n \tneg\n" });
+  assert.deepEqual(await readTsv(`${dir.path}/c.tsv`), [
+    { text: "good", label: "pos" },
+    { text: "", label: "neg" },
+  ]);
+});
