@@ -134,7 +134,9 @@ Deno.test({
     assert.equal(listed.of, "blend");
     assert.equal(listed.wrong, rows2.length - right);
     for (const m of listed.top) assert.notEqual(answers[m.index].label, rows2[m.index][1]);
-    assert.match(await Deno.readTextFile(`${dir}/out/report.html`), /Most confident mistakes/);
+    const report = await Deno.readTextFile(`${dir}/out/report.html`);
+    assert.match(report, /Most confident mistakes/);
+    assert.match(report, /Stage 3's held-out folds/);
     clf.dispose();
 
     // --no-blend: evaluate again, and the folder serves the classifiers alone.

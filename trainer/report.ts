@@ -54,7 +54,7 @@ import {
 import { mistakesSection } from "./report/mistakes.ts";
 import { collectSteps, type StepData, stepSections } from "./report/steps.ts";
 import { REPORT_CSS } from "./report/style.ts";
-import { validSection } from "./report/validation.ts";
+import { heldOutTable, validSection } from "./report/validation.ts";
 
 export type { MetricsRow };
 
@@ -220,6 +220,7 @@ ${stepSections(data)}
 <h2>Validation</h2>
 <p class="note">Per epoch: perplexity for the language-model stages, accuracy for the classifier.</p>
 ${validSection(rows)}
+${heldOutTable(rows)}
 </section>
 ${lrFindSection(rows)}${confusionSection(tests, baselines)}
 ${mistakesSection(rows)}

@@ -7,7 +7,9 @@
  */
 
 import { escapeHtml } from "../../shared/html.ts";
+import { groupThousands } from "../../shared/progress.ts";
 import type { ValidEvent } from "../metrics_events.ts";
+import { byType } from "../metrics_read.ts";
 import { extent, formatTick, lineChart, type Point, type Series } from "./chart.ts";
 import {
   byKnownOrder,
@@ -145,4 +147,34 @@ export function validSection(rows: MetricsRow[]): string {
     `<table class="data"><thead><tr><th>stage</th><th>direction</th><th>epochs</th>` +
     `<th>last loss</th><th>metric</th><th>last</th><th>best</th></tr></thead>` +
     `<tbody>${parts.flatMap((p) => p.rows).join("")}</tbody></table>`;
+}
+
+/**
+ * Stage 3's held-out folds (`held-out` rows), where validation was too small: each fold's
+ * accuracy on the labelled documents it left out; nothing when the run had none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heldOutTable } from "./validation.ts";
+ * const time = "2026-01-01T00:00:00.000Z";
+ * const row = { type: "held-out", direction: "fwd", fold: 1, folds: 3, trainDocs: 66, heldDocs: 34, accuracy: 0.75, time };
+ * assert.match(heldOutTable([row]), /75\.00%/);
+ * assert.equal(heldOutTable([]), "");
+ * ```
+ */
+export function heldOutTable(rows: MetricsRow[]): string {
+  const folds = byType(rows, "held-out");
+  if (!folds.length) return "";
+  const body = folds.map((r) =>
+    `<tr><td>${escapeHtml(r.direction)}</td><td class="num">${r.fold} of ${r.folds}</td>` +
+    `<td class="num">${groupThousands(r.trainDocs)}</td><td class="num">${
+      groupThousands(r.heldDocs)
+    }</td><td class="num">${pct(r.accuracy)}</td></tr>`
+  );
+  return `<h3>Stage 3's held-out folds</h3>
+<p class="note">Validation was too small to fit the blend on: each fold trained on the other
+labelled documents and answered for the ones it left out (its accuracy there).</p>
+<table class="data"><thead><tr><th>direction</th><th>fold</th><th>trained on</th>` +
+    `<th>left out</th><th>accuracy there</th></tr></thead><tbody>${body.join("")}</tbody></table>`;
 }
