@@ -16,7 +16,7 @@ import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { ProgressBar } from "../shared/progress.ts";
-import { decodeNamed, LATIN1_NOTE } from "../shared/text_decode.ts";
+import { decodeUserFile } from "../shared/text_decode.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
 
 const HELP = `Usage: deno task predict [options] [TEXT ...]
@@ -172,9 +172,7 @@ async function readInput(path: string): Promise<string> {
     if (e instanceof Deno.errors.NotFound) fail(`Cannot read ${path}: no such file`, 1);
     fail(`Cannot read ${path}: ${(e as Error).message}`, 1);
   }
-  const { text, read } = decodeNamed(bytes, "auto", path);
-  if (read === "latin1") console.error(LATIN1_NOTE(path === "-" ? "standard input" : path));
-  return text;
+  return decodeUserFile(bytes, path, path === "-" ? "standard input" : path);
 }
 
 /** The command line, checked: the flags' values, the texts given as arguments, batch and device. */

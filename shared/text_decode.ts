@@ -9,11 +9,6 @@
 /** How to turn bytes into text. `"auto"` is UTF-8, falling back to Latin-1 on invalid bytes. */
 export type Encoding = "utf-8" | "latin1" | "auto";
 
-/** What to say when a file was read as Windows-1252 because it is not UTF-8. */
-export const LATIN1_NOTE = (path: string): string =>
-  `note: ${path} is not UTF-8; read as Windows-1252 (Latin-1): if its accents look wrong, ` +
-  "save it as UTF-8";
-
 /** The UTF-16 byte order a file's byte-order mark names (Excel's "Unicode text"), if any. */
 export function utf16Bom(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
@@ -41,8 +36,23 @@ export function decodeBytes(
   return decodeNamed(bytes, encoding, path).text;
 }
 
+/**
+ * A user's whole file as text under `"auto"` ({@linkcode decodeBytes}), saying so when it was
+ * read as Windows-1252 because it is not UTF-8; `shown` names it in that note.
+ */
+export function decodeUserFile(bytes: Uint8Array, path: string, shown = path): string {
+  const { text, read } = decodeNamed(bytes, "auto", path);
+  if (read === "latin1") {
+    console.error(
+      `note: ${shown} is not UTF-8; read as Windows-1252 (Latin-1): if its accents look wrong, ` +
+        "save it as UTF-8",
+    );
+  }
+  return text;
+}
+
 /** {@linkcode decodeBytes}, and which encoding it read. */
-export function decodeNamed(
+function decodeNamed(
   bytes: Uint8Array,
   encoding: Encoding,
   path: string,

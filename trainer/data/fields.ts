@@ -9,7 +9,7 @@ import { LABEL_RULE, labelText, parseJsonObject } from "../../shared/jsonl.ts";
 import { readCsv } from "./csv.ts";
 import { rowError } from "./errors.ts";
 import { chooseFields, type ChosenFields } from "./field_names.ts";
-import { decodeBytes, type Encoding, openBytes, readLines } from "./text_io.ts";
+import { decodeBytes, type Encoding, firstBytes, readLines } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
 
 /** Options of {@linkcode readFieldCsv} and {@linkcode readJsonl}. */
@@ -73,13 +73,10 @@ export async function readFieldCsv(
  * decimal mark is the comma save CSV so), else `","`; says so when it is `";"`.
  */
 async function sniffDelimiter(path: string, encoding?: Encoding): Promise<string> {
-  const reader = (await openBytes(path)).getReader();
-  const { value } = await reader.read(); // the first chunk holds the header line
-  await reader.cancel();
-  // Latin-1 never fails: strict UTF-8 could on a character cut at the chunk's end.
-  const first = value
-    ? decodeBytes(value, encoding === "utf-8" ? "latin1" : encoding).split("\n")[0]
-    : "";
+  // The first chunk holds the header line. Latin-1 never fails: strict UTF-8 could on a
+  // character cut at the chunk's end.
+  const start = await firstBytes(path);
+  const first = decodeBytes(start, encoding === "utf-8" ? "latin1" : encoding).split("\n")[0];
   if (first.includes(",") || !first.includes(";")) return ",";
   console.error(`note: ${path}: fields separated by ";" (its first line has no comma)`);
   return ";";

@@ -13,7 +13,7 @@ import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 import { readFolders } from "./folders.ts";
 import { type ImdbOptions, isImdbMember, readImdb } from "./imdb.ts";
 import { readTar } from "./tar.ts";
-import { type Encoding, openBytes, readLines, statOrThrow } from "./text_io.ts";
+import { type Encoding, firstBytes, openBytes, readLines, statOrThrow } from "./text_io.ts";
 import { readTrec } from "./trec.ts";
 import { readTsv } from "./tsv.ts";
 import type { LabeledDoc, TaskData } from "./types.ts";
@@ -195,10 +195,8 @@ const BINARY_FORMATS: [number[], string][] = [
 
 /** Refuses a file whose first bytes name a binary format, with the fix. */
 async function refuseBinary(path: string): Promise<void> {
-  const reader = (await openBytes(path)).getReader();
-  const { value = new Uint8Array() } = await reader.read();
-  await reader.cancel();
-  const hit = BINARY_FORMATS.find(([magic]) => magic.every((b, i) => value[i] === b));
+  const start = await firstBytes(path);
+  const hit = BINARY_FORMATS.find(([magic]) => magic.every((b, i) => start[i] === b));
   if (hit) {
     throw new Error(
       `Cannot read ${path}: it is ${hit[1]}, not text; export it as CSV (UTF-8) or JSON Lines ` +

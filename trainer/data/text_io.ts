@@ -4,13 +4,7 @@
  *
  * @module
  */
-import {
-  decodeBytes,
-  decodeNamed,
-  type Encoding,
-  LATIN1_NOTE,
-  utf16Bom,
-} from "../../shared/text_decode.ts";
+import { decodeBytes, decodeUserFile, type Encoding, utf16Bom } from "../../shared/text_decode.ts";
 
 export { decodeBytes, type Encoding };
 
@@ -62,6 +56,26 @@ export async function openBytes(path: string): Promise<ReadableStream<Uint8Array
 }
 
 /**
+ * The first chunk of `path`'s bytes (gunzipped where it is gzip; empty for an empty file), for
+ * looking at its start without reading it all.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstBytes } from "./text_io.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "PAR1");
+ * assert.deepEqual([...await firstBytes(`${dir}/a.txt`)], [0x50, 0x41, 0x52, 0x31]);
+ * ```
+ */
+export async function firstBytes(path: string): Promise<Uint8Array> {
+  const reader = (await openBytes(path)).getReader();
+  const { value = new Uint8Array() } = await reader.read();
+  await reader.cancel();
+  return value;
+}
+
+/**
  * Reads a whole (optionally gzipped) file as text; see {@linkcode decodeBytes}.
  *
  * @example
@@ -99,13 +113,7 @@ export async function* readTextChunks(
   if (encoding === "auto" && !isGzipPath(path)) {
     const size = (await statOrThrow(path)).size;
     if (size <= AUTO_WHOLE_LIMIT) {
-      const { text, read } = decodeNamed(
-        await new Response(await openBytes(path)).bytes(),
-        "auto",
-        path,
-      );
-      if (read === "latin1") console.error(LATIN1_NOTE(path));
-      yield text;
+      yield decodeUserFile(await new Response(await openBytes(path)).bytes(), path);
       return;
     }
   }
