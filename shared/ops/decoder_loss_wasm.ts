@@ -18,6 +18,7 @@ import {
   copyIn,
   copyOut,
   HEAP_BASE,
+  type KernelPool,
   kernels,
   TASK_XENT_FORWARD,
   TASK_XENT_TRAIN,
@@ -64,57 +65,74 @@ export function registerDecoderLossWasmKernels(): void {
   tf.registerKernel({
     kernelName: XENT_FORWARD_KERNEL,
     backendName: "wasm",
-    kernelFunc: ({ inputs, backend }) => {
-      const ins = inputs as Record<string, TensorInfo>;
-      checkInputs(XENT_FORWARD_KERNEL, ins);
-      const { h, weight, bias, targets } = ins;
-      const [N, E] = h.shape, V = weight.shape[0];
-      const b = backend as unknown as WasmBackendLike;
-      const p = kernels();
-      try {
-        const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
-        const wP = p.alloc(Math.ceil(V / 8) * 8 * E), scratch = p.alloc(p.threads * CHUNK * V);
-        const partial = p.alloc(p.threads);
-        p.f32(partial, p.threads).fill(0);
-        p.run(TASK_XENT_FORWARD, [N, V, E, hO, wO, bO, tO, wP, scratch, partial], N * V * E, E);
-        return scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
-      } finally {
-        p.top = HEAP_BASE;
-      }
-    },
+    kernelFunc: ({ inputs, backend }) =>
+      xentCall(XENT_FORWARD_KERNEL, inputs, backend, (x) => {
+        const { p, N, V, E } = x;
+        p.run(TASK_XENT_FORWARD, [N, V, E, ...x.ins, x.wP, x.scratch, x.partial], N * V * E, E);
+        return x.loss();
+      }),
   });
   tf.registerKernel({
     kernelName: XENT_TRAIN_KERNEL,
     backendName: "wasm",
-    kernelFunc: ({ inputs, backend }) => {
-      const ins = inputs as Record<string, TensorInfo>;
-      checkInputs(XENT_TRAIN_KERNEL, ins);
-      const { h, weight, bias, targets } = ins;
-      const [N, E] = h.shape, V = weight.shape[0];
-      const b = backend as unknown as WasmBackendLike;
-      const p = kernels();
-      try {
-        const [hO, wO, bO, tO] = copyIn(p, b, [h, weight, bias, targets]);
-        const wP = p.alloc(Math.ceil(V / 8) * 8 * E), scratch = p.alloc(p.threads * CHUNK * V);
+    kernelFunc: ({ inputs, backend }) =>
+      xentCall(XENT_TRAIN_KERNEL, inputs, backend, (x) => {
+        const { p, N, V, E } = x;
         const acc = p.alloc(Math.max(1, p.threads - 1) * (V * E + V));
         const shapes = [[N, E], [V, E], [V]];
         const [dh, dw, db] = shapes.map(([r, c]) => p.alloc(r * (c ?? 1)));
-        const partial = p.alloc(p.threads);
-        p.f32(partial, p.threads).fill(0);
         const scaleBits = new Int32Array(new Float32Array([1 / N]).buffer)[0];
         p.run(
           TASK_XENT_TRAIN,
-          [N, V, E, hO, wO, bO, tO, scaleBits, wP, scratch, acc, dh, dw, db, partial],
+          [N, V, E, ...x.ins, scaleBits, x.wP, x.scratch, acc, dh, dw, db, x.partial],
           3 * N * V * E,
           Math.max(E, V, CHUNK),
         );
-        const loss = scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
-        return [loss, ...copyOut(p, b, shapes, [dh, dw, db])];
-      } finally {
-        p.top = HEAP_BASE;
-      }
-    },
+        return [x.loss(), ...copyOut(p, x.b, shapes, [dh, dw, db])];
+      }),
   });
+}
+
+/** What both kernels have in the kernels' memory while one runs (see {@linkcode xentCall}). */
+interface XentCall {
+  p: KernelPool;
+  b: WasmBackendLike;
+  N: number;
+  V: number;
+  E: number;
+  /** Offsets of h, weight, bias and targets. */
+  ins: number[];
+  /** Room for the packed weights (xent_pack), each thread's logit chunk, each thread's loss sum. */
+  wP: number;
+  scratch: number;
+  partial: number;
+  /** The mean loss from the threads' sums, as a scalar output. */
+  loss(): TensorInfo;
+}
+
+/** Checks and copies in a cross-entropy kernel's inputs and buffers, runs `run`, frees them. */
+function xentCall<R>(
+  name: string,
+  inputs: unknown,
+  backend: unknown,
+  run: (x: XentCall) => R,
+): R {
+  const ins = inputs as Record<string, TensorInfo>;
+  checkInputs(name, ins);
+  const { h, weight, bias, targets } = ins;
+  const [N, E] = h.shape, V = weight.shape[0];
+  const b = backend as WasmBackendLike;
+  const p = kernels();
+  try {
+    const offsets = copyIn(p, b, [h, weight, bias, targets]);
+    const wP = p.alloc(Math.ceil(V / 8) * 8 * E), scratch = p.alloc(p.threads * CHUNK * V);
+    const partial = p.alloc(p.threads);
+    p.f32(partial, p.threads).fill(0);
+    const loss = () => scalarOut(b, p.f32(partial, p.threads).reduce((a, x) => a + x, 0) / N);
+    return run({ p, b, N, V, E, ins: offsets, wP, scratch, partial, loss });
+  } finally {
+    p.top = HEAP_BASE;
+  }
 }
 
 /**
