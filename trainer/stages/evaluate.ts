@@ -21,6 +21,7 @@ import {
   blendIn,
   type BlendSummary,
   heldOutBagOfWords,
+  type LstmAnswers,
   removeBaseline,
   scoreBaseline,
   selfTrainedBaseline,
@@ -138,42 +139,55 @@ export async function scoreTest(
       confusion,
     });
   }
-  let served = avg.test; // what OUT/ serves: the average, or the blend below
   const blend = c.blend && c.baseline && !!task.valid?.length;
   if (c.blend && c.baseline && !blend) {
     console.error("blend: no validation documents to weigh it on; the classifiers serve alone");
   }
   // A bag-of-words model from an earlier evaluation must not be served beside these classifiers.
   if (!blend) await removeBaseline(c.out);
-  if (!c.baseline) {
-    await logMistakes(ctx, served, "avg");
-    return scores;
-  }
-  const baseline = await scoreBaseline(ctx);
-  scores.baseline = baseline.summary;
-  if (blend) {
-    // Each direction's own weights too, when the average is of two.
-    const byDirection = dirs.length > 1
-      ? Object.fromEntries(
-        dirs.map((d) => [d, { valid: probsOf[d]!.valid, heldOut: probsOf[d]!.heldOut }]),
-      )
-      : {};
-    const self = c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
-    if (self) scores.selfTrain = self.summary;
-    const bow = heldOutBagOfWords(ctx, baseline, self, !!heldOut);
-    const blended = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
-    scores.blend = blended.summary;
-    served = blended.test;
-  }
-  await logMistakes(ctx, served, scores.blend ? "blend" : "avg");
+  const served = c.baseline ? await withBaseline(ctx, scores, probsOf, avg, blend) : avg.test;
+  await logMistakes(ctx, served, truth, scores.blend ? "blend" : "avg");
   return scores;
 }
 
+/**
+ * Scores the bag-of-words baseline into `scores` and, with `blend`, blends it in (after
+ * self-training it where set); returns what OUT/ then serves on the test split.
+ */
+async function withBaseline(
+  ctx: RunContext,
+  scores: TestScores,
+  probsOf: Partial<Record<Direction, SplitProbabilities>>,
+  avg: LstmAnswers,
+  blend: boolean,
+): Promise<Float32Array[]> {
+  const baseline = await scoreBaseline(ctx);
+  scores.baseline = baseline.summary;
+  if (!blend) return avg.test;
+  const dirs = Object.keys(probsOf) as Direction[];
+  // Each direction's own weights too, when the average is of two.
+  const byDirection = dirs.length > 1
+    ? Object.fromEntries(
+      dirs.map((d) => [d, { valid: probsOf[d]!.valid, heldOut: probsOf[d]!.heldOut }]),
+    )
+    : {};
+  const self = ctx.c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
+  if (self) scores.selfTrain = self.summary;
+  const bow = heldOutBagOfWords(ctx, baseline, self, !!avg.heldOut);
+  const blended = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
+  scores.blend = blended.summary;
+  return blended.test;
+}
+
 /** Logs the served classifier's most confident test mistakes (a `mistakes` row) and says so. */
-async function logMistakes(ctx: RunContext, probs: Float32Array[], of: "blend" | "avg") {
+async function logMistakes(
+  ctx: RunContext,
+  probs: Float32Array[],
+  truth: number[],
+  of: "blend" | "avg",
+) {
   const { task } = ctx;
   if (!probs.length) return;
-  const truth = task.test.map((d) => task.labels.indexOf(d.label));
   const m = confidentMistakes(probs, truth, task.labels, task.test.map((d) => d.text));
   await ctx.log.add({ type: "mistakes", of, ...m });
   if (m.wrong) {
