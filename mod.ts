@@ -22,6 +22,9 @@ export type {
   Prediction,
 } from "./shared/pipeline.ts";
 export type { ClassifierFiles, ClassifierSource, ModelFiles } from "./shared/model/source.ts";
+export { explain, explainText } from "./shared/explain.ts";
+export type { ExplainedPiece, ExplainOptions, Explanation } from "./shared/explain.ts";
+export type { ProbabilitiesFn } from "./shared/classify.ts";
 export { loadCpuClassifier } from "./shared/infer/cpu_classifier.ts";
 export type { CpuClassifierOptions } from "./shared/infer/cpu_classifier.ts";
 export { DEVICES } from "./shared/backend.ts";

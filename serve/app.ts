@@ -18,7 +18,8 @@ import { type LogEntry, requestLog } from "./middleware/request_log.ts";
 import { openApiSpec } from "./openapi.ts";
 import { docsPage, indexPage, STYLE, TRY_SCRIPT } from "./pages.ts";
 import { headLength } from "./middleware/head_length.ts";
-import { parseTexts } from "./texts.ts";
+import { parseExplainBody, parseTexts } from "./texts.ts";
+import { explainText } from "../shared/explain.ts";
 
 /** Options of {@linkcode createApp}; every field has a default. */
 export interface ServeOptions {
@@ -28,6 +29,10 @@ export interface ServeOptions {
   maxTexts?: number;
   /** Most characters per text (default 100 000). */
   maxChars?: number;
+  /** Most characters of a text to explain (default 10 000): each piece classifies it again. */
+  maxExplainChars?: number;
+  /** Most pieces an explained text is cut into (default 200; see `explainText`). */
+  explainMaxPieces?: number;
   /** Micro-batching window in ms; 0 disables batching (default 5). */
   batchWindowMs?: number;
   /** Flush the batch at once at this many texts (default 32). */
@@ -67,6 +72,7 @@ const ROUTES: Record<string, string[]> = {
   "/try.js": ["GET", "HEAD"],
   "/style.css": ["GET", "HEAD"],
   "/v1/classify": ["POST"],
+  "/v1/explain": ["POST"],
   "/v1/model": ["GET", "HEAD"],
 };
 
@@ -118,11 +124,20 @@ export function createApp(
   const maxTexts = options.maxTexts ?? 64;
   const maxChars = options.maxChars ?? 100_000;
   const maxQueueChars = options.maxQueueChars ?? 1_000_000;
+  const maxExplainChars = options.maxExplainChars ?? 10_000;
+  const explainMaxPieces = options.explainMaxPieces ?? 200;
   const deadlineMs = options.deadlineMs ?? 30_000;
   const model = modelState(classifier);
   const ready = model.ready;
   let batcher: Batcher | undefined;
-  const spec = openApiSpec({ maxBodyBytes, maxTexts, maxChars, apiKey: !!options.apiKey });
+  const spec = openApiSpec({
+    maxBodyBytes,
+    maxTexts,
+    maxChars,
+    maxExplainChars,
+    explainMaxPieces,
+    apiKey: !!options.apiKey,
+  });
 
   const app = new Hono<Env>();
   useMiddleware(app, options);
@@ -141,27 +156,47 @@ export function createApp(
         : c.json({ status: model.status() }, 503),
   );
   app.get("/v1/model", (c) => c.json(modelInfo(ready())));
-  app.post("/v1/classify", jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000), async (c) => {
-    const clf = ready();
-    const texts = parseTexts(c.get("body"), maxTexts, maxChars);
+  const maxBatch = options.maxBatch ?? 32;
+  const limits = { deadlineMs, maxQueueChars, drain: options.drain };
+  // One batcher for every route, made when the model is there.
+  const batched = (clf: Classifier): Batcher => {
     if (!batcher) {
       batcher = new Batcher((t) => clf.probabilities(t), {
         windowMs: options.batchWindowMs ?? 5,
-        maxBatch: options.maxBatch ?? 32,
+        maxBatch,
         maxQueueChars,
       });
       options.drain?.onStart(() => batcher?.flush());
     }
+    return batcher;
+  };
+  const body = jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000);
+  app.post("/v1/classify", body, async (c) => {
+    const clf = ready();
+    const texts = parseTexts(c.get("body"), maxTexts, maxChars);
     const { probs, batchSize, queueMs, computeMs } = await runWithin(
-      batcher,
+      batched(clf),
       texts,
       c.req.raw.signal,
-      { deadlineMs, maxQueueChars, drain: options.drain },
+      limits,
     );
     c.set("batchSize", batchSize);
     c.set("queueMs", Math.round(queueMs * 100) / 100);
     c.set("computeMs", Math.round(computeMs * 100) / 100);
     return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
+  });
+  app.post("/v1/explain", body, async (c) => {
+    const clf = ready();
+    const { text, label } = parseExplainBody(c.get("body"), maxExplainChars, clf.info.labels);
+    // The text's variants queue with every other request, a batch at a time.
+    const probabilities = async (texts: string[]) =>
+      (await runWithin(batched(clf), texts, c.req.raw.signal, limits)).probs;
+    const explanation = await explainText(probabilities, clf.info.labels, text, {
+      label,
+      maxPieces: explainMaxPieces,
+      chunk: maxBatch,
+    });
+    return c.json(explanation);
   });
 
   app.notFound(notFound);

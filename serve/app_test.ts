@@ -244,6 +244,7 @@ Deno.test("openapi.json and docs describe every route", async () => {
   assert.equal(spec.openapi, "3.1.0");
   const routes = [
     "/v1/classify",
+    "/v1/explain",
     "/v1/model",
     "/healthz",
     "/openapi.json",
@@ -310,7 +311,9 @@ Deno.test("pages: strict CSP, no framing, script and style from the server; HEAD
   }
   const js = await a.request("/try.js");
   assert.match(js.headers.get("content-type") ?? "", /^text\/javascript/);
-  assert.match(await js.text(), /fetch\("\/v1\/classify"/);
+  const script = await js.text();
+  assert.match(script, /call\("\/v1\/classify"/);
+  assert.match(script, /call\("\/v1\/explain"/);
   const css = await a.request("/style.css");
   assert.match(css.headers.get("content-type") ?? "", /^text\/css/);
   assert.match(await css.text(), /textarea\{/);

@@ -6,8 +6,7 @@
  * @module
  */
 
-/** The one model call a batcher makes. */
-export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
+import type { ProbabilitiesFn } from "../shared/classify.ts";
 
 /** Options of {@linkcode Batcher}. */
 export interface BatcherOptions {
@@ -110,6 +109,7 @@ export class Batcher {
   // Characters per millisecond of recent model calls, for Retry-After.
   #rate = 0;
 
+  /** `fn`: the one model call a batcher makes. */
   constructor(readonly fn: ProbabilitiesFn, readonly options: BatcherOptions) {}
 
   /** Texts in the model call now running (0 when none). */

@@ -38,6 +38,8 @@ const HELP = `Usage: ${PROGRAM} [options]
   --max-body-bytes N    largest request body (default 1048576)
   --max-texts N         most texts per request (default 64)
   --max-chars N         most characters per text (default 100000)
+  --max-explain-chars N most characters of a text to explain; each word costs
+                        one more classification (default 10000)
   --batch-window-ms N   micro-batching window, 0 disables (default 5)
   --max-batch N         flush a batch at this many texts (default 32)
   --max-queue-chars N   characters that may wait for the model; beyond them
@@ -105,6 +107,7 @@ function parseFlags() {
         "max-body-bytes": { type: "string" },
         "max-texts": { type: "string" },
         "max-chars": { type: "string" },
+        "max-explain-chars": { type: "string" },
         "batch-window-ms": { type: "string" },
         "max-batch": { type: "string" },
         "max-queue-chars": { type: "string" },
@@ -163,6 +166,7 @@ function readConfig(): ServeConfig {
       maxBodyBytes: int("max-body-bytes", args["max-body-bytes"], 1 << 20, 1),
       maxTexts: int("max-texts", args["max-texts"], 64, 1),
       maxChars: int("max-chars", args["max-chars"], 100_000, 1),
+      maxExplainChars: int("max-explain-chars", args["max-explain-chars"], 10_000, 1),
       batchWindowMs: int("batch-window-ms", args["batch-window-ms"], 5, 0),
       maxBatch: int("max-batch", args["max-batch"], 32, 1),
       maxQueueChars: int("max-queue-chars", args["max-queue-chars"], 1_000_000, 1),

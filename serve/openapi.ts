@@ -9,6 +9,8 @@ export interface SpecLimits {
   maxBodyBytes: number;
   maxTexts: number;
   maxChars: number;
+  maxExplainChars: number;
+  explainMaxPieces: number;
   apiKey: boolean;
 }
 
@@ -56,6 +58,41 @@ function classifyOperation(limits: SpecLimits, security: Security) {
         "The model is still loading (loading), the queue is full (overloaded, with " +
           "Retry-After), the deadline passed (deadline_exceeded) or the server is shutting " +
           "down (shutting_down)",
+      ),
+    },
+  };
+}
+
+/** The `POST /v1/explain` operation. */
+function explainOperation(limits: SpecLimits, security: Security) {
+  return {
+    summary: "Which words made the answer: each word's weight for a label, by leaving it out",
+    security,
+    requestBody: {
+      required: true,
+      description: `One text of at most ${limits.maxExplainChars} characters; "label" (optional) ` +
+        "picks the label to explain instead of the answer. The text is classified once more " +
+        `for each of its words (for each run of words in a text of over ${limits.explainMaxPieces} words).`,
+      content: {
+        "application/json": { schema: { $ref: "#/components/schemas/ExplainRequest" } },
+      },
+    },
+    responses: {
+      "200": {
+        description: "The answer, and each piece of the text with the fall of the target " +
+          "label's probability when the piece is left out",
+        content: {
+          "application/json": { schema: { $ref: "#/components/schemas/Explanation" } },
+        },
+      },
+      "400": errorResponse("Malformed JSON or an empty text"),
+      "401": errorResponse("Missing or wrong bearer key"),
+      "413": errorResponse("Body or text length over the limit"),
+      "415": errorResponse("Content type is not application/json"),
+      "422": errorResponse("No text, a field of the wrong type, or a label the model lacks"),
+      "503": errorResponse(
+        "The model is still loading, the queue is full, the deadline passed or the server " +
+          "is shutting down (as for /v1/classify)",
       ),
     },
   };
@@ -161,6 +198,38 @@ function schemas(limits: SpecLimits) {
         results: { type: "array", items: { $ref: "#/components/schemas/Prediction" } },
       },
     },
+    ExplainRequest: {
+      type: "object",
+      required: ["text"],
+      properties: {
+        text: { type: "string", minLength: 1, maxLength: limits.maxExplainChars },
+        label: { type: "string" },
+      },
+      additionalProperties: false,
+    },
+    Explanation: {
+      allOf: [{ $ref: "#/components/schemas/Prediction" }, {
+        type: "object",
+        required: ["target", "wordsPerPiece", "pieces"],
+        properties: {
+          target: { type: "string" },
+          wordsPerPiece: { type: "integer", minimum: 1 },
+          pieces: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["text", "start", "end", "weight"],
+              properties: {
+                text: { type: "string" },
+                start: { type: "integer" },
+                end: { type: "integer" },
+                weight: { type: "number" },
+              },
+            },
+          },
+        },
+      }],
+    },
     ModelInfo: {
       type: "object",
       required: ["labels", "directions", "backend", "configs", "checksums", "metrics"],
@@ -200,7 +269,14 @@ function schemas(limits: SpecLimits) {
  * ```ts
  * import assert from "node:assert/strict";
  * import { openApiSpec } from "./openapi.ts";
- * const spec = openApiSpec({ maxBodyBytes: 1024, maxTexts: 4, maxChars: 100, apiKey: false });
+ * const spec = openApiSpec({
+ *   maxBodyBytes: 1024,
+ *   maxTexts: 4,
+ *   maxChars: 100,
+ *   maxExplainChars: 100,
+ *   explainMaxPieces: 200,
+ *   apiKey: false,
+ * });
  * assert.equal(spec.openapi, "3.1.0");
  * assert.ok("/v1/classify" in spec.paths);
  * ```
@@ -216,6 +292,7 @@ export function openApiSpec(limits: SpecLimits) {
     },
     paths: {
       "/v1/classify": { post: classifyOperation(limits, security) },
+      "/v1/explain": { post: explainOperation(limits, security) },
       ...otherPaths(security),
     },
     components: {

@@ -13,6 +13,7 @@ export const STYLE: string =
 textarea{width:100%;height:8rem}.bar{background:#4a7bd0;height:1rem}
 .row{display:grid;grid-template-columns:8rem 1fr 5rem;gap:.5rem;align-items:center;margin:.2rem 0}
 code{background:#eee;padding:0 .2rem}
+.why{white-space:pre-wrap;line-height:1.6}.why span{border-radius:3px}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
 `;
 
@@ -21,34 +22,67 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.3rem 
  * inline scripts.
  */
 export const TRY_SCRIPT: string = `const out = document.getElementById("out");
-document.getElementById("go").addEventListener("click", async () => {
+const why = document.getElementById("why");
+async function call(path, body) {
   const headers = { "Content-Type": "application/json" };
   const key = document.getElementById("key");
   if (key && key.value) headers.Authorization = "Bearer " + key.value;
-  out.textContent = "…";
+  const res = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error ? json.error.message : res.statusText);
+  return json;
+}
+function showScores(scores) {
+  for (const label of Object.keys(scores)) {
+    const row = document.createElement("div"); row.className = "row";
+    const name = document.createElement("span"); name.textContent = label;
+    const track = document.createElement("div");
+    const bar = document.createElement("div"); bar.className = "bar";
+    bar.style.width = (scores[label] * 100).toFixed(1) + "%"; track.appendChild(bar);
+    const pct = document.createElement("span"); pct.textContent = (scores[label] * 100).toFixed(1) + "%";
+    row.append(name, track, pct); out.appendChild(row);
+  }
+}
+// Green: the word speaks for the label; red: against it; the deeper, the more.
+function showWhy(text, e) {
+  const max = Math.max(1e-9, ...e.pieces.map((p) => Math.abs(p.weight)));
+  const note = document.createElement("p");
+  note.textContent = "Why \u201c" + e.target + "\u201d: each " +
+    (e.wordsPerPiece > 1 ? "run of " + e.wordsPerPiece + " words" : "word") +
+    " left out in turn (hover for the change in probability)";
+  const para = document.createElement("p"); para.className = "why";
+  let at = 0;
+  for (const p of e.pieces) {
+    para.append(text.slice(at, p.start));
+    const span = document.createElement("span"); span.textContent = p.text;
+    const a = (Math.abs(p.weight) / max).toFixed(2);
+    span.style.backgroundColor = p.weight >= 0 ? "rgba(0,160,60," + a + ")" : "rgba(220,40,40," + a + ")";
+    span.title = (p.weight >= 0 ? "+" : "") + (p.weight * 100).toFixed(1) + " points";
+    para.append(span); at = p.end;
+  }
+  para.append(text.slice(at));
+  why.replaceChildren(note, para);
+}
+async function run(explain) {
+  const text = document.getElementById("text").value;
+  out.textContent = "\u2026"; why.textContent = "";
   try {
-    const res = await fetch("/v1/classify", {
-      method: "POST", headers, body: JSON.stringify({ text: document.getElementById("text").value }),
-    });
-    const body = await res.json();
-    out.textContent = "";
-    if (!res.ok) { out.textContent = body.error ? body.error.message : res.statusText; return; }
-    const scores = body.results[0].scores;
-    for (const label of Object.keys(scores)) {
-      const row = document.createElement("div"); row.className = "row";
-      const name = document.createElement("span"); name.textContent = label;
-      const track = document.createElement("div");
-      const bar = document.createElement("div"); bar.className = "bar";
-      bar.style.width = (scores[label] * 100).toFixed(1) + "%"; track.appendChild(bar);
-      const pct = document.createElement("span"); pct.textContent = (scores[label] * 100).toFixed(1) + "%";
-      row.append(name, track, pct); out.appendChild(row);
+    if (explain) {
+      const e = await call("/v1/explain", { text });
+      out.textContent = ""; showScores(e.scores); showWhy(text, e);
+    } else {
+      const body = await call("/v1/classify", { text });
+      out.textContent = ""; showScores(body.results[0].scores);
     }
-  } catch (e) { out.textContent = String(e); }
-});
+  } catch (e) { out.textContent = e.message || String(e); }
+}
+document.getElementById("go").addEventListener("click", () => run(false));
+document.getElementById("explain").addEventListener("click", () => run(true));
 `;
 
 /**
- * The try-it page: a textarea, a key field, a button and score bars.
+ * The try-it page: a textarea, a key field, Classify and Why? buttons, score bars and the
+ * explained text with its words shaded.
  *
  * @example
  * ```ts
@@ -65,8 +99,9 @@ export function indexPage(needsKey: boolean): string {
 <title>fitlam classifier</title><link rel="stylesheet" href="/style.css"></head><body>
 <h1>fitlam classifier</h1>
 <p><label for="text">Text</label></p><textarea id="text">Win a FREE cruise now!!!</textarea>
-${keyField}<p><button id="go">Classify</button> <a href="/docs">API docs</a></p>
-<div id="out"></div>
+${keyField}<p><button id="go">Classify</button> <button id="explain">Why?</button>
+<a href="/docs">API docs</a></p>
+<div id="out"></div><div id="why"></div>
 <script src="/try.js"></script></body></html>`;
 }
 

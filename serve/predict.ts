@@ -15,6 +15,7 @@ import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
+import { explain, type Explanation } from "../shared/explain.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { decodeUserFile } from "../shared/text_decode.ts";
 import { writeFileAtomic } from "../shared/weights/atomic.ts";
@@ -33,6 +34,9 @@ Classifies each TEXT, or each record of --input, and prints one JSON line per te
   --out FILE          write the JSON lines to FILE (atomically) instead of stdout
   --device D          wasm (default), webgpu or cpu
   --batch N           texts per forward pass (default 32)
+  --explain           also give each word's weight for the answer: how much its probability
+                      falls when the word is left out ("pieces" in each line; the text is
+                      classified once more per word, per run of words beyond 200 words)
   --help              show this help`;
 
 /** One text to classify, with where it came from and its true label if known. */
@@ -184,6 +188,7 @@ interface PredictArgs {
   out?: string;
   device: Device;
   batch: number;
+  explain: boolean;
   texts: string[];
 }
 
@@ -202,6 +207,7 @@ function parseCommandLine(args: string[]): PredictArgs | undefined {
         out: { type: "string" },
         device: { type: "string", default: "wasm" },
         batch: { type: "string", default: "32" },
+        explain: { type: "boolean", default: false },
         help: { type: "boolean" },
       },
     });
@@ -237,6 +243,7 @@ function parseCommandLine(args: string[]): PredictArgs | undefined {
     out: v.out,
     device,
     batch,
+    explain: v.explain!,
     texts: positionals,
   };
 }
@@ -287,10 +294,24 @@ async function classifyAll(
   return predictions;
 }
 
-/** One JSON line per prediction, to `out` (atomically) or stdout. */
+/** Explains each input's answer (shared/explain.ts), with a progress bar for more than one. */
+async function explainAll(clf: Classifier, inputs: PredictInput[], batch: number) {
+  const bar = inputs.length > 1
+    ? new ProgressBar({ label: "explain", total: inputs.length })
+    : undefined;
+  const out: Explanation[] = [];
+  for (const x of inputs) {
+    out.push(await explain(clf, x.text, { chunk: batch }));
+    bar?.update(out.length);
+  }
+  bar?.finish();
+  return out;
+}
+
+/** One JSON line per prediction (with its pieces when explained), to `out` (atomically) or stdout. */
 async function writePredictions(
   inputs: PredictInput[],
-  predictions: Prediction[],
+  predictions: (Prediction | Explanation)[],
   out: string | undefined,
 ): Promise<void> {
   const lines = predictions.map((p, i) =>
@@ -301,6 +322,7 @@ async function writePredictions(
       label: p.label,
       score: p.score,
       scores: p.scores,
+      ...("pieces" in p ? { wordsPerPiece: p.wordsPerPiece, pieces: p.pieces } : {}),
     })
   );
   const text = lines.join("\n") + "\n";
@@ -338,7 +360,9 @@ async function main(): Promise<void> {
     // shared/ names no flags; here the fix is one of these two.
     fail((e as Error).message, 1, "See --weights and --device in --help.");
   }
-  const predictions = await classifyAll(clf, inputs, a.batch);
+  const predictions = a.explain
+    ? await explainAll(clf, inputs, a.batch)
+    : await classifyAll(clf, inputs, a.batch);
   await writePredictions(inputs, predictions, a.out);
   if (a.labelField !== undefined) reportScore(clf.info.labels, inputs, predictions);
   clf.dispose();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { explain } from "../shared/explain.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { parseInputs, scorePredictions } from "./predict.ts";
 import { makeTestWeights } from "./test_weights.ts";
@@ -144,6 +145,25 @@ Deno.test({
       assert.deepEqual(got.map((g) => g.score), want.map((w) => w.score), name);
       assert.equal(/is not UTF-8; read as Windows-1252/.test(err), name === "latin1.txt", err);
     }
+
+    // --explain adds each word's weight, the library's explanation.
+    const ex = await predict(["--weights", weights, "--explain", "win a free cruise", "noon"]);
+    assert.equal(ex.code, 0, new TextDecoder().decode(ex.stderr));
+    const lines = new TextDecoder().decode(ex.stdout).trim().split("\n").map((l) => JSON.parse(l));
+    const lib = await loadClassifier(weights);
+    const wanted = await explain(lib, "win a free cruise");
+    lib.dispose();
+    assert.equal(lines.length, 2);
+    assert.deepEqual(lines[0].pieces.map((p: { text: string }) => p.text), [
+      "win",
+      "a",
+      "free",
+      "cruise",
+    ]);
+    lines[0].pieces.forEach((p: { weight: number }, i: number) =>
+      assert.ok(Math.abs(p.weight - wanted.pieces[i].weight) < 1e-7)
+    );
+    assert.equal(lines[1].wordsPerPiece, 1);
     await Deno.remove(weights, { recursive: true });
   },
 });

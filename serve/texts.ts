@@ -34,6 +34,48 @@ export function parseTexts(body: unknown, maxTexts: number, maxChars: number): s
   return texts as string[];
 }
 
+/** How to send a valid explain body. */
+const EXPLAIN_FIX = 'send {"text": "..."} or {"text": "...", "label": "..."}';
+
+/**
+ * Checks the explain body (`{"text": "..."}`, optionally with the `"label"` to explain) and
+ * returns it, or throws a 4xx ApiError.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseExplainBody } from "./texts.ts";
+ * assert.deepEqual(parseExplainBody({ text: "hi" }, 100, ["ham", "spam"]), { text: "hi" });
+ * assert.throws(() => parseExplainBody({ text: "hi", label: "eggs" }, 100, ["ham", "spam"]), /ham, spam/);
+ * ```
+ */
+export function parseExplainBody(
+  body: unknown,
+  maxChars: number,
+  labels: string[],
+): { text: string; label?: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body) || !("text" in body)) {
+    throw new ApiError(
+      422,
+      "invalid_body",
+      `Cannot explain: the body is not a JSON object with "text"; ${EXPLAIN_FIX}`,
+    );
+  }
+  const b = body as Record<string, unknown>;
+  const text = b.text;
+  checkText(text, '"text"', maxChars, "explain", EXPLAIN_FIX);
+  if (b.label === undefined) return { text: text as string };
+  if (typeof b.label !== "string" || !labels.includes(b.label)) {
+    throw new ApiError(
+      422,
+      "invalid_label",
+      `Cannot explain: "label" is ${JSON.stringify(b.label)}, not one of the model's labels ` +
+        `(${labels.join(", ")}); send one of those or leave it out to explain the answer`,
+    );
+  }
+  return { text: text as string, label: b.label };
+}
+
 /** The body as an object with at most one of "text" and "texts", or a 4xx ApiError. */
 function bodyObject(body: unknown): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -93,12 +135,18 @@ function textsOf(b: Record<string, unknown>): unknown[] {
  * Throws a 4xx ApiError unless `t` (named `where` in the messages) is a string
  * with some words in it and at most `maxChars` characters.
  */
-function checkText(t: unknown, where: string, maxChars: number): void {
+function checkText(
+  t: unknown,
+  where: string,
+  maxChars: number,
+  action = "classify",
+  fix = FIX,
+): void {
   if (typeof t !== "string") {
     throw new ApiError(
       422,
       "invalid_text",
-      `Cannot classify: ${where} is a ${typeName(t)}, not a string; ${FIX}`,
+      `Cannot ${action}: ${where} is a ${typeName(t)}, not a string; ${fix}`,
     );
   }
   // Whitespace, control and format characters (NUL, zero-width spaces, BOM) carry no words.
@@ -106,7 +154,7 @@ function checkText(t: unknown, where: string, maxChars: number): void {
     throw new ApiError(
       400,
       "empty_text",
-      `Cannot classify: ${where} is empty (only blank, control or zero-width characters); ` +
+      `Cannot ${action}: ${where} is empty (only blank, control or zero-width characters); ` +
         "send some words",
     );
   }
@@ -114,7 +162,7 @@ function checkText(t: unknown, where: string, maxChars: number): void {
     throw new ApiError(
       413,
       "text_too_long",
-      `Cannot classify: ${where} has ${t.length} characters, the limit is ${maxChars}; shorten or split it`,
+      `Cannot ${action}: ${where} has ${t.length} characters, the limit is ${maxChars}; shorten or split it`,
     );
   }
 }

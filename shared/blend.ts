@@ -4,12 +4,9 @@
  *
  * @module
  */
-import { blendProbabilities, type ClassifierInfo } from "./classify.ts";
+import { blendProbabilities, type ClassifierInfo, type ProbabilitiesFn } from "./classify.ts";
 import { blendWeightsFor } from "./baseline/saved.ts";
 import { type ClassifierSource, readBaselineSource } from "./model/source.ts";
-
-/** A function from texts to probabilities [texts × labels]. */
-export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
 
 /**
  * `probabilities` with the source's bag-of-words model blended in with its saved weights for the

@@ -34,6 +34,9 @@ export interface ClassifierInfo {
   blend?: { weights: BlendWeights; features: number; checksum: string };
 }
 
+/** A function from texts to probabilities [texts × labels], in input order. */
+export type ProbabilitiesFn = (texts: string[]) => Promise<Float32Array[]>;
+
 /** A loaded classifier. */
 export interface Classifier {
   /** Classifies one text or many, in input order. */
@@ -155,7 +158,7 @@ export function blendProbabilities(
 /** A {@linkcode Classifier} from its probabilities function. */
 export function makeClassifier(
   info: ClassifierInfo,
-  probabilities: (texts: string[]) => Promise<Float32Array[]>,
+  probabilities: ProbabilitiesFn,
   dispose: () => void,
 ): Classifier {
   return {

@@ -110,6 +110,33 @@ Deno.test({
         );
       }
     }
+    // Why? shades each word of the text by the API's explanation.
+    const text = "Cheap pills, limited offer! lunch friday?";
+    await page.type("#text", text);
+    await page.click("#explain");
+    const shaded = await page.waitFor<{ text: string; color: string; title: string }[]>(
+      `(() => { const s = [...document.querySelectorAll("#why .why span")].map((e) => ({
+        text: e.textContent, color: getComputedStyle(e).backgroundColor, title: e.title }));
+        return s.length ? s : null; })()`,
+    );
+    const e = await (await fetch(`${base}/v1/explain`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+    })).json() as { pieces: { text: string; weight: number }[] };
+    assert.deepEqual(shaded.map((s) => s.text), e.pieces.map((p) => p.text));
+    assert.equal(await page.evaluate(`document.querySelector("#why .why").textContent`), text);
+    const strongest = e.pieces.reduce(
+      (a, p, i) => Math.abs(p.weight) > Math.abs(e.pieces[a].weight) ? i : a,
+      0,
+    );
+    // Drawn at full strength, green for a word that speaks for the answer, red against.
+    assert.equal(
+      shaded[strongest].color,
+      e.pieces[strongest].weight >= 0 ? "rgb(0, 160, 60)" : "rgb(220, 40, 40)",
+    );
+    shaded.forEach((s, i) => assert.match(s.title, /points$/, e.pieces[i].text));
+
     const shot = Deno.env.get("FITLAM_BROWSER_SCREENSHOT");
     if (shot) {
       const { data } = await page.send<{ data: string }>("Page.captureScreenshot");
@@ -119,7 +146,7 @@ Deno.test({
     // The docs page renders the routes from the spec.
     await page.goto(`${base}/docs`);
     const routes = await page.evaluate<string>(`document.querySelector("tbody").textContent`);
-    for (const route of ["/v1/classify", "/v1/model", "/healthz", "/openapi.json"]) {
+    for (const route of ["/v1/classify", "/v1/explain", "/v1/model", "/healthz", "/openapi.json"]) {
       assert.match(routes, new RegExp(route.replace(/[/.]/g, "\\$&")));
     }
 

@@ -8,7 +8,7 @@ Deno.test("serve/main.ts answers real HTTP requests and exits 0 on SIGTERM", asy
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: serveArgs("--port", String(port), "--weights", weights),
+    args: serveArgs("--port", String(port), "--weights", weights, "--max-explain-chars", "40"),
     stdout: "piped",
     stderr: "piped",
     env: { FITLAM_API_KEY: "" },
@@ -50,6 +50,25 @@ Deno.test("serve/main.ts answers real HTTP requests and exits 0 on SIGTERM", asy
       assert.equal(res.status, 200);
       assert.equal((await res.json()).results.length, 1);
     }
+
+    // Explained through the model's worker; --max-explain-chars bounds the text.
+    const explain = (text: string) =>
+      fetch(`${base}/v1/explain`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const why = await (await explain("win a free cruise")).json();
+    assert.deepEqual(why.pieces.map((p: { text: string }) => p.text), [
+      "win",
+      "a",
+      "free",
+      "cruise",
+    ]);
+    const long = await explain("win a free cruise ".repeat(3));
+    assert.equal(long.status, 413);
+    assert.match((await long.json()).error.message, /the limit is 40/);
 
     const bad = await classify("{oops");
     assert.equal(bad.status, 400);

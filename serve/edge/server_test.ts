@@ -1,3 +1,4 @@
+import { explain } from "../../shared/explain.ts";
 import assert from "node:assert/strict";
 import { loadClassifier } from "../../shared/pipeline.ts";
 import { makeOddModels, TEST_TEXTS } from "../../shared/infer/test_models.ts";
@@ -91,6 +92,7 @@ const out = await Deno.makeTempDir({ prefix: "fitlam-edge-test-" });
 await writeEdgeEntry({ weights: dir, out, embed: "base64", threads: 2 });
 const reference = await loadClassifier(dir);
 const want = await reference.probabilities(TEST_TEXTS);
+const wantWhy = await explain(reference, TEST_TEXTS[0]);
 reference.dispose();
 
 async function checkServer(entry: string, threads: RegExp) {
@@ -104,6 +106,15 @@ async function checkServer(entry: string, threads: RegExp) {
       });
     });
     assert.equal((await classify(url, ["hi"], "wrong")).status, 401);
+    const why = await (await fetch(`${url}/v1/explain`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer edge-key" },
+      body: JSON.stringify({ text: TEST_TEXTS[0] }),
+    })).json();
+    assert.equal(why.pieces.length, wantWhy.pieces.length);
+    why.pieces.forEach((p: { weight: number }, i: number) =>
+      assert.ok(Math.abs(p.weight - wantWhy.pieces[i].weight) < 1e-4, `piece ${i}`)
+    );
     const model = await (await fetch(`${url}/v1/model`, {
       headers: { authorization: "Bearer edge-key" },
     })).json();
