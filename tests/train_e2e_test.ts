@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { presetConfig } from "../trainer/config.ts";
 import { runTraining } from "../trainer/run.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
+import { explain } from "../shared/explain.ts";
 import { loadCpuClassifier } from "../shared/infer/cpu_classifier.ts";
 import { loadModelFolder } from "../shared/weights/folder.ts";
 import { createApp } from "../serve/app.ts";
@@ -153,11 +154,41 @@ Deno.test({
     // With 2 labelled documents the other 238 training documents are unlabelled text: evaluate
     // self-trains the bag of words on them, and the folder serves the blend with the model kept.
     // (The 80 test rows as validation too: enough documents to tell a round from chance.)
-    const few = { ...c, valid: c.test, classify: { ...c.classify, maxTrainDocs: 2 } };
+    // Its test labels are swapped on 6 rows, so that there are mistakes to explain.
+    const swapped = rows2.map(([, l], i) => i < 6 ? (l === "pos" ? "neg" : "pos") : l);
+    await Deno.writeTextFile(
+      `${dir}/swapped.tsv`,
+      rows2.map(([t], i) => `${t}\t${swapped[i]}`).join("\n"),
+    );
+    const few = {
+      ...c,
+      valid: c.test,
+      test: `${dir}/swapped.tsv`,
+      classify: { ...c.classify, maxTrainDocs: 2 },
+    };
     await runTraining(few, ["evaluate"]);
     const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(self.baseline.trainDocs, 2);
     assert.equal(self.selfTrain.unlabelled, 238);
+    // Its mistakes list the words that spoke most for each wrong answer, as explain() finds them.
+    const fewMistakes = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).findLast((r) => r.type === "mistakes");
+    assert.ok(fewMistakes.top.length > 0, "no mistakes to explain");
+    const fewServed = await loadClassifier(`${dir}/out`);
+    for (const m of fewMistakes.top) {
+      const e = await explain(fewServed, rows2[m.index][0], { label: m.predicted, maxPieces: 40 });
+      const want = e.pieces.filter((p) => p.weight > 0).sort((a, b) => b.weight - a.weight);
+      assert.deepEqual(
+        m.because.map((b: { text: string }) => b.text),
+        want.slice(0, 3).map((p) => p.text),
+      );
+      m.because.forEach((b: { weight: number }, i: number) =>
+        assert.ok(Math.abs(b.weight - want[i].weight) < 1e-5)
+      );
+    }
+    fewServed.dispose();
+    const fewReport = await Deno.readTextFile(`${dir}/out/report.html`);
+    assert.match(fewReport, /<th>words behind the answer<\/th>/);
     // Rounds on TF-IDF, then with LSA: each takes more of the 238 (per predicted class, at most
     // its labelled share).
     const rounds = self.selfTrain.rounds as { lsa: boolean; round: number; pseudo: number }[];
@@ -174,7 +205,7 @@ Deno.test({
     const served = await loadClassifier(`${dir}/out`, { device: "wasm" });
     const got = await served.classify(rows2.map((r) => r[0]));
     assert.equal(
-      got.filter((a, i) => a.label === rows2[i][1]).length / rows2.length,
+      got.filter((a, i) => a.label === swapped[i]).length / rows2.length,
       self.blend.accuracy,
     );
     served.dispose();

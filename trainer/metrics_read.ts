@@ -169,7 +169,12 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     total: number,
     top: arrayOf((v): v is Mistake =>
       isRecord(v) && number(v.index) && isString(v.label) && isString(v.predicted) &&
-      number(v.p) && number(v.pTrue) && isString(v.text)
+      number(v.p) && number(v.pTrue) && isString(v.text) &&
+      optional(
+        arrayOf(shaped<{ text: string; weight: number }>({ text: isString, weight: number })),
+      )(
+        v.because,
+      )
     ),
   },
   "self-train": {

@@ -76,7 +76,15 @@ const SAMPLES: { [T in MetricsType]: EventOf<T> } = {
     of: "blend",
     wrong: 3,
     total: 20,
-    top: [{ index: 7, label: "ham", predicted: "spam", p: 0.9, pTrue: 0.1, text: "win a cruise" }],
+    top: [{
+      index: 7,
+      label: "ham",
+      predicted: "spam",
+      p: 0.9,
+      pTrue: 0.1,
+      text: "win a cruise",
+      because: [{ text: "win", weight: 0.2 }],
+    }],
   },
   "self-train": {
     type: "self-train",

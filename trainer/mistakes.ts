@@ -5,7 +5,9 @@
  *
  * @module
  */
+import type { Classifier } from "../shared/classify.ts";
 import { argmax } from "../shared/confusion.ts";
+import { explain } from "../shared/explain.ts";
 
 /** One wrongly answered document. */
 export interface Mistake {
@@ -21,6 +23,11 @@ export interface Mistake {
   pTrue: number;
   /** Its text, whitespace collapsed, cut to `maxChars` (with "…" where cut). */
   text: string;
+  /**
+   * The pieces of the whole text that spoke most for the wrong answer (shared/explain.ts: how far
+   * its probability falls without each), strongest first; absent where none was worked out.
+   */
+  because?: { text: string; weight: number }[];
 }
 
 /** How many were wrong, and the most confident of them. */
@@ -77,6 +84,46 @@ export function confidentMistakes(
   });
   wrong.sort((a, b) => b.p - a.p || a.pTrue - b.pTrue || a.index - b.index);
   return { wrong: wrong.length, total: probs.length, top: wrong.slice(0, n) };
+}
+
+/** Pieces a mistake's `because` lists, and the most pieces its text is cut into to find them. */
+export const BECAUSE = { pieces: 3, maxPieces: 40 };
+
+/**
+ * Adds to each mistake the pieces of its whole text (`texts[index]`) that spoke most for the
+ * wrong answer under `clf` (the served classifier), strongest first, where they did speak for it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeClassifier } from "../shared/classify.ts";
+ * import { explainMistakes } from "./mistakes.ts";
+ * const info = { labels: ["ham", "spam"], directions: [], backend: "t", configs: {}, checksums: {} };
+ * const p = (t: string) => t.includes("free") ? [0.1, 0.9] : [0.4, 0.6];
+ * const clf = makeClassifier(info, (ts) => Promise.resolve(ts.map((t) => Float32Array.from(p(t)))), () => {});
+ * const m = { index: 0, label: "ham", predicted: "spam", p: 0.9, pTrue: 0.1, text: "a free lunch" };
+ * const [e] = await explainMistakes(clf, [m], ["a free lunch"]);
+ * assert.deepEqual(e.because?.map((b) => b.text), ["free"]);
+ * ```
+ */
+export async function explainMistakes(
+  clf: Classifier,
+  top: Mistake[],
+  texts: string[],
+): Promise<Mistake[]> {
+  const out: Mistake[] = [];
+  for (const m of top) {
+    const e = await explain(clf, texts[m.index], {
+      label: m.predicted,
+      maxPieces: BECAUSE.maxPieces,
+    });
+    const because = e.pieces.filter((p) => p.weight > 0)
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, BECAUSE.pieces)
+      .map((p) => ({ text: p.text, weight: p.weight }));
+    out.push({ ...m, because });
+  }
+  return out;
 }
 
 /** `text` on one line, cut to `maxChars` characters with an ellipsis where cut. */

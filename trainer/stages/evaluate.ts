@@ -8,13 +8,13 @@
 import { averageProbabilities } from "../../shared/classify.ts";
 import type { TextClassifier } from "../../shared/model/classifier.ts";
 import { type Direction, loadClassifierModel } from "../../shared/model/io.ts";
-import { predictProbabilities } from "../../shared/pipeline.ts";
+import { loadClassifier, predictProbabilities } from "../../shared/pipeline.ts";
 import { ProgressBar } from "../../shared/progress.ts";
 import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
 import { count } from "../lm_data.ts";
-import { confidentMistakes } from "../mistakes.ts";
+import { confidentMistakes, explainMistakes, type Mistake } from "../mistakes.ts";
 import { encodeDocs } from "../task_prep.ts";
 import {
   type BaselineSummary,
@@ -188,13 +188,36 @@ async function logMistakes(
 ) {
   const { task } = ctx;
   if (!probs.length) return;
-  const m = confidentMistakes(probs, truth, task.labels, task.test.map((d) => d.text));
-  await ctx.log.add({ type: "mistakes", of, ...m });
+  const texts = task.test.map((d) => d.text);
+  const m = confidentMistakes(probs, truth, task.labels, texts);
   if (m.wrong) {
     console.error(
       `mistakes: ${m.wrong.toLocaleString("en-US")} of ${m.total.toLocaleString("en-US")} test ` +
         `documents answered wrong; the ${m.top.length} most confident are listed in report.html`,
     );
+  }
+  m.top = await withBecause(ctx, m.top, texts, of === "blend");
+  await ctx.log.add({ type: "mistakes", of, ...m });
+}
+
+/**
+ * The mistakes with the words that spoke most for each wrong answer, from the classifier the
+ * folder now serves (loaded from OUT/ as `deno task serve` loads it); one extra classification of a
+ * document per piece of its text (at most `BECAUSE.maxPieces`), timed and printed.
+ */
+async function withBecause(ctx: RunContext, top: Mistake[], texts: string[], blend: boolean) {
+  if (!top.length) return top;
+  const started = performance.now();
+  const clf = await loadClassifier(ctx.c.out, { blend });
+  try {
+    const explained = await explainMistakes(clf, top, texts);
+    const seconds = (performance.now() - started) / 1000;
+    console.error(
+      `mistakes: the words behind those ${top.length} answers found in ${seconds.toFixed(2)} s`,
+    );
+    return explained;
+  } finally {
+    clf.dispose();
   }
 }
 
