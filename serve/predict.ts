@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { exitWithError as fail } from "../shared/exit.ts";
 import { type Device, parseDevice } from "../shared/backend.ts";
 import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
+import { classReport, formatClassReport } from "../shared/class_report.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
 import { explain, type Explanation } from "../shared/explain.ts";
@@ -339,6 +340,7 @@ async function writePredictions(
 function reportScore(labels: string[], inputs: PredictInput[], predictions: Prediction[]): void {
   const s = scorePredictions(labels, inputs, predictions);
   console.error(formatConfusion(labels, s.counts));
+  console.error(formatClassReport(classReport(labels, s.counts)));
   console.error(`accuracy ${(100 * s.accuracy).toFixed(2)}% on ${inputs.length} texts`);
   if (s.unknownLabels.length) {
     console.error(

@@ -108,6 +108,7 @@ Deno.test({
     const correct = expected.filter((p, i) => p.label === truth[i]).length;
     assert.match(stderr, new RegExp(`accuracy ${(100 * correct / 3).toFixed(2)}% on 3 texts`));
     assert.match(stderr, /true \\ predicted\s+ham\s+spam/);
+    assert.match(stderr, /macro avg\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}\s+3\n/);
 
     const missing = await predict(["--weights", weights, "--input", `${weights}/nope.txt`]);
     assert.equal(missing.code, 1);

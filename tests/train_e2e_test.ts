@@ -5,6 +5,8 @@ import { presetConfig } from "../trainer/config.ts";
 import { runTraining } from "../trainer/run.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { explain } from "../shared/explain.ts";
+import { classReport } from "../shared/class_report.ts";
+import { scoreLabels } from "../shared/confusion.ts";
 import { loadCpuClassifier } from "../shared/infer/cpu_classifier.ts";
 import { loadModelFolder } from "../shared/weights/folder.ts";
 import { createApp } from "../serve/app.ts";
@@ -130,6 +132,15 @@ Deno.test({
     const answers = await clf.classify(rows2.map((r) => r[0]));
     const right = answers.filter((a, i) => a.label === rows2[i][1]).length;
     assert.equal(right / rows2.length, scored.blend.accuracy);
+    // Per label, test.json scores what the folder answers.
+    const labelsOf = scored.served.perLabel.map((l: { label: string }) => l.label);
+    const { confusion } = scoreLabels(
+      rows2.map((r) => labelsOf.indexOf(r[1])),
+      answers.map((a) => labelsOf.indexOf(a.label)),
+      labelsOf.length,
+    );
+    assert.equal(scored.served.of, "blend");
+    assert.deepEqual(scored.served, { of: "blend", ...classReport(labelsOf, confusion) });
     // The mistakes row and the report list the served answers that are wrong.
     const listed = rows.findLast((r) => r.type === "mistakes");
     assert.equal(listed.of, "blend");

@@ -5,6 +5,7 @@
  * @module
  */
 import { formatConfusion, MATRIX_LABELS } from "../shared/confusion.ts";
+import { formatClassReport } from "../shared/class_report.ts";
 import type { LrFindReport, RunResult } from "./run.ts";
 import { keptRound } from "./stages/baseline.ts";
 
@@ -81,6 +82,10 @@ export function printResult(r: RunResult): void {
     const { labels, counts } = r.confusion;
     const whole = labels.length > MATRIX_LABELS ? `\n(the whole matrix: ${r.out}/report.html)` : "";
     console.log("\n" + formatConfusion(labels, counts) + whole);
+  }
+  if (r.served) {
+    const whose = r.served.of === "blend" ? "served blend" : "averaged classifiers";
+    console.log(`\nPer label, the ${whose} on the test split:\n` + formatClassReport(r.served));
   }
   console.log(
     `\nTest accuracy: forward ${pct(r.test.fwd)}, backward ${pct(r.test.bwd)}, averaged ${

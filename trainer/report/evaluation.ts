@@ -5,6 +5,7 @@
  * @module
  */
 
+import { classReport } from "../../shared/class_report.ts";
 import { escapeHtml } from "../../shared/html.ts";
 import { formatNumber, groupThousands } from "../../shared/progress.ts";
 import { isFiniteNumber } from "../metrics_read.ts";
@@ -163,22 +164,30 @@ export function testSummary(tests: TestResult[], baselines: BaselineResult[]): s
   const rows = dirs.map((d) => {
     const t = last.get(d);
     return `<tr><td>${dirBadge(d, dirs)}</td><td class="num big">${pct(t?.accuracy)}</td>` +
-      `<td class="num">${pct(t?.error)}</td><td class="num">${
+      `<td class="num">${macroF1(t)}</td><td class="num">${pct(t?.error)}</td><td class="num">${
         t?.total === undefined ? "—" : groupThousands(t.total)
       }</td></tr>`;
   });
   for (const b of baselines) {
     rows.push(
       `<tr class="baseline"><td>${baselineBadge(b)}</td>` +
-        `<td class="num big">${pct(b.accuracy)}</td><td class="num">${pct(b.error)}</td>` +
+        `<td class="num big">${pct(b.accuracy)}</td><td class="num">${macroF1(b)}</td>` +
+        `<td class="num">${pct(b.error)}</td>` +
         `<td class="num">${b.total === undefined ? "—" : groupThousands(b.total)}</td></tr>`,
     );
   }
   const note = tests.length === 0 ? `<p class="empty">No test rows.</p>` : "";
   return `<table class="data"><thead><tr><th>classifier</th><th>test accuracy</th>` +
+    `<th title="F1 of each label, averaged with every label counting alike">macro F1</th>` +
     `<th>test error</th><th>examples</th></tr></thead><tbody>${
       rows.join("")
     }</tbody></table>${note}`;
+}
+
+/** The macro-averaged F1 of a row's confusion matrix (shared/class_report.ts), or a dash. */
+function macroF1(t?: { labels: string[]; confusion?: number[][] }): string {
+  if (!t?.confusion || t.labels.length !== t.confusion.length) return "—";
+  return classReport(t.labels, t.confusion).macro.f1.toFixed(3);
 }
 
 function confusionTable(t: TestResult, known: string[], badge?: string): string {

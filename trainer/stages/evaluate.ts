@@ -13,6 +13,7 @@ import { ProgressBar } from "../../shared/progress.ts";
 import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
+import { type ClassReport, classReport } from "../../shared/class_report.ts";
 import { count } from "../lm_data.ts";
 import { confidentMistakes, explainMistakes, type Mistake } from "../mistakes.ts";
 import { encodeDocs } from "../task_prep.ts";
@@ -41,6 +42,8 @@ export interface TestScores {
   selfTrain?: SelfTrainSummary;
   /** The classifiers' average with the baseline blended in: what `OUT/` now serves. */
   blend?: BlendSummary;
+  /** Per-label precision, recall and F1 of what `OUT/` now serves (the blend, else the average). */
+  served?: ClassReport & { of: "blend" | "avg" };
 }
 
 /**
@@ -146,7 +149,12 @@ export async function scoreTest(
   // A bag-of-words model from an earlier evaluation must not be served beside these classifiers.
   if (!blend) await removeBaseline(c.out);
   const served = c.baseline ? await withBaseline(ctx, scores, probsOf, avg, blend) : avg.test;
-  await logMistakes(ctx, served, truth, scores.blend ? "blend" : "avg");
+  const of = scores.blend ? "blend" : "avg";
+  if (served.length) {
+    const { confusion } = scoreProbabilities(served, truth, task.labels.length);
+    scores.served = { of, ...classReport(task.labels, confusion) };
+  }
+  await logMistakes(ctx, served, truth, of);
   return scores;
 }
 
@@ -237,6 +245,7 @@ export async function writeTestJson(
         ...(scores.baseline ? { baseline: scores.baseline } : {}),
         ...(scores.selfTrain ? { selfTrain: scores.selfTrain } : {}),
         ...(scores.blend ? { blend: scores.blend } : {}),
+        ...(scores.served ? { served: scores.served } : {}),
         ...(warnings ? { warnings } : {}),
       },
       null,
