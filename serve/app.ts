@@ -129,7 +129,7 @@ export function createApp(
   const deadlineMs = options.deadlineMs ?? 30_000;
   const model = modelState(classifier);
   const ready = model.ready;
-  let batcher: Batcher | undefined;
+  const batcher = sharedBatcher(options);
   const spec = openApiSpec({
     maxBodyBytes,
     maxTexts,
@@ -147,35 +147,22 @@ export function createApp(
   app.get("/try.js", (c) => c.body(TRY_SCRIPT, 200, { "Content-Type": "text/javascript" }));
   app.get("/style.css", (c) => c.body(STYLE, 200, { "Content-Type": "text/css" }));
   app.get("/openapi.json", (c) => c.json(spec));
-  const queue = () => batcher?.queued ?? { requests: 0, texts: 0, chars: 0 };
+  const queue = () => batcher.current()?.queued ?? { requests: 0, texts: 0, chars: 0 };
   app.get(
     "/healthz",
     (c) =>
       model.status() === "ok"
-        ? c.json({ status: "ok", queue: queue(), computing: batcher?.computing ?? 0 })
+        ? c.json({ status: "ok", queue: queue(), computing: batcher.current()?.computing ?? 0 })
         : c.json({ status: model.status() }, 503),
   );
   app.get("/v1/model", (c) => c.json(modelInfo(ready())));
-  const maxBatch = options.maxBatch ?? 32;
   const limits = { deadlineMs, maxQueueChars, drain: options.drain };
-  // One batcher for every route, made when the model is there.
-  const batched = (clf: Classifier): Batcher => {
-    if (!batcher) {
-      batcher = new Batcher((t) => clf.probabilities(t), {
-        windowMs: options.batchWindowMs ?? 5,
-        maxBatch,
-        maxQueueChars,
-      });
-      options.drain?.onStart(() => batcher?.flush());
-    }
-    return batcher;
-  };
   const body = jsonBody(maxBodyBytes, options.bodyTimeoutMs ?? 20_000);
   app.post("/v1/classify", body, async (c) => {
     const clf = ready();
     const texts = parseTexts(c.get("body"), maxTexts, maxChars);
     const { probs, batchSize, queueMs, computeMs } = await runWithin(
-      batched(clf),
+      batcher.for(clf),
       texts,
       c.req.raw.signal,
       limits,
@@ -190,11 +177,11 @@ export function createApp(
     const { text, label } = parseExplainBody(c.get("body"), maxExplainChars, clf.info.labels);
     // The text's variants queue with every other request, a batch at a time.
     const probabilities = async (texts: string[]) =>
-      (await runWithin(batched(clf), texts, c.req.raw.signal, limits)).probs;
+      (await runWithin(batcher.for(clf), texts, c.req.raw.signal, limits)).probs;
     const explanation = await explainText(probabilities, clf.info.labels, text, {
       label,
       maxPieces: explainMaxPieces,
-      chunk: maxBatch,
+      chunk: options.maxBatch ?? 32,
     });
     return c.json(explanation);
   });
@@ -202,6 +189,25 @@ export function createApp(
   app.notFound(notFound);
   app.onError((err, c) => internalError(err, c, options.log !== undefined));
   return app;
+}
+
+/** The one batcher every model route shares, made when the model is first there. */
+function sharedBatcher(options: ServeOptions) {
+  let batcher: Batcher | undefined;
+  return {
+    current: (): Batcher | undefined => batcher,
+    for(clf: Classifier): Batcher {
+      if (!batcher) {
+        batcher = new Batcher((t) => clf.probabilities(t), {
+          windowMs: options.batchWindowMs ?? 5,
+          maxBatch: options.maxBatch ?? 32,
+          maxQueueChars: options.maxQueueChars ?? 1_000_000,
+        });
+        options.drain?.onStart(() => batcher?.flush());
+      }
+      return batcher;
+    },
+  };
 }
 
 /** Whether the model has loaded, and the classifier once it has (else a 503 to throw). */
