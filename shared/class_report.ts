@@ -89,6 +89,25 @@ export function classReport(labels: string[], counts: number[][]): ClassReport {
 }
 
 /**
+ * The labels a classifier seldom finds: recall under `minRecall` (default 0.2) on at least
+ * `minSupport` (default 5) documents of the label, worst first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classReport, missedLabels } from "./class_report.ts";
+ * // "rare" is answered once in its 10 documents.
+ * const r = classReport(["common", "rare"], [[50, 0], [9, 1]]);
+ * assert.deepEqual(missedLabels(r).map((l) => [l.label, l.recall]), [["rare", 0.1]]);
+ * assert.deepEqual(missedLabels(r, 0.2, 11), []);
+ * ```
+ */
+export function missedLabels(r: ClassReport, minRecall = 0.2, minSupport = 5): LabelScores[] {
+  return r.perLabel.filter((l) => l.support >= minSupport && l.recall < minRecall)
+    .sort((a, b) => a.recall - b.recall);
+}
+
+/**
  * The report as a text table, one row per label then the means (as scikit-learn's
  * `classification_report` lays it out). Beyond `maxLabels` labels only the `worst` with the
  * lowest F1 are listed (said in a first line), so the table fits a terminal.

@@ -21,6 +21,7 @@ import {
   STAGES,
 } from "./stages/context.ts";
 import {
+  missedLabelWarnings,
   scoreTest,
   type SplitProbabilities,
   splitProbabilities,
@@ -77,6 +78,10 @@ export async function runTraining(
     }
     if (Object.keys(probs).length) {
       Object.assign(result, await scoreTest(ctx, probs));
+      const trained = ctx.stage3Docs.map((d) => d.label);
+      for (const w of missedLabelWarnings(result.served, trained)) {
+        (result.warnings ??= []).push(w);
+      }
       await writeTestJson(ctx, result, result.warnings);
     }
     result.seconds = await closeRun(ctx, t0);

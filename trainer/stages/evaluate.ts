@@ -13,7 +13,7 @@ import { ProgressBar } from "../../shared/progress.ts";
 import { Vocab } from "../../shared/tokenizer/vocab.ts";
 import { writeFileAtomic } from "../../shared/weights/atomic.ts";
 import { scoreProbabilities } from "../../shared/confusion.ts";
-import { type ClassReport, classReport } from "../../shared/class_report.ts";
+import { type ClassReport, classReport, missedLabels } from "../../shared/class_report.ts";
 import { count } from "../lm_data.ts";
 import { confidentMistakes, explainMistakes, type Mistake } from "../mistakes.ts";
 import { encodeDocs } from "../task_prep.ts";
@@ -227,6 +227,26 @@ async function withBecause(ctx: RunContext, top: Mistake[], texts: string[], ble
   } finally {
     clf.dispose();
   }
+}
+
+/**
+ * A warning for each label the served classifier seldom finds on the test split (`missedLabels`),
+ * with how rare it was among the labelled documents it trained on and the fix.
+ */
+export function missedLabelWarnings(
+  served: ClassReport | undefined,
+  trainLabels: string[],
+): string[] {
+  if (!served) return [];
+  const n = trainLabels.length;
+  return missedLabels(served).map((l) => {
+    const k = trainLabels.filter((t) => t === l.label).length;
+    const found = Math.round(l.recall * l.support);
+    return `the served classifier finds few documents labelled "${l.label}": ${found} of its ` +
+      `${l.support} test documents (recall ${(100 * l.recall).toFixed(1)}%); ${k} of the ` +
+      `${n} labelled training documents (${(100 * k / Math.max(1, n)).toFixed(1)}%) carry it. ` +
+      `Add labelled examples of "${l.label}" before relying on it for that label`;
+  });
 }
 
 /** Writes `test.json`: the task, the test size, the accuracies, the baseline and any warnings. */
