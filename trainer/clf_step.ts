@@ -129,8 +129,11 @@ export async function classifierStep(
   const grads = new WeightedSum<string>(ops);
   const running = new WeightedSum<Variable>(ops);
   let loss = 0;
+  // Each part's share of the batch's (weighted) mean loss.
+  const w = (i: number) => batch[i].weight ?? 1;
+  const total = batch.reduce((a, _, i) => a + w(i), 0);
   for (const part of parts) {
-    const weight = part.length / batch.length;
+    const weight = part.reduce((a, i) => a + w(i), 0) / total;
     const r = partGradients(clf, rng, part.map((i) => batch[i]), active, dropMult);
     loss += weight * (await r.value.data())[0];
     r.value.dispose();
@@ -158,6 +161,9 @@ function partGradients(
   const { ops } = clf;
   const { tokens: x, lengths } = padBatch(ops, docs.map((d) => d.ids), clf.encoder.config.padId);
   const labels = ops.tensor1d(docs.map((d) => d.label), "int32");
+  const weights = docs.some((d) => d.weight !== undefined)
+    ? ops.tensor1d(docs.map((d) => d.weight ?? 1))
+    : undefined;
   const masks = {
     encoder: sampleEncoderMasks(ops, rng, clf.encoder.config, docs.length, dropMult),
     head: clf.sampleHeadMasks(rng, docs.length, dropMult),
@@ -179,10 +185,16 @@ function partGradients(
           state,
         });
         updates = out.runningUpdates.map(([v, t]) => [v, ops.keep(t)]);
-        return crossEntropy(ops, out.logits, labels) as never;
+        return crossEntropy(ops, out.logits, labels, weights) as never;
       }, active),
   );
-  ops.dispose([x, window, labels, ...(masks.head.filter(Boolean) as Tensor[])]);
+  ops.dispose([
+    x,
+    window,
+    labels,
+    ...(weights ? [weights] : []),
+    ...(masks.head.filter(Boolean) as Tensor[]),
+  ]);
   disposeMasks(ops, masks.encoder);
   return { value, grads, updates };
 }

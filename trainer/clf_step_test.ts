@@ -103,3 +103,37 @@ Deno.test("withMemoryHint: a wasm heap abort becomes an error naming the batch a
     }), TypeError);
   assert.equal(withMemoryHint(1, 1, "all", 1, () => 7), 7);
 });
+
+Deno.test("classifierStep: weighted documents give the weighted mean of their gradients", async () => {
+  // With BatchNorm a document's gradient depends on the batch, so compare within one batch
+  // [a, b]: weights [1, 0] give ℓ_a's gradient, [0, 1] ℓ_b's, and [2, 1] must give
+  // (2·∇ℓ_a + ∇ℓ_b) / 3; run in two parts [a, b], [a, b] as well, so each part's share of the
+  // weighted loss is checked too.
+  const rng = new Rng(11);
+  const doc = (label: number) => ({
+    ids: Int32Array.from({ length: 30 }, () => 2 + rng.int(38)),
+    label,
+  });
+  const a = doc(0), b = doc(1);
+  const weighted = (wa: number, wb: number) =>
+    [a, b, a, b].map((d, i) => ({ ...d, weight: i % 2 ? wb : wa }));
+  const onlyA = await afterStep(weighted(1, 0), Infinity);
+  const onlyB = await afterStep(weighted(0, 1), Infinity);
+  const mixed = await afterStep(weighted(2, 1), 2 * 30);
+  assert.equal(mixed.r.parts, 2);
+  assert.ok(Math.abs(mixed.r.loss - (2 * onlyA.r.loss + onlyB.r.loss) / 3) < 1e-4);
+  const grads = Object.keys(onlyA.values).filter((n) => !n.includes("running"));
+  assert.ok(grads.length > 10);
+  for (const name of grads) {
+    const ga = onlyA.values[name], gb = onlyB.values[name], g = mixed.values[name];
+    const scale = Math.max(1e-3, ...g.map(Math.abs));
+    for (let i = 0; i < g.length; i++) {
+      const want = (2 * ga[i] + gb[i]) / 3;
+      assert.ok(Math.abs(g[i] - want) < 1e-3 * scale, `${name}[${i}]: ${g[i]} ≠ ${want}`);
+    }
+  }
+  // Equal weights are the plain mean.
+  const plain = await afterStep([a, b, a, b], Infinity);
+  const equal = await afterStep(weighted(3, 3), Infinity);
+  assert.ok(Math.abs(plain.r.loss - equal.r.loss) < 1e-6);
+});

@@ -31,6 +31,8 @@ import type { StopSignal } from "./signals.ts";
 export interface EncodedDoc {
   ids: Int32Array;
   label: number;
+  /** Its weight in the loss (default 1; `classify.balanceLabels`). */
+  weight?: number;
 }
 
 /** Settings of stage 3. */

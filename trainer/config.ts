@@ -123,6 +123,11 @@ export interface TrainConfig {
     /** Dropout multiplier of this stage (ULMFiT's classifier uses 0.5). */
     dropMult: number;
     /**
+     * Weigh each labelled document by n / (labels × its label's count) in the loss, so that every
+     * label weighs alike however rare (scikit-learn's "balanced"); off by default.
+     */
+    balanceLabels: boolean;
+    /**
      * Use at most this many training documents, a seeded label-stratified sample (0: all); a
      * validation split carved from the training file then keeps ⌈N / 9⌉ of its documents.
      */
@@ -223,6 +228,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
     tokenBudget: 0,
     rampShare: 0,
     dropMult: 0.5,
+    balanceLabels: false,
     maxTrainDocs: 0,
     minEpochBatches: 25,
     heldOutFolds: 3,

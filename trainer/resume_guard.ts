@@ -34,6 +34,7 @@ const FREE = new Set([
 const ADDED: Record<string, unknown> = {
   "unlabeled": "",
   "classify.poolLayers": "last",
+  "classify.balanceLabels": false,
   "model.embSize": 0,
   "model.hiddenSize": 0,
   "model.numLayers": 0,

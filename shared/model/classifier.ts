@@ -301,7 +301,8 @@ export class TextClassifier {
 }
 
 /**
- * Mean softmax cross-entropy of `logits` [B, C] against int32 `labels` [B].
+ * Mean softmax cross-entropy of `logits` [B, C] against int32 `labels` [B]; with `weights` [B]
+ * the weighted mean Σ wᵢ·ℓᵢ / Σ wᵢ (stage 3's `classify.balanceLabels`).
  *
  * @example
  * ```ts
@@ -312,10 +313,21 @@ export class TextClassifier {
  * await tf.setBackend("cpu");
  * const l = crossEntropy(createOps(tf, "cpu"), tf.zeros([1, 2]), tf.tensor1d([1], "int32"));
  * assert.ok(Math.abs(l.dataSync()[0] - Math.log(2)) < 1e-6);
+ * // Weighted 3 : 1, by hand: row 1 loses ln 2, row 2 ln(1 + e⁻²).
+ * const logits = tf.tensor2d([[0, 0], [2, 0]]);
+ * const w = crossEntropy(createOps(tf, "cpu"), logits, tf.tensor1d([1, 0], "int32"), tf.tensor1d([3, 1]));
+ * const want = (3 * Math.log(2) + Math.log(1 + Math.exp(-2))) / 4;
+ * assert.ok(Math.abs(w.dataSync()[0] - want) < 1e-6);
  * ```
  */
-export function crossEntropy(ops: Ops, logits: Tensor2D, labels: Tensor): Tensor {
+export function crossEntropy(
+  ops: Ops,
+  logits: Tensor2D,
+  labels: Tensor,
+  weights?: Tensor,
+): Tensor {
   const [, C] = logits.shape;
   const picked = ops.sum(ops.mul(ops.logSoftmax(logits), ops.oneHot(labels as never, C)), 1);
-  return ops.neg(ops.mean(picked));
+  if (!weights) return ops.neg(ops.mean(picked));
+  return ops.neg(ops.div(ops.sum(ops.mul(picked, weights)), ops.sum(weights)));
 }

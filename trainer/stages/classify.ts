@@ -118,8 +118,32 @@ export async function classifierInputs(
   const encoder = { config: lm.config, weights: await lm.params.export() };
   lm.params.dispose();
   const clf = classifierOn(ctx, encoder.config, encoder.weights, directionSeed(ctx.c, dir));
-  const train = encodeDocs(vocab, ctx.stage3Docs, ctx.task.labels, dir);
+  const encoded = encodeDocs(vocab, ctx.stage3Docs, ctx.task.labels, dir);
+  const train = ctx.c.classify.balanceLabels
+    ? balancedWeights(encoded, ctx.task.labels.length)
+    : encoded;
   return keep ? { clf, train, encoder } : { clf, train };
+}
+
+/**
+ * The documents with scikit-learn's "balanced" weights, n / (labels present × count of the
+ * label), so that each label's documents weigh alike in all.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { balancedWeights } from "./classify.ts";
+ * const ids = new Int32Array(1);
+ * const docs = [0, 0, 0, 1].map((label) => ({ ids, label }));
+ * assert.deepEqual(balancedWeights(docs, 2).map((d) => d.weight), [4 / 6, 4 / 6, 4 / 6, 2]);
+ * ```
+ */
+export function balancedWeights(docs: EncodedDoc[], labels: number): EncodedDoc[] {
+  const counts = new Array<number>(labels).fill(0);
+  for (const d of docs) counts[d.label]++;
+  // As scikit-learn: over the labels the documents have.
+  const present = counts.filter((n) => n > 0).length;
+  return docs.map((d) => ({ ...d, weight: docs.length / (present * counts[d.label]) }));
 }
 
 /** Stage 3's passes an epoch and epochs on `train` (the token budget bounds the epochs). */
@@ -286,6 +310,15 @@ export async function classify(
   return { stopped: folder, warning };
 }
 
+/** The smallest and largest document weight, as "weights 0.67–2.0". */
+function weightRange(train: EncodedDoc[]): string {
+  const w = train.map((d) => d.weight ?? 1);
+  const f = (x: number) => x.toPrecision(2);
+  const lo = w.reduce((a, b) => Math.min(a, b), Infinity);
+  const hi = w.reduce((a, b) => Math.max(a, b), 0);
+  return `weights ${f(lo)}–${f(hi)}`;
+}
+
 /** What stage 3 is about to read, and every cap and rule that applies. */
 function classifySummary(
   ctx: RunContext,
@@ -315,6 +348,9 @@ function classifySummary(
         "schedule runs and the last epoch is kept"
       : "") +
     (k.poolLayers === "all" ? "; pooling every layer's outputs (classify.poolLayers)" : "") +
+    (k.balanceLabels
+      ? `; labels balanced in the loss (${weightRange(train)}, classify.balanceLabels)`
+      : "") +
     (folds
       ? `; first ${folds} more times, each without one of ${folds} parts, for answers on every ` +
         `labelled document to fit the blend on (classify.heldOutFolds: about ${folds} times ` +
