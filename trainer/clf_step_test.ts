@@ -56,16 +56,20 @@ async function afterStep(batch: EncodedDoc[], maxSteps: number) {
   return { r, values: { ...grads, ...Object.fromEntries(means.map(([k, p]) => [k, p.data])) } };
 }
 
+/** Two random 30-token documents of labels 0 and 1, drawn from `seed`. */
+function twoDocs(seed: number): EncodedDoc[] {
+  const rng = new Rng(seed);
+  return [0, 1].map((label) => ({
+    ids: Int32Array.from({ length: 30 }, () => 2 + rng.int(38)),
+    label,
+  }));
+}
+
 Deno.test("classifierStep: a batch run in parts takes the same step as in one piece", async () => {
   // [a, b, a, b] in two parts [a, b], [a, b] (equal lengths keep the order): without dropout each
   // part has the whole batch's BatchNorm statistics and mean loss, so the averaged gradients and
   // the running means must match the unsplit step's.
-  const rng = new Rng(9);
-  const doc = (label: number) => ({
-    ids: Int32Array.from({ length: 30 }, () => 2 + rng.int(38)),
-    label,
-  });
-  const a = doc(0), b = doc(1);
+  const [a, b] = twoDocs(9);
   const batch = [a, b, a, b];
   const whole = await afterStep(batch, Infinity);
   const split = await afterStep(batch, 2 * 30);
@@ -109,12 +113,7 @@ Deno.test("classifierStep: weighted documents give the weighted mean of their gr
   // [a, b]: weights [1, 0] give ℓ_a's gradient, [0, 1] ℓ_b's, and [2, 1] must give
   // (2·∇ℓ_a + ∇ℓ_b) / 3; run in two parts [a, b], [a, b] as well, so each part's share of the
   // weighted loss is checked too.
-  const rng = new Rng(11);
-  const doc = (label: number) => ({
-    ids: Int32Array.from({ length: 30 }, () => 2 + rng.int(38)),
-    label,
-  });
-  const a = doc(0), b = doc(1);
+  const [a, b] = twoDocs(11);
   const weighted = (wa: number, wb: number) =>
     [a, b, a, b].map((d, i) => ({ ...d, weight: i % 2 ? wb : wa }));
   const onlyA = await afterStep(weighted(1, 0), Infinity);
