@@ -167,28 +167,44 @@ export function createApp(
       c.req.raw.signal,
       limits,
     );
-    c.set("batchSize", batchSize);
-    c.set("queueMs", Math.round(queueMs * 100) / 100);
-    c.set("computeMs", Math.round(computeMs * 100) / 100);
+    logBatch(c, { batchSize, queueMs, computeMs });
     return c.json({ results: probs.map((p) => toPrediction(clf.info.labels, p)) });
   });
   app.post("/v1/explain", body, async (c) => {
     const clf = ready();
     const { text, label } = parseExplainBody(c.get("body"), maxExplainChars, clf.info.labels);
-    // The text's variants queue with every other request, a batch at a time.
-    const probabilities = async (texts: string[]) =>
-      (await runWithin(batcher.for(clf), texts, c.req.raw.signal, limits)).probs;
+    // The text's variants queue with every other request, a batch at a time; the log gets the
+    // largest batch and the queue and compute times summed over the chunks.
+    const spent = { batchSize: 0, queueMs: 0, computeMs: 0 };
+    const probabilities = async (texts: string[]) => {
+      const r = await runWithin(batcher.for(clf), texts, c.req.raw.signal, limits);
+      spent.batchSize = Math.max(spent.batchSize, r.batchSize);
+      spent.queueMs += r.queueMs;
+      spent.computeMs += r.computeMs;
+      return r.probs;
+    };
     const explanation = await explainText(probabilities, clf.info.labels, text, {
       label,
       maxPieces: explainMaxPieces,
       chunk: options.maxBatch ?? 32,
     });
+    logBatch(c, spent);
     return c.json(explanation);
   });
 
   app.notFound(notFound);
   app.onError((err, c) => internalError(err, c, options.log !== undefined));
   return app;
+}
+
+/** Puts a request's batch size and queue and compute times (ms, 2 decimals) on its log line. */
+function logBatch(
+  c: Context<Env>,
+  t: { batchSize: number; queueMs: number; computeMs: number },
+): void {
+  c.set("batchSize", t.batchSize);
+  c.set("queueMs", Math.round(t.queueMs * 100) / 100);
+  c.set("computeMs", Math.round(t.computeMs * 100) / 100);
 }
 
 /** The one batcher every model route shares, made when the model is first there. */

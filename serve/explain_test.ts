@@ -3,6 +3,7 @@ import { makeClassifier } from "../shared/classify.ts";
 import { explain } from "../shared/explain.ts";
 import { loadClassifier } from "../shared/pipeline.ts";
 import { createApp, type ServeOptions } from "./app.ts";
+import type { LogEntry } from "./middleware/request_log.ts";
 import { errorOf, post } from "./test_http.ts";
 import { makeTestWeights } from "./test_weights.ts";
 
@@ -118,4 +119,18 @@ Deno.test("POST /v1/explain client errors", async (t) => {
 Deno.test("POST /v1/explain needs the key like /v1/classify", async () => {
   const res = await explainOver({ text: TEXT }, { apiKey: "k" });
   await errorOf(res, 401, "unauthorized");
+});
+
+Deno.test("POST /v1/explain logs its batch size and queue and compute times", async () => {
+  const logs: LogEntry[] = [];
+  const words = TEXT.split(/\s+/).length;
+  // Chunks of 4: the text and its variants (one a word) go through the batcher 4 at a time.
+  const a = createApp(bagOfWords, { batchWindowMs: 0, maxBatch: 4, log: (e) => logs.push(e) });
+  const res = await a.request("/v1/explain", post(JSON.stringify({ text: TEXT })));
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.ok(words + 1 > 4);
+  const [e] = logs;
+  assert.equal(e.batchSize, 4, JSON.stringify(e));
+  assert.ok(e.computeMs! >= 0 && e.queueMs! >= 0 && e.queueMs! + e.computeMs! <= e.ms + 1);
 });
