@@ -79,7 +79,7 @@ export async function runTraining(
     if (Object.keys(probs).length) {
       Object.assign(result, await scoreTest(ctx, probs));
       const trained = ctx.stage3Docs.map((d) => d.label);
-      for (const w of missedLabelWarnings(result.served, trained)) {
+      for (const w of missedLabelWarnings(result.served, trained, c.classify.balanceLabels)) {
         (result.warnings ??= []).push(w);
       }
       await writeTestJson(ctx, result, result.warnings);

@@ -236,16 +236,23 @@ async function withBecause(ctx: RunContext, top: Mistake[], texts: string[], ble
 export function missedLabelWarnings(
   served: ClassReport | undefined,
   trainLabels: string[],
+  balanced = false,
 ): string[] {
   if (!served) return [];
   const n = trainLabels.length;
   return missedLabels(served).map((l) => {
     const k = trainLabels.filter((t) => t === l.label).length;
     const found = Math.round(l.recall * l.support);
+    // Under half its share of an even split: stage 3's loss may be what drowns it.
+    const rare = !balanced && k / Math.max(1, n) < 0.5 / served.perLabel.length;
     return `the served classifier finds few documents labelled "${l.label}": ${found} of its ` +
       `${l.support} test documents (recall ${(100 * l.recall).toFixed(1)}%); ${k} of the ` +
       `${n} labelled training documents (${(100 * k / Math.max(1, n)).toFixed(1)}%) carry it. ` +
-      `Add labelled examples of "${l.label}" before relying on it for that label`;
+      `Add labelled examples of "${l.label}" before relying on it for that label` +
+      (rare
+        ? `, or weigh the labels alike in stage 3 (\`--config\` with ` +
+          `{"classify": {"balanceLabels": true}}; RESULTS.md: a label of 1.5% went from 1% to 33% recall)`
+        : "");
   });
 }
 
