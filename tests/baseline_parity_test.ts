@@ -5,13 +5,21 @@
  * optimum); this test needs no Python.
  */
 import assert from "node:assert/strict";
-import { argmax, fitLogReg, predictProba, TfidfVectorizer } from "../shared/baseline/mod.ts";
+import {
+  argmax,
+  fitLogReg,
+  predictProba,
+  type TfidfOptions,
+  TfidfVectorizer,
+} from "../shared/baseline/mod.ts";
 import { trainBaseline } from "../shared/baseline/mod.ts";
 
 interface Case {
   name: string;
   labels: string[];
   C: number;
+  /** Character n-grams beside the words, where the case has them. */
+  tfidf?: TfidfOptions;
   train: { text: string; label: string }[];
   test: { text: string; label: string }[];
   features: number;
@@ -28,7 +36,7 @@ const fixture: { sklearn: string; cases: Case[] } = JSON.parse(
 
 for (const c of fixture.cases) {
   Deno.test(`baseline parity (${c.name}): vocabulary, idf and one TF-IDF row`, () => {
-    const v = TfidfVectorizer.fit(c.train.map((d) => d.text));
+    const v = TfidfVectorizer.fit(c.train.map((d) => d.text), c.tfidf);
     assert.equal(v.size, c.features);
     assert.deepEqual(v.terms.slice(0, c.firstTerms.length), c.firstTerms);
     assert.ok(Object.keys(c.idf).length >= 8);
@@ -46,7 +54,7 @@ for (const c of fixture.cases) {
   });
 
   Deno.test(`baseline parity (${c.name}): test probabilities at C = ${c.C}`, () => {
-    const v = TfidfVectorizer.fit(c.train.map((d) => d.text));
+    const v = TfidfVectorizer.fit(c.train.map((d) => d.text), c.tfidf);
     const y = Int32Array.from(c.train, (d) => c.labels.indexOf(d.label));
     const model = fitLogReg(v.transform(c.train.map((d) => d.text)), y, {
       classes: c.labels.length,
@@ -55,7 +63,8 @@ for (const c of fixture.cases) {
       gtol: 1e-6,
       ftol: 0,
     });
-    assert.equal(model.stop, "gtol");
+    // Converged: the gradient test, or (more features, flatter optimum) no further fall at all.
+    assert.ok(model.stop === "gtol" || model.stop === "ftol", model.stop);
     let right = 0, worst = 0;
     c.test.forEach((d, i) => {
       const p = predictProba(model, v.transformOne(d.text));
@@ -71,7 +80,7 @@ for (const c of fixture.cases) {
 
   Deno.test(`baseline parity (${c.name}): the high-level API at scikit-learn's defaults`, () => {
     // Default tolerance (1e-4 on the gradient, as sklearn's tol) and a one-value grid.
-    const b = trainBaseline(c.train, { labels: c.labels, grid: [c.C] });
+    const b = trainBaseline(c.train, { labels: c.labels, grid: [c.C], tfidf: c.tfidf });
     const p = b.predictProba(c.test.map((d) => d.text));
     let worst = 0;
     p.forEach((row, i) => {

@@ -33,6 +33,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -43,6 +44,30 @@ SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
 
 def vectorizer():
     return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+
+
+class WordsAndChars:
+    """Word 1-2-gram TF-IDF beside char_wb TF-IDF, each row block at unit norm, both / sqrt(2)
+    (a FeatureUnion of the two vectorizers, scaled); character terms are named "c:" + n-gram."""
+
+    def __init__(self, lo, hi):
+        self.words = vectorizer()
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(lo, hi), sublinear_tf=True)
+
+    def fit_transform(self, texts):
+        self.words.fit(texts)
+        self.chars.fit(texts)
+        self.vocabulary_ = {str(t): i for i, t in enumerate(self.get_feature_names_out())}
+        self.idf_ = np.concatenate([self.words.idf_, self.chars.idf_])
+        return self.transform(texts)
+
+    def transform(self, texts):
+        both = scipy.sparse.hstack([self.words.transform(texts), self.chars.transform(texts)])
+        return (both / math.sqrt(2)).tocsr()
+
+    def get_feature_names_out(self):
+        chars = ["c:" + t for t in self.chars.get_feature_names_out()]
+        return np.array([*self.words.get_feature_names_out(), *chars], dtype=object)
 
 
 def classifier(C, max_iter, tol, warm_start=False):
@@ -201,14 +226,14 @@ def objective_check(X, y, K, C, coef, intercept):
     return grad_max, res.x
 
 
-def fixture_case(name, labels, seed, n_train, n_test, C):
+def fixture_case(name, labels, seed, n_train, n_test, C, chars=None):
     rng = random.Random(seed)
     train = synthetic(rng, labels, n_train, unseen=False)
     test = synthetic(rng, labels, n_test, unseen=True)
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[d["label"]] for d in train])
     y_test = np.array([index[d["label"]] for d in test])
-    vec = vectorizer()
+    vec = WordsAndChars(*chars) if chars else vectorizer()
     X = vec.fit_transform([d["text"] for d in train])
     X_test = vec.transform([d["text"] for d in test])
     # SciPy's default ftol stops lbfgs with a gradient of ~1e-3 here (probabilities
@@ -238,13 +263,15 @@ def fixture_case(name, labels, seed, n_train, n_test, C):
         sys.exit("Cannot write the fixture: a test row is a near tie; change the seed")
     names = vec.get_feature_names_out()
     picks = ["the", "of the", "match", "café", "über", "crème", "zürich", "state of",
-             "x_y", "2024", "naïve", "recipe garlic", "λογος", "stanbul", "x²", "noe"]
+             "x_y", "2024", "naïve", "recipe garlic", "λογος", "stanbul", "x²", "noe",
+             "c: ca", "c:fé ", "c: (1)", "c:èm", "c:!", "c: — "]
     idf = {t: float(vec.idf_[vec.vocabulary_[t]]) for t in picks if t in vec.vocabulary_}
     row = X_test[0].tocoo()
     return {
         "name": name,
         "labels": labels,
         "C": C,
+        **({"tfidf": {"charNgramMin": chars[0], "charNgramMax": chars[1]}} if chars else {}),
         "train": train,
         "test": test,
         "features": int(X.shape[1]),
@@ -261,13 +288,16 @@ def fixture(out):
     cases = [
         fixture_case("three-topics", ["food", "sport", "tech"], 7, 240, 90, 2.0),
         fixture_case("two-topics", ["tech", "sport"], 11, 160, 60, 1.0),
+        fixture_case("three-topics-chars", ["food", "sport", "tech"], 7, 240, 90, 2.0, (2, 5)),
     ]
     doc = {
         "generator": "tools/sklearn_baseline.py fixture (synthetic texts, random.Random seeds 7, 11)",
         "sklearn": sklearn.__version__,
         "model": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
         "LogisticRegression(C, solver='lbfgs', multinomial, tol=1e-10, max_iter=10000, 50 warm "
-        "restarts); checked within 1e-6 against an independent SciPy solve",
+        "restarts); checked within 1e-6 against an independent SciPy solve; the case with "
+        "'tfidf' also has char_wb n-grams of those lengths beside the words (each block at unit "
+        "norm, both / sqrt(2); character terms named 'c:' + n-gram)",
         "cases": cases,
     }
     with open(out, "w", encoding="utf-8") as f:

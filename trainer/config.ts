@@ -169,6 +169,12 @@ export interface TrainConfig {
    * where validation accuracy rises (`shared/baseline/self_train.ts`).
    */
   selfTrain: boolean;
+  /**
+   * Character n-grams of these lengths within words (`[min, max]`) beside the word 1-2-grams of
+   * the bag of words that is self-trained and blended in; the baseline evaluate prints stays
+   * words alone. `[]`: words alone.
+   */
+  bowCharNgrams: number[];
   checkpointEvery: number;
   resume: boolean;
   /** Run the learning-rate range test on the one requested stage instead of training it. */
@@ -247,6 +253,7 @@ const BASE: Omit<TrainConfig, "preset"> = {
   baseline: true,
   blend: true,
   selfTrain: true,
+  bowCharNgrams: [],
   checkpointEvery: 200,
   resume: false,
   lrFind: false,
@@ -327,6 +334,27 @@ export function presetConfig(preset: PresetName): TrainConfig {
     });
   }
   return c;
+}
+
+/**
+ * Why `bowCharNgrams` cannot be used, or undefined: it must be `[]` or `[min, max]` with
+ * 1 ≤ min ≤ max (checked before any training).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bowCharNgramsProblem } from "./config.ts";
+ * assert.equal(bowCharNgramsProblem([2, 5]), undefined);
+ * assert.equal(bowCharNgramsProblem([]), undefined);
+ * assert.match(bowCharNgramsProblem([5, 2])!, /Cannot use bowCharNgrams \[5,2\]/);
+ * assert.match(bowCharNgramsProblem([0, 3])!, /1 <= min <= max/);
+ * ```
+ */
+export function bowCharNgramsProblem(r: number[]): string | undefined {
+  const ok = r.length === 0 ||
+    (r.length === 2 && r.every(Number.isInteger) && r[0] >= 1 && r[1] >= r[0]);
+  return ok ? undefined : `Cannot use bowCharNgrams ${JSON.stringify(r)}: give [min, max] ` +
+    "character n-gram lengths with 1 <= min <= max, e.g. [2, 5], or [] for words alone";
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { POOL_LAYERS, type PoolLayers, type PresetName, PRESETS } from "../shared/model/config.ts";
-import { presetConfig, type TrainConfig } from "./config.ts";
+import { bowCharNgramsProblem, presetConfig, type TrainConfig } from "./config.ts";
 import { mergeConfig } from "./settings.ts";
 import { runTraining, type Stage, STAGES } from "./run.ts";
 import { printRangeTests, printResult } from "./run_output.ts";
@@ -186,6 +186,8 @@ export async function parseCommandLine(
     c = mergeConfig(c, json, values.config);
   }
   applyFlags(c, values, rangeTest);
+  const problem = bowCharNgramsProblem(c.bowCharNgrams);
+  if (problem) fail(problem);
   if (stageName === "finetune-lm") await shippedForStage2(c);
   if (stageName !== "all") return { stages: [stageName], config: c };
   return { stages: await withShippedLms(c), config: c };

@@ -24,6 +24,7 @@ const FREE = new Set([
   "baseline",
   "blend",
   "selfTrain",
+  "bowCharNgrams",
   "checkpointEvery",
 ]);
 

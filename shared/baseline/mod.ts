@@ -24,7 +24,14 @@
  * @module
  */
 
-export { type SparseRow, TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
+export {
+  charWbNgrams,
+  type SparseRow,
+  type TfidfOptions,
+  TfidfVectorizer,
+  tokenize,
+  wordNgrams,
+} from "./tfidf.ts";
 export { argmax, fitLogReg, type LogRegFit, type LogRegModel, predictProba } from "./logreg.ts";
 export { lbfgs, type LbfgsOptions, type LbfgsResult } from "./lbfgs.ts";
 export * from "./train.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadModelFolder, saveModelFolder } from "../weights/folder.ts";
 import { fitLsa, withLsa } from "./lsa.ts";
-import { baselineOf, fitLogReg, TfidfVectorizer } from "./mod.ts";
+import { baselineOf, fitLogReg, TfidfVectorizer, trainBaseline } from "./mod.ts";
 import { baselineFromLoaded, baselineToSave } from "./saved.ts";
 
 Deno.test("baselineToSave: a model with LSA coordinates predicts the same after a save and load", async () => {
@@ -30,5 +30,21 @@ Deno.test("baselineToSave: a model with LSA coordinates predicts the same after 
   );
   const noDims = { ...raw, config: { ...raw.config, lsa: { dims: 0 } } };
   assert.throws(() => baselineFromLoaded(noDims, "x"), /lsa\.dims is 0; it must be a whole number/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("baselineToSave: character n-grams beside the words survive a save and load", async () => {
+  const train = ["football match", "footballer scores", "chipset code", "chipmaker server"]
+    .map((text, i) => ({ text, label: i < 2 ? "sport" : "tech" }));
+  const tfidf = { charNgramMin: 2, charNgramMax: 5 };
+  const b = trainBaseline(train, { grid: [10], tfidf });
+  // "footballs" and "chips" are no words of the training text: their characters decide.
+  assert.deepEqual(b.predict(["footballs", "chips"]), [0, 1]);
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-chars-" });
+  await saveModelFolder(`${dir}/baseline`, baselineToSave(b, { lm: 0, baseline: 1 }));
+  const loaded = baselineFromLoaded(await loadModelFolder(`${dir}/baseline`), dir);
+  const probe = ["footballs", "chips", "a match of chipmakers", "nothing known"];
+  const before = b.predictProba(probe), after = loaded.predictProba(probe);
+  before.forEach((p, i) => p.forEach((x, k) => assert.ok(Math.abs(x - after[i][k]) < 1e-5)));
   await Deno.remove(dir, { recursive: true });
 });

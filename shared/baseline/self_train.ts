@@ -58,10 +58,9 @@ export interface SelfTrainOptions {
    * max(1, ratio · pseudo / labelled). Default 0.3.
    */
   labelledRatio?: number;
-  /** As the baseline's: L-BFGS iteration cap, tolerance, n-gram length, weight bound. */
+  /** As the baseline's: L-BFGS iteration cap, tolerance, weight bound (the TF-IDF is `plain`'s). */
   maxIter?: number;
   tol?: number;
-  ngramMax?: number;
   maxWeights?: number;
   /**
    * Folds of the out-of-fold check on the labelled documents (under 2: none). Default
@@ -141,7 +140,7 @@ export function selfTrain(
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
-    { ngramMax: options.ngramMax ?? 2 },
+    plain.vectorizer.options,
     maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
   );
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));

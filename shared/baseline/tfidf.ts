@@ -4,8 +4,10 @@
  * defaults: lowercase, words are runs of two or more word characters
  * (`(?u)\b\w\w+\b`), word n-grams joined by one space, a vocabulary of every
  * n-gram in the training texts, smooth idf `ln((1 + n) / (1 + df)) + 1`,
- * term frequency `1 + ln(tf)` and rows scaled to unit L2 norm. Rows are
- * sparse: sorted feature indices and their values in typed arrays.
+ * term frequency `1 + ln(tf)` and rows scaled to unit L2 norm. Optionally a
+ * second block of character n-grams within words (`charNgramMin..Max`, as
+ * `analyzer="char_wb"`) beside the words. Rows are sparse: sorted feature
+ * indices and their values in typed arrays.
  *
  * @module
  */
@@ -26,7 +28,19 @@ export interface TfidfOptions {
   sublinearTf?: boolean;
   /** Lowercase before tokenizing. Default true. */
   lowercase?: boolean;
+  /**
+   * Also character n-grams of lengths `charNgramMin..charNgramMax` within each word padded with a
+   * space (scikit-learn's `analyzer="char_wb"`), as a second block of features: each block is
+   * scaled to unit norm, then both by 1/√2 (scikit-learn's `FeatureUnion` of the two vectorizers,
+   * divided by √2). Default 0: words only.
+   */
+  charNgramMin?: number;
+  /** Largest character n-gram length (with `charNgramMin`). Default 0. */
+  charNgramMax?: number;
 }
+
+/** Character n-gram terms carry this prefix: no word n-gram holds a colon, so none collides. */
+export const CHAR_PREFIX = "c:";
 
 // Python's `\w` in Unicode mode: letters, numbers and the underscore. A match of
 // `\b\w\w+\b` is a maximal run of two or more of them, and so is one of this.
@@ -68,17 +82,68 @@ export function wordNgrams(tokens: readonly string[], min = 1, max = 2): string[
   return out;
 }
 
+/**
+ * Character n-grams of lengths `min..max` of each whitespace-separated word padded with a space
+ * on both sides, word by word (scikit-learn's `_char_wb_ngrams`); a padded word no longer than
+ * `n` gives itself once. Lengths count code points, as Python's do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { charWbNgrams } from "./tfidf.ts";
+ * assert.deepEqual(charWbNgrams("ab  c", 2, 3), [" a", "ab", "b ", " ab", "ab ", " c", "c ", " c "]);
+ * ```
+ */
+export function charWbNgrams(text: string, min: number, max: number): string[] {
+  const out: string[] = [];
+  for (const word of text.split(/\s+/)) {
+    if (!word) continue;
+    const w = [" ", ...word, " "];
+    for (let n = min; n <= max; n++) {
+      // A padded word no longer than n gives itself once, and no longer n-grams.
+      if (w.length <= n) {
+        out.push(w.join(""));
+        break;
+      }
+      for (let i = 0; i + n <= w.length; i++) out.push(w.slice(i, i + n).join(""));
+    }
+  }
+  return out;
+}
+
+/** The terms a document holds: its word n-grams, then its prefixed character n-grams. */
+function analyze(text: string, o: Required<TfidfOptions>): string[] {
+  const words = wordNgrams(tokenize(text, o.lowercase), o.ngramMin, o.ngramMax);
+  if (!o.charNgramMax) return words;
+  const chars = charWbNgrams(
+    o.lowercase ? text.toLowerCase() : text,
+    o.charNgramMin,
+    o.charNgramMax,
+  );
+  for (const c of chars) words.push(CHAR_PREFIX + c);
+  return words;
+}
+
 function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
   const r = {
     ngramMin: o.ngramMin ?? 1,
     ngramMax: o.ngramMax ?? 2,
     sublinearTf: o.sublinearTf ?? true,
     lowercase: o.lowercase ?? true,
+    charNgramMin: o.charNgramMin ?? 0,
+    charNgramMax: o.charNgramMax ?? 0,
   };
   if (!Number.isInteger(r.ngramMin) || r.ngramMin < 1 || !(r.ngramMax >= r.ngramMin)) {
     throw new Error(
       `Cannot build the TF-IDF vectorizer: n-gram range ${r.ngramMin}..${r.ngramMax} is invalid; ` +
         "use whole numbers with 1 <= ngramMin <= ngramMax, e.g. 1..2",
+    );
+  }
+  const { charNgramMin: cMin, charNgramMax: cMax } = r;
+  if (!(cMin === 0 && cMax === 0) && !(Number.isInteger(cMin) && cMin >= 1 && cMax >= cMin)) {
+    throw new Error(
+      `Cannot build the TF-IDF vectorizer: character n-gram range ${cMin}..${cMax} is invalid; ` +
+        "use whole numbers with 1 <= charNgramMin <= charNgramMax (e.g. 2..5), or 0..0 for none",
     );
   }
   return r;
@@ -108,6 +173,8 @@ export class TfidfVectorizer {
   /** The n-grams `fit` found, before any `maxFeatures` cut (the vocabulary's size otherwise). */
   readonly fittedTerms: number;
   readonly #index: Map<string, number>;
+  /** 1 where a feature is a character n-gram (its block is scaled apart), with `charNgramMax`. */
+  readonly #isChar?: Uint8Array;
 
   private constructor(
     terms: string[],
@@ -120,6 +187,9 @@ export class TfidfVectorizer {
     this.options = options;
     this.fittedTerms = fittedTerms;
     this.#index = new Map(terms.map((t, i) => [t, i]));
+    if (options.charNgramMax) {
+      this.#isChar = Uint8Array.from(terms, (t) => t.startsWith(CHAR_PREFIX) ? 1 : 0);
+    }
   }
 
   /**
@@ -155,7 +225,7 @@ export class TfidfVectorizer {
     }
     const df = new Map<string, number>();
     for (const text of texts) {
-      const seen = new Set(wordNgrams(tokenize(text, o.lowercase), o.ngramMin, o.ngramMax));
+      const seen = new Set(analyze(text, o));
       for (const term of seen) df.set(term, (df.get(term) ?? 0) + 1);
     }
     if (df.size === 0) {
@@ -192,26 +262,26 @@ export class TfidfVectorizer {
 
   /** One document's TF-IDF row; terms outside the vocabulary are dropped. */
   transformOne(text: string): SparseRow {
-    const o = this.options;
+    const o = this.options, isChar = this.#isChar;
     const counts = new Map<number, number>();
-    for (const term of wordNgrams(tokenize(text, o.lowercase), o.ngramMin, o.ngramMax)) {
+    for (const term of analyze(text, o)) {
       const j = this.#index.get(term);
       if (j !== undefined) counts.set(j, (counts.get(j) ?? 0) + 1);
     }
     const indices = Int32Array.from(counts.keys()).sort();
     const values = new Float64Array(indices.length);
-    let norm = 0;
+    // Squared norms of the word block [0] and the character block [1].
+    const norm = [0, 0];
     for (let i = 0; i < indices.length; i++) {
       const tf = counts.get(indices[i])!;
       const v = (o.sublinearTf ? 1 + Math.log(tf) : tf) * this.idf[indices[i]];
       values[i] = v;
-      norm += v * v;
+      norm[isChar?.[indices[i]] ?? 0] += v * v;
     }
-    // An empty row stays all zero, as in scikit-learn.
-    if (norm > 0) {
-      const inv = 1 / Math.sqrt(norm);
-      for (let i = 0; i < values.length; i++) values[i] *= inv;
-    }
+    // An empty block stays all zero, as in scikit-learn.
+    const scale = isChar ? Math.SQRT1_2 : 1;
+    const inv = norm.map((n) => n > 0 ? scale / Math.sqrt(n) : 0);
+    for (let i = 0; i < values.length; i++) values[i] *= inv[isChar?.[indices[i]] ?? 0];
     return { indices, values };
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
+import { CHAR_PREFIX, TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
 
 const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -95,5 +95,28 @@ Deno.test("TfidfVectorizer: errors say what to do", () => {
   assert.throws(
     () => TfidfVectorizer.fit(["aa bb"], { ngramMin: 2, ngramMax: 1 }),
     /Cannot build the TF-IDF vectorizer: n-gram range 2\.\.1/,
+  );
+});
+
+Deno.test("TfidfVectorizer with character n-grams: two blocks, each at norm 1/√2", () => {
+  const v = TfidfVectorizer.fit(["good film", "bad film", "a b"], {
+    charNgramMin: 2,
+    charNgramMax: 3,
+  });
+  const norms = (text: string) => {
+    const r = v.transformOne(text), sums = [0, 0];
+    r.indices.forEach((j, i) =>
+      sums[v.terms[j].startsWith(CHAR_PREFIX) ? 1 : 0] += r.values[i] ** 2
+    );
+    return sums;
+  };
+  const [words, chars] = norms("good bad film");
+  assert.ok(Math.abs(words - 0.5) < 1e-12 && Math.abs(chars - 0.5) < 1e-12);
+  // One-letter words are no word terms, but they have characters: the word block stays empty.
+  assert.deepEqual(norms("a b").map((x) => Math.round(x * 1e12) / 1e12), [0, 0.5]);
+  assert.ok(v.indexOf(`${CHAR_PREFIX} go`) !== undefined && v.indexOf("good") !== undefined);
+  assert.throws(
+    () => TfidfVectorizer.fit(["x y"], { charNgramMin: 3, charNgramMax: 2 }),
+    /Cannot build the TF-IDF vectorizer: character n-gram range 3\.\.2 is invalid/,
   );
 });

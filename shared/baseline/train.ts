@@ -8,7 +8,7 @@
 import { Rng } from "../rng.ts";
 import { argmax, fitLogReg, type LogRegFit, predictProba } from "./logreg.ts";
 import { type Lsa, withLsa } from "./lsa.ts";
-import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
+import { type SparseRow, type TfidfOptions, TfidfVectorizer } from "./tfidf.ts";
 
 /** A labelled document (the shape of the trainer's `LabeledDoc`). */
 export interface BaselineDoc {
@@ -30,8 +30,8 @@ export interface BaselineOptions {
   maxIter?: number;
   /** L-BFGS gradient tolerance (scikit-learn's `tol`). Default 1e-4. */
   tol?: number;
-  /** Largest n-gram length. Default 2. */
-  ngramMax?: number;
+  /** How texts become TF-IDF rows. Default: word 1- and 2-grams (`TfidfVectorizer`'s defaults). */
+  tfidf?: TfidfOptions;
   /**
    * Most weights the logistic regression may have (features × (classes − 1)); a larger
    * vocabulary keeps its n-grams found in the most documents (`Baseline.vocabulary` says how
@@ -138,9 +138,9 @@ type Settings = Required<Omit<BaselineOptions, "labels" | "grid" | "log">> & {
 };
 
 /** A vectorizer fitted on `docs` (at most `maxFeatures` n-grams) and their rows. */
-function vectorize(docs: readonly BaselineDoc[], ngramMax: number, maxFeatures: number) {
+function vectorize(docs: readonly BaselineDoc[], tfidf: TfidfOptions, maxFeatures: number) {
   const texts = docs.map((d) => d.text);
-  const vectorizer = TfidfVectorizer.fit(texts, { ngramMax }, maxFeatures);
+  const vectorizer = TfidfVectorizer.fit(texts, tfidf, maxFeatures);
   return { vectorizer, rows: vectorizer.transform(texts) };
 }
 
@@ -160,7 +160,7 @@ function chooseC(
 ): GridPoint[] {
   const mask = heldOutMask(train.length, o.validFraction, o.seed);
   const pick = (keep: number) => train.filter((_, i) => mask[i] === keep);
-  const fit = vectorize(pick(0), o.ngramMax, maxFeatures(o.maxWeights, K));
+  const fit = vectorize(pick(0), o.tfidf, maxFeatures(o.maxWeights, K));
   const yFit = y.filter((_, i) => mask[i] === 0);
   const valid = fit.vectorizer.transform(pick(1).map((d) => d.text));
   const yValid = y.filter((_, i) => mask[i] === 1);
@@ -213,7 +213,7 @@ export function trainBaseline(
     seed: options.seed ?? 42,
     maxIter: options.maxIter ?? 1000,
     tol: options.tol ?? 1e-4,
-    ngramMax: options.ngramMax ?? 2,
+    tfidf: options.tfidf ?? {},
     maxWeights: options.maxWeights ?? DEFAULT_MAX_WEIGHTS,
     log: options.log,
   };
@@ -235,7 +235,7 @@ export function trainBaseline(
   const C = points.length
     ? points.reduce((best, p) => p.accuracy > best.accuracy ? p : best).C
     : grid[0];
-  const fit = vectorize(train, o.ngramMax, maxFeatures(o.maxWeights, labels.length));
+  const fit = vectorize(train, o.tfidf, maxFeatures(o.maxWeights, labels.length));
   const features = fit.vectorizer.size;
   const vocabulary = { total: fit.vectorizer.fittedTerms, kept: features };
   const { maxIter, tol: gtol } = o;

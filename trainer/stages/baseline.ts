@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { type Baseline, DEFAULT_MAX_WEIGHTS, trainBaseline } from "../../shared/baseline/mod.ts";
+import {
+  type Baseline,
+  DEFAULT_MAX_WEIGHTS,
+  type TfidfOptions,
+  trainBaseline,
+} from "../../shared/baseline/mod.ts";
 import { outOfFoldProbabilities } from "../../shared/baseline/cross_val.ts";
 import { defaultFolds, selfTrain, type SelfTrainRound } from "../../shared/baseline/self_train.ts";
 import {
@@ -95,15 +100,7 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
     `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
       "training documents, C chosen on 10% of them…",
   );
-  const b = trainBaseline(train, { labels: task.labels });
-  const { total, kept } = b.vocabulary;
-  if (kept < total) {
-    console.error(
-      `baseline: kept the ${kept.toLocaleString("en-US")} n-grams found in the most documents, ` +
-        `of ${total.toLocaleString("en-US")}: the logistic regression is bounded to ` +
-        `${DEFAULT_MAX_WEIGHTS.toLocaleString("en-US")} weights (n-grams × (classes − 1))`,
-    );
-  }
+  const b = trainedBagOfWords(ctx, {}, "baseline");
   const { model, test, accuracy, confusion } = scoredOnTest(ctx, b);
   await log.add({
     type: "baseline",
@@ -123,6 +120,41 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
     seconds: b.seconds,
     trainDocs: train.length,
   };
+  return { summary, model, test, trained: b };
+}
+
+/** A bag of words trained on stage 3's documents, saying where its vocabulary was bounded. */
+function trainedBagOfWords(ctx: RunContext, tfidf: TfidfOptions, who: string): Baseline {
+  const b = trainBaseline(ctx.stage3Docs, { labels: ctx.task.labels, tfidf });
+  const { total, kept } = b.vocabulary;
+  if (kept < total) {
+    console.error(
+      `${who}: kept the ${kept.toLocaleString("en-US")} n-grams found in the most documents, ` +
+        `of ${total.toLocaleString("en-US")}: the logistic regression is bounded to ` +
+        `${DEFAULT_MAX_WEIGHTS.toLocaleString("en-US")} weights (n-grams × (classes − 1))`,
+    );
+  }
+  return b;
+}
+
+/**
+ * The bag of words to self-train and blend in where it reads character n-grams too
+ * (`bowCharNgrams`); otherwise the baseline itself serves. Scored on the test split like it.
+ */
+export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): ScoredBaseline {
+  const [charNgramMin, charNgramMax] = ctx.c.bowCharNgrams;
+  if (!charNgramMax) return baseline;
+  console.error(
+    `bag of words: TF-IDF of word 1-2-grams and character ${charNgramMin}-${charNgramMax}-grams ` +
+      "within words + logistic regression, C chosen on 10% of the same documents, to blend in…",
+  );
+  const b = trainedBagOfWords(ctx, { charNgramMin, charNgramMax }, "bag of words");
+  const { model, test, accuracy } = scoredOnTest(ctx, b);
+  console.error(
+    `bag of words: test ${pct(accuracy)} (words alone: ${pct(baseline.summary.accuracy)}), ` +
+      `C ${b.C}, ${b.features.toLocaleString("en-US")} features, ${b.seconds.toFixed(1)} s`,
+  );
+  const summary = { ...baseline.summary, accuracy, C: b.C, seconds: b.seconds };
   return { summary, model, test, trained: b };
 }
 

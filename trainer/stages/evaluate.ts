@@ -27,6 +27,7 @@ import {
   scoreBaseline,
   selfTrainedBaseline,
   type SelfTrainSummary,
+  servedBagOfWords,
 } from "./baseline.ts";
 import { savedHeldOut } from "./classify.ts";
 import type { RunContext } from "./context.ts";
@@ -179,10 +180,11 @@ async function withBaseline(
       dirs.map((d) => [d, { valid: probsOf[d]!.valid, heldOut: probsOf[d]!.heldOut }]),
     )
     : {};
-  const self = ctx.c.selfTrain ? await selfTrainedBaseline(ctx, baseline) : undefined;
+  const plain = servedBagOfWords(ctx, baseline);
+  const self = ctx.c.selfTrain ? await selfTrainedBaseline(ctx, plain) : undefined;
   if (self) scores.selfTrain = self.summary;
-  const bow = heldOutBagOfWords(ctx, baseline, self, !!avg.heldOut);
-  const blended = await blendIn(ctx, avg, self?.scored ?? baseline, byDirection, bow);
+  const bow = heldOutBagOfWords(ctx, plain, self, !!avg.heldOut);
+  const blended = await blendIn(ctx, avg, self?.scored ?? plain, byDirection, bow);
   scores.blend = blended.summary;
   return blended.test;
 }
