@@ -57,7 +57,7 @@ export function foldSplit(
 }
 
 /**
- * Accuracy of `plain`'s recipe (its C, labels and TF-IDF) on each labelled document, trained on the
+ * Accuracy of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each labelled document, trained on the
  * other folds; undefined when there are fewer than two documents a fold.
  *
  * @example
@@ -85,7 +85,7 @@ export function outOfFoldAccuracy(
 }
 
 /**
- * Class probabilities of `plain`'s recipe (its C, labels and TF-IDF) on each labelled document, trained
+ * Class probabilities of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each labelled document, trained
  * on the other folds; undefined when there are fewer than two documents a fold.
  *
  * @example
@@ -115,6 +115,7 @@ export function outOfFoldProbabilities(
       labels: plain.labels,
       grid: [plain.C],
       tfidf: plain.vectorizer.options,
+      balanced: plain.balanced,
     });
     const answers = model.predictProba(held.map((i) => docs[i].text));
     held.forEach((i, j) => probs[i] = Float32Array.from(answers[j]));

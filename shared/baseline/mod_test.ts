@@ -4,7 +4,9 @@ import {
   type BaselineDoc,
   baselineRow,
   evaluateBaseline,
+  fitLogReg,
   heldOutMask,
+  predictProba,
   trainBaseline,
 } from "./mod.ts";
 
@@ -146,4 +148,36 @@ Deno.test("trainBaseline and evaluateBaseline: errors say what to do", () => {
   );
   assert.throws(() => trainBaseline(train, { grid: [] }), /C grid \[\] is not a list/);
   assert.throws(() => trainBaseline(train, { grid: [1, -1] }), /C grid \[1,-1\]/);
+});
+
+Deno.test("trainBaseline balanced: the fit on copies, each label's documents weighing alike", () => {
+  // 3 sport, 1 tech: balanced weights 4/6 and 2, i.e. (× 3) 2 copies of each sport document and
+  // 6 of the tech one, at C / 3 (the objective is C · Σ weight · loss + ½‖W‖²).
+  const train = ["goal team", "team coach", "goal match", "chip team"].map((text, i) => ({
+    text,
+    label: i < 3 ? "sport" : "tech",
+  }));
+  const C = 3;
+  const b = trainBaseline(train, { grid: [C], balanced: true, tol: 1e-10 });
+  assert.equal(b.balanced, true);
+  const copies = [2, 2, 2, 6];
+  const texts = train.flatMap((d, i) => Array(copies[i]).fill(d.text));
+  const y = Int32Array.from(
+    train.flatMap((d, i) => Array(copies[i]).fill(d.label === "tech" ? 1 : 0)),
+  );
+  const v = b.vectorizer;
+  const dup = fitLogReg(v.transform(texts), y, {
+    classes: 2,
+    features: v.size,
+    C: C / 3,
+    gtol: 1e-10,
+  });
+  for (const probe of ["team", "goal chip", "coach"]) {
+    const got = b.predictProba([probe])[0], want = predictProba(dup, v.transformOne(probe));
+    assert.ok(Math.abs(got[1] - want[1]) < 1e-6, `${probe}: ${got[1]} vs ${want[1]}`);
+  }
+  // Unweighted, the shared word "team" leans to sport; weighed alike, the lone tech document
+  // counts as much as the three sport ones, and "team" leans less to sport.
+  const plain = trainBaseline(train, { grid: [C], tol: 1e-10 });
+  assert.ok(b.predictProba(["team"])[0][1] > plain.predictProba(["team"])[0][1]);
 });

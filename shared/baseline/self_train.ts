@@ -43,6 +43,7 @@ import {
   type BaselineDoc,
   baselineOf,
   DEFAULT_MAX_WEIGHTS,
+  labelBalancedWeights,
   labelIndices,
   maxFeatures,
 } from "./train.ts";
@@ -163,7 +164,7 @@ export function selfTrain(
     const rowsL = rows(tfidfL), rowsU = rows(tfidfU), rowsV = rows(tfidfV);
     const run = (train: readonly number[]) =>
       selfTrainRounds(
-        { rowsL, yL, rowsU, K, R, ratio: labelledRatio },
+        { rowsL, yL, rowsU, K, R, ratio: labelledRatio, balanced: plain.balanced },
         train,
         fit(V + (space?.dims ?? 0)),
       );
@@ -184,6 +185,7 @@ export function selfTrain(
   }
   const seconds = (performance.now() - start) / 1000;
   const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best!.model!, labels, {
+    balanced: plain.balanced,
     vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
     seconds: plain.seconds + seconds,
     grid: plain.grid,
@@ -249,6 +251,8 @@ interface RoundsInput {
   K: number;
   R: number;
   ratio: number;
+  /** Weigh the labelled rows' labels alike (`labelBalancedWeights`), as the plain model did. */
+  balanced: boolean;
 }
 
 type Fit = (rows: SparseRow[], y: Int32Array, w?: Float64Array, init?: LogRegFit) => LogRegFit;
@@ -273,15 +277,17 @@ function* selfTrainRounds(
   const rows = train.map((i) => rowsL[i]);
   const y = Int32Array.from(train, (i) => yL[i]);
   const prior = classShares(y, K);
+  const base = on.balanced ? labelBalancedWeights(y, K) : undefined;
   // Only the last model is held here (the next round's teacher): each can be large.
-  let last = fit(rows, y);
+  let last = fit(rows, y, base);
   yield { round: 0, pseudo: 0, model: last };
   for (let r = 1; r <= R; r++) {
     const picked = mostConfident(last, rowsU, prior, r / R);
     const all = [...rows, ...picked.map((p) => rowsU[p.index])];
     const yAll = Int32Array.from([...y, ...picked.map((p) => p.label)]);
     const wL = Math.max(1, (ratio * picked.length) / rows.length);
-    last = fit(all, yAll, Float64Array.from(all, (_, i) => (i < rows.length ? wL : 1)), last);
+    const weight = (i: number) => i < rows.length ? wL * (base?.[i] ?? 1) : 1;
+    last = fit(all, yAll, Float64Array.from(all, (_, i) => weight(i)), last);
     yield { round: r, pseudo: picked.length, model: last };
   }
 }

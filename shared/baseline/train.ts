@@ -33,6 +33,11 @@ export interface BaselineOptions {
   /** How texts become TF-IDF rows. Default: word 1- and 2-grams (`TfidfVectorizer`'s defaults). */
   tfidf?: TfidfOptions;
   /**
+   * Weigh each document n / (labels × its label's count) in the loss, so every label weighs alike
+   * however rare ({@linkcode labelBalancedWeights}). Default false.
+   */
+  balanced?: boolean;
+  /**
    * Most weights the logistic regression may have (features × (classes − 1)); a larger
    * vocabulary keeps its n-grams found in the most documents (`Baseline.vocabulary` says how
    * many). Default 8,000,000: L-BFGS holds ~25 vectors of that length (~1 GB).
@@ -67,12 +72,33 @@ export interface Baseline {
   model: LogRegFit;
   /** The final vectorizer. */
   vectorizer: TfidfVectorizer;
+  /** Whether its labels were weighed alike (`BaselineOptions.balanced`). */
+  balanced: boolean;
   /** LSA coordinates appended to each TF-IDF row (features `vectorizer.size` on), if any. */
   lsa?: Lsa;
   /** Class probabilities per text. */
   predictProba(texts: readonly string[]): Float32Array[];
   /** Most probable class index per text. */
   predict(texts: readonly string[]): number[];
+}
+
+/**
+ * Each document's weight n / (labels × its label's count), over the labels present (scikit-learn's
+ * `class_weight="balanced"`): each label's documents weigh n / labels together.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelBalancedWeights } from "./train.ts";
+ * // Three of label 0, one of label 1, none of label 2: 4 / (2 × 3) and 4 / (2 × 1).
+ * assert.deepEqual([...labelBalancedWeights([0, 0, 0, 1], 3)], [2 / 3, 2 / 3, 2 / 3, 2]);
+ * ```
+ */
+export function labelBalancedWeights(y: ArrayLike<number>, labels: number): Float64Array {
+  const counts = new Array<number>(labels).fill(0);
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  const present = counts.filter((n) => n > 0).length;
+  return Float64Array.from({ length: y.length }, (_, i) => y.length / (present * counts[y[i]]));
 }
 
 /** The default C grid. */
@@ -168,6 +194,7 @@ function chooseC(
   let last: LogRegFit | undefined;
   for (const C of [...grid].sort((a, b) => a - b)) {
     last = fitLogReg(fit.rows, yFit, {
+      ...(o.balanced ? { sampleWeights: labelBalancedWeights(yFit, K) } : {}),
       classes: K,
       features: fit.vectorizer.size,
       C,
@@ -214,6 +241,7 @@ export function trainBaseline(
     maxIter: options.maxIter ?? 1000,
     tol: options.tol ?? 1e-4,
     tfidf: options.tfidf ?? {},
+    balanced: options.balanced ?? false,
     maxWeights: options.maxWeights ?? DEFAULT_MAX_WEIGHTS,
     log: options.log,
   };
@@ -239,12 +267,20 @@ export function trainBaseline(
   const features = fit.vectorizer.size;
   const vocabulary = { total: fit.vectorizer.fittedTerms, kept: features };
   const { maxIter, tol: gtol } = o;
-  const model = fitLogReg(fit.rows, y, { classes: labels.length, features, C, maxIter, gtol });
+  const model = fitLogReg(fit.rows, y, {
+    ...(o.balanced ? { sampleWeights: labelBalancedWeights(y, labels.length) } : {}),
+    classes: labels.length,
+    features,
+    C,
+    maxIter,
+    gtol,
+  });
   o.log?.(
     `tfidf-lr: C ${C} on ${train.length} documents, ${features} features: ` +
       `${model.iterations} iterations (${model.stop})`,
   );
   return baselineOf(fit.vectorizer, model, labels, {
+    balanced: o.balanced,
     vocabulary,
     seconds: (performance.now() - start) / 1000,
     grid: points,
@@ -277,7 +313,7 @@ export function baselineOf(
   vectorizer: TfidfVectorizer,
   model: LogRegFit,
   labels: readonly string[],
-  about: Pick<Baseline, "vocabulary" | "seconds" | "grid">,
+  about: Pick<Baseline, "vocabulary" | "seconds" | "grid"> & { balanced?: boolean },
   lsa?: Lsa,
 ): Baseline {
   const row = (t: string) => {
@@ -290,6 +326,7 @@ export function baselineOf(
     labels: [...labels],
     features: vectorizer.size + (lsa?.dims ?? 0),
     ...about,
+    balanced: about.balanced ?? false,
     model,
     vectorizer,
     ...(lsa ? { lsa } : {}),

@@ -124,8 +124,12 @@ export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
 }
 
 /** A bag of words trained on stage 3's documents, saying where its vocabulary was bounded. */
-function trainedBagOfWords(ctx: RunContext, tfidf: TfidfOptions, who: string): Baseline {
-  const b = trainBaseline(ctx.stage3Docs, { labels: ctx.task.labels, tfidf });
+function trainedBagOfWords(
+  ctx: RunContext,
+  options: { tfidf?: TfidfOptions; balanced?: boolean },
+  who: string,
+): Baseline {
+  const b = trainBaseline(ctx.stage3Docs, { labels: ctx.task.labels, ...options });
   const { total, kept } = b.vocabulary;
   if (kept < total) {
     console.error(
@@ -138,17 +142,22 @@ function trainedBagOfWords(ctx: RunContext, tfidf: TfidfOptions, who: string): B
 }
 
 /**
- * The bag of words to self-train and blend in where it reads character n-grams too
- * (`bowCharNgrams`); otherwise the baseline itself serves. Scored on the test split like it.
+ * The bag of words to self-train and blend in where it differs from the printed baseline: it
+ * reads character n-grams too (`bowCharNgrams`), or weighs the labels alike as stage 3 does
+ * (`classify.balanceLabels`); otherwise the baseline itself serves. Scored on the test split.
  */
 export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): ScoredBaseline {
   const [charNgramMin, charNgramMax] = ctx.c.bowCharNgrams;
-  if (!charNgramMax) return baseline;
+  const balanced = ctx.c.classify.balanceLabels;
+  if (!charNgramMax && !balanced) return baseline;
   console.error(
-    `bag of words: TF-IDF of word 1-2-grams and character ${charNgramMin}-${charNgramMax}-grams ` +
-      "within words + logistic regression, C chosen on 10% of the same documents, to blend in…",
+    `bag of words: TF-IDF of word 1-2-grams` +
+      (charNgramMax ? ` and character ${charNgramMin}-${charNgramMax}-grams within words` : "") +
+      " + logistic regression" + (balanced ? ", each label weighed alike" : "") +
+      ", C chosen on 10% of the same documents, to blend in…",
   );
-  const b = trainedBagOfWords(ctx, { charNgramMin, charNgramMax }, "bag of words");
+  const tfidf = charNgramMax ? { charNgramMin, charNgramMax } : {};
+  const b = trainedBagOfWords(ctx, { tfidf, balanced }, "bag of words");
   const { model, test, accuracy } = scoredOnTest(ctx, b);
   console.error(
     `bag of words: test ${pct(accuracy)} (words alone: ${pct(baseline.summary.accuracy)}), ` +

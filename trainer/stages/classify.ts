@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { labelBalancedWeights } from "../../shared/baseline/train.ts";
 import { scoreProbabilities, SMALL_VALIDATION } from "../../shared/confusion.ts";
 import type { AwdLstm } from "../../shared/model/awd_lstm.ts";
 import { TextClassifier } from "../../shared/model/classifier.ts";
@@ -139,11 +140,8 @@ export async function classifierInputs(
  * ```
  */
 export function balancedWeights(docs: EncodedDoc[], labels: number): EncodedDoc[] {
-  const counts = new Array<number>(labels).fill(0);
-  for (const d of docs) counts[d.label]++;
-  // As scikit-learn: over the labels the documents have.
-  const present = counts.filter((n) => n > 0).length;
-  return docs.map((d) => ({ ...d, weight: docs.length / (present * counts[d.label]) }));
+  const w = labelBalancedWeights(docs.map((d) => d.label), labels);
+  return docs.map((d, i) => ({ ...d, weight: w[i] }));
 }
 
 /** Stage 3's passes an epoch and epochs on `train` (the token budget bounds the epochs). */
