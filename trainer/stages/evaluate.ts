@@ -253,7 +253,7 @@ export function missedLabelWarnings(
       `Add labelled examples of "${l.label}" before relying on it for that label` +
       (rare
         ? `, or weigh the labels alike in stage 3 (\`--config\` with ` +
-          `{"classify": {"balanceLabels": true}}; RESULTS.md: a label of 1.5% went from 1% to 33% recall)`
+          `{"classify": {"balanceLabels": true}}; RESULTS.md: a label of 1.5% went from 1% to 37% recall)`
         : "");
   });
 }
