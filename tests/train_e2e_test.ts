@@ -126,6 +126,12 @@ Deno.test({
     // Each direction's own weights, for a classifier loaded with one direction.
     const bowConfig = JSON.parse(await Deno.readTextFile(`${dir}/out/baseline/config.json`));
     assert.deepEqual(Object.keys(bowConfig.blendByDirection).sort(), ["bwd", "fwd"]);
+    // No unlabelled text: the blended bag of words reads character 3-5-grams beside the words,
+    // the printed baseline words alone.
+    assert.deepEqual([bowConfig.tfidf.charNgramMin, bowConfig.tfidf.charNgramMax], [3, 5]);
+    assert.ok(bowConfig.terms.some((t: string) => t.startsWith("c:")));
+    assert.equal(scored.bagOfWords.name, "tfidf-lr+chars3-5");
+    assert.equal(scored.baseline.name, "tfidf-lr");
     const rows2 = (await Deno.readTextFile(`${dir}/test.tsv`)).trim().split("\n").map((l) =>
       l.split("\t")
     );
@@ -181,6 +187,10 @@ Deno.test({
     const self = JSON.parse(await Deno.readTextFile(`${dir}/out/test.json`));
     assert.equal(self.baseline.trainDocs, 2);
     assert.equal(self.selfTrain.unlabelled, 238);
+    // Self-trained, the bag of words reads words alone (characters cost self-training its gain).
+    assert.equal(self.bagOfWords, undefined);
+    const selfBow = JSON.parse(await Deno.readTextFile(`${dir}/out/baseline/config.json`));
+    assert.equal(selfBow.tfidf.charNgramMax, 0);
     // Its mistakes list the words that spoke most for each wrong answer, as explain() finds them.
     const fewMistakes = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l)).findLast((r) => r.type === "mistakes");

@@ -171,7 +171,9 @@ export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): Sco
     `bag of words: test ${pct(accuracy)} (words alone: ${pct(baseline.summary.accuracy)}), ` +
       `C ${b.C}, ${b.features.toLocaleString("en-US")} features, ${b.seconds.toFixed(1)} s`,
   );
-  const summary = { ...baseline.summary, accuracy, C: b.C, seconds: b.seconds };
+  const name = "tfidf-lr" + (charNgramMax ? `+chars${charNgramMin}-${charNgramMax}` : "") +
+    (balanced ? "+balanced" : "");
+  const summary = { ...baseline.summary, name, accuracy, C: b.C, seconds: b.seconds };
   return { summary, model, test, trained: b };
 }
 

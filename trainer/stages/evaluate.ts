@@ -39,6 +39,11 @@ export interface TestScores {
   confusion?: { labels: string[]; counts: number[][] };
   /** The bag-of-words baseline on the same split (TF-IDF 1-2-grams + logistic regression). */
   baseline?: BaselineSummary;
+  /**
+   * The bag of words blended in, where it is not the baseline itself (`bowCharNgrams`,
+   * `classify.balanceLabels`), as trained on the labels.
+   */
+  bagOfWords?: BaselineSummary;
   /** The baseline self-trained on the task's unlabelled text before the blend. */
   selfTrain?: SelfTrainSummary;
   /** The classifiers' average with the baseline blended in: what `OUT/` now serves. */
@@ -181,6 +186,7 @@ async function withBaseline(
     )
     : {};
   const plain = servedBagOfWords(ctx, baseline);
+  if (plain !== baseline) scores.bagOfWords = plain.summary;
   const self = ctx.c.selfTrain ? await selfTrainedBaseline(ctx, plain) : undefined;
   if (self) scores.selfTrain = self.summary;
   const bow = heldOutBagOfWords(ctx, plain, self, !!avg.heldOut);
@@ -272,6 +278,7 @@ export async function writeTestJson(
         n: ctx.task.test.length,
         accuracy: scores.test,
         ...(scores.baseline ? { baseline: scores.baseline } : {}),
+        ...(scores.bagOfWords ? { bagOfWords: scores.bagOfWords } : {}),
         ...(scores.selfTrain ? { selfTrain: scores.selfTrain } : {}),
         ...(scores.blend ? { blend: scores.blend } : {}),
         ...(scores.served ? { served: scores.served } : {}),
