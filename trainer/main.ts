@@ -186,7 +186,7 @@ export async function parseCommandLine(
     c = mergeConfig(c, json, values.config);
   }
   applyFlags(c, values, rangeTest);
-  const problem = bowCharNgramsProblem(c.bowCharNgrams);
+  const problem = bowCharNgramsProblem(c.bowCharNgrams, c.bowCharFeatures);
   if (problem) fail(problem);
   if (stageName === "finetune-lm") await shippedForStage2(c);
   if (stageName !== "all") return { stages: [stageName], config: c };

@@ -25,6 +25,7 @@ const FREE = new Set([
   "blend",
   "selfTrain",
   "bowCharNgrams",
+  "bowCharFeatures",
   "checkpointEvery",
 ]);
 

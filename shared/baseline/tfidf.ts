@@ -37,6 +37,11 @@ export interface TfidfOptions {
   charNgramMin?: number;
   /** Largest character n-gram length (with `charNgramMin`). Default 0. */
   charNgramMax?: number;
+  /**
+   * Most character n-grams kept: those in the most documents (ties: the first in term order), so
+   * the model stays small. Default 0: all.
+   */
+  charMaxFeatures?: number;
 }
 
 /** Character n-gram terms carry this prefix: no word n-gram holds a colon, so none collides. */
@@ -124,6 +129,17 @@ function analyze(text: string, o: Required<TfidfOptions>): string[] {
   return words;
 }
 
+/** The `max` of `terms` (in term order) found in the most documents; ties keep the first. */
+function mostFrequent(terms: string[], df: Map<string, number>, max: number): Set<string> {
+  if (terms.length <= max) return new Set(terms);
+  return new Set(
+    terms.map((t, i) => [df.get(t)!, i] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .slice(0, Math.max(1, max))
+      .map(([, i]) => terms[i]),
+  );
+}
+
 function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
   const r = {
     ngramMin: o.ngramMin ?? 1,
@@ -132,6 +148,7 @@ function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
     lowercase: o.lowercase ?? true,
     charNgramMin: o.charNgramMin ?? 0,
     charNgramMax: o.charNgramMax ?? 0,
+    charMaxFeatures: o.charMaxFeatures ?? 0,
   };
   if (!Number.isInteger(r.ngramMin) || r.ngramMin < 1 || !(r.ngramMax >= r.ngramMin)) {
     throw new Error(
@@ -235,14 +252,14 @@ export class TfidfVectorizer {
       );
     }
     let terms = [...df.keys()].sort();
+    if (o.charMaxFeatures) {
+      const chars = terms.filter((t) => t.startsWith(CHAR_PREFIX));
+      const kept = mostFrequent(chars, df, o.charMaxFeatures);
+      terms = terms.filter((t) => !t.startsWith(CHAR_PREFIX) || kept.has(t));
+    }
     if (terms.length > maxFeatures) {
-      const kept = new Set(
-        terms.map((t, i) => [df.get(t)!, i] as const)
-          .sort((a, b) => b[0] - a[0] || a[1] - b[1])
-          .slice(0, Math.max(1, maxFeatures))
-          .map(([, i]) => i),
-      );
-      terms = terms.filter((_, i) => kept.has(i));
+      const kept = mostFrequent(terms, df, maxFeatures);
+      terms = terms.filter((t) => kept.has(t));
     }
     const n = texts.length;
     const idf = new Float64Array(terms.length);

@@ -120,3 +120,32 @@ Deno.test("TfidfVectorizer with character n-grams: two blocks, each at norm 1/âˆ
     /Cannot build the TF-IDF vectorizer: character n-gram range 3\.\.2 is invalid/,
   );
 });
+
+Deno.test("TfidfVectorizer charMaxFeatures keeps the character n-grams in the most documents", () => {
+  const texts = ["abc abd", "abc xyz", "abc"];
+  const all = TfidfVectorizer.fit(texts, { charNgramMin: 3, charNgramMax: 3 });
+  const capped = TfidfVectorizer.fit(texts, {
+    charNgramMin: 3,
+    charNgramMax: 3,
+    charMaxFeatures: 2,
+  });
+  const chars = (v: TfidfVectorizer) => v.terms.filter((t) => t.startsWith(CHAR_PREFIX));
+  // " ab", "abc" and "bc " are in all three documents, the rest in one: the cap of 2 keeps the
+  // first two of the three in term order.
+  assert.deepEqual(chars(all), [
+    "c: ab",
+    "c: xy",
+    "c:abc",
+    "c:abd",
+    "c:bc ",
+    "c:bd ",
+    "c:xyz",
+    "c:yz ",
+  ]);
+  assert.deepEqual(chars(capped), ["c: ab", "c:abc"]);
+  // The word n-grams are not capped.
+  assert.deepEqual(
+    capped.terms.filter((t) => !t.startsWith(CHAR_PREFIX)),
+    all.terms.filter((t) => !t.startsWith(CHAR_PREFIX)),
+  );
+});

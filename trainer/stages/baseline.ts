@@ -164,7 +164,9 @@ export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): Sco
       " + logistic regression" + (balanced ? ", each label weighed alike" : "") +
       ", C chosen on 10% of the same documents, to blend in…",
   );
-  const tfidf = charNgramMax ? { charNgramMin, charNgramMax } : {};
+  const tfidf = charNgramMax
+    ? { charNgramMin, charNgramMax, charMaxFeatures: ctx.c.bowCharFeatures }
+    : {};
   const b = trainedBagOfWords(ctx, { tfidf, balanced }, "bag of words");
   const { model, test, accuracy } = scoredOnTest(ctx, b);
   console.error(
