@@ -132,10 +132,13 @@ function trainedBagOfWords(
   const b = trainBaseline(ctx.stage3Docs, { labels: ctx.task.labels, ...options });
   const { total, kept } = b.vocabulary;
   if (kept < total) {
+    const n = (x: number) => x.toLocaleString("en-US");
+    const chars = options.tfidf?.charMaxFeatures;
     console.error(
-      `${who}: kept the ${kept.toLocaleString("en-US")} n-grams found in the most documents, ` +
-        `of ${total.toLocaleString("en-US")}: the logistic regression is bounded to ` +
-        `${DEFAULT_MAX_WEIGHTS.toLocaleString("en-US")} weights (n-grams × (classes − 1))`,
+      `${who}: kept the ${n(kept)} n-grams found in the most documents, of ${n(total)}, within ` +
+        (chars ? `${n(chars)} character n-grams (bowCharFeatures) and ` : "") +
+        `the logistic regression's bound of ${n(DEFAULT_MAX_WEIGHTS)} weights (n-grams × ` +
+        "(classes − 1))",
     );
   }
   return b;
