@@ -36,18 +36,22 @@ export function blendLine(r: RunResult): string {
     ? `self-trained on ${s.unlabelled} unlabelled documents (${keptRound(s)}: test ` +
       `${pct(s.accuracy)}), `
     : "";
+  // Where the blended bag of words is not the printed baseline, say which it is.
+  const own = r.bagOfWords;
+  const bowName = own ? "bag of words" : "baseline";
+  const bow = own ? `${bowName} (${own.name}, test ${pct(own.accuracy)}) ` : `${bowName} `;
   if (b.bowAlone) {
-    return `\nServed: the baseline ${self}alone (validation too small to fit blend weights on, ` +
+    return `\nServed: the ${bow}${self}alone (validation too small to fit blend weights on, ` +
       `and the classifiers no better there: ${pct(b.valid.lm)}): test ${pct(b.accuracy)}; ` +
       "`--no-blend` serves the classifiers alone";
   }
-  return `\nServed: classifiers and baseline ${self}blended (log-probability weights ${b.weights.lm} / ` +
+  return `\nServed: classifiers and ${bow}${self}blended (log-probability weights ${b.weights.lm} / ` +
     `${b.weights.baseline}, fitted on ${
       b.fittedOn
         ? `${b.fittedOn} documents held out of the models that answered them (validation and ` +
           "the labelled ones, out of fold)"
         : "validation"
-    }: classifiers ${pct(b.valid.lm)}, baseline ${pct(b.valid.baseline)}, blend ${
+    }: classifiers ${pct(b.valid.lm)}, ${bowName} ${pct(b.valid.baseline)}, blend ${
       pct(b.valid.blend)
     }): test ${pct(b.accuracy)}; \`--no-blend\` serves the ` +
     "classifiers alone";

@@ -26,4 +26,10 @@ Deno.test("blendLine: says what the weights were fitted on", () => {
   const held = blendLine({ ...run, blend: { ...blend, fittedOn: 112 } });
   assert.match(held, /fitted on 112 documents held out of the models that answered them/);
   assert.match(held, /blend 75\.00%\): test 80\.00%/);
+  // A bag of words other than the printed baseline is named as such.
+  const own = { name: "tfidf-lr+chars3-5", accuracy: 0.72, C: 10, seconds: 1, trainDocs: 500 };
+  assert.match(
+    blendLine({ ...run, bagOfWords: own }),
+    /Served: classifiers and bag of words \(tfidf-lr\+chars3-5, test 72\.00%\) blended .*classifiers 60\.00%, bag of words 70\.00%/,
+  );
 });
