@@ -131,6 +131,11 @@ Deno.test({
     assert.deepEqual([bowConfig.tfidf.charNgramMin, bowConfig.tfidf.charNgramMax], [3, 5]);
     assert.ok(bowConfig.terms.some((t: string) => t.startsWith("c:")));
     assert.equal(scored.bagOfWords.name, "tfidf-lr+chars3-5");
+    // The report lists it beside the baseline, under its own name.
+    assert.match(
+      await Deno.readTextFile(`${dir}/out/report.html`),
+      /tfidf-lr\+chars3-5/,
+    );
     assert.equal(scored.baseline.name, "tfidf-lr");
     const rows2 = (await Deno.readTextFile(`${dir}/test.tsv`)).trim().split("\n").map((l) =>
       l.split("\t")

@@ -84,8 +84,12 @@ export interface TestEvent {
   confusion: number[][];
 }
 
-/** The bag-of-words baseline trained on stage 3's documents. */
-export interface BaselineEvent extends BaselineRow {
+/**
+ * The bag-of-words baseline trained on stage 3's documents ("tfidf-lr"), or the bag of words
+ * blended in where it differs from it ("tfidf-lr+chars3-5", "+balanced").
+ */
+export interface BaselineEvent extends Omit<BaselineRow, "name"> {
+  name: string;
   /** Documents it trained on. */
   trainDocs: number;
   /** Size of its TF-IDF vocabulary. */

@@ -144,7 +144,7 @@ const FIELDS: { readonly [T in MetricsType]: Fields<EventOf<T>> } = {
     confusion: arrayOf(arrayOf(number)),
   },
   "baseline": {
-    name: oneOf(["tfidf-lr"]),
+    name: isString,
     accuracy: number,
     C: number,
     seconds: number,

@@ -149,7 +149,10 @@ function trainedBagOfWords(
  * reads character n-grams too (`bowCharNgrams`), or weighs the labels alike as stage 3 does
  * (`classify.balanceLabels`); otherwise the baseline itself serves. Scored on the test split.
  */
-export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): ScoredBaseline {
+export async function servedBagOfWords(
+  ctx: RunContext,
+  baseline: ScoredBaseline,
+): Promise<ScoredBaseline> {
   let [charNgramMin, charNgramMax] = ctx.c.bowCharNgrams;
   if (charNgramMax && willSelfTrain(ctx)) {
     // Measured (RESULTS.md, nineteenth session): with character n-grams the plain model starts
@@ -171,7 +174,7 @@ export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): Sco
     ? { charNgramMin, charNgramMax, charMaxFeatures: ctx.c.bowCharFeatures }
     : {};
   const b = trainedBagOfWords(ctx, { tfidf, balanced }, "bag of words");
-  const { model, test, accuracy } = scoredOnTest(ctx, b);
+  const { model, test, accuracy, confusion } = scoredOnTest(ctx, b);
   console.error(
     `bag of words: test ${pct(accuracy)} (words alone: ${pct(baseline.summary.accuracy)}), ` +
       `C ${b.C}, ${b.features.toLocaleString("en-US")} features, ${b.seconds.toFixed(1)} s`,
@@ -179,6 +182,14 @@ export function servedBagOfWords(ctx: RunContext, baseline: ScoredBaseline): Sco
   const name = "tfidf-lr" + (charNgramMax ? `+chars${charNgramMin}-${charNgramMax}` : "") +
     (balanced ? "+balanced" : "");
   const summary = { ...baseline.summary, name, accuracy, C: b.C, seconds: b.seconds };
+  // A row of its own name: the report lists it beside the baseline.
+  await ctx.log.add({
+    type: "baseline",
+    ...summary,
+    confusion,
+    labels: ctx.task.labels,
+    features: b.features,
+  });
   return { summary, model, test, trained: b };
 }
 

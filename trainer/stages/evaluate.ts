@@ -185,7 +185,7 @@ async function withBaseline(
       dirs.map((d) => [d, { valid: probsOf[d]!.valid, heldOut: probsOf[d]!.heldOut }]),
     )
     : {};
-  const plain = servedBagOfWords(ctx, baseline);
+  const plain = await servedBagOfWords(ctx, baseline);
   if (plain !== baseline) scores.bagOfWords = plain.summary;
   const self = ctx.c.selfTrain ? await selfTrainedBaseline(ctx, plain) : undefined;
   if (self) scores.selfTrain = self.summary;
