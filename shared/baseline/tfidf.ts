@@ -203,7 +203,9 @@ export class TfidfVectorizer {
     this.idf = idf;
     this.options = options;
     this.fittedTerms = fittedTerms;
-    this.#index = new Map(terms.map((t, i) => [t, i]));
+    // Filled in a loop: an array of [term, index] pairs first would briefly double what it holds.
+    this.#index = new Map();
+    for (let i = 0; i < terms.length; i++) this.#index.set(terms[i], i);
     if (options.charNgramMax) {
       this.#isChar = Uint8Array.from(terms, (t) => t.startsWith(CHAR_PREFIX) ? 1 : 0);
     }
