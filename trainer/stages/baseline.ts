@@ -95,31 +95,31 @@ export interface ScoredBaseline {
  * on its answers is the one loaders compute.
  */
 export async function scoreBaseline(ctx: RunContext): Promise<ScoredBaseline> {
-  const { task, log } = ctx, train = ctx.stage3Docs;
   console.error(
-    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ${train.length} ` +
-      "training documents, C chosen on 10% of them…",
+    `baseline: TF-IDF (word 1-2-grams) + logistic regression on the same ` +
+      `${ctx.stage3Docs.length} training documents, C chosen on 10% of them…`,
   );
-  const b = trainedBagOfWords(ctx, {}, "baseline");
+  return await scoredAndLogged(ctx, trainedBagOfWords(ctx, {}, "baseline"), "tfidf-lr");
+}
+
+/**
+ * `b` scored on the test split as it will be saved, with a metrics row of its name (the report
+ * lists each name) and the summary `test.json` keeps.
+ */
+async function scoredAndLogged(
+  ctx: RunContext,
+  b: Baseline,
+  name: string,
+): Promise<ScoredBaseline> {
   const { model, test, accuracy, confusion } = scoredOnTest(ctx, b);
-  await log.add({
+  const summary = { name, accuracy, C: b.C, seconds: b.seconds, trainDocs: ctx.stage3Docs.length };
+  await ctx.log.add({
     type: "baseline",
-    name: "tfidf-lr",
-    accuracy,
-    C: b.C,
-    seconds: b.seconds,
+    ...summary,
     confusion,
-    labels: task.labels,
-    trainDocs: train.length,
+    labels: ctx.task.labels,
     features: b.features,
   });
-  const summary = {
-    name: "tfidf-lr",
-    accuracy,
-    C: b.C,
-    seconds: b.seconds,
-    trainDocs: train.length,
-  };
   return { summary, model, test, trained: b };
 }
 
@@ -174,23 +174,15 @@ export async function servedBagOfWords(
     ? { charNgramMin, charNgramMax, charMaxFeatures: ctx.c.bowCharFeatures }
     : {};
   const b = trainedBagOfWords(ctx, { tfidf, balanced }, "bag of words");
-  const { model, test, accuracy, confusion } = scoredOnTest(ctx, b);
-  console.error(
-    `bag of words: test ${pct(accuracy)} (words alone: ${pct(baseline.summary.accuracy)}), ` +
-      `C ${b.C}, ${b.features.toLocaleString("en-US")} features, ${b.seconds.toFixed(1)} s`,
-  );
   const name = "tfidf-lr" + (charNgramMax ? `+chars${charNgramMin}-${charNgramMax}` : "") +
     (balanced ? "+balanced" : "");
-  const summary = { ...baseline.summary, name, accuracy, C: b.C, seconds: b.seconds };
-  // A row of its own name: the report lists it beside the baseline.
-  await ctx.log.add({
-    type: "baseline",
-    ...summary,
-    confusion,
-    labels: ctx.task.labels,
-    features: b.features,
-  });
-  return { summary, model, test, trained: b };
+  const scored = await scoredAndLogged(ctx, b, name);
+  console.error(
+    `bag of words: test ${pct(scored.summary.accuracy)} (words alone: ` +
+      `${pct(baseline.summary.accuracy)}), C ${b.C}, ${b.features.toLocaleString("en-US")} ` +
+      `features, ${b.seconds.toFixed(1)} s`,
+  );
+  return scored;
 }
 
 /** `b` as it will be saved (float32) and its test probabilities and score. */
