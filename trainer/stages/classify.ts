@@ -24,7 +24,7 @@ import { count } from "../lm_data.ts";
 import { MetricsLog } from "../metrics.ts";
 import { epochsWithin, passesPerEpoch } from "../schedule.ts";
 import { chanceWarning, encodeDocs } from "../task_prep.ts";
-import { removeBaseline } from "./baseline.ts";
+import { removeBaseline } from "./blend_in.ts";
 import { directionSeed, type RunContext } from "./context.ts";
 import { epochsNote, groupFactor, type StartingLm } from "./finetune.ts";
 import {

@@ -19,16 +19,18 @@ import { confidentMistakes, explainMistakes, type Mistake } from "../mistakes.ts
 import { encodeDocs } from "../task_prep.ts";
 import {
   type BaselineSummary,
-  blendIn,
-  type BlendSummary,
-  heldOutBagOfWords,
-  type LstmAnswers,
-  removeBaseline,
   scoreBaseline,
   selfTrainedBaseline,
   type SelfTrainSummary,
   servedBagOfWords,
 } from "./baseline.ts";
+import {
+  blendIn,
+  type BlendSummary,
+  heldOutBagOfWords,
+  type LstmAnswers,
+  removeBaseline,
+} from "./blend_in.ts";
 import { savedHeldOut } from "./classify.ts";
 import type { RunContext } from "./context.ts";
 
