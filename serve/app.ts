@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { type Classifier, toPrediction } from "../shared/classify.ts";
-import { Batcher, type BatchResult, Overloaded } from "./batcher.ts";
+import { Batcher, type BatcherOptions, type BatchResult, Overloaded } from "./batcher.ts";
 import type { Drain } from "./drain.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { bearerKey } from "./middleware/auth.ts";
@@ -127,9 +127,13 @@ export function createApp(
   const maxExplainChars = options.maxExplainChars ?? 10_000;
   const explainMaxPieces = options.explainMaxPieces ?? 200;
   const deadlineMs = options.deadlineMs ?? 30_000;
+  const maxBatch = options.maxBatch ?? 32;
   const model = modelState(classifier);
   const ready = model.ready;
-  const batcher = sharedBatcher(options);
+  const batcher = sharedBatcher(
+    { windowMs: options.batchWindowMs ?? 5, maxBatch, maxQueueChars },
+    options.drain,
+  );
   const spec = openApiSpec({
     maxBodyBytes,
     maxTexts,
@@ -186,7 +190,7 @@ export function createApp(
     const explanation = await explainText(probabilities, clf.info.labels, text, {
       label,
       maxPieces: explainMaxPieces,
-      chunk: options.maxBatch ?? 32,
+      chunk: maxBatch,
     });
     logBatch(c, spent);
     return c.json(explanation);
@@ -208,18 +212,14 @@ function logBatch(
 }
 
 /** The one batcher every model route shares, made when the model is first there. */
-function sharedBatcher(options: ServeOptions) {
+function sharedBatcher(settings: BatcherOptions, drain?: Drain) {
   let batcher: Batcher | undefined;
   return {
     current: (): Batcher | undefined => batcher,
     for(clf: Classifier): Batcher {
       if (!batcher) {
-        batcher = new Batcher((t) => clf.probabilities(t), {
-          windowMs: options.batchWindowMs ?? 5,
-          maxBatch: options.maxBatch ?? 32,
-          maxQueueChars: options.maxQueueChars ?? 1_000_000,
-        });
-        options.drain?.onStart(() => batcher?.flush());
+        batcher = new Batcher((t) => clf.probabilities(t), settings);
+        drain?.onStart(() => batcher?.flush());
       }
       return batcher;
     },
