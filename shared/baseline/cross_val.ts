@@ -57,8 +57,8 @@ export function foldSplit(
 }
 
 /**
- * Accuracy of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each labelled document, trained on the
- * other folds; undefined when there are fewer than two documents a fold.
+ * Accuracy of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each labelled
+ * document, trained on the other folds; undefined when there are fewer than two documents a fold.
  *
  * @example
  * ```ts
@@ -85,8 +85,9 @@ export function outOfFoldAccuracy(
 }
 
 /**
- * Class probabilities of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each labelled document, trained
- * on the other folds; undefined when there are fewer than two documents a fold.
+ * Class probabilities of `plain`'s recipe (its C, labels, TF-IDF and label weights) on each
+ * labelled document, trained on the other folds; undefined when there are fewer than two
+ * documents a fold.
  *
  * @example
  * ```ts
