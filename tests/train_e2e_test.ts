@@ -129,7 +129,9 @@ Deno.test({
     // No unlabelled text: the blended bag of words reads character 3-5-grams beside the words,
     // the printed baseline words alone.
     assert.deepEqual([bowConfig.tfidf.charNgramMin, bowConfig.tfidf.charNgramMax], [3, 5]);
-    assert.ok(bowConfig.terms.some((t: string) => t.startsWith("c:")));
+    const bow = await loadModelFolder(`${dir}/out/baseline`);
+    const terms = new TextDecoder().decode(bow.tensors.terms.data).split("\n");
+    assert.ok(terms.some((t) => t.startsWith("c:")) && terms.some((t) => !t.startsWith("c:")));
     assert.equal(scored.bagOfWords.name, "tfidf-lr+chars3-5");
     // The report lists it beside the baseline, under its own name.
     assert.match(

@@ -18,13 +18,14 @@ export { argmax } from "../confusion.ts";
 /**
  * Weights of a fitted model: `weights[j * classes + k]` is feature j's
  * weight for class k (feature-major, so a sparse row reads one block per
- * feature), `bias[k]` the intercept of class k.
+ * feature), `bias[k]` the intercept of class k. Fitted in double precision; a
+ * saved model is read back in single (as stored, with no widened copy).
  */
-export interface LogRegModel {
+export interface LogRegModel<A extends Float64Array | Float32Array = Float64Array> {
   classes: number;
   features: number;
-  weights: Float64Array;
-  bias: Float64Array;
+  weights: A;
+  bias: A;
 }
 
 /** Options of {@linkcode fitLogReg}. */
@@ -313,7 +314,10 @@ export function fitLogReg(
  * assert.ok(Math.abs(p[1] - 0.75) < 1e-12);
  * ```
  */
-export function predictProba(model: LogRegModel, row: SparseRow): Float64Array {
+export function predictProba(
+  model: LogRegModel<Float64Array | Float32Array>,
+  row: SparseRow,
+): Float64Array {
   const K = model.classes, w = model.weights;
   const z = Float64Array.from(model.bias);
   for (let t = 0; t < row.indices.length; t++) {

@@ -1,6 +1,7 @@
 /**
  * The bag-of-words model a classifier folder may carry beside its LSTM
- * classifiers (`OUT/baseline/`): the TF-IDF vocabulary with its idf, the
+ * classifiers (`OUT/baseline/`): the TF-IDF vocabulary (a `terms` tensor of
+ * UTF-8 bytes, see `TermTable`) with its idf, the
  * logistic regression's weights, and the weights with which its
  * log-probabilities and the LSTM classifiers' averaged ones are combined
  * (fitted on validation by the trainer; see `blendProbabilities`). A model folder like any other (`model.safetensors` +
@@ -17,6 +18,7 @@ import type { LoadedModel, ModelToSave } from "../weights/folder.ts";
 import { type LogRegModel, predictProba } from "./logreg.ts";
 import { type Lsa, withLsa } from "./lsa.ts";
 import type { Baseline } from "./mod.ts";
+import { TermTable } from "./term_table.ts";
 import { type TfidfOptions, TfidfVectorizer } from "./tfidf.ts";
 
 /** The folder name inside a trainer output folder. */
@@ -39,8 +41,11 @@ export interface BaselineConfig {
   C: number;
   /** How the TF-IDF rows are made. */
   tfidf: Required<TfidfOptions>;
-  /** The vocabulary, in feature order. */
-  terms: string[];
+  /**
+   * The vocabulary in feature order, in folders written before 2026-12-05 (still read); since
+   * then the `terms` tensor holds it (U8: the terms' UTF-8, separated by line breaks).
+   */
+  terms?: string[];
   /**
    * LSA coordinates appended to each TF-IDF row (`lsaColumns` I32, `lsaComponents` F16 tensors;
    * the weights then have `terms.length + dims` rows); absent without LSA.
@@ -78,14 +83,15 @@ export function baselineToSave(
     ...(Object.keys(byDirection).length ? { blendByDirection: structuredClone(byDirection) } : {}),
     C: b.C,
     tfidf: { ...vectorizer.options },
-    terms: [...vectorizer.terms],
   };
+  const termBytes = vectorizer.vocabulary.toBytes();
   const V = vectorizer.size, K = model.classes, lsa = b.lsa;
   if (lsa) config.lsa = { dims: lsa.dims };
   const D = lsa?.columns.length ?? 0, F = V + (lsa?.dims ?? 0);
   return {
     config,
     tensors: {
+      terms: { dtype: "U8", shape: [termBytes.length], data: termBytes },
       idf: { dtype: "F32", shape: [V], data: Float32Array.from(vectorizer.idf) },
       weights: { dtype: "F32", shape: [F, K], data: Float32Array.from(model.weights) },
       bias: { dtype: "F32", shape: [K], data: Float32Array.from(model.bias) },
@@ -161,15 +167,14 @@ export function baselineFromLoaded(
     byDirection[dir as "fwd"] = { lm: w.lm, baseline: w.baseline };
   }
   const w = c.blend;
-  if (!Array.isArray(c.terms) || c.terms.some((t) => typeof t !== "string")) {
-    fail("config.json's terms are not a list of strings");
-  }
-  const V = c.terms!.length, K = c.labels!.length, dims = c.lsa?.dims ?? 0;
+  const vocabulary = vocabularyOf(raw, where);
+  const V = vocabulary.size, K = c.labels!.length, dims = c.lsa?.dims ?? 0;
   if (c.lsa && !(Number.isInteger(dims) && dims > 0)) {
     fail(`config.json's lsa.dims is ${JSON.stringify(dims)}; it must be a whole number ≥ 1`);
   }
   const D = raw.tensors.lsaColumns?.shape[0] ?? 0;
   const mismatch = tensorMismatch(raw.tensors, {
+    ...(c.terms ? {} : { terms: { dtype: "U8", shape: raw.tensors.terms.shape } }),
     idf: { dtype: "F32", shape: [V] },
     weights: { dtype: "F32", shape: [V + dims, K] },
     bias: { dtype: "F32", shape: [K] },
@@ -193,15 +198,15 @@ export function baselineFromLoaded(
     }
     : undefined;
   const vectorizer = TfidfVectorizer.fromVocabulary(
-    c.terms!,
+    vocabulary,
     raw.tensors.idf.data as Float32Array,
     c.tfidf,
   );
-  const model: LogRegModel = {
+  const model: LogRegModel<Float32Array> = {
     classes: K,
     features: V + dims,
-    weights: Float64Array.from(raw.tensors.weights.data as Float32Array),
-    bias: Float64Array.from(raw.tensors.bias.data as Float32Array),
+    weights: raw.tensors.weights.data as Float32Array,
+    bias: raw.tensors.bias.data as Float32Array,
   };
   return {
     labels: c.labels!,
@@ -214,6 +219,26 @@ export function baselineFromLoaded(
         return Float32Array.from(predictProba(model, lsa ? withLsa(lsa, row, V) : row));
       }),
   };
+}
+
+/** The saved vocabulary: the `terms` tensor, or config.json's list in older folders. */
+function vocabularyOf(raw: LoadedModel, where: string): TermTable {
+  const listed = (raw.config as Partial<BaselineConfig>).terms;
+  const tensor = raw.tensors.terms;
+  const fail = (problem: string): never => {
+    throw new Error(`Cannot load the bag-of-words model from ${where}: ${problem}`);
+  };
+  if (listed !== undefined) {
+    if (!Array.isArray(listed) || listed.some((t) => typeof t !== "string")) {
+      fail("config.json's terms are not a list of strings");
+    }
+    return TermTable.fromTerms(listed);
+  }
+  if (!tensor) fail("it has no vocabulary (no terms tensor); train the model again");
+  if (tensor.dtype !== "U8" || tensor.shape.length !== 1) {
+    fail(`its terms tensor is ${tensor.dtype} of shape [${tensor.shape}], not U8 bytes`);
+  }
+  return TermTable.fromBytes(tensor.data as Uint8Array, where);
 }
 
 /**

@@ -48,3 +48,49 @@ Deno.test("baselineToSave: character n-grams beside the words survive a save and
   before.forEach((p, i) => p.forEach((x, k) => assert.ok(Math.abs(x - after[i][k]) < 1e-5)));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("baselineToSave: the vocabulary is a terms tensor; folders with config.json's list still load", async () => {
+  const train = ["good fun", "good film", "bad film", "bad plot"].map((text) => ({
+    text,
+    label: text.startsWith("good") ? "pos" : "neg",
+  }));
+  const b = trainBaseline(train, { grid: [10] });
+  const toSave = baselineToSave(b, { lm: 1, baseline: 1 });
+  assert.equal("terms" in toSave.config, false);
+  assert.equal(
+    new TextDecoder().decode(toSave.tensors.terms.data),
+    "bad\nbad film\nbad plot\nfilm\nfun\ngood\ngood film\ngood fun\nplot",
+  );
+  const dir = await Deno.makeTempDir({ prefix: "fitlam-terms-" });
+  const probe = ["good plot", "bad fun", "nothing known"];
+  const expected = b.predictProba(probe);
+  const same = (loaded: { predictProba(t: string[]): Float32Array[] }) =>
+    loaded.predictProba(probe).forEach((p, i) =>
+      p.forEach((x, k) => assert.ok(Math.abs(x - expected[i][k]) < 1e-6))
+    );
+  await saveModelFolder(`${dir}/new`, toSave);
+  same(baselineFromLoaded(await loadModelFolder(`${dir}/new`), dir));
+  // The layout written before the terms tensor: the list in config.json.
+  const { terms: _, ...tensors } = toSave.tensors;
+  const old = { config: { ...toSave.config, terms: b.vectorizer.terms }, tensors };
+  await saveModelFolder(`${dir}/old`, old);
+  same(baselineFromLoaded(await loadModelFolder(`${dir}/old`), dir));
+  // Neither, both, or bytes of another type: refused, naming the problem.
+  const load = (config: object, t: object) =>
+    baselineFromLoaded({
+      config: config as Record<string, unknown>,
+      tensors: t as typeof tensors,
+      checksum: "",
+    }, "x");
+  assert.throws(
+    () => load(toSave.config, tensors),
+    /from x: it has no vocabulary \(no terms tensor\)/,
+  );
+  assert.throws(() => load(old.config, toSave.tensors), /tensor "terms" is present but config/);
+  const asI8 = { ...toSave.tensors, terms: { ...toSave.tensors.terms, dtype: "I8" } };
+  assert.throws(
+    () => load(toSave.config, asI8),
+    /terms tensor is I8 of shape \[\d+\], not U8 bytes/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { TermTable } from "./term_table.ts";
 
 /** One sparse document vector: `values[i]` belongs to feature `indices[i]`; indices ascend. */
 export interface SparseRow {
@@ -181,52 +182,54 @@ function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
  * ```
  */
 export class TfidfVectorizer {
-  /** Feature names in feature order (sorted by UTF-16 code units, as Python sorts BMP text). */
-  readonly terms: readonly string[];
+  /** The vocabulary: each term's feature index (terms sorted by UTF-16 code units, as Python
+   * sorts BMP text). */
+  readonly vocabulary: TermTable;
   /** Inverse document frequency per feature. */
   readonly idf: Float64Array;
   /** The options the vocabulary was built with. */
   readonly options: Readonly<Required<TfidfOptions>>;
   /** The n-grams `fit` found, before any `maxFeatures` cut (the vocabulary's size otherwise). */
   readonly fittedTerms: number;
-  readonly #index: Map<string, number>;
   /** 1 where a feature is a character n-gram (its block is scaled apart), with `charNgramMax`. */
   readonly #isChar?: Uint8Array;
 
   private constructor(
-    terms: string[],
+    vocabulary: TermTable,
     idf: Float64Array,
     options: Required<TfidfOptions>,
-    fittedTerms = terms.length,
+    fittedTerms = vocabulary.size,
   ) {
-    this.terms = terms;
+    this.vocabulary = vocabulary;
     this.idf = idf;
     this.options = options;
     this.fittedTerms = fittedTerms;
-    // Filled in a loop: an array of [term, index] pairs first would briefly double what it holds.
-    this.#index = new Map();
-    for (let i = 0; i < terms.length; i++) this.#index.set(terms[i], i);
     if (options.charNgramMax) {
-      this.#isChar = Uint8Array.from(terms, (t) => t.startsWith(CHAR_PREFIX) ? 1 : 0);
+      this.#isChar = new Uint8Array(vocabulary.size);
+      for (let i = 0; i < vocabulary.size; i++) {
+        this.#isChar[i] = vocabulary.startsWith(i, CHAR_PREFIX) ? 1 : 0;
+      }
     }
   }
 
   /**
-   * A vectorizer from a saved vocabulary: `terms` in feature order (as {@linkcode fit} sorted
+   * A vectorizer from a saved vocabulary: its terms in feature order (as {@linkcode fit} sorted
    * them) and their idf.
    */
   static fromVocabulary(
-    terms: readonly string[],
+    terms: readonly string[] | TermTable,
     idf: ArrayLike<number>,
     options: TfidfOptions = {},
   ): TfidfVectorizer {
-    if (terms.length !== idf.length || terms.length === 0) {
+    const size = terms instanceof TermTable ? terms.size : terms.length;
+    if (size !== idf.length || size === 0) {
       throw new Error(
-        `Cannot build the TF-IDF vectorizer: ${terms.length} terms and ${idf.length} idf values; ` +
+        `Cannot build the TF-IDF vectorizer: ${size} terms and ${idf.length} idf values; ` +
           "save the vocabulary and its idf together",
       );
     }
-    return new TfidfVectorizer([...terms], Float64Array.from(idf), checkOptions(options));
+    const table = terms instanceof TermTable ? terms : TermTable.fromTerms(terms);
+    return new TfidfVectorizer(table, Float64Array.from(idf), checkOptions(options));
   }
 
   /**
@@ -266,25 +269,30 @@ export class TfidfVectorizer {
     const n = texts.length;
     const idf = new Float64Array(terms.length);
     terms.forEach((t, i) => idf[i] = Math.log((1 + n) / (1 + df.get(t)!)) + 1);
-    return new TfidfVectorizer(terms, idf, o, df.size);
+    return new TfidfVectorizer(TermTable.fromTerms(terms), idf, o, df.size);
   }
 
   /** Number of features. */
   get size(): number {
-    return this.terms.length;
+    return this.vocabulary.size;
+  }
+
+  /** Every term in feature order, as a new array. */
+  get terms(): string[] {
+    return this.vocabulary.toArray();
   }
 
   /** The feature index of `term`, or undefined when it is not in the vocabulary. */
   indexOf(term: string): number | undefined {
-    return this.#index.get(term);
+    return this.vocabulary.indexOf(term);
   }
 
   /** One document's TF-IDF row; terms outside the vocabulary are dropped. */
   transformOne(text: string): SparseRow {
-    const o = this.options, isChar = this.#isChar;
+    const o = this.options, isChar = this.#isChar, vocabulary = this.vocabulary;
     const counts = new Map<number, number>();
     for (const term of analyze(text, o)) {
-      const j = this.#index.get(term);
+      const j = vocabulary.indexOf(term);
       if (j !== undefined) counts.set(j, (counts.get(j) ?? 0) + 1);
     }
     const indices = Int32Array.from(counts.keys()).sort();

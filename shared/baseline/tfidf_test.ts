@@ -103,11 +103,10 @@ Deno.test("TfidfVectorizer with character n-grams: two blocks, each at norm 1/âˆ
     charNgramMin: 2,
     charNgramMax: 3,
   });
+  const terms = v.terms;
   const norms = (text: string) => {
     const r = v.transformOne(text), sums = [0, 0];
-    r.indices.forEach((j, i) =>
-      sums[v.terms[j].startsWith(CHAR_PREFIX) ? 1 : 0] += r.values[i] ** 2
-    );
+    r.indices.forEach((j, i) => sums[terms[j].startsWith(CHAR_PREFIX) ? 1 : 0] += r.values[i] ** 2);
     return sums;
   };
   const [words, chars] = norms("good bad film");

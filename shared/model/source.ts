@@ -141,7 +141,8 @@ export async function readBaselineSource(
   } else {
     if (!source.baseline) return undefined;
     where = "memory (baseline)";
-    raw = await decodeModelFolder(source.baseline, where);
+    // Views, as for the classifiers: the caller keeps these bytes anyway.
+    raw = await decodeModelFolder(source.baseline, where, { views: true });
   }
   return { baseline: baselineFromLoaded(raw, where, labels), checksum: raw.checksum };
 }

@@ -179,14 +179,15 @@ export async function blendIn(
 async function saveBaseline(ctx: RunContext, toSave: ModelToSave): Promise<void> {
   const dir = `${ctx.c.out}/${BASELINE_DIR}`;
   await saveModelFolder(dir, toSave);
-  const { terms, blend, blendByDirection = {} } = toSave.config as BaselineConfig;
+  const { blend, blendByDirection = {} } = toSave.config as BaselineConfig;
+  const terms = toSave.tensors.idf.shape[0];
   let bytes = 0;
   for await (const f of Deno.readDir(dir)) bytes += (await Deno.stat(`${dir}/${f.name}`)).size;
   const alone = Object.entries(blendByDirection).map(([d, w]) =>
     `, ${d} alone ${JSON.stringify(w)}`
   );
   console.error(
-    `blend: saved ${dir}/ (${terms.length.toLocaleString("en-US")} n-grams, ` +
+    `blend: saved ${dir}/ (${terms.toLocaleString("en-US")} n-grams, ` +
       `${(bytes / 2 ** 20).toFixed(1)} MB), blended with weights ${JSON.stringify(blend)}` +
       alone.join(""),
   );
