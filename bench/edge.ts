@@ -15,6 +15,9 @@
  *   for context, `deno task serve` (TensorFlow.js) on the fp32 folder.
  * - `edge-size`: the bundle (code + weights) against PyTorch's installed
  *   package plus the same weights in fp32.
+ * - the int8 cold start and memory rows again with a bag-of-words model of the
+ *   default run's size beside the classifiers (`bagOfWords`: its n-grams), as
+ *   the trainer's folders have one.
  *
  * @module
  */
@@ -39,6 +42,7 @@ import {
 import { randomDocs } from "./infer.ts";
 import { makeServeWeights } from "./serve.ts";
 import { BENCH_VOCAB } from "./train.ts";
+import { DEFAULT_RUN_TERMS, writeBagOfWords } from "./bow_weights.ts";
 
 const TOKENS = 256;
 
@@ -275,6 +279,31 @@ async function dtypeRows(
   );
 }
 
+/** int8 cold start and memory with a bag of words of the default run's size in the bundle. */
+async function bagOfWordsRows(
+  add: AddRow,
+  o: { dir: string; vocab: number; texts: string[]; ref: Reference },
+  w: Work,
+) {
+  const folder = `${o.dir}/int8-bow`;
+  for (const d of ["fwd", "bwd"]) {
+    await Deno.mkdir(`${folder}/classifier-${d}`, { recursive: true });
+    for (const f of ["model.safetensors", "config.json"]) {
+      await Deno.copyFile(`${o.dir}/int8/classifier-${d}/${f}`, `${folder}/classifier-${d}/${f}`);
+    }
+  }
+  await writeBagOfWords(folder, ["neg", "pos"], o.vocab);
+  const out = `${o.dir}/edge-int8-bow`;
+  await writeEdgeEntry({ weights: folder, out, embed: "bytes" });
+  const bundle = await bundleEdge(out);
+  const s = await coldStarts(() => denoServe(bundle), DENO_SERVE, o.texts, w.starts);
+  const terms = DEFAULT_RUN_TERMS.words + DEFAULT_RUN_TERMS.chars;
+  const edge = { weights: "int8", engine: "deno-serve-edge-1thr", bagOfWords: terms };
+  add("edge-cold-start", edge, s.ms, o.ref.start?.ms);
+  add("edge-peak-rss", edge, s.peakRssMb, o.ref.start?.peakRssMb, "MB");
+  add("edge-anon-rss", edge, s.anonRssMb, o.ref.start?.anonRssMb, "MB");
+}
+
 /** Runs the edge benchmark (preset small unless --preset). */
 export async function benchEdge(o: BenchOptions): Promise<BenchRow[]> {
   const preset = o.preset ?? "small";
@@ -299,6 +328,8 @@ export async function benchEdge(o: BenchOptions): Promise<BenchRow[]> {
       o.log(`edge ${preset} ${dtype}: speed, bundle, ${work.starts} cold start(s)…`);
       await dtypeRows(add, { dir, dtype, vocab, texts, ref }, work);
     }
+    o.log(`edge ${preset} int8 with a bag of words: bundle, ${work.starts} cold start(s)…`);
+    await bagOfWordsRows(add, { dir, vocab, texts, ref }, work);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
