@@ -8,8 +8,11 @@
  *
  *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--valid VALID] [--format F] \
  *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44 \
- *     [--no-lsa]
+ *     [--no-lsa] [--chars]
  *
+ * `--chars`: the bag of words reads character n-grams too, as the trainer's `bowCharNgrams` and
+ * `bowCharFeatures` make the blended one where it does not self-train. Each round's test accuracy
+ * is printed beside its held-out one, kept or not.
  * Prints one JSON line per run.
  *
  * @module
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "100,500" },
     seeds: { type: "string", default: "42,43,44" },
     "no-lsa": { type: "boolean", default: false },
+    chars: { type: "boolean", default: false },
   },
 });
 if (!values.data) {
@@ -63,14 +67,16 @@ for (const seed of list(values.seeds)) {
     const valid = task.valid ?? [];
     const stage3Docs = classifierDocs(task.train, size, seed);
     const unlabelled = unlabelledTexts({ task, stage3Docs });
-    const plain = trainBaseline(stage3Docs, { labels: task.labels });
-    const r = selfTrain(
-      stage3Docs,
-      unlabelled,
-      valid,
-      plain,
-      values["no-lsa"] ? { lsa: false } : {},
-    );
+    const [charNgramMin, charNgramMax] = c.bowCharNgrams;
+    const tfidf = values.chars
+      ? { charNgramMin, charNgramMax, charMaxFeatures: c.bowCharFeatures }
+      : {};
+    const plain = trainBaseline(stage3Docs, { labels: task.labels, tfidf });
+    const roundTest: number[] = [];
+    const r = selfTrain(stage3Docs, unlabelled, valid, plain, {
+      ...(values["no-lsa"] ? { lsa: false } : {}),
+      onRound: (_, b) => roundTest.push(accuracy(b.predict(testTexts), b.labels)),
+    });
     console.log(JSON.stringify({
       task: task.name,
       labelled: stage3Docs.length,
@@ -83,7 +89,9 @@ for (const seed of list(values.seeds)) {
       lsa: r.baseline.lsa?.dims ?? 0,
       chosen: r.chosen,
       plainValid: r.plainValid,
-      rounds: r.rounds.map(({ round, lsa, valid, wins, losses }) => ({
+      chars: values.chars ? `${charNgramMin}-${charNgramMax}` : false,
+      rounds: r.rounds.map(({ round, lsa, valid, wins, losses }, i) => ({
+        test: roundTest[i],
         round,
         lsa,
         valid,

@@ -76,6 +76,8 @@ export interface SelfTrainOptions {
   lsa?: LsaOptions | false;
   /** A line per round; default: silent. */
   log?: (line: string) => void;
+  /** Called with each round and its model, kept or not (probes score them: tools/). */
+  onRound?: (round: SelfTrainRound, model: Baseline) => void;
 }
 
 /** One candidate: round 0 is the labelled documents alone in the vocabulary of all the text. */
@@ -176,6 +178,7 @@ export function selfTrain(
     for (const { round, pseudo, model } of run([...yL.keys()])) {
       const r = { round, lsa: !!space, pseudo, ...onHeldOut(model, tally.rounds[round], rowsV) };
       rounds.push(r);
+      options.onRound?.(r, roundModel(model, space));
       if (clearlyBetter(r) && r.valid > best.valid) {
         const outOfFold = tally.held ? tally.rounds[round].probs : undefined;
         (best = { valid: r.valid, model, lsa: space, outOfFold }, chosen = rounds.length - 1);
@@ -184,14 +187,18 @@ export function selfTrain(
     }
   }
   const seconds = (performance.now() - start) / 1000;
-  const baseline = chosen < 0 ? plain : baselineOf(vectorizer, best!.model!, labels, {
-    balanced: plain.balanced,
-    vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
-    seconds: plain.seconds + seconds,
-    grid: plain.grid,
-  }, best!.lsa);
+  const baseline = chosen < 0 ? plain : roundModel(best!.model!, best!.lsa, seconds);
   const keptOutOfFold = chosen < 0 ? undefined : best!.outOfFold;
   return { baseline, plainValid, rounds, chosen, seconds, heldOut: held, outOfFold: keptOutOfFold };
+
+  function roundModel(model: LogRegFit, space: Lsa | undefined, seconds = 0): Baseline {
+    return baselineOf(vectorizer, model, labels, {
+      balanced: plain.balanced,
+      vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
+      seconds: plain.seconds + seconds,
+      grid: plain.grid,
+    }, space);
+  }
 
   function onHeldOut(
     model: LogRegFit,

@@ -41,10 +41,19 @@ Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the
     0,
   ]]);
   assert.equal(r.chosen, 1); // the first round that reaches 100%
-  // With 3 validation documents of each, 3 wins are within chance (3 − 0 < 2·√3): plain stays.
-  const few = selfTrain(labelled, unlabelled, valid.slice(0, 6), plain, { rounds: 2, lsa: false });
+  // With 3 validation documents of each, 3 wins are within chance (3 − 0 < 2·√3): plain stays,
+  // though onRound hands over a round 1 that tells them apart.
+  const seen: [number, number[]][] = [];
+  const few = selfTrain(labelled, unlabelled, valid.slice(0, 6), plain, {
+    rounds: 2,
+    lsa: false,
+    onRound: (round, model) => seen.push([round.round, model.predict(["league", "cpu"])]),
+  });
   assert.equal(few.rounds[1].wins, 3);
   assert.equal(few.chosen, -1);
+  assert.deepEqual(seen.map(([round]) => round), [0, 1, 2]);
+  assert.deepEqual(seen[1][1], [0, 1]);
+  assert.deepEqual(few.baseline.predict(["league", "cpu"]), plain.predict(["league", "cpu"]));
   assert.equal(r.baseline.C, plain.C);
   assert.deepEqual(r.baseline.predict(["league", "cpu"]), [0, 1]);
 });
