@@ -191,11 +191,12 @@ export function selfTrain(
   const keptOutOfFold = chosen < 0 ? undefined : best!.outOfFold;
   return { baseline, plainValid, rounds, chosen, seconds, heldOut: held, outOfFold: keptOutOfFold };
 
-  function roundModel(model: LogRegFit, space: Lsa | undefined, seconds = 0): Baseline {
+  /** A round's model as a baseline; `spent`: the seconds self-training took (for the kept one). */
+  function roundModel(model: LogRegFit, space: Lsa | undefined, spent = 0): Baseline {
     return baselineOf(vectorizer, model, labels, {
       balanced: plain.balanced,
       vocabulary: { total: vectorizer.fittedTerms, kept: vectorizer.size },
-      seconds: plain.seconds + seconds,
+      seconds: plain.seconds + spent,
       grid: plain.grid,
     }, space);
   }
