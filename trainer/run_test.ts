@@ -256,6 +256,24 @@ Deno.test("chanceWarning: a classifier no better than the majority label is name
   assert.equal(chanceWarning("bwd", [], valid, labels), undefined);
 });
 
+Deno.test("chanceWarning: held-out answers on the labelled documents count beside validation", () => {
+  // 4 validation documents at the majority's 75%, as 12 are with 100 labels.
+  const valid = [0, 0, 0, 1].map((label) => ({ ids: new Int32Array([5]), label }));
+  const labels = ["neg", "pos"];
+  const answer = (label: number) => new Float32Array(label ? [0.2, 0.8] : [0.9, 0.1]);
+  // 10 held-out documents, 5 of each label: right on 8 of them.
+  const truth = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+  const good = { probs: truth.map((t, i) => answer(i < 8 ? t : 1 - t)), truth };
+  // (3 + 8) / 14 right against the majority's 8 / 14: something was learned.
+  assert.equal(chanceWarning("fwd", [0.75], valid, labels, good), undefined);
+  // Always "neg": (3 + 5) / 14, no better than the majority's 8 / 14.
+  const constant = { probs: truth.map(() => answer(0)), truth };
+  assert.match(
+    chanceWarning("bwd", [0.75], valid, labels, constant)!,
+    /bwd classifier is no better than always answering "neg" on validation and its 10 held-out answers \(57\.1% vs 57\.1%\)/,
+  );
+});
+
 Deno.test("classifierDocs: a seeded sample that keeps each label's share", () => {
   const docs = [
     ...Array.from({ length: 90 }, (_, i) => ({ text: `a${i}`, label: "a" })),

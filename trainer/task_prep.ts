@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { argmax } from "../shared/confusion.ts";
 import type { Direction } from "../shared/model/io.ts";
 import { Rng } from "../shared/rng.ts";
 import { tokenize } from "../shared/tokenizer/tokenizer.ts";
@@ -140,26 +141,41 @@ export function budgetValidation(
   return { ...task, valid: kept, unlabeled: [...task.unlabeled ?? [], ...rest] };
 }
 
+/** Stage 3's held-out answers (one per labelled document, `held_out.ts`) and the true labels. */
+export interface HeldOutAnswers {
+  probs: readonly Float32Array[];
+  truth: readonly number[];
+}
+
 /**
  * A plain warning when the best validation accuracy is no better than always answering the most
- * frequent validation label: such a classifier learned nothing worth deploying.
+ * frequent validation label: such a classifier learned nothing worth deploying. Where stage 3
+ * also answered every labelled document from folds that never trained on it (`heldOut`), those
+ * answers count too: with 12 validation documents (100 labels) a classifier at 50% there may
+ * still be right on 64 of 100 held-out ones.
  */
 export function chanceWarning(
   dir: Direction,
   accuracies: readonly number[],
   valid: readonly EncodedDoc[],
   labels: readonly string[],
+  heldOut?: HeldOutAnswers,
 ): string | undefined {
   if (!valid.length || !accuracies.length) return undefined;
+  const truth = [...valid.map((d) => d.label), ...heldOut?.truth ?? []];
   const counts = new Array(labels.length).fill(0);
-  for (const d of valid) counts[d.label]++;
+  for (const label of truth) counts[label]++;
   const top = counts.indexOf(Math.max(...counts));
-  const majority = counts[top] / valid.length;
-  const best = Math.max(...accuracies);
+  const majority = counts[top] / truth.length;
+  const heldRight = heldOut?.probs.filter((p, i) => argmax(p) === heldOut.truth[i]).length ?? 0;
+  const best = (Math.round(Math.max(...accuracies) * valid.length) + heldRight) / truth.length;
   if (best > majority + 0.005) return undefined;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const where = heldOut?.probs.length
+    ? `validation and its ${heldOut.probs.length} held-out answers`
+    : "validation";
   return `the ${dir} classifier is no better than always answering "${labels[top]}" on ` +
-    `validation (${pct(best)} vs ${pct(majority)}): it learned nothing from the text. ` +
+    `${where} (${pct(best)} vs ${pct(majority)}): it learned nothing from the text. ` +
     "Try a lower classifier rate (--clf-lr, or `deno task train classify --lr-find`), " +
     "more epochs (--classify-epochs), or more labelled data";
 }

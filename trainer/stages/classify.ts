@@ -288,7 +288,9 @@ export async function classify(
     log,
     ctx.stop,
   );
-  const warning = chanceWarning(dir, scores.accuracies, valid, task.labels);
+  const held = folds ? await savedHeldOut(ctx, dir) : undefined;
+  const heldOut = held && { probs: held, truth: train.map((d) => d.label) };
+  const warning = chanceWarning(dir, scores.accuracies, valid, task.labels, heldOut);
   if (warning) {
     console.error(`warning: ${warning}`);
     await log.add({ type: "warning", stage: "classify", direction: dir, message: warning });
