@@ -188,7 +188,8 @@ export async function savedHeldOut(
 /**
  * Trains stage 3 once per fold of `docs` on the others (from the encoder `lm`, the same
  * schedule, no checkpoints) and keeps each held-out document's answer; resumes the folds a
- * stopped `--resume`d run finished. False when a stop came first.
+ * stopped `--resume`d run finished. Returns the answers, one per document of `docs`, or undefined
+ * when a stop came first.
  */
 async function heldOutAnswers(
   ctx: RunContext,
@@ -196,7 +197,7 @@ async function heldOutAnswers(
   lm: EncoderWeights,
   docs: EncodedDoc[],
   folds: number,
-): Promise<boolean> {
+): Promise<Float32Array[] | undefined> {
   const { c } = ctx, seed = directionSeed(c, dir);
   const { path, fingerprint } = await heldOutFile(ctx, dir, folds);
   const done = c.resume ? await readHeldOut(path, fingerprint) ?? [] : [];
@@ -230,7 +231,7 @@ async function heldOutAnswers(
   };
   const save = (p: HeldOutProbs) => saveHeldOut(path, fingerprint, folds, p);
   const labels = docs.map((d) => d.label);
-  return !!await crossFit(labels, folds, done, run, save, () => ctx.stop.requested);
+  return await crossFit(labels, folds, done, run, save, () => ctx.stop.requested);
 }
 
 /** Says how a held-out fold scored on the documents it left out, and logs it. */
@@ -275,8 +276,9 @@ export async function classify(
   const valid = encodeDocs(start.vocab, task.valid ?? [], task.labels, dir);
   const { passes, epochs } = schedule(c, train);
   console.error(classifySummary(ctx, dir, train, valid.length, passes, epochs, folds));
+  const held = folds ? await heldOutAnswers(ctx, dir, encoder!, train, folds) : undefined;
   if (!folds) await removeHeldOut(heldOutPath(c.out, dir));
-  else if (!await heldOutAnswers(ctx, dir, encoder!, train, folds)) {
+  else if (!held) {
     clf.dispose();
     return { stopped: heldOutPath(c.out, dir) };
   }
@@ -288,7 +290,6 @@ export async function classify(
     log,
     ctx.stop,
   );
-  const held = folds ? await savedHeldOut(ctx, dir) : undefined;
   const heldOut = held && { probs: held, truth: train.map((d) => d.label) };
   const warning = chanceWarning(dir, scores.accuracies, valid, task.labels, heldOut);
   if (warning) {
