@@ -8,11 +8,12 @@
  *
  *   deno run -A tools/self_train_bow.ts --data TRAIN [--test TEST] [--valid VALID] [--format F] \
  *     [--unlabeled FILE] [--max-per-class N] [--max-unlabeled N] --sizes 100,500 --seeds 42,43,44 \
- *     [--no-lsa] [--chars]
+ *     [--no-lsa] [--chars] [--min-df N]
  *
  * `--chars`: the bag of words reads character n-grams too, as the trainer's `bowCharNgrams` and
  * `bowCharFeatures` make the blended one where it does not self-train. Each round's test accuracy
- * is printed beside its held-out one, kept or not.
+ * is printed beside its held-out one, kept or not. `--min-df N`: the self-training vocabulary keeps
+ * the n-grams in at least N of all the texts (`SelfTrainOptions.minDf`).
  * Prints one JSON line per run.
  *
  * @module
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "42,43,44" },
     "no-lsa": { type: "boolean", default: false },
     chars: { type: "boolean", default: false },
+    "min-df": { type: "string", default: "1" },
   },
 });
 if (!values.data) {
@@ -73,9 +75,14 @@ for (const seed of list(values.seeds)) {
       : {};
     const plain = trainBaseline(stage3Docs, { labels: task.labels, tfidf });
     const roundTest: number[] = [];
+    let selfVocabulary = 0;
     const r = selfTrain(stage3Docs, unlabelled, valid, plain, {
       ...(values["no-lsa"] ? { lsa: false } : {}),
-      onRound: (_, b) => roundTest.push(accuracy(b.predict(testTexts), b.labels)),
+      minDf: Number(values["min-df"]),
+      onRound: (_, b) => {
+        roundTest.push(accuracy(b.predict(testTexts), b.labels));
+        selfVocabulary = b.vectorizer.size;
+      },
     });
     console.log(JSON.stringify({
       task: task.name,
@@ -90,6 +97,9 @@ for (const seed of list(values.seeds)) {
       chosen: r.chosen,
       plainValid: r.plainValid,
       chars: values.chars ? `${charNgramMin}-${charNgramMax}` : false,
+      minDf: Number(values["min-df"]),
+      selfVocabulary,
+      keptVocabulary: r.baseline.vectorizer.size,
       rounds: r.rounds.map(({ round, lsa, valid, wins, losses }, i) => ({
         test: roundTest[i],
         round,

@@ -42,8 +42,8 @@ from sklearn.linear_model import LogisticRegression
 SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
 
 
-def vectorizer():
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+def vectorizer(min_df=1):
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)
 
 
 class WordsAndChars:
@@ -226,14 +226,14 @@ def objective_check(X, y, K, C, coef, intercept):
     return grad_max, res.x
 
 
-def fixture_case(name, labels, seed, n_train, n_test, C, chars=None):
+def fixture_case(name, labels, seed, n_train, n_test, C, chars=None, min_df=1):
     rng = random.Random(seed)
     train = synthetic(rng, labels, n_train, unseen=False)
     test = synthetic(rng, labels, n_test, unseen=True)
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[d["label"]] for d in train])
     y_test = np.array([index[d["label"]] for d in test])
-    vec = WordsAndChars(*chars) if chars else vectorizer()
+    vec = WordsAndChars(*chars) if chars else vectorizer(min_df)
     X = vec.fit_transform([d["text"] for d in train])
     X_test = vec.transform([d["text"] for d in test])
     # SciPy's default ftol stops lbfgs with a gradient of ~1e-3 here (probabilities
@@ -272,6 +272,7 @@ def fixture_case(name, labels, seed, n_train, n_test, C, chars=None):
         "labels": labels,
         "C": C,
         **({"tfidf": {"charNgramMin": chars[0], "charNgramMax": chars[1]}} if chars else {}),
+        **({"tfidf": {"minDf": min_df}} if min_df > 1 else {}),
         "train": train,
         "test": test,
         "features": int(X.shape[1]),
@@ -289,6 +290,7 @@ def fixture(out):
         fixture_case("three-topics", ["food", "sport", "tech"], 7, 240, 90, 2.0),
         fixture_case("two-topics", ["tech", "sport"], 11, 160, 60, 1.0),
         fixture_case("three-topics-chars", ["food", "sport", "tech"], 7, 240, 90, 2.0, (2, 5)),
+        fixture_case("three-topics-min-df-2", ["food", "sport", "tech"], 7, 240, 90, 2.0, min_df=2),
     ]
     doc = {
         "generator": "tools/sklearn_baseline.py fixture (synthetic texts, random.Random seeds 7, 11)",
@@ -297,7 +299,8 @@ def fixture(out):
         "LogisticRegression(C, solver='lbfgs', multinomial, tol=1e-10, max_iter=10000, 50 warm "
         "restarts); checked within 1e-6 against an independent SciPy solve; the case with "
         "'tfidf' also has char_wb n-grams of those lengths beside the words (each block at unit "
-        "norm, both / sqrt(2); character terms named 'c:' + n-gram)",
+        "norm, both / sqrt(2); character terms named 'c:' + n-gram); the case with 'minDf' has "
+        "min_df of that many documents",
         "cases": cases,
     }
     with open(out, "w", encoding="utf-8") as f:

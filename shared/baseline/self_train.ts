@@ -74,6 +74,11 @@ export interface SelfTrainOptions {
    * rows alone. Default: LSA with its defaults.
    */
   lsa?: LsaOptions | false;
+  /**
+   * Fewest documents of all the text (labelled and unlabelled) an n-gram must be in to join the
+   * self-training vocabulary (the TF-IDF's `minDf`). Default 1: every n-gram.
+   */
+  minDf?: number;
   /** A line per round; default: silent. */
   log?: (line: string) => void;
   /** Called with each round and its model, kept or not (probes score them: tools/). */
@@ -143,7 +148,7 @@ export function selfTrain(
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
-    plain.vectorizer.options,
+    { ...plain.vectorizer.options, minDf: options.minDf ?? 1 },
     maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
   );
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));

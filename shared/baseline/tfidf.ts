@@ -43,6 +43,11 @@ export interface TfidfOptions {
    * the model stays small. Default 0: all.
    */
   charMaxFeatures?: number;
+  /**
+   * Fewest training documents an n-gram must be in to join the vocabulary (scikit-learn's
+   * integer `min_df`), applied before the feature caps. Default 1: every n-gram.
+   */
+  minDf?: number;
 }
 
 /** Character n-gram terms carry this prefix: no word n-gram holds a colon, so none collides. */
@@ -150,6 +155,7 @@ function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
     charNgramMin: o.charNgramMin ?? 0,
     charNgramMax: o.charNgramMax ?? 0,
     charMaxFeatures: o.charMaxFeatures ?? 0,
+    minDf: o.minDf ?? 1,
   };
   if (!Number.isInteger(r.ngramMin) || r.ngramMin < 1 || !(r.ngramMax >= r.ngramMin)) {
     throw new Error(
@@ -162,6 +168,12 @@ function checkOptions(o: TfidfOptions): Required<TfidfOptions> {
     throw new Error(
       `Cannot build the TF-IDF vectorizer: character n-gram range ${cMin}..${cMax} is invalid; ` +
         "use whole numbers with 1 <= charNgramMin <= charNgramMax (e.g. 2..5), or 0..0 for none",
+    );
+  }
+  if (!Number.isInteger(r.minDf) || r.minDf < 1) {
+    throw new Error(
+      `Cannot build the TF-IDF vectorizer: minDf ${r.minDf} is invalid; use a whole number of ` +
+        "documents >= 1 (1 keeps every n-gram)",
     );
   }
   return r;
@@ -189,7 +201,10 @@ export class TfidfVectorizer {
   readonly idf: Float64Array;
   /** The options the vocabulary was built with. */
   readonly options: Readonly<Required<TfidfOptions>>;
-  /** The n-grams `fit` found, before any `maxFeatures` cut (the vocabulary's size otherwise). */
+  /**
+   * The n-grams `fit` found, before the `minDf` and `maxFeatures` cuts (the vocabulary's size
+   * otherwise).
+   */
   readonly fittedTerms: number;
   /** 1 where a feature is a character n-gram (its block is scaled apart), with `charNgramMax`. */
   readonly #isChar?: Uint8Array;
@@ -257,6 +272,13 @@ export class TfidfVectorizer {
       );
     }
     let terms = [...df.keys()].sort();
+    if (o.minDf > 1) terms = terms.filter((t) => df.get(t)! >= o.minDf);
+    if (terms.length === 0) {
+      throw new Error(
+        `Cannot fit the TF-IDF vectorizer: no n-gram is in ${o.minDf} or more of the ` +
+          `${texts.length} texts; lower minDf or pass more texts`,
+      );
+    }
     if (o.charMaxFeatures) {
       const chars = terms.filter((t) => t.startsWith(CHAR_PREFIX));
       const kept = mostFrequent(chars, df, o.charMaxFeatures);

@@ -75,6 +75,21 @@ Deno.test("TfidfVectorizer: maxFeatures keeps the n-grams in the most documents,
   assert.deepEqual([...v.transformOne("the dog").indices], [2]);
 });
 
+Deno.test("TfidfVectorizer: minDf drops the n-grams in fewer documents, idf unchanged", () => {
+  // df: the 2, cat 2, the cat 2; cat sat, cat the, dog, sat 1 (the example above).
+  const texts = ["The cat sat.", "the cat THE cat", "a dog"];
+  const v = TfidfVectorizer.fit(texts, { minDf: 2 });
+  assert.deepEqual(v.terms, ["cat", "the", "the cat"]);
+  assert.equal(v.fittedTerms, 7);
+  close(v.idf[0], Math.log(4 / 3) + 1);
+  // Applied before maxFeatures: two of the three left.
+  assert.deepEqual(TfidfVectorizer.fit(texts, { minDf: 2 }, 2).terms, ["cat", "the"]);
+  // "cat sat" is out of the vocabulary, so d1's row holds cat, the, the cat alone.
+  assert.deepEqual([...v.transformOne("The cat sat.").indices], [0, 1, 2]);
+  assert.throws(() => TfidfVectorizer.fit(texts, { minDf: 4 }), /no n-gram is in 4 or more/);
+  assert.throws(() => TfidfVectorizer.fit(texts, { minDf: 0.5 }), /minDf 0\.5 is invalid/);
+});
+
 Deno.test("TfidfVectorizer: raw term frequency when sublinearTf is false", () => {
   const v = TfidfVectorizer.fit(["aa aa aa bb", "bb cc"], { sublinearTf: false, ngramMax: 1 });
   assert.deepEqual(v.terms, ["aa", "bb", "cc"]);
