@@ -146,11 +146,13 @@ export function selfTrain(
   const yV = labelIndices(valid, labels, "self-train");
   const validTexts = valid.map((d) => d.text);
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
+  const cap = maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K);
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
     { ...plain.vectorizer.options, minDf: options.minDf ?? 1 },
-    maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K),
+    cap,
   );
+  options.log?.(vocabularyLine(vectorizer, labelled.length + unlabelled.length, cap));
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));
   const tfidfU = vectorizer.transform(unlabelled), tfidfV = vectorizer.transform(validTexts);
   const lsa = options.lsa === false
@@ -235,6 +237,22 @@ export function selfTrain(
  */
 export function defaultFolds(validDocs: number, labelledDocs: number): number {
   return validDocs < SMALL_VALIDATION && labelledDocs >= 10 ? 5 : 0;
+}
+
+/**
+ * What the self-training vocabulary kept of the n-grams in all the text: those in `minDf` or more
+ * texts, at most `cap` of them (the weights' bound).
+ */
+function vocabularyLine(v: TfidfVectorizer, texts: number, cap: number): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const rules = [
+    ...v.options.minDf > 1 ? [`those in ${v.options.minDf} or more texts`] : [],
+    ...v.size === cap && v.fittedTerms > cap
+      ? [`the ${n(cap)} in the most texts (the weights' bound)`]
+      : [],
+  ];
+  return `self-training: a vocabulary of ${n(v.size)} n-grams of the ${n(v.fittedTerms)} in ` +
+    `all ${n(texts)} texts` + (rules.length ? ` (${rules.join(", then ")})` : "");
 }
 
 function timed(fit: () => Lsa, log?: (line: string) => void): Lsa {

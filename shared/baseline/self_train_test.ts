@@ -132,7 +132,8 @@ Deno.test("selfTrain: rounds on TF-IDF and with LSA; LSA places words one step f
   assert.equal(r.baseline.lsa?.dims, 2);
   assert.equal(r.baseline.features, r.baseline.vectorizer.size + 2);
   assert.deepEqual(r.baseline.predict(["arena", "server"]), [0, 1]);
-  assert.match(lines[0], /^self-training: LSA of all the text, 2 coordinates from 14 n-grams/);
+  assert.equal(lines[0], "self-training: a vocabulary of 14 n-grams of the 14 in all 6 texts");
+  assert.match(lines[1], /^self-training: LSA of all the text, 2 coordinates from 14 n-grams/);
   assert.match(lines.at(-1)!, /^self-training with LSA: round 1\/1: 4 unlabelled documents/);
   // A tie between the spaces keeps TF-IDF alone (the smaller model): "league" is one step away.
   const near = selfTrain(
@@ -163,5 +164,38 @@ Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {
   assert.throws(
     () => selfTrain(labelled, ["xx"], labelled, plain, { rounds: 0 }),
     /whole number of rounds ≥ 1/,
+  );
+});
+
+Deno.test("selfTrain: minDf and the weights' bound shape the vocabulary, and the log says so", () => {
+  const labelled = [doc("sport", "goal match"), doc("tech", "chip code")];
+  // Six words, each in two of the six texts, and six bigrams, each in one.
+  const unlabelled = ["goal league", "league match", "chip cpu", "cpu code"];
+  const valid = [...Array(5)].flatMap(() => [doc("sport", "league"), doc("tech", "cpu")]);
+  const plain = trainBaseline(labelled, { grid: [10] });
+  const run = (options: { minDf?: number; maxWeights?: number }) => {
+    const lines: string[] = [];
+    const r = selfTrain(labelled, unlabelled, valid, plain, {
+      rounds: 1,
+      lsa: false,
+      ...options,
+      log: (l) => lines.push(l),
+    });
+    return { r, line: lines[0] };
+  };
+  const all = run({});
+  assert.equal(all.line, "self-training: a vocabulary of 12 n-grams of the 12 in all 6 texts");
+  const some = run({ minDf: 2 });
+  assert.equal(
+    some.line,
+    "self-training: a vocabulary of 6 n-grams of the 12 in all 6 texts (those in 2 or more texts)",
+  );
+  const kept = some.r.rounds.at(-1)!;
+  assert.equal(kept.valid, 1); // the words that carry the task are all in two texts
+  const both = run({ minDf: 2, maxWeights: 3 });
+  assert.equal(
+    both.line,
+    "self-training: a vocabulary of 3 n-grams of the 12 in all 6 texts (those in 2 or more " +
+      "texts, then the 3 in the most texts (the weights' bound))",
   );
 });
