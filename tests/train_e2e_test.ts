@@ -12,6 +12,7 @@ import { loadModelFolder } from "../shared/weights/folder.ts";
 import { createApp } from "../serve/app.ts";
 import { post } from "../serve/test_http.ts";
 import { Rng } from "../shared/rng.ts";
+import { SELF_TRAIN_MIN_DF } from "../shared/baseline/self_train.ts";
 
 const POSITIVE = ["wonderful", "great", "excellent", "lovely", "superb", "delightful"];
 const NEGATIVE = ["awful", "terrible", "dreadful", "horrible", "poor", "boring"];
@@ -198,6 +199,8 @@ Deno.test({
     assert.equal(self.bagOfWords, undefined);
     const selfBow = JSON.parse(await Deno.readTextFile(`${dir}/out/baseline/config.json`));
     assert.equal(selfBow.tfidf.charNgramMax, 0);
+    // Its vocabulary is of all the text, without the n-grams in one text only (a round was kept).
+    assert.equal(selfBow.tfidf.minDf, SELF_TRAIN_MIN_DF);
     // Its mistakes list the words that spoke most for each wrong answer, as explain() finds them.
     const fewMistakes = (await Deno.readTextFile(`${dir}/out/metrics.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l)).findLast((r) => r.type === "mistakes");

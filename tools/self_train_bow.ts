@@ -13,14 +13,14 @@
  * `--chars`: the bag of words reads character n-grams too, as the trainer's `bowCharNgrams` and
  * `bowCharFeatures` make the blended one where it does not self-train. Each round's test accuracy
  * is printed beside its held-out one, kept or not. `--min-df N`: the self-training vocabulary keeps
- * the n-grams in at least N of all the texts (`SelfTrainOptions.minDf`).
+ * the n-grams in at least N of all the texts (`SelfTrainOptions.minDf`; default as `evaluate`).
  * Prints one JSON line per run.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { trainBaseline } from "../shared/baseline/mod.ts";
-import { selfTrain } from "../shared/baseline/self_train.ts";
+import { SELF_TRAIN_MIN_DF, selfTrain } from "../shared/baseline/self_train.ts";
 import { presetConfig } from "../trainer/config.ts";
 import { unlabelledTexts } from "../trainer/stages/baseline.ts";
 import { budgetValidation, classifierDocs, targetTask } from "../trainer/task_prep.ts";
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "42,43,44" },
     "no-lsa": { type: "boolean", default: false },
     chars: { type: "boolean", default: false },
-    "min-df": { type: "string", default: "1" },
+    "min-df": { type: "string", default: String(SELF_TRAIN_MIN_DF) },
   },
 });
 if (!values.data) {

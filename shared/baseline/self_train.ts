@@ -49,6 +49,14 @@ import {
 } from "./train.ts";
 import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
 
+/**
+ * The self-training vocabulary's default `minDf`. An n-gram in one text of thousands links no
+ * labelled document to an unlabelled one; measured on IMDb, AG News, TREC-6 and SST-2 (RESULTS.md,
+ * twenty-second session) dropping those made every round as accurate or more, the vocabulary
+ * 3.7–4.4× smaller and self-training 2–3× faster.
+ */
+export const SELF_TRAIN_MIN_DF = 2;
+
 /** Options of {@linkcode selfTrain}; every field has a default. */
 export interface SelfTrainOptions {
   /** Rounds R; round r uses the r / R most confident share of the unlabelled text. Default 5. */
@@ -76,7 +84,7 @@ export interface SelfTrainOptions {
   lsa?: LsaOptions | false;
   /**
    * Fewest documents of all the text (labelled and unlabelled) an n-gram must be in to join the
-   * self-training vocabulary (the TF-IDF's `minDf`). Default 1: every n-gram.
+   * self-training vocabulary (the TF-IDF's `minDf`). Default {@linkcode SELF_TRAIN_MIN_DF}.
    */
   minDf?: number;
   /** A line per round; default: silent. */
@@ -149,7 +157,7 @@ export function selfTrain(
   const cap = maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K);
   const vectorizer = TfidfVectorizer.fit(
     [...labelled.map((d) => d.text), ...unlabelled],
-    { ...plain.vectorizer.options, minDf: options.minDf ?? 1 },
+    { ...plain.vectorizer.options, minDf: options.minDf ?? SELF_TRAIN_MIN_DF },
     cap,
   );
   options.log?.(vocabularyLine(vectorizer, labelled.length + unlabelled.length, cap));

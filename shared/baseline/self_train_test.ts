@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fitLogReg } from "./logreg.ts";
 import { trainBaseline } from "./mod.ts";
-import { mostConfident, selfTrain } from "./self_train.ts";
+import { mostConfident, SELF_TRAIN_MIN_DF, selfTrain } from "./self_train.ts";
 
 const row = (j: number, v = 1) => ({ indices: Int32Array.of(j), values: Float64Array.of(v) });
 
@@ -118,6 +118,7 @@ Deno.test("selfTrain: rounds on TF-IDF and with LSA; LSA places words one step f
   const r = selfTrain(labelled, unlabelled, valid, plain, {
     rounds: 1,
     lsa: { dims: 2 },
+    minDf: 1, // "arena" and "server" are in one text each
     log: (l) => lines.push(l),
   });
   // One round of TF-IDF self-training labels "league arena" by the plain model, which knows
@@ -183,9 +184,10 @@ Deno.test("selfTrain: minDf and the weights' bound shape the vocabulary, and the
     });
     return { r, line: lines[0] };
   };
-  const all = run({});
+  const all = run({ minDf: 1 });
   assert.equal(all.line, "self-training: a vocabulary of 12 n-grams of the 12 in all 6 texts");
-  const some = run({ minDf: 2 });
+  const some = run({}); // the default, SELF_TRAIN_MIN_DF
+  assert.equal(SELF_TRAIN_MIN_DF, 2);
   assert.equal(
     some.line,
     "self-training: a vocabulary of 6 n-grams of the 12 in all 6 texts (those in 2 or more texts)",
