@@ -40,7 +40,7 @@ Deno.test("selfTrain: learns n-grams the labels lack, one round per share of the
     5,
     0,
   ]]);
-  assert.equal(r.chosen, 1); // the first round that reaches 100%
+  assert.equal(r.chosen, 2); // of the rounds tied at 100%, the later
   // With 3 validation documents of each, 3 wins are within chance (3 − 0 < 2·√3): plain stays,
   // though onRound hands over a round 1 that tells them apart.
   const seen: [number, number[]][] = [];
@@ -129,14 +129,14 @@ Deno.test("selfTrain: rounds on TF-IDF and with LSA; LSA places words one step f
     [true, 0, 1],
     [true, 1, 1],
   ]);
-  assert.equal(r.chosen, 2); // with LSA, round 0: the earlier of the two
+  assert.equal(r.chosen, 3); // with LSA, round 1: the later of the two tied
   assert.equal(r.baseline.lsa?.dims, 2);
   assert.equal(r.baseline.features, r.baseline.vectorizer.size + 2);
   assert.deepEqual(r.baseline.predict(["arena", "server"]), [0, 1]);
   assert.equal(lines[0], "self-training: a vocabulary of 14 n-grams of the 14 in all 6 texts");
   assert.match(lines[1], /^self-training: LSA of all the text, 2 coordinates from 14 n-grams/);
   assert.match(lines.at(-1)!, /^self-training with LSA: round 1\/1: 4 unlabelled documents/);
-  // A tie between the spaces keeps TF-IDF alone (the smaller model): "league" is one step away.
+  // A tie between the spaces keeps the later, with LSA: "league" is one step away.
   const near = selfTrain(
     labelled,
     ["goal league", "league match", "chip cpu", "cpu code"],
@@ -150,8 +150,8 @@ Deno.test("selfTrain: rounds on TF-IDF and with LSA; LSA places words one step f
     },
   );
   assert.deepEqual(near.rounds.map((x) => x.valid), [0.5, 1, 1, 1]);
-  assert.equal(near.chosen, 1);
-  assert.equal(near.baseline.lsa, undefined);
+  assert.equal(near.chosen, 3);
+  assert.equal(near.baseline.lsa?.dims, 2);
 });
 
 Deno.test("selfTrain: refuses what it cannot use, saying what it needs", () => {
