@@ -49,7 +49,12 @@ import {
   labelIndices,
   maxFeatures,
 } from "./train.ts";
-import { type SparseRow, TfidfVectorizer } from "./tfidf.ts";
+import {
+  NoFrequentTermsError,
+  type SparseRow,
+  type TfidfOptions,
+  TfidfVectorizer,
+} from "./tfidf.ts";
 
 /**
  * The self-training vocabulary's default `minDf`. An n-gram in one text of thousands links no
@@ -157,10 +162,11 @@ export function selfTrain(
   const validTexts = valid.map((d) => d.text);
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
   const cap = maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K);
-  const vectorizer = TfidfVectorizer.fit(
+  const vectorizer = vocabularyOf(
     [...labelled.map((d) => d.text), ...unlabelled],
     { ...plain.vectorizer.options, minDf: options.minDf ?? SELF_TRAIN_MIN_DF },
     cap,
+    options.log,
   );
   options.log?.(vocabularyLine(vectorizer, labelled.length + unlabelled.length, cap));
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));
@@ -249,6 +255,22 @@ export function selfTrain(
  */
 export function defaultFolds(validDocs: number, labelledDocs: number): number {
   return validDocs < SMALL_VALIDATION && labelledDocs >= 10 ? 5 : 0;
+}
+
+/** The vocabulary of all the text; every n-gram where none is in `minDf` texts (said so). */
+function vocabularyOf(
+  texts: string[],
+  options: TfidfOptions,
+  cap: number,
+  log?: (line: string) => void,
+): TfidfVectorizer {
+  try {
+    return TfidfVectorizer.fit(texts, options, cap);
+  } catch (e) {
+    if (!(e instanceof NoFrequentTermsError)) throw e;
+    log?.(`self-training: no n-gram is in ${options.minDf} of the texts; it keeps every n-gram`);
+    return TfidfVectorizer.fit(texts, { ...options, minDf: 1 }, cap);
+  }
 }
 
 /**

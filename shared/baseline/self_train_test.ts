@@ -194,6 +194,26 @@ Deno.test("selfTrain: minDf and the weights' bound shape the vocabulary, and the
   );
   const kept = some.r.rounds.at(-1)!;
   assert.equal(kept.valid, 1); // the words that carry the task are all in two texts
+  // Where no n-gram is in two texts, it keeps every one rather than fail.
+  const lines: string[] = [];
+  const apart = selfTrain(
+    [doc("sport", "goal"), doc("tech", "chip")],
+    ["league", "cpu"],
+    [
+      doc("sport", "goal"),
+    ],
+    trainBaseline([doc("sport", "goal"), doc("tech", "chip")], { grid: [10] }),
+    {
+      rounds: 1,
+      lsa: false,
+      log: (l) => lines.push(l),
+    },
+  );
+  assert.equal(apart.rounds.length, 2);
+  assert.deepEqual(lines.slice(0, 2), [
+    "self-training: no n-gram is in 2 of the texts; it keeps every n-gram",
+    "self-training: a vocabulary of 4 n-grams of the 4 in all 4 texts",
+  ]);
   const both = run({ minDf: 2, maxWeights: 3 });
   assert.equal(
     both.line,

@@ -50,6 +50,9 @@ export interface TfidfOptions {
   minDf?: number;
 }
 
+/** Thrown by {@linkcode TfidfVectorizer.fit} when `minDf` leaves no n-gram. */
+export class NoFrequentTermsError extends Error {}
+
 /** Character n-gram terms carry this prefix: no word n-gram holds a colon, so none collides. */
 export const CHAR_PREFIX = "c:";
 
@@ -274,7 +277,7 @@ export class TfidfVectorizer {
     let terms = [...df.keys()].sort();
     if (o.minDf > 1) terms = terms.filter((t) => df.get(t)! >= o.minDf);
     if (terms.length === 0) {
-      throw new Error(
+      throw new NoFrequentTermsError(
         `Cannot fit the TF-IDF vectorizer: no n-gram is in ${o.minDf} or more of the ` +
           `${texts.length} texts; lower minDf or pass more texts`,
       );

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { CHAR_PREFIX, TfidfVectorizer, tokenize, wordNgrams } from "./tfidf.ts";
+import {
+  CHAR_PREFIX,
+  NoFrequentTermsError,
+  TfidfVectorizer,
+  tokenize,
+  wordNgrams,
+} from "./tfidf.ts";
 
 const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -87,6 +93,7 @@ Deno.test("TfidfVectorizer: minDf drops the n-grams in fewer documents, idf unch
   // "cat sat" is out of the vocabulary, so d1's row holds cat, the, the cat alone.
   assert.deepEqual([...v.transformOne("The cat sat.").indices], [0, 1, 2]);
   assert.throws(() => TfidfVectorizer.fit(texts, { minDf: 4 }), /no n-gram is in 4 or more/);
+  assert.throws(() => TfidfVectorizer.fit(texts, { minDf: 4 }), NoFrequentTermsError);
   assert.throws(() => TfidfVectorizer.fit(texts, { minDf: 0.5 }), /minDf 0\.5 is invalid/);
 });
 
