@@ -16,6 +16,7 @@ Deno.test("writeBagOfWords: a loadable bag of words of the asked size that knows
     charNgramMin: 3,
     charNgramMax: 5,
     charMaxFeatures: 200,
+    minDf: 1,
   });
   const b = baselineFromLoaded(raw, dir, ["neg", "pos"]);
   assert.equal(b.features, 500);
