@@ -268,7 +268,7 @@ function vocabularyOf(
     return TfidfVectorizer.fit(texts, options, cap);
   } catch (e) {
     if (!(e instanceof NoFrequentTermsError)) throw e;
-    log?.(`self-training: no n-gram is in ${options.minDf} of the texts; it keeps every n-gram`);
+    log?.(`self-training: no n-gram is in ${options.minDf} or more texts; it keeps every n-gram`);
     return TfidfVectorizer.fit(texts, { ...options, minDf: 1 }, cap);
   }
 }

@@ -211,7 +211,7 @@ Deno.test("selfTrain: minDf and the weights' bound shape the vocabulary, and the
   );
   assert.equal(apart.rounds.length, 2);
   assert.deepEqual(lines.slice(0, 2), [
-    "self-training: no n-gram is in 2 of the texts; it keeps every n-gram",
+    "self-training: no n-gram is in 2 or more texts; it keeps every n-gram",
     "self-training: a vocabulary of 4 n-grams of the 4 in all 4 texts",
   ]);
   const both = run({ minDf: 2, maxWeights: 3 });
