@@ -49,20 +49,10 @@ import {
   labelIndices,
   maxFeatures,
 } from "./train.ts";
-import {
-  NoFrequentTermsError,
-  type SparseRow,
-  type TfidfOptions,
-  TfidfVectorizer,
-} from "./tfidf.ts";
+import type { SparseRow } from "./tfidf.ts";
+import { SELF_TRAIN_MIN_DF, selfTrainVocabulary } from "./self_train_vocabulary.ts";
 
-/**
- * The self-training vocabulary's default `minDf`. An n-gram in one text of thousands links no
- * labelled document to an unlabelled one; measured on IMDb, AG News, TREC-6 and SST-2 (RESULTS.md,
- * twenty-second session), dropping those left every round as accurate or more (TREC-6 +3 to +6
- * points), the vocabulary 3.7–4.5× smaller (SST-2's phrases: 1.1×) and self-training 2–3× faster.
- */
-export const SELF_TRAIN_MIN_DF = 2;
+export { SELF_TRAIN_MIN_DF };
 
 /** Options of {@linkcode selfTrain}; every field has a default. */
 export interface SelfTrainOptions {
@@ -162,13 +152,12 @@ export function selfTrain(
   const validTexts = valid.map((d) => d.text);
   const plainRight = plain.predict(validTexts).map((p, i) => p === yV[i]);
   const cap = maxFeatures(options.maxWeights ?? DEFAULT_MAX_WEIGHTS, K);
-  const vectorizer = vocabularyOf(
+  const vectorizer = selfTrainVocabulary(
     [...labelled.map((d) => d.text), ...unlabelled],
     { ...plain.vectorizer.options, minDf: options.minDf ?? SELF_TRAIN_MIN_DF },
     cap,
     options.log,
   );
-  options.log?.(vocabularyLine(vectorizer, labelled.length + unlabelled.length, cap));
   const tfidfL = vectorizer.transform(labelled.map((d) => d.text));
   const tfidfU = vectorizer.transform(unlabelled), tfidfV = vectorizer.transform(validTexts);
   const lsa = options.lsa === false
@@ -255,38 +244,6 @@ export function selfTrain(
  */
 export function defaultFolds(validDocs: number, labelledDocs: number): number {
   return validDocs < SMALL_VALIDATION && labelledDocs >= 10 ? 5 : 0;
-}
-
-/** The vocabulary of all the text; every n-gram where none is in `minDf` texts (said so). */
-function vocabularyOf(
-  texts: string[],
-  options: TfidfOptions,
-  cap: number,
-  log?: (line: string) => void,
-): TfidfVectorizer {
-  try {
-    return TfidfVectorizer.fit(texts, options, cap);
-  } catch (e) {
-    if (!(e instanceof NoFrequentTermsError)) throw e;
-    log?.(`self-training: no n-gram is in ${options.minDf} or more texts; it keeps every n-gram`);
-    return TfidfVectorizer.fit(texts, { ...options, minDf: 1 }, cap);
-  }
-}
-
-/**
- * What the self-training vocabulary kept of the n-grams in all the text: those in `minDf` or more
- * texts, at most `cap` of them (the weights' bound).
- */
-function vocabularyLine(v: TfidfVectorizer, texts: number, cap: number): string {
-  const n = (x: number) => x.toLocaleString("en-US");
-  const rules = [
-    ...v.options.minDf > 1 ? [`those in ${v.options.minDf} or more texts`] : [],
-    ...v.size === cap && v.fittedTerms > cap
-      ? [`the ${n(cap)} in the most texts (the weights' bound)`]
-      : [],
-  ];
-  return `self-training: a vocabulary of ${n(v.size)} n-grams of the ${n(v.fittedTerms)} in ` +
-    `all ${n(texts)} texts` + (rules.length ? ` (${rules.join(", then ")})` : "");
 }
 
 function timed(fit: () => Lsa, log?: (line: string) => void): Lsa {
