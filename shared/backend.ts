@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import { createOps, type Ops } from "./ops/ops.ts";
-import { registerWasmKernels } from "./ops/wasm_kernels.ts";
+import { fitlamWasmKernelsEnabled, registerWasmKernels } from "./ops/wasm_kernels.ts";
+import { blasHint, describeBlas, findBlas } from "./ops/wasm/blas.ts";
 import { kernelThreadsReady } from "./ops/wasm/pool.ts";
 import { registerWebgpuKernels, verifyWebgpuKernels } from "./ops/webgpu/webgpu_kernels.ts";
 
@@ -111,7 +112,7 @@ async function resolveDevice(
   device: Device,
 ): Promise<{ backend: BackendInfo["backend"]; description: string }> {
   if (device === "cpu") return { backend: "cpu", description: "cpu (plain JavaScript)" };
-  if (device === "wasm") return { backend: "wasm", description: "wasm (SIMD)" };
+  if (device === "wasm") return { backend: "wasm", description: wasmDescription() };
   const gpu = await probeGpu();
   if (device === "webgpu" && !gpu) {
     throw new Error(
@@ -122,7 +123,16 @@ async function resolveDevice(
     const software = gpu.software ? ", software renderer" : "";
     return { backend: "webgpu", description: `webgpu (${gpu.description}${software})` };
   }
-  return { backend: "wasm", description: "wasm (SIMD)" };
+  return { backend: "wasm", description: wasmDescription() };
+}
+
+/** The wasm backend as the run line names it: with the host's BLAS where the kernels use it. */
+function wasmDescription(): string {
+  if (!fitlamWasmKernelsEnabled()) return "wasm (SIMD)";
+  const blas = findBlas();
+  return blas
+    ? `wasm (SIMD) + ${describeBlas(blas)} for large matrix products`
+    : `wasm (SIMD)${blasHint()}`;
 }
 
 /**

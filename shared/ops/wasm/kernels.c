@@ -277,7 +277,7 @@ typedef struct {
   volatile int bcount;    // barrier arrivals
   volatile int bgen;      // barrier generation
   volatile int ready;     // workers waiting in worker_loop
-  volatile int pad;
+  volatile int blas;      // nonzero: large products go to the host's sgemm (see mm)
   int args[32];           // the task's arguments (ints and byte offsets); [30], [31]: packing
 } Ctl;
 
@@ -307,10 +307,45 @@ static void share(int n, int tid, int nt, int align, int* lo, int* hi) {
   *hi = b < n ? b : n;
 }
 
+// ---------------------------------------------------------------------------
+// The host's BLAS (optional). Where the pool loaded one (blas.ts), c->blas is
+// set and the large products go to its sgemm, which uses the CPU's whole
+// vector width (AVX2, AVX-512) where wasm SIMD has four lanes: C[M,N] =
+// op(A)·op(B) + beta·C, row-major, op transposing where ta/tb. Pointers are
+// offsets in this memory; the import adds the memory's address.
+// ---------------------------------------------------------------------------
+__attribute__((import_module("env"), import_name("sgemm")))
+void host_sgemm(int ta, int tb, int M, int N, int K, const float* A, int lda, const float* B,
+                int ldb, float beta, float* C, int ldc);
+
+// Below this many multiply-adds a product stays here: a call out costs ~1 µs.
+#define BLAS_MIN_WORK 16384
+
+// C (+)= A·B as gemm_s; through the host's sgemm where c->blas and A is
+// stored as rows (sk = 1) or as columns (sr = 1).
+static void mm(Ctl* c, int M, int N, int K, const float* A, int sr, int sk, const float* B,
+               int ldb, float* C, int ldc, int acc, float* pack) {
+  if (c->blas && (long long)M * N * K >= BLAS_MIN_WORK && (sk == 1 || sr == 1)) {
+    host_sgemm(sk != 1, 0, M, N, K, A, sk == 1 ? sr : sk, B, ldb, acc ? 1.0f : 0.0f, C, ldc);
+  } else {
+    gemm_s(M, N, K, A, sr, sk, B, ldb, C, ldc, acc, pack);
+  }
+}
+
+// The host's C[M,n] (+)= A[M,K]·W[n,K]ᵀ (what gemm_p computes from W packed),
+// every row starting from `bias` where given.
+static void mm_wt(int M, int n, int K, const float* A, int lda, const float* W, float* C, int ldc,
+                  int acc, const float* bias) {
+  if (bias) {
+    for (int i = 0; i < M; i++) copy(C + i * ldc, bias, n);
+  }
+  host_sgemm(0, 1, M, n, K, A, lda, W, K, acc || bias ? 1.0f : 0.0f, C, ldc);
+}
+
 // Columns [j0, j1) of C (+)= A · B (A as stored or transposed, as gemm_s).
-static void gemm_cols(int M, int j0, int j1, int K, const float* A, int sr, int sk,
+static void gemm_cols(Ctl* c, int M, int j0, int j1, int K, const float* A, int sr, int sk,
                       const float* B, int ldb, float* C, int ldc, int acc, float* pack) {
-  if (j1 > j0) gemm_s(M, j1 - j0, K, A, sr, sk, B + j0, ldb, C + j0, ldc, acc, pack);
+  if (j1 > j0) mm(c, M, j1 - j0, K, A, sr, sk, B + j0, ldb, C + j0, ldc, acc, pack);
 }
 
 // This thread's panel-packing buffer (args[30]: its base, args[31]: floats per thread).
@@ -374,11 +409,17 @@ TASK_FN lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, cons
   share(G, tid, nt, 8, &j0, &j1);
   if (j1 > j0) {
     for (int q = j0; q < j0 + ((j1 - j0 + 7) & ~7); q++) bias[q] = q < j1 ? bIh[q] + bHh[q] : 0.0f;
-    pack_rows(j1 - j0, nIn, wIh + j0 * nIn, wIhP + j0 * nIn);
-    gemm_p(T * B, j1 - j0, nIn, x, nIn, wIhP + j0 * nIn, gates + j0, G, 0, bias + j0);
+    if (c->blas) {
+      mm_wt(T * B, j1 - j0, nIn, x, nIn, wIh + j0 * nIn, gates + j0, G, 0, bias + j0);
+    } else {
+      pack_rows(j1 - j0, nIn, wIh + j0 * nIn, wIhP + j0 * nIn);
+      gemm_p(T * B, j1 - j0, nIn, x, nIn, wIhP + j0 * nIn, gates + j0, G, 0, bias + j0);
+    }
   }
   share(H, tid, nt, 8, &k0, &k1);
-  if (rows) {
+  if (c->blas) {
+    // the host reads wHh as stored
+  } else if (rows) {
     if (j1 > j0) pack_rows(j1 - j0, H, wHh + j0 * H, wHhP + j0 * H);  // every thread reads all
   } else if (B > 2 && k1 > k0) {  // the B <= 2 path reads wHh as stored
     for (int gate = 0; gate < 4; gate++) {
@@ -395,7 +436,8 @@ TASK_FN lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, cons
       float* z = gates + t * B * G;
       const float* hp = t ? ys + (t - 1) * B * H : h0;
       const float* cp = t ? cs + (t - 1) * B * H : c0;
-      gemm_p(b1 - b0, G, H, hp + b0 * H, H, wHhP, z + b0 * G, G, 1, 0);
+      if (c->blas) mm_wt(b1 - b0, G, H, hp + b0 * H, H, wHh, z + b0 * G, G, 1, 0);
+      else gemm_p(b1 - b0, G, H, hp + b0 * H, H, wHhP, z + b0 * G, G, 1, 0);
       for (int b = b0; b < b1; b++) {
         float* zb = z + b * G;
         const float* cpb = cp + b * H;
@@ -424,7 +466,11 @@ TASK_FN lstm_forward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, cons
       }
     } else if (k1 > k0) {
       for (int gate = 0; gate < 4; gate++) {
-        gemm_p(B, k1 - k0, H, hp, H, wHhP + (gate * H8 + k0) * H, z + gate * H + k0, G, 1, 0);
+        if (c->blas) {
+          mm_wt(B, k1 - k0, H, hp, H, wHh + (gate * H + k0) * H, z + gate * H + k0, G, 1, 0);
+        } else {
+          gemm_p(B, k1 - k0, H, hp, H, wHhP + (gate * H8 + k0) * H, z + gate * H + k0, G, 1, 0);
+        }
       }
     }
     for (int b = 0; b < B; b++) {
@@ -500,7 +546,7 @@ TASK_FN lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, con
         for (int k = 0; k < H4; k += 4) cell_bwd(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
         for (int k = H4; k < H; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
       }
-      if (t > 0) gemm_s(b1 - b0, H, G, dz + (t * B + b0) * G, G, 1, wHh, H, dh + b0 * H, H, 0, pk);
+      if (t > 0) mm(c, b1 - b0, H, G, dz + (t * B + b0) * G, G, 1, wHh, H, dh + b0 * H, H, 0, pk);
     }
     barrier(c);  // the weight gradients read every row of dz
   } else {
@@ -520,16 +566,16 @@ TASK_FN lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, con
         for (int k = k4; k < k1; k++) cell_bwd_scalar(gz, d, H, cb, cp + b * H, dyb, dh + b * H, dc + b * H, k);
       }
       barrier(c);  // dz[t] complete: every unit's dh needs all of it
-      if (t > 0) gemm_cols(B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0, pk);
+      if (t > 0) gemm_cols(c, B, k0, k1, G, dz + t * B * G, G, 1, wHh, H, dh, H, 0, pk);
     }
   }
   // The weight gradients as single products over the whole sequence.
   share(nIn, tid, nt, 8, &j0, &j1);
-  gemm_cols(T * B, j0, j1, G, dz, G, 1, wIh, nIn, dx, nIn, 0, pk);
-  gemm_cols(G, j0, j1, T * B, dz, 1, G, x, nIn, dWih, nIn, 0, pk);
+  gemm_cols(c, T * B, j0, j1, G, dz, G, 1, wIh, nIn, dx, nIn, 0, pk);
+  gemm_cols(c, G, j0, j1, T * B, dz, 1, G, x, nIn, dWih, nIn, 0, pk);
   share(H, tid, nt, 8, &j0, &j1);
-  gemm_cols(G, j0, j1, B, dz, 1, G, h0, H, dWhh, H, 0, pk);
-  if (T > 1) gemm_cols(G, j0, j1, (T - 1) * B, dz + B * G, 1, G, ys, H, dWhh, H, 1, pk);
+  gemm_cols(c, G, j0, j1, B, dz, 1, G, h0, H, dWhh, H, 0, pk);
+  if (T > 1) gemm_cols(c, G, j0, j1, (T - 1) * B, dz + B * G, 1, G, ys, H, dWhh, H, 1, pk);
   share(G, tid, nt, 8, &j0, &j1);
   for (int q = j0; q < j1; q++) dBias[q] = 0.0f;
   for (int r = 0; r < T * B; r++) {
@@ -548,9 +594,10 @@ TASK_FN lstm_backward(Ctl* c, int tid, int nt, int T, int B, int nIn, int H, con
 
 // Logits of rows [r, r + n) into L [n, V], each row starting from the bias;
 // wP is W packed by xent_pack.
-static void xent_logits(int n, int V, int E, const float* h, const float* wP, const float* bias,
-                        float* L) {
-  gemm_p(n, V, E, h, E, wP, L, V, 0, bias);
+static void xent_logits(Ctl* c, int n, int V, int E, const float* h, const float* w,
+                        const float* wP, const float* bias, float* L) {
+  if (c->blas) mm_wt(n, V, E, h, E, w, L, V, 0, bias);
+  else gemm_p(n, V, E, h, E, wP, L, V, 0, bias);
 }
 
 // Packs W [V,E] into wP (pack_rows: the columns of Wᵀ in contiguous panels
@@ -561,6 +608,7 @@ static void xent_logits(int n, int V, int E, const float* h, const float* wP, co
 static void xent_pack(Ctl* c, int tid, int nt, int V, int E, const float* w, float* wP) {
   int r0, r1;
   share(V, tid, nt, 8, &r0, &r1);
+  if (c->blas) return;  // the host reads W as stored
   if (r1 > r0) pack_rows(r1 - r0, E, w + r0 * E, wP + r0 * E);
   barrier(c);
 }
@@ -611,7 +659,7 @@ TASK_FN xent_forward(Ctl* c, int tid, int nt, int N, int V, int E, const float* 
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wP, bias, L);
+    xent_logits(c, n, V, E, h + r * E, w, wP, bias, L);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
       float m = row_max(l, V);
@@ -643,7 +691,7 @@ TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
   float total = 0.0f;
   for (int r = r0; r < r1; r += XENT_CHUNK) {
     int n = r1 - r < XENT_CHUNK ? r1 - r : XENT_CHUNK;
-    xent_logits(n, V, E, h + r * E, wP, bias, L);
+    xent_logits(c, n, V, E, h + r * E, w, wP, bias, L);
     for (int i = 0; i < n; i++) {
       float* l = L + i * V;
       // softmax · scale from one exp a logit: exp(l - max) / Σ, its log-sum for the loss.
@@ -666,7 +714,11 @@ TASK_FN xent_train(Ctl* c, int tid, int nt, int N, int V, int E, const float* h,
       l[targets[r + i]] -= scale;
       myB[targets[r + i]] -= scale;
     }
-    gemm_s(n, E, V, L, V, 1, w, E, dh + r * E, E, 0, pk);   // dh rows = P·W
+    mm(c, n, E, V, L, V, 1, w, E, dh + r * E, E, 0, pk);   // dh rows = P·W
+    if (c->blas) {
+      host_sgemm(1, 0, V, E, n, L, V, h + r * E, E, 1.0f, myW, E);  // dW += Pᵀ·h rows
+      continue;
+    }
     // dW += Pᵀ·h rows, in blocks of rows of dW: a block's columns of P stay in
     // cache while every panel of h passes over them.
     for (int v = 0; v < V; v += XENT_VBLOCK) {
@@ -711,7 +763,7 @@ static void dispatch(Ctl* c, int tid) {
       int M = c->args[0], N = c->args[1], K = c->args[2], ta = c->args[3], acc = c->args[4];
       int j0, j1;
       share(N, tid, nt, 8, &j0, &j1);
-      gemm_cols(M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc, pack_of(c, tid));
+      gemm_cols(c, M, j0, j1, K, F(5), ta ? 1 : K, ta ? M : 1, F(6), N, F(7), N, acc, pack_of(c, tid));
       break;
     }
     case TASK_XENT_FORWARD:

@@ -10,6 +10,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { TensorInfo } from "@tensorflow/tfjs";
 import { Worker as NodeWorker } from "node:worker_threads";
+import { type BlasLibrary, findBlas, noSgemm, SGEMM, sgemmImport } from "./blas.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 import { threadsSupported, unsharedModuleBytes } from "./unshared.ts";
 
@@ -33,7 +34,7 @@ export const TASK_LSTM_FORWARD = 1,
   TASK_LSTM_FORWARD_Q8 = 6;
 /** Byte offset of the control block (see `Ctl` in kernels.c) and of the first array. */
 export const CTL = 1024, HEAP_BASE = 65536, PAGE = 65536;
-const CTL_NTHREADS = 2, CTL_QUIT = 3, CTL_READY = 6, CTL_TASK = 1, CTL_ARGS = 8;
+const CTL_NTHREADS = 2, CTL_QUIT = 3, CTL_READY = 6, CTL_BLAS = 7, CTL_TASK = 1, CTL_ARGS = 8;
 /** Below this many multiply-adds per task a second thread costs more than it saves. */
 const MIN_PARALLEL_WORK = 1 << 22;
 
@@ -58,10 +59,14 @@ export function kernelThreads(): number {
 
 // The worker (node:worker_threads, so it can be unref'd: an idle pool never
 // keeps the process alive): instantiates the kernels on the shared memory
-// and waits for tasks in worker_loop until told to quit.
+// and waits for tasks in worker_loop until told to quit. With the host's
+// BLAS, each thread loads it (sgemmImport) for the products it computes.
 const WORKER_SOURCE = `const { parentPort } = require("node:worker_threads");
-parentPort.once("message", ({ module, memory, ctl, tid }) => {
-  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const SGEMM = ${JSON.stringify(SGEMM)};
+const sgemmImport = ${sgemmImport.toString()};
+parentPort.once("message", ({ module, memory, ctl, tid, blasPath }) => {
+  const sgemm = blasPath ? sgemmImport(memory, blasPath) : () => { throw new Error("no BLAS"); };
+  const k = new WebAssembly.Instance(module, { env: { memory, sgemm } }).exports;
   k.worker_loop(ctl, tid);
   parentPort.close?.(); // Deno's parentPort has no close: terminate() ends it
 });`;
@@ -79,9 +84,10 @@ export class KernelPool {
   /**
    * `wasm`: another build of kernels.c (benchmarks of variants); the embedded one by default.
    * Where threads are unsupported (see `threadsSupported`) the pool runs on one thread on a
-   * plain memory, whatever `threads` asks.
+   * plain memory, whatever `threads` asks. `blas`: the host's BLAS for the large products
+   * (see blas.ts; none by default).
    */
-  constructor(readonly threads: number, wasm?: Uint8Array) {
+  constructor(readonly threads: number, wasm?: Uint8Array, readonly blas?: BlasLibrary) {
     const bytes = wasm ?? decodeBase64(KERNELS_WASM_BASE64);
     const shared = threads > 1 && threadsSupported();
     if (!shared) this.threads = 1;
@@ -89,12 +95,20 @@ export class KernelPool {
       (shared ? bytes : unsharedModuleBytes(bytes)) as BufferSource,
     );
     this.memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared });
-    this.k = new WebAssembly.Instance(this.module, { env: { memory: this.memory } })
+    const sgemm = blas ? sgemmImport(this.memory, blas.path) : noSgemm;
+    this.k = new WebAssembly.Instance(this.module, { env: { memory: this.memory, sgemm } })
       .exports as unknown as KernelExports;
+    this.ctl()[CTL_BLAS] = blas ? 1 : 0;
     for (let tid = 1; tid < threads; tid++) {
       try {
         const w = new NodeWorker(WORKER_SOURCE, { eval: true });
-        w.postMessage({ module: this.module, memory: this.memory, ctl: CTL, tid });
+        w.postMessage({
+          module: this.module,
+          memory: this.memory,
+          ctl: CTL,
+          tid,
+          blasPath: blas?.path,
+        });
         w.unref();
         this.workers.push(w);
       } catch {
@@ -184,9 +198,9 @@ export function forwardWork(
 
 let pool: KernelPool | undefined;
 
-/** The process's kernel pool, started on first use. */
+/** The process's kernel pool, started on first use, with the host's BLAS where allowed (blas.ts). */
 export function kernels(): KernelPool {
-  pool ??= new KernelPool(kernelThreads());
+  pool ??= new KernelPool(kernelThreads(), undefined, findBlas());
   return pool;
 }
 

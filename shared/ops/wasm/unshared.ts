@@ -75,9 +75,13 @@ export function unsharedModuleBytes(wasm: Uint8Array): Uint8Array<ArrayBuffer> {
           else if (d[p] === 2) d[p] = 0;
           return d;
         }
+        if (kind === 0) { // a function: its type index
+          [, p] = leb(d, p);
+          continue;
+        }
         if (kind !== 2) {
           throw new Error(
-            `Cannot prepare the kernels for one thread: import ${module}.${field} is not a memory; rebuild kernels.c with build.sh`,
+            `Cannot prepare the kernels for one thread: import ${module}.${field} is neither a function nor a memory; rebuild kernels.c with build.sh`,
           );
         }
       }

@@ -1,0 +1,85 @@
+// The host's BLAS in the kernels: found and self-checked, products equal to
+// a plain JavaScript reference on a one-thread pool whose memory moves as it
+// grows, and the kernels' own tests passing with it (this process) and
+// without it (FITLAM_BLAS=0, a second process). `.ci/run` installs OpenBLAS
+// and sets FITLAM_REQUIRE_BLAS=1, so there a missing library fails.
+import assert from "node:assert/strict";
+import { Rng } from "../../rng.ts";
+import { findBlas } from "./blas.ts";
+import { KernelPool } from "./pool.ts";
+
+const blas = findBlas();
+const required = Deno.env.get("FITLAM_REQUIRE_BLAS") === "1";
+
+Deno.test("blas: OpenBLAS is found where required", () => {
+  if (required) {
+    assert.ok(blas, "FITLAM_REQUIRE_BLAS=1 but no BLAS loaded (apt-get install libopenblas0)");
+  }
+  if (blas) assert.match(blas.core, /\w/);
+});
+
+const TASK_MATMUL = 3;
+
+/** C = op(A)·B by the pool's task, and by plain JavaScript. */
+function product(pool: KernelPool, rng: Rng, M: number, N: number, K: number, ta: boolean) {
+  const [a, b, c] = [M * K, K * N, M * N].map((n) => pool.alloc(n));
+  const A = Float32Array.from({ length: M * K }, () => rng.normal());
+  const B = Float32Array.from({ length: K * N }, () => rng.normal());
+  pool.f32(a, M * K).set(A);
+  pool.f32(b, K * N).set(B);
+  pool.run(TASK_MATMUL, [M, N, K, ta ? 1 : 0, 0, a, b, c], M * N * K, K);
+  const got = pool.f32(c, M * N).slice();
+  const want = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[ta ? k * M + i : i * K + k] * B[k * N + j];
+      want[i * N + j] = s;
+    }
+  }
+  return { got, want };
+}
+
+function maxRelError(got: Float32Array, want: Float32Array): number {
+  let err = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return err / scale;
+}
+
+Deno.test({
+  name: "blas: products on one thread, plain memory, before and after it grows (and moves)",
+  ignore: !blas,
+  fn() {
+    const pool = new KernelPool(1, undefined, blas);
+    const rng = new Rng(7);
+    for (const ta of [false, true]) {
+      const before = product(pool, rng, 37, 45, 29, ta);
+      assert.ok(maxRelError(before.got, before.want) < 1e-5);
+      pool.alloc(1 << 24); // 64 MB more: a plain memory is copied elsewhere
+      pool.keep();
+      const after = product(pool, rng, 40, 33, 50, ta);
+      assert.ok(maxRelError(after.got, after.want) < 1e-5);
+    }
+    pool.close();
+  },
+});
+
+Deno.test({
+  name: "blas: the kernels' tests pass with every product in WebAssembly (FITLAM_BLAS=0)",
+  ignore: !blas,
+  async fn() {
+    const here = new URL(".", import.meta.url);
+    const files = ["../lstm_wasm_test.ts", "../decoder_loss_wasm_test.ts"]
+      .map((f) => new URL(f, here).pathname);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "--allow-ffi", "--allow-read", "--allow-env", "--allow-sys", ...files],
+      env: { FITLAM_BLAS: "0", NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, text.slice(-2000));
+    assert.match(text, /ok \| [1-9]\d* passed \| 0 failed/);
+  },
+});
