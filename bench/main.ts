@@ -18,6 +18,7 @@ import {
   table,
 } from "./common.ts";
 import { benchTrain } from "./train.ts";
+import { findBlas } from "../shared/ops/wasm/blas.ts";
 import { benchInfer } from "./infer.ts";
 import { benchServe } from "./serve.ts";
 import { benchServeMixed } from "./serve_mixed.ts";
@@ -117,6 +118,9 @@ if (import.meta.main) {
     log: (line) => console.error(line),
   };
   const machine = machineInfo();
+  // Before any reference starts: the OpenBLAS core type fitlam picks (blas.ts) is then
+  // inherited by PyTorch's OpenBLAS too, so both run the same BLAS kernels.
+  findBlas();
   const py = opts.noReference ? null : await findTorch();
   const rows: BenchRow[] = [];
   try {
@@ -163,7 +167,7 @@ if (import.meta.main) {
     );
     console.log(
       py
-        ? `reference: PyTorch ${py.torch} (${py.exe}) on ${opts.referenceDevice}, ${opts.threads} CPU threads, OMP_WAIT_POLICY=PASSIVE`
+        ? `reference: PyTorch ${py.torch} (${py.exe}) on ${opts.referenceDevice}, ${opts.threads} CPU threads, OMP_WAIT_POLICY=PASSIVE${coreType()}`
         : opts.noReference
         ? "reference: skipped (--no-reference)"
         : "reference: none (PyTorch not installed: apt-get install -y python3-torch libopenblas0-pthread)",
@@ -183,4 +187,14 @@ if (import.meta.main) {
   }
   // The wasm backend and any server subprocess are done; leave without waiting on timers.
   Deno.exit(0);
+}
+
+/** `, OPENBLAS_CORETYPE=…` where set (by the user or by blas.ts), else nothing. */
+function coreType(): string {
+  try {
+    const t = Deno.env.get("OPENBLAS_CORETYPE");
+    return t ? `, OPENBLAS_CORETYPE=${t}` : "";
+  } catch {
+    return "";
+  }
 }
