@@ -53,7 +53,7 @@ export function sgemmImport(
   const f = Deno.dlopen(path, { cblas_sgemm: SGEMM }).symbols.cblas_sgemm;
   let buffer: ArrayBufferLike | undefined, base = 0n;
   return (ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc) => {
-    if (memory.buffer !== buffer) { // a plain memory moves when it grows
+    if (memory.buffer !== buffer) { // a new buffer after growing, perhaps elsewhere
       buffer = memory.buffer;
       base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(buffer))));
     }

@@ -1,7 +1,8 @@
 // The host's BLAS in the kernels: found and self-checked, products equal to
-// a plain JavaScript reference on a one-thread pool whose memory moves as it
-// grows, and the kernels' own tests passing with it (this process) and
-// without it (FITLAM_BLAS=0, a second process). `.ci/run` installs OpenBLAS
+// a plain JavaScript reference on a one-thread pool before and after its
+// memory grows, the kernels' own tests passing with it (this process) and
+// without it (FITLAM_BLAS=0, a second process), and what a run is told when
+// none loads. `.ci/run` installs OpenBLAS
 // and sets FITLAM_REQUIRE_BLAS=1, so there a missing library fails.
 import assert from "node:assert/strict";
 import { Rng } from "../../rng.ts";
@@ -50,7 +51,7 @@ function maxRelError(got: Float32Array, want: Float32Array): number {
 }
 
 Deno.test({
-  name: "blas: products on one thread, plain memory, before and after it grows (and moves)",
+  name: "blas: products on one thread, plain memory, before and after it grows (a new buffer)",
   ignore: !blas,
   fn() {
     const pool = new KernelPool(1, undefined, blas);
@@ -58,7 +59,7 @@ Deno.test({
     for (const ta of [false, true]) {
       const before = product(pool, rng, 37, 45, 29, ta);
       assert.ok(maxRelError(before.got, before.want) < 1e-5);
-      pool.alloc(1 << 24); // 64 MB more: a plain memory is copied elsewhere
+      pool.alloc(1 << 24); // 64 MB more: the old ArrayBuffer is detached (V8 may keep the address)
       pool.keep();
       const after = product(pool, rng, 40, 33, 50, ta);
       assert.ok(maxRelError(after.got, after.want) < 1e-5);
@@ -81,5 +82,35 @@ Deno.test({
     const text = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, text.slice(-2000));
     assert.match(text, /ok \| [1-9]\d* passed \| 0 failed/);
+  },
+});
+
+/** findBlas() and blasHint() in a fresh process with `env`. */
+async function freshFind(env: Record<string, string>) {
+  const blasTs = new URL("./blas.ts", import.meta.url).href;
+  const code = `import { blasHint, findBlas } from "${blasTs}";
+console.log(JSON.stringify({ found: findBlas() ?? null, hint: blasHint() }));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { ...env, NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder();
+  return { ...JSON.parse(text.decode(out.stdout)), stderr: text.decode(out.stderr) };
+}
+
+Deno.test("blas: FITLAM_BLAS=0 loads nothing and suggests nothing", async () => {
+  const r = await freshFind({ FITLAM_BLAS: "0" });
+  assert.equal(r.found, null);
+  assert.equal(r.hint, "");
+});
+
+Deno.test({
+  name: "blas: a FITLAM_BLAS that does not load is said, and the run line says how to get one",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const r = await freshFind({ FITLAM_BLAS: "/nonexistent/libcblas.so" });
+    assert.equal(r.found, null);
+    assert.match(r.stderr, /cannot load FITLAM_BLAS=\/nonexistent\/libcblas\.so/);
+    assert.match(r.hint, /no OpenBLAS found \(`apt-get install libopenblas0`/);
   },
 });
