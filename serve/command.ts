@@ -20,5 +20,14 @@ export const SERVE_MAIN: string = new URL("./main.ts", import.meta.url).pathname
  * ```
  */
 export function serveArgs(...flags: string[]): string[] {
-  return ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", SERVE_MAIN, ...flags];
+  return [
+    "run",
+    "--allow-ffi",
+    "--allow-read",
+    "--allow-env",
+    "--allow-net",
+    "--allow-sys",
+    SERVE_MAIN,
+    ...flags,
+  ];
 }
