@@ -76,7 +76,7 @@ export function sgemmImport(
   };
 }
 
-/** The stand-in import where no BLAS was loaded (the kernels never call it then). */
+/** The stand-in import where no BLAS was loaded (the kernels never call it then); workers run its source text. */
 export function noSgemm(): never {
   throw new Error("Cannot run a product on the host's BLAS: none was loaded");
 }
@@ -161,6 +161,17 @@ function openBlasCore(path: string): string {
 
 let found: BlasLibrary | null | undefined;
 
+/** `FITLAM_BLAS` where readable and set. */
+function askedBlas(): string | undefined {
+  return envGranted("FITLAM_BLAS") ? Deno.env.get("FITLAM_BLAS") || undefined : undefined;
+}
+
+/** Whether this process may load a BLAS: Deno with FFI allowed, and not `FITLAM_BLAS=0`. */
+function mayLoadBlas(): boolean {
+  return typeof Deno?.dlopen === "function" &&
+    Deno.permissions.querySync({ name: "ffi" }).state === "granted" && askedBlas() !== "0";
+}
+
 /**
  * The host's BLAS if the kernels may use it (loaded once, then remembered),
  * else `undefined`: without `--allow-ffi`, with `FITLAM_BLAS=0`, where no
@@ -169,10 +180,8 @@ let found: BlasLibrary | null | undefined;
 export function findBlas(): BlasLibrary | undefined {
   if (found !== undefined) return found ?? undefined;
   found = null;
-  if (typeof Deno?.dlopen !== "function") return undefined;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
-  const asked = envGranted("FITLAM_BLAS") ? Deno.env.get("FITLAM_BLAS") : undefined;
-  if (asked === "0") return undefined;
+  if (!mayLoadBlas()) return undefined;
+  const asked = askedBlas();
   chooseCoreType();
   for (const path of asked ? [asked] : OPENBLAS) {
     try {
@@ -201,9 +210,7 @@ export function findBlas(): BlasLibrary | undefined {
  * Linux) but found none: a note on getting one, for the run line; else "".
  */
 export function blasHint(): string {
-  if (findBlas() || typeof Deno?.dlopen !== "function" || Deno.build.os !== "linux") return "";
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return "";
-  if (envGranted("FITLAM_BLAS") && Deno.env.get("FITLAM_BLAS") === "0") return "";
+  if (Deno.build.os !== "linux" || !mayLoadBlas() || findBlas()) return "";
   return "; no OpenBLAS found (`apt-get install libopenblas0` trains faster: README, Devices)";
 }
 

@@ -6,6 +6,7 @@
 // and sets FITLAM_REQUIRE_BLAS=1, so there a missing library fails.
 import assert from "node:assert/strict";
 import { Rng } from "../../rng.ts";
+import { relError } from "../test_util.ts";
 import { findBlas } from "./blas.ts";
 import { KernelPool } from "./pool.ts";
 
@@ -41,15 +42,6 @@ function product(pool: KernelPool, rng: Rng, M: number, N: number, K: number, ta
   return { got, want };
 }
 
-function maxRelError(got: Float32Array, want: Float32Array): number {
-  let err = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return err / scale;
-}
-
 Deno.test({
   name: "blas: products on one thread, plain memory, before and after it grows (a new buffer)",
   ignore: !blas,
@@ -58,11 +50,11 @@ Deno.test({
     const rng = new Rng(7);
     for (const ta of [false, true]) {
       const before = product(pool, rng, 37, 45, 29, ta);
-      assert.ok(maxRelError(before.got, before.want) < 1e-5);
+      assert.ok(relError(before.got, before.want) < 1e-5);
       pool.alloc(1 << 24); // 64 MB more: the old ArrayBuffer is detached (V8 may keep the address)
       pool.keep();
       const after = product(pool, rng, 40, 33, 50, ta);
-      assert.ok(maxRelError(after.got, after.want) < 1e-5);
+      assert.ok(relError(after.got, after.want) < 1e-5);
     }
     pool.close();
   },

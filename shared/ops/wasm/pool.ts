@@ -64,8 +64,9 @@ export function kernelThreads(): number {
 const WORKER_SOURCE = `const { parentPort } = require("node:worker_threads");
 const SGEMM = ${JSON.stringify(SGEMM)};
 const sgemmImport = ${sgemmImport.toString()};
+const noSgemm = ${noSgemm.toString()};
 parentPort.once("message", ({ module, memory, ctl, tid, blasPath }) => {
-  const sgemm = blasPath ? sgemmImport(memory, blasPath) : () => { throw new Error("no BLAS"); };
+  const sgemm = blasPath ? sgemmImport(memory, blasPath) : noSgemm;
   const k = new WebAssembly.Instance(module, { env: { memory, sgemm } }).exports;
   k.worker_loop(ctl, tid);
   parentPort.close?.(); // Deno's parentPort has no close: terminate() ends it
