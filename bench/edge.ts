@@ -15,6 +15,9 @@
  *   for context, `deno task serve` (TensorFlow.js) on the fp32 folder.
  * - `edge-size`: the bundle (code + weights) against PyTorch's installed
  *   package plus the same weights in fp32.
+ * - int8's memory rows again with V8's optimizing compilers off
+ *   (`v8=no-optimizing-compilers`): how much of the peak is the compilers' code
+ *   and memory, which any hot wasm or JavaScript brings in and a module cannot avoid.
  * - the int8 cold start and memory rows again with a bag-of-words model of the
  *   default run's size beside the classifiers (`bagOfWords`: its n-grams), as
  *   the trainer's folders have one.
@@ -98,11 +101,17 @@ async function coldStarts(
 
 const DENO_SERVE: Announce = { stream: "stderr", port: /Listening on http:\/\/[^:]+:(\d+)/ };
 
+/**
+ * V8 flags that turn off its optimizing compilers (TurboFan for wasm and JavaScript, Maglev):
+ * what the model costs without the compilers' code and memory, for the memory rows' context.
+ */
+const NO_OPTIMIZER = "--v8-flags=--liftoff-only,--no-opt,--no-maglev";
+
 /** `deno serve` on `entry` as an edge host would run it: nothing writable, no subprocesses. */
-function denoServe(entry: string): Deno.Command {
+function denoServe(entry: string, ...flags: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
-      ...["serve", "--port", "0", "--host", "127.0.0.1", "--unstable-raw-imports"],
+      ...["serve", "--port", "0", "--host", "127.0.0.1", "--unstable-raw-imports", ...flags],
       ...["--deny-write", "--deny-run", "--deny-ffi", entry],
     ],
     stdout: "piped",
@@ -259,6 +268,12 @@ async function dtypeRows(
   add("edge-cold-start", edge, s.ms, ref.start?.ms);
   add("edge-peak-rss", edge, s.peakRssMb, ref.start?.peakRssMb, "MB");
   add("edge-anon-rss", edge, s.anonRssMb, ref.start?.anonRssMb, "MB");
+  if (dtype === "int8") {
+    const plain = await coldStarts(() => denoServe(bundle, NO_OPTIMIZER), DENO_SERVE, o.texts, 1);
+    const noOpt = { ...edge, v8: "no-optimizing-compilers" };
+    add("edge-peak-rss", noOpt, plain.peakRssMb, undefined, "MB");
+    add("edge-anon-rss", noOpt, plain.anonRssMb, undefined, "MB");
+  }
   const code = (await Deno.stat(bundle)).size;
   const weights = (await Deno.stat(`${out}/weights.bin`)).size;
   const size = (code + weights) / 2 ** 20;
