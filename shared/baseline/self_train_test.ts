@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { fitLogReg } from "./logreg.ts";
 import { trainBaseline } from "./mod.ts";
-import { mostConfident, SELF_TRAIN_MIN_DF, selfTrain } from "./self_train.ts";
+import { SELF_TRAIN_MIN_DF, selfTrain } from "./self_train.ts";
+import { mostConfident } from "./self_train_rounds.ts";
 
 const row = (j: number, v = 1) => ({ indices: Int32Array.of(j), values: Float64Array.of(v) });
 
