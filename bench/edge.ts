@@ -269,10 +269,10 @@ async function dtypeRows(
   add("edge-peak-rss", edge, s.peakRssMb, ref.start?.peakRssMb, "MB");
   add("edge-anon-rss", edge, s.anonRssMb, ref.start?.anonRssMb, "MB");
   if (dtype === "int8") {
-    const plain = await coldStarts(() => denoServe(bundle, NO_OPTIMIZER), DENO_SERVE, o.texts, 1);
+    const unopt = await coldStarts(() => denoServe(bundle, NO_OPTIMIZER), DENO_SERVE, o.texts, 1);
     const noOpt = { ...edge, v8: "no-optimizing-compilers" };
-    add("edge-peak-rss", noOpt, plain.peakRssMb, undefined, "MB");
-    add("edge-anon-rss", noOpt, plain.anonRssMb, undefined, "MB");
+    add("edge-peak-rss", noOpt, unopt.peakRssMb, undefined, "MB");
+    add("edge-anon-rss", noOpt, unopt.anonRssMb, undefined, "MB");
   }
   const code = (await Deno.stat(bundle)).size;
   const weights = (await Deno.stat(`${out}/weights.bin`)).size;

@@ -76,7 +76,10 @@ export function sgemmImport(
   };
 }
 
-/** The stand-in import where no BLAS was loaded (the kernels never call it then); workers run its source text. */
+/**
+ * The stand-in import where no BLAS was loaded (the kernels never call it then); worker threads
+ * run its source text.
+ */
 export function noSgemm(): never {
   throw new Error("Cannot run a product on the host's BLAS: none was loaded");
 }
