@@ -47,12 +47,13 @@ Options:
   --device NAME            wasm | auto | webgpu | cpu (default wasm)
   --data PATH              target task: IMDb folder/.tar.gz, class folders (LABEL/FILE or
                            train/LABEL/FILE + test/LABEL/FILE; a folder or .tar.gz), CSV, TREC, TSV,
-                           JSONL (default: SpamAssassin); CSV/TSV/JSONL train rows with an empty
-                           label, and files in train/unsup/, are unlabelled text
+                           JSONL, fastText (default: SpamAssassin); CSV/TSV/JSONL train rows with an
+                           empty label, fastText train lines without a __label__ word, and files in
+                           train/unsup/, are unlabelled text
   --test PATH, --valid PATH  separate test/validation files (else seeded splits)
   --unlabeled PATH         unlabelled text of the task, one document a line (.txt or .gz): stage 2
                            fine-tunes the LM on it too, and the blended bag of words self-trains on it
-  --format NAME            auto | imdb | folders | csv | zhang | trec | tsv | jsonl (default auto)
+  --format NAME            auto | imdb | folders | csv | zhang | trec | tsv | jsonl | fasttext (default auto)
   --text-field F, --label-field F  field names for CSV/JSONL
   --max-per-class N        IMDb, class folders: a seeded N documents per class in each split (0: all)
   --max-unlabeled N        IMDb, class folders: a seeded N of the unlabelled documents (0: all)

@@ -9,6 +9,7 @@
 import { basename, dirname, resolve } from "node:path";
 import { assembleTask } from "./assemble.ts";
 import { readCsv } from "./csv.ts";
+import { FASTTEXT_LABEL, readFastText } from "./fasttext.ts";
 import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 import { readFolders } from "./folders.ts";
 import { type ImdbOptions, isImdbMember, readImdb } from "./imdb.ts";
@@ -22,7 +23,8 @@ import { readZhangCsv, ZHANG_MAX_FIELDS } from "./zhang.ts";
 /**
  * Task file formats. `csv` is a Zhang et al. CSV when its first field is a
  * class number and no field names are given, else a CSV with a header row;
- * `zhang` forces the former. `folders`: one folder per label (see `folders.ts`).
+ * `zhang` forces the former. `folders`: one folder per label (see `folders.ts`). `fasttext`:
+ * `__label__NAME text` lines (see `fasttext.ts`).
  */
 export type TaskFormat =
   | "auto"
@@ -32,9 +34,10 @@ export type TaskFormat =
   | "zhang"
   | "trec"
   | "tsv"
-  | "jsonl";
+  | "jsonl"
+  | "fasttext";
 
-const FORMATS = '"auto", "imdb", "folders", "csv", "zhang", "trec", "tsv" or "jsonl"';
+const FORMATS = '"auto", "imdb", "folders", "csv", "zhang", "trec", "tsv", "jsonl" or "fasttext"';
 
 /** Everything {@linkcode loadTask} needs; only `train` is required. */
 export interface TaskSpec extends FieldOptions, ImdbOptions {
@@ -119,6 +122,8 @@ export async function loadTask(spec: TaskSpec): Promise<TaskData> {
         return await readTrec(path, spec);
       case "tsv":
         return await readTsv(path, { ...spec, unlabelled });
+      case "fasttext":
+        return await readFastText(path, { ...spec, unlabelled });
       default:
         throw new Error(
           `Cannot load task: unknown format ${JSON.stringify(format)}; use ${FORMATS}`,
@@ -209,8 +214,8 @@ async function refuseBinary(path: string): Promise<void> {
  * Detects a task file's format: a folder or tarball is IMDb when it has its
  * layout (`aclImdb` in the name, `train/pos/…`), else class folders; then by
  * extension (`.csv`, `.tsv`, `.jsonl`/`.ndjson`, `.label`, also under
- * `.gz`); else by the first non-blank line (`COARSE:fine …` → trec, `{` →
- * jsonl, a tab → tsv, a comma or quote → csv).
+ * `.gz`); else by the first non-blank line (a `__label__` word → fasttext,
+ * `COARSE:fine …` → trec, `{` → jsonl, a tab → tsv, a comma or quote → csv).
  *
  * @example
  * ```ts
@@ -239,6 +244,7 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
   for await (const raw of readLines(path)) {
     const line = raw.trim();
     if (!line) continue;
+    if (line.split(/\s+/).some((w) => w.startsWith(FASTTEXT_LABEL))) return "fasttext";
     if (/^[A-Z]+:\S+\s/.test(line)) return "trec";
     if (line.startsWith("{")) return "jsonl";
     if (raw.includes("\t")) return "tsv";
@@ -246,7 +252,7 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
     break;
   }
   throw new Error(
-    `Cannot detect the format of ${path}: its first line is not TREC, JSONL, TSV or CSV; ` +
+    `Cannot detect the format of ${path}: its first line is not fastText, TREC, JSONL, TSV or CSV; ` +
       `pass format (${FORMATS.replace('"auto", ', "")})`,
   );
 }
