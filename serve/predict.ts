@@ -16,6 +16,7 @@ import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { classReport, formatClassReport } from "../shared/class_report.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
+import { FASTTEXT_LABEL, fastTextLine } from "../shared/fasttext.ts";
 import { explain, type Explanation } from "../shared/explain.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { decodeUserFile } from "../shared/text_decode.ts";
@@ -28,7 +29,9 @@ Classifies each TEXT, or each record of --input, and prints one JSON line per te
 
   --weights DIR       trained weights folder (default weights/)
   --input FILE        texts to classify: .jsonl/.ndjson (one object a line) or any other file
-                      with one text a line; - reads stdin
+                      with one text a line; - reads stdin. Lines in fastText's format
+                      (__label__NAME text) are scored against their label words, which are
+                      left out of the text
   --text-field F      JSONL field holding the text (default text)
   --label-field F     JSONL field holding the true label: also reports accuracy and the
                       confusion matrix on stderr
@@ -60,8 +63,9 @@ export interface InputOptions {
 
 /**
  * Splits an input file into texts: JSON lines (a text field, optionally a label
- * field) or one text per line. Blank lines are skipped; a bad line is an error
- * that names the line and the fix.
+ * field) or one text per line, in fastText's format (`__label__NAME text`, the
+ * label word the true label) when the first line has a label word. Blank lines
+ * are skipped; a bad line is an error that names the line and the fix.
  *
  * @example
  * ```ts
@@ -80,11 +84,14 @@ export function parseInputs(content: string, o: InputOptions): PredictInput[] {
   const source = o.source ?? "input";
   const textField = o.textField ?? "text";
   const out: PredictInput[] = [];
-  content.split(/\r?\n/).forEach((raw, i) => {
+  const lines = content.split(/\r?\n/);
+  const firstText = lines.find((l) => l.trim());
+  const fastText = !o.jsonl && firstText !== undefined && fastTextLine(firstText).labels.length > 0;
+  lines.forEach((raw, i) => {
     const line = i + 1;
     if (!raw.trim()) return;
     if (!o.jsonl) {
-      out.push({ line, text: raw });
+      out.push(fastText ? fastTextInput(raw, line, source) : { line, text: raw });
       return;
     }
     let r: Record<string, unknown>;
@@ -118,6 +125,18 @@ export function parseInputs(content: string, o: InputOptions): PredictInput[] {
     out.push(item);
   });
   return out;
+}
+
+/** A line of a fastText input: its one label word is the true label, its other words the text. */
+function fastTextInput(raw: string, line: number, source: string): PredictInput {
+  const { labels, text } = fastTextLine(raw);
+  if (labels.length === 1 && labels[0] && text) return { line, text, label: labels[0] };
+  throw new Error(
+    `Cannot read ${source}:${line}: expected one label word ${FASTTEXT_LABEL}NAME and a text, ` +
+      `found ${JSON.stringify(raw.trim().slice(0, 80))} (the file is read as fastText's lines, ` +
+      "its first line having a label word); fix the line, or drop every label word to classify " +
+      "plain lines",
+  );
 }
 
 /** Accuracy and confusion counts of predictions against true labels. */
@@ -271,6 +290,12 @@ async function readInputs(a: PredictArgs): Promise<PredictInput[]> {
     fail((e as Error).message, 1);
   }
   if (!inputs.length) fail(`Cannot predict: ${a.input} holds no texts`, 1);
+  if (!jsonl && inputs[0].label !== undefined) {
+    console.error(
+      `${a.input}: read as fastText lines (${FASTTEXT_LABEL}NAME text): the label words are the ` +
+        "true labels, scored below, and not part of the texts",
+    );
+  }
   return inputs;
 }
 
@@ -366,7 +391,7 @@ async function main(): Promise<void> {
     ? await explainAll(clf, inputs, a.batch)
     : await classifyAll(clf, inputs, a.batch);
   await writePredictions(inputs, predictions, a.out);
-  if (a.labelField !== undefined) reportScore(clf.info.labels, inputs, predictions);
+  if (inputs.every((x) => x.label !== undefined)) reportScore(clf.info.labels, inputs, predictions);
   clf.dispose();
 }
 

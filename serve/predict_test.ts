@@ -37,6 +37,25 @@ Deno.test("parseInputs: JSON lines with a text and a label field; bad lines name
   );
 });
 
+Deno.test("parseInputs: fastText lines when the first has a label word; the others must too", () => {
+  assert.deepEqual(parseInputs("__label__spam win  now\n\nnoon __label__ham\n", { jsonl: false }), [
+    { line: 1, text: "win now", label: "spam" },
+    { line: 3, text: "noon", label: "ham" },
+  ]);
+  for (const bad of ["no label", "__label__a __label__b two", "__label__ham", "__label__ text"]) {
+    assert.throws(
+      () => parseInputs(`__label__ham fine\n${bad}`, { jsonl: false, source: "t.txt" }),
+      /Cannot read t\.txt:2: expected one label word __label__NAME and a text, found .*drop every label word/,
+      bad,
+    );
+  }
+  // A label word after the first line does not make a plain file fastText.
+  assert.deepEqual(parseInputs("plain\n__label__x y", { jsonl: false }), [
+    { line: 1, text: "plain" },
+    { line: 2, text: "__label__x y" },
+  ]);
+});
+
 Deno.test("scorePredictions: accuracy and counts by hand; unknown true labels count wrong", () => {
   const p = (label: string) => ({ label, score: 1, scores: {} });
   const s = scorePredictions(
@@ -165,6 +184,20 @@ Deno.test({
       assert.ok(Math.abs(p.weight - wanted.pieces[i].weight) < 1e-7)
     );
     assert.equal(lines[1].wordsPerPiece, 1);
+
+    // fastText lines: the label words are scored against and left out of the texts.
+    await Deno.writeTextFile(
+      `${weights}/in.txt`,
+      texts.map((t, i) => `__label__${truth[i]} ${t}`).join("\n"),
+    );
+    const ft = await predict(["--weights", weights, "--input", `${weights}/in.txt`]);
+    const ftErr = new TextDecoder().decode(ft.stderr);
+    assert.equal(ft.code, 0, ftErr);
+    const ftRows = new TextDecoder().decode(ft.stdout).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(ftRows.map((r) => r.true), truth);
+    assert.deepEqual(ftRows.map((r) => r.score), expected.map((p) => p.score));
+    assert.match(ftErr, /read as fastText lines/);
+    assert.match(ftErr, new RegExp(`accuracy ${(100 * correct / 3).toFixed(2)}% on 3 texts`));
     await Deno.remove(weights, { recursive: true });
   },
 });

@@ -6,12 +6,10 @@
  * @module
  */
 
+import { FASTTEXT_LABEL, fastTextLine } from "../../shared/fasttext.ts";
 import { rowError } from "./errors.ts";
 import { type Encoding, readLines } from "./text_io.ts";
 import type { LabeledDoc } from "./types.ts";
-
-/** The prefix that marks a word as a label, fastText's default (`-label`). */
-export const FASTTEXT_LABEL = "__label__";
 
 /** Options of {@linkcode readFastText}. */
 export interface FastTextOptions {
@@ -19,32 +17,6 @@ export interface FastTextOptions {
   encoding?: Encoding;
   /** Keep lines without a label as unlabelled text, with label `""`. Default false. */
   unlabelled?: boolean;
-}
-
-/**
- * Splits one line as fastText does: every whitespace-separated word with the prefix is a label,
- * wherever it stands; the other words, joined by single spaces, are the text. Labels come without
- * the prefix, each once, in order.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { fastTextLine } from "./fasttext.ts";
- * assert.deepEqual(fastTextLine("__label__pos a fine\tfilm"), { labels: ["pos"], text: "a fine film" });
- * assert.deepEqual(fastTextLine("dull __label__neg"), { labels: ["neg"], text: "dull" });
- * ```
- */
-export function fastTextLine(line: string): { labels: string[]; text: string } {
-  const labels: string[] = [];
-  const words: string[] = [];
-  for (const word of line.split(/\s+/)) {
-    if (!word) continue;
-    if (!word.startsWith(FASTTEXT_LABEL)) words.push(word);
-    else if (!labels.includes(word.slice(FASTTEXT_LABEL.length))) {
-      labels.push(word.slice(FASTTEXT_LABEL.length));
-    }
-  }
-  return { labels, text: words.join(" ") };
 }
 
 /**

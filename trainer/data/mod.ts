@@ -29,7 +29,7 @@ export { type FolderOptions, placeFiles, readFolders } from "./folders.ts";
 export { type LabeledRows, readClasses, readZhangCsv, type ZhangOptions } from "./zhang.ts";
 export { readTrec, type TrecOptions } from "./trec.ts";
 export { guessOrder, readTsv, tsvHeader, type TsvOptions } from "./tsv.ts";
-export { FASTTEXT_LABEL, fastTextLine, type FastTextOptions, readFastText } from "./fasttext.ts";
+export { type FastTextOptions, readFastText } from "./fasttext.ts";
 export { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 export { CsvParser, type CsvRecord, parseCsv, readCsv } from "./csv.ts";
 export { readTar, type TarEntry } from "./tar.ts";

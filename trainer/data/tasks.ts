@@ -9,7 +9,8 @@
 import { basename, dirname, resolve } from "node:path";
 import { assembleTask } from "./assemble.ts";
 import { readCsv } from "./csv.ts";
-import { FASTTEXT_LABEL, readFastText } from "./fasttext.ts";
+import { FASTTEXT_LABEL } from "../../shared/fasttext.ts";
+import { readFastText } from "./fasttext.ts";
 import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 import { readFolders } from "./folders.ts";
 import { type ImdbOptions, isImdbMember, readImdb } from "./imdb.ts";
