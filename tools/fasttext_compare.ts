@@ -15,8 +15,8 @@
  * lowercased and punctuation spaced out first, as fastText's own tutorial prepares its data. One
  * thread and a seed make each fastText run repeatable. The training lines are shuffled (seeded):
  * fastText reads its file in order, and the task's documents come grouped by label (before the
- * shuffle its defaults answered one label on IMDb: 50.5%). (fastText's own autotune was tried first: on
- * one thread it ran 10 minutes past a 20-second `-autotune-duration` on TREC-6.)
+ * shuffle its defaults answered one label on IMDb: 50.5%). fastText's own autotune was tried
+ * first: on one thread it ran 10 minutes past a 20-second `-autotune-duration` on TREC-6.
  *
  * @module
  */
