@@ -16,7 +16,7 @@ import { formatConfusion, scoreLabels } from "../shared/confusion.ts";
 import { classReport, formatClassReport } from "../shared/class_report.ts";
 import { LABEL_RULE, labelText, parseJsonObject } from "../shared/jsonl.ts";
 import { type Classifier, loadClassifier, type Prediction } from "../shared/pipeline.ts";
-import { FASTTEXT_LABEL, fastTextLine } from "../shared/fasttext.ts";
+import { FASTTEXT_LABEL, fastTextLine, hasLabelWord } from "../shared/fasttext.ts";
 import { explain, type Explanation } from "../shared/explain.ts";
 import { ProgressBar } from "../shared/progress.ts";
 import { decodeUserFile } from "../shared/text_decode.ts";
@@ -86,7 +86,7 @@ export function parseInputs(content: string, o: InputOptions): PredictInput[] {
   const out: PredictInput[] = [];
   const lines = content.split(/\r?\n/);
   const firstText = lines.find((l) => l.trim());
-  const fastText = !o.jsonl && firstText !== undefined && fastTextLine(firstText).labels.length > 0;
+  const fastText = !o.jsonl && firstText !== undefined && hasLabelWord(firstText);
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (!raw.trim()) return;

@@ -9,6 +9,21 @@
 export const FASTTEXT_LABEL = "__label__";
 
 /**
+ * Whether a line has a label word, as the first line of a fastText file does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasLabelWord } from "./fasttext.ts";
+ * assert.ok(hasLabelWord("a fine film __label__pos"));
+ * assert.ok(!hasLabelWord("see x__label__y"));
+ * ```
+ */
+export function hasLabelWord(line: string): boolean {
+  return line.split(/\s+/).some((word) => word.startsWith(FASTTEXT_LABEL));
+}
+
+/**
  * Splits one line as fastText does: every whitespace-separated word with the prefix is a label,
  * wherever it stands; the other words, joined by single spaces, are the text. Labels come without
  * the prefix, each once, in order.

@@ -22,6 +22,7 @@
  */
 import { parseArgs } from "node:util";
 import { trainBaseline } from "../shared/baseline/mod.ts";
+import { FASTTEXT_LABEL } from "../shared/fasttext.ts";
 import { Rng } from "../shared/rng.ts";
 import { presetConfig } from "../trainer/config.ts";
 import { budgetValidation, classifierDocs, targetTask } from "../trainer/task_prep.ts";
@@ -49,7 +50,7 @@ type Doc = { text: string; label: string };
 function fastTextLines(docs: readonly Doc[]): string {
   return docs.map((d) => {
     const text = d.text.toLowerCase().replace(/([.!?,'"()/:;])/g, " $1 ").replace(/\s+/g, " ");
-    return `__label__${d.label.replace(/\s+/g, "_")} ${text.trim()}\n`;
+    return `${FASTTEXT_LABEL}${d.label.replace(/\s+/g, "_")} ${text.trim()}\n`;
   }).join("");
 }
 
@@ -77,18 +78,18 @@ async function trainAndTest(dir: string, extra: string[], file: string): Promise
 
 /** The grid's settings with the best validation accuracy, and their test accuracy. */
 async function tuned(dir: string, seed: number): Promise<{ settings: string; test: number }> {
-  let best = { settings: "", valid: -1 };
+  let best = { settings: [] as string[], valid: -1 };
   for (const lr of ["0.1", "0.25", "0.5", "1"]) {
     for (const epoch of ["5", "25"]) {
       for (const ngrams of ["1", "2"]) {
-        const args = ["-lr", lr, "-epoch", epoch, "-wordNgrams", ngrams, "-seed", String(seed)];
-        const valid = await trainAndTest(dir, args, "valid.txt");
-        if (valid > best.valid) best = { settings: args.slice(0, 6).join(" "), valid };
+        const settings = ["-lr", lr, "-epoch", epoch, "-wordNgrams", ngrams];
+        const valid = await trainAndTest(dir, [...settings, "-seed", String(seed)], "valid.txt");
+        if (valid > best.valid) best = { settings, valid };
       }
     }
   }
-  const args = [...best.settings.split(" "), "-seed", String(seed)];
-  return { settings: best.settings, test: await trainAndTest(dir, args, "test.txt") };
+  const test = await trainAndTest(dir, [...best.settings, "-seed", String(seed)], "test.txt");
+  return { settings: best.settings.join(" "), test };
 }
 
 for (const seed of list(values.seeds)) {

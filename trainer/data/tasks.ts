@@ -9,7 +9,7 @@
 import { basename, dirname, resolve } from "node:path";
 import { assembleTask } from "./assemble.ts";
 import { readCsv } from "./csv.ts";
-import { FASTTEXT_LABEL } from "../../shared/fasttext.ts";
+import { hasLabelWord } from "../../shared/fasttext.ts";
 import { readFastText } from "./fasttext.ts";
 import { type FieldOptions, readFieldCsv, readJsonl } from "./fields.ts";
 import { readFolders } from "./folders.ts";
@@ -245,7 +245,7 @@ export async function detectTaskFormat(path: string): Promise<Exclude<TaskFormat
   for await (const raw of readLines(path)) {
     const line = raw.trim();
     if (!line) continue;
-    if (line.split(/\s+/).some((w) => w.startsWith(FASTTEXT_LABEL))) return "fasttext";
+    if (hasLabelWord(line)) return "fasttext";
     if (/^[A-Z]+:\S+\s/.test(line)) return "trec";
     if (line.startsWith("{")) return "jsonl";
     if (raw.includes("\t")) return "tsv";
